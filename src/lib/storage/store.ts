@@ -1,0 +1,30 @@
+/**
+ * The report store port: a flat key space under one root (report.md §5). Two real
+ * implementations: S3 (`s3://bucket/prefix`) and the local file system (`file://path`).
+ * Keys are relative to the root and use `/` (e.g. `daily/2026-11-27/report.json`).
+ */
+export interface StoredObject {
+  body: Buffer;
+  /** A strong validator of the content, quoted as in an HTTP ETag header. */
+  etag: string;
+}
+
+export interface ReportStore {
+  /** The storage URL, for messages (it holds no secrets). */
+  readonly url: string;
+  /** Writes a whole object; a reader sees either the old or the new content, never a mix. */
+  put(key: string, body: string | Buffer, contentType: string): Promise<void>;
+  /** The object, or `undefined` when it does not exist. */
+  get(key: string): Promise<StoredObject | undefined>;
+  /** The names directly below `prefix/` that are themselves folders (e.g. the dates under `daily`). */
+  listFolders(prefix: string): Promise<string[]>;
+  /**
+   * A URL a browser can fetch the object from for `expiresInSeconds`, offering it as a download
+   * named `downloadName`; `undefined` where the store cannot hand out URLs (file storage).
+   */
+  downloadUrl(
+    key: string,
+    downloadName: string,
+    expiresInSeconds: number,
+  ): Promise<string | undefined>;
+}
