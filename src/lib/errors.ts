@@ -73,3 +73,20 @@ export class IncompleteScanError extends UsageReportError {
 export class StorageError extends UsageReportError {
   override readonly name = "StorageError";
 }
+
+/**
+ * An HTTP request the API refuses, with the status and the stable error code of report.md §7.
+ * The message is shown to the caller: it must say what is wrong and hold no secret.
+ */
+export class HttpError extends UsageReportError {
+  override readonly name = "HttpError";
+  readonly status: number;
+  readonly code: string;
+  readonly headers: Readonly<Record<string, string>>;
+  constructor(status: number, code: string, message: string, headers: Record<string, string> = {}) {
+    super(message);
+    this.status = status;
+    this.code = code;
+    this.headers = headers;
+  }
+}

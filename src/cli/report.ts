@@ -1,0 +1,173 @@
+import { resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { parseArgs } from "node:util";
+import { type Config, loadConfig } from "../lib/config.js";
+import { ConfigError, UsageReportError } from "../lib/errors.js";
+import { MAX_RANGE_DAYS, type ReportJobResult } from "../lib/job.js";
+import { runConfiguredReport } from "../lib/run.js";
+import type { Log } from "../lib/log.js";
+import { formatHours } from "../lib/report/format.js";
+import { countDates, datesInRange, isValidDate, yesterday } from "../lib/report/time.js";
+import { progressPrinter } from "./progress.js";
+
+/**
+ * `npm run report -- [--date D | --from D --to D] [--storage URL] [--timezone TZ]`
+ * Exit codes: 0 success, 2 bad arguments or configuration, 1 the run failed.
+ */
+
+export interface CliIo {
+  readonly stdout: NodeJS.WritableStream;
+  readonly stderr: NodeJS.WriteStream;
+  readonly env: Readonly<Record<string, string | undefined>>;
+  readonly now: () => number;
+  readonly cwd: string;
+}
+
+const USAGE = "usage: npm run report -- [--date YYYY-MM-DD | --from YYYY-MM-DD --to YYYY-MM-DD] [--storage URL] [--timezone TZ]";
+
+export interface ReportArgs {
+  readonly dates: string[];
+  readonly config: Config;
+}
+
+/** Parses the command line and the environment; throws ConfigError with one clear line. */
+export function parseReportArgs(argv: readonly string[], env: CliIo["env"], now: number): ReportArgs {
+  let values: { date?: string; from?: string; to?: string; storage?: string; timezone?: string };
+  try {
+    ({ values } = parseArgs({
+      args: [...argv],
+      strict: true,
+      allowPositionals: false,
+      options: {
+        date: { type: "string" },
+        from: { type: "string" },
+        to: { type: "string" },
+        storage: { type: "string" },
+        timezone: { type: "string" },
+      },
+    }));
+  } catch (error) {
+    // node's message names the bad option, e.g. "Unknown option '--dates'".
+    const message = error instanceof Error ? error.message.split("\n")[0] : String(error);
+    throw new ConfigError(`${message}. ${USAGE}`);
+  }
+  const config = loadConfig(env, { storage: values.storage, timeZone: values.timezone });
+  for (const name of ["date", "from", "to"] as const) {
+    const value = values[name];
+    if (value !== undefined && !isValidDate(value)) {
+      throw new ConfigError(`--${name} "${value}" is not a date (YYYY-MM-DD that exists)`);
+    }
+  }
+  if (values.date !== undefined && (values.from !== undefined || values.to !== undefined)) {
+    throw new ConfigError("give either --date or --from/--to, not both");
+  }
+  if ((values.from === undefined) !== (values.to === undefined)) {
+    throw new ConfigError("--from and --to go together");
+  }
+  if (values.from !== undefined && values.to !== undefined) {
+    if (values.from > values.to) {
+      throw new ConfigError(`--from ${values.from} is after --to ${values.to}`);
+    }
+    const days = countDates(values.from, values.to);
+    if (days > MAX_RANGE_DAYS) {
+      throw new ConfigError(`--from/--to covers ${days} days; at most ${MAX_RANGE_DAYS}`);
+    }
+    return { dates: datesInRange(values.from, values.to), config };
+  }
+  return { dates: [values.date ?? yesterday(now, config.timeZone)], config };
+}
+
+function stderrLog(stderr: NodeJS.WritableStream): Log {
+  const line = (level: string, message: string, extra?: Record<string, unknown>) =>
+    stderr.write(`${level}: ${message}${extra ? ` ${JSON.stringify(extra)}` : ""}\n`);
+  return {
+    info: () => {},
+    warn: (message, extra) => line("warning", message, extra),
+  };
+}
+
+function pad(cells: readonly string[], widths: readonly number[]): string {
+  return cells.map((c, i) => (i === 0 ? c.padEnd(widths[i] ?? 0) : c.padStart(widths[i] ?? 0))).join("  ");
+}
+
+/** The summary on standard output: where each file went, and the top flavors. */
+export function summary(result: ReportJobResult, storeUrl: string): string {
+  const out: string[] = [];
+  for (const { date, keys } of result.written) {
+    for (const key of Object.values(keys)) out.push(`wrote ${storeUrl.replace(/\/$/, "")}/${key}`);
+    void date;
+  }
+  out.push(`latest.json → ${result.latest.report_date}`);
+  const last = result.reports[result.reports.length - 1];
+  if (last !== undefined) {
+    const r = last.report;
+    out.push("");
+    out.push(
+      `${r.report_date} (${r.timezone}): ${r.totals.versions_active} active, ${r.totals.versions_created} created, ${r.totals.versions_failed} failed; ` +
+        `${formatHours(r.totals.gpu_hours)} GPU-h, ${formatHours(r.totals.npu_hours)} NPU-h; ${r.anomalies.skipped} bad records skipped`,
+    );
+    const header = ["flavor", "active", "GPUs", "peak", "GPU-h", "NPU-h"];
+    const rows = r.by_flavor.slice(0, 10).map((f) => [
+      f.flavor_code ?? "(none)",
+      String(f.versions_active),
+      String(f.gpus),
+      String(f.peak_gpus),
+      formatHours(f.gpu_hours),
+      formatHours(f.npu_hours),
+    ]);
+    const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => (row[i] ?? "").length)));
+    out.push(pad(header, widths));
+    for (const row of rows) out.push(pad(row, widths));
+  }
+  return `${out.join("\n")}\n`;
+}
+
+export async function runReportCli(argv: readonly string[], io: CliIo): Promise<number> {
+  let args: ReportArgs;
+  try {
+    args = parseReportArgs(argv, io.env, io.now());
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      io.stderr.write(`error: ${error.message}\n`);
+      return 2;
+    }
+    throw error;
+  }
+  const { config, dates } = args;
+  const now = io.now();
+  const log = stderrLog(io.stderr);
+  try {
+    const result = await runConfiguredReport(config, dates, {
+      now,
+      log,
+      cwd: io.cwd,
+      onProgress: progressPrinter(io.stderr),
+      onDemo: () =>
+        io.stderr.write(
+          "MODELARTS_ENDPOINT is not set: using the built-in demo data (a simulated ModelArts on loopback)\n",
+        ),
+    });
+    io.stdout.write(summary(result, result.storeUrl));
+    return 0;
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      io.stderr.write(`error: ${error.message}\n`);
+      return 2;
+    }
+    const message = error instanceof UsageReportError ? error.message : `unexpected error: ${error instanceof Error ? error.message : String(error)}`;
+    io.stderr.write(`error: the report run failed: ${message}\nlatest.json was not changed.\n`);
+    return 1;
+  }
+}
+
+if (process.argv[1] !== undefined && fileURLToPath(import.meta.url) === resolve(process.argv[1])) {
+  runReportCli(process.argv.slice(2), {
+    stdout: process.stdout,
+    stderr: process.stderr,
+    env: process.env,
+    now: Date.now,
+    cwd: process.cwd(),
+  }).then((code) => {
+    process.exitCode = code;
+  });
+}

@@ -1,0 +1,188 @@
+import { resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { parseArgs } from "node:util";
+import { ConfigError } from "../lib/errors.js";
+import { type Simulator, type SimulatorOptions, startSimulator } from "../simulator/server.js";
+import { generateWorkload } from "../simulator/workload.js";
+
+/**
+ * `npm run simulate -- [--port 4010] [--versions 5000] [--seed 7] [--page-cap N]
+ * [--latency MS] [--failure-rate F] [--days 30]`
+ *
+ * Serves a generated workload on loopback for trying the reporter by hand. The credentials
+ * are fixed demo values, printed on purpose: they open nothing but this local simulator.
+ * Exit codes: 0 after a clean shutdown (SIGINT/SIGTERM), 2 bad arguments, 1 could not start.
+ */
+
+export const DEMO_CREDENTIALS = {
+  projectId: "demo-project",
+  token: "demo-token",
+  ak: "DEMOAK",
+  sk: "demo-secret-key",
+  iamUser: { username: "demo", password: "demo-password", domain: "demo-domain" },
+} as const;
+
+const USAGE =
+  "usage: npm run simulate -- [--port 4010] [--versions 5000] [--seed 7] [--page-cap N] [--latency MS] [--failure-rate 0-1] [--days 30]";
+
+export interface SimulateArgs {
+  readonly port: number;
+  readonly versions: number;
+  readonly seed: number;
+  readonly days: number;
+  readonly pageCap: number | undefined;
+  readonly latencyMs: number | undefined;
+  readonly failureRate: number | undefined;
+  readonly help: boolean;
+}
+
+function wholeNumber(
+  name: string,
+  raw: string | undefined,
+  fallback: number,
+  min: number,
+  max: number,
+): number {
+  if (raw === undefined) return fallback;
+  const n = /^[0-9]+$/.test(raw) ? Number(raw) : Number.NaN;
+  if (!Number.isSafeInteger(n) || n < min || n > max) {
+    throw new ConfigError(`--${name} "${raw}" is not a whole number from ${min} to ${max}`);
+  }
+  return n;
+}
+
+/** Parses the command line; throws ConfigError with one clear line. */
+export function parseSimulateArgs(argv: readonly string[]): SimulateArgs {
+  let values: Partial<
+    Record<"port" | "versions" | "seed" | "page-cap" | "latency" | "failure-rate" | "days", string>
+  > & {
+    help?: boolean;
+  };
+  try {
+    ({ values } = parseArgs({
+      args: [...argv],
+      strict: true,
+      allowPositionals: false,
+      options: {
+        port: { type: "string" },
+        versions: { type: "string" },
+        seed: { type: "string" },
+        "page-cap": { type: "string" },
+        latency: { type: "string" },
+        "failure-rate": { type: "string" },
+        days: { type: "string" },
+        help: { type: "boolean", short: "h" },
+      },
+    }));
+  } catch (error) {
+    // node's message names the bad option, e.g. "Unknown option '--verions'".
+    const message = error instanceof Error ? error.message.split("\n")[0] : String(error);
+    throw new ConfigError(`${message}. ${USAGE}`);
+  }
+  const rawRate = values["failure-rate"];
+  let failureRate: number | undefined;
+  if (rawRate !== undefined) {
+    failureRate = /^(?:[0-9]+\.?[0-9]*|\.[0-9]+)$/.test(rawRate) ? Number(rawRate) : Number.NaN;
+    if (!(failureRate >= 0 && failureRate <= 1)) {
+      throw new ConfigError(`--failure-rate "${rawRate}" is not a fraction from 0 to 1`);
+    }
+  }
+  const pageCap = values["page-cap"];
+  const latency = values.latency;
+  return {
+    port: wholeNumber("port", values.port, 4010, 0, 65_535),
+    versions: wholeNumber("versions", values.versions, 5000, 0, 2_000_000),
+    seed: wholeNumber("seed", values.seed, 7, 0, 0xffff_ffff),
+    days: wholeNumber("days", values.days, 30, 1, 366),
+    pageCap: pageCap === undefined ? undefined : wholeNumber("page-cap", pageCap, 0, 1, 1_000_000),
+    latencyMs: latency === undefined ? undefined : wholeNumber("latency", latency, 0, 0, 60_000),
+    failureRate,
+    help: values.help === true,
+  };
+}
+
+/** The generated workload behind a simulator with the demo credentials. */
+export function startDemoSimulator(args: SimulateArgs, now: number): Promise<Simulator> {
+  const options: SimulatorOptions = {
+    projectId: DEMO_CREDENTIALS.projectId,
+    versions: generateWorkload({ versions: args.versions, seed: args.seed, now, days: args.days }),
+    auth: {
+      tokens: [DEMO_CREDENTIALS.token],
+      aksk: [{ ak: DEMO_CREDENTIALS.ak, sk: DEMO_CREDENTIALS.sk }],
+      iamUsers: [DEMO_CREDENTIALS.iamUser],
+    },
+    seed: args.seed,
+    ...(args.pageCap === undefined ? {} : { pageCap: args.pageCap }),
+    ...(args.latencyMs === undefined ? {} : { latencyMs: args.latencyMs }),
+    ...(args.failureRate === undefined ? {} : { failureRate: args.failureRate }),
+  };
+  return startSimulator(options, args.port);
+}
+
+/** What to print once listening; the last line is the one a parent process waits for. */
+export function banner(url: string, args: SimulateArgs): string {
+  const c = DEMO_CREDENTIALS;
+  const extras = [
+    args.pageCap === undefined ? undefined : `page cap ${args.pageCap}`,
+    args.latencyMs === undefined ? undefined : `latency ${args.latencyMs} ms`,
+    args.failureRate === undefined ? undefined : `failure rate ${args.failureRate}`,
+  ].filter((x) => x !== undefined);
+  return [
+    `ModelArts simulator: ${args.versions} training-job versions over ${args.days} days (seed ${args.seed})${extras.length > 0 ? `, ${extras.join(", ")}` : ""}`,
+    "Demo credentials (they open only this local simulator):",
+    `  project id  ${c.projectId}`,
+    `  token       ${c.token}    (X-Auth-Token)`,
+    `  AK / SK     ${c.ak} / ${c.sk}`,
+    `  IAM user    ${c.iamUser.username} / ${c.iamUser.password}, domain ${c.iamUser.domain}, at ${url}/v3/auth/tokens`,
+    "Point the reporter at it:",
+    `  MODELARTS_ENDPOINT=${url} MODELARTS_PROJECT_ID=${c.projectId} MODELARTS_TOKEN=${c.token} npm run report`,
+    `listening on ${url}`,
+    "",
+  ].join("\n");
+}
+
+async function main(): Promise<void> {
+  let args: SimulateArgs;
+  try {
+    args = parseSimulateArgs(process.argv.slice(2));
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    process.stderr.write(`error: ${error.message}\n`);
+    process.exitCode = 2;
+    return;
+  }
+  if (args.help) {
+    process.stdout.write(`${USAGE}\n`);
+    return;
+  }
+  let sim: Simulator;
+  try {
+    sim = await startDemoSimulator(args, Date.now());
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    process.stderr.write(`error: the simulator could not start on port ${args.port}: ${message}\n`);
+    process.exitCode = 1;
+    return;
+  }
+  process.stdout.write(banner(sim.url, args));
+
+  let stopping = false;
+  const stop = (signal: NodeJS.Signals): void => {
+    if (stopping) {
+      // A second Ctrl-C: the user does not want to wait for open connections.
+      process.exit(130);
+    }
+    stopping = true;
+    process.stderr.write(`${signal}: closing the simulator\n`);
+    void sim.close().then(() => {
+      process.off("SIGINT", stop);
+      process.off("SIGTERM", stop);
+    });
+  };
+  process.on("SIGINT", stop);
+  process.on("SIGTERM", stop);
+}
+
+if (process.argv[1] !== undefined && fileURLToPath(import.meta.url) === resolve(process.argv[1])) {
+  void main();
+}

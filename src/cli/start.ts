@@ -1,0 +1,25 @@
+import { runReportCli } from "./report.js";
+
+/**
+ * `npm start`: the main job on the embedded default — the built-in ModelArts simulator with
+ * its seeded demo workload, reported for yesterday into file://./reports. No cloud, no network.
+ */
+const code = await runReportCli([], {
+  stdout: process.stdout,
+  stderr: process.stderr,
+  env: { ...process.env, MODELARTS_ENDPOINT: undefined, REPORT_STORAGE: "file://./reports" },
+  now: Date.now,
+  cwd: process.cwd(),
+});
+if (code === 0) {
+  process.stdout.write(
+    [
+      "",
+      "The demo report is in ./reports (daily/<date>/report.json, usage.csv, jobs.csv, and latest.json).",
+      "Serve it over HTTP:  REPORT_API_TOKEN=dev-token npm run dev",
+      "then open http://localhost:3000/reports/latest?format=html with 'Authorization: Bearer dev-token'.",
+      "",
+    ].join("\n"),
+  );
+}
+process.exitCode = code;

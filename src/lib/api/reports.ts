@@ -1,0 +1,177 @@
+import { z } from "zod";
+import { HttpError } from "../errors.js";
+import { renderReportHtml } from "../report/render-html.js";
+import { countDates, datesInRange, isValidDate } from "../report/time.js";
+import { REPORT_FILES, type ReportFileName, type UsageReport } from "../report/types.js";
+import { CONTENT_TYPES, dailyKey, readLatest } from "../storage/publish.js";
+import type { ReportStore } from "../storage/store.js";
+import { type ApiResponse, conditional, jsonResponse, negotiateFormat } from "./http.js";
+
+/**
+ * The routes of report.md §7 over a report store, independent of Lambda. Every input is
+ * checked here before it reaches a storage key.
+ */
+
+export const MAX_REGENERATION_DAYS = 31;
+const DOWNLOAD_URL_SECONDS = 300;
+
+function requireDate(date: string): string {
+  if (!isValidDate(date)) {
+    throw new HttpError(400, "invalid_date", `"${date.slice(0, 40)}" is not a date (YYYY-MM-DD that exists)`);
+  }
+  return date;
+}
+
+/** `latest` or a date; the date the route names, or 404 when there is no report yet. */
+async function resolveDate(store: ReportStore, dateParam: string): Promise<string> {
+  if (dateParam === "latest") {
+    const latest = await readLatest(store);
+    if (latest === undefined) throw new HttpError(404, "no_report", "no report has been written yet");
+    return latest.report_date;
+  }
+  return requireDate(dateParam);
+}
+
+function notFound(date: string): HttpError {
+  return new HttpError(404, "not_found", `there is no report for ${date}`);
+}
+
+const reportShape = z
+  .object({ schema_version: z.literal(1), report_date: z.string(), generated_at: z.string() })
+  .passthrough();
+
+/** report.json as stored by this service; a file that is not one is a server-side fault. */
+function parseStoredReport(body: Buffer, key: string): UsageReport {
+  const parsed = reportShape.safeParse(JSON.parse(body.toString("utf8")));
+  if (!parsed.success) throw new Error(`${key} is not a report.json of schema version 1`);
+  // The writer is this service (render-json.ts); beyond the checked head the shape is trusted.
+  return parsed.data as unknown as UsageReport;
+}
+
+export async function getReport(
+  store: ReportStore,
+  dateParam: string,
+  request: { format?: string | undefined; accept?: string | undefined; ifNoneMatch?: string | undefined },
+): Promise<ApiResponse> {
+  const format = negotiateFormat(request.format, request.accept);
+  const date = await resolveDate(store, dateParam);
+  const name: ReportFileName = format === "csv" ? "usage.csv" : "report.json";
+  const key = dailyKey(date, name);
+  const object = await store.get(key);
+  if (object === undefined) throw notFound(date);
+  const cache = { "cache-control": "private, no-cache" };
+  if (format === "html") {
+    const html = renderReportHtml(parseStoredReport(object.body, key), {
+      csvHref: `/reports/${date}/files/usage.csv`,
+      jsonHref: `/reports/${date}/files/report.json`,
+    });
+    return { status: 200, headers: { "content-type": "text/html; charset=utf-8", ...cache }, body: html };
+  }
+  return conditional(request.ifNoneMatch, object.etag, () => ({
+    status: 200,
+    headers: { "content-type": CONTENT_TYPES[name], ...cache },
+    body: object.body.toString("utf8"),
+  }));
+}
+
+export async function getReportFile(store: ReportStore, dateParam: string, name: string): Promise<ApiResponse> {
+  const date = requireDate(dateParam);
+  const file = REPORT_FILES.find((f) => f === name);
+  if (file === undefined) throw new HttpError(404, "not_found", "no such file; files are report.json, usage.csv and jobs.csv");
+  const key = dailyKey(date, file);
+  const downloadName = `${date}-${file}`;
+  const url = await store.downloadUrl(key, downloadName, DOWNLOAD_URL_SECONDS);
+  if (url !== undefined) {
+    // Presigning does not check existence: look first so a missing day is a 404, not a broken link.
+    if ((await store.get(key)) === undefined) throw notFound(date);
+    return { status: 302, headers: { location: url, "cache-control": "no-store" }, body: "" };
+  }
+  const object = await store.get(key);
+  if (object === undefined) throw notFound(date);
+  return {
+    status: 200,
+    headers: {
+      "content-type": CONTENT_TYPES[file],
+      "content-disposition": `attachment; filename="${downloadName}"`,
+      etag: object.etag,
+    },
+    body: object.body.toString("utf8"),
+  };
+}
+
+const limitSchema = z
+  .string()
+  .regex(/^[0-9]{1,3}$/)
+  .transform(Number)
+  .pipe(z.number().int().min(1).max(100));
+
+function decodeCursor(cursor: string): string {
+  const date = /^[A-Za-z0-9_-]{1,40}$/.test(cursor) ? Buffer.from(cursor, "base64url").toString("utf8") : "";
+  if (!isValidDate(date)) throw new HttpError(400, "invalid_cursor", "cursor is not one this API gave out");
+  return date;
+}
+
+export async function listReports(
+  store: ReportStore,
+  query: { limit?: string | undefined; cursor?: string | undefined },
+): Promise<ApiResponse> {
+  let limit = 30;
+  if (query.limit !== undefined) {
+    const parsed = limitSchema.safeParse(query.limit);
+    if (!parsed.success) throw new HttpError(400, "invalid_limit", "limit must be a whole number from 1 to 100");
+    limit = parsed.data;
+  }
+  const before = query.cursor === undefined ? undefined : decodeCursor(query.cursor);
+  const dates = (await store.listFolders("daily"))
+    .filter((d) => isValidDate(d) && (before === undefined || d < before))
+    .sort()
+    .reverse();
+  const page = dates.slice(0, limit);
+  const reports = await Promise.all(
+    page.map(async (date) => {
+      const object = await store.get(dailyKey(date, "report.json"));
+      if (object === undefined) return undefined; // a day still being written
+      const report = parseStoredReport(object.body, dailyKey(date, "report.json"));
+      return { report_date: date, generated_at: report.generated_at };
+    }),
+  );
+  const last = page[page.length - 1];
+  const next_cursor =
+    dates.length > limit && last !== undefined ? Buffer.from(last, "utf8").toString("base64url") : null;
+  return jsonResponse(200, { reports: reports.filter((r) => r !== undefined), next_cursor });
+}
+
+const dateField = z.string().refine(isValidDate, { message: "not a date (YYYY-MM-DD that exists)" });
+const regenerationBody = z.union([
+  z.object({ date: dateField }).strict(),
+  z.object({ from: dateField, to: dateField }).strict(),
+]);
+
+/** The dates a POST /reports body asks for (report.md §7), or a 400 saying what is wrong. */
+export function parseRegeneration(body: unknown): string[] {
+  if (typeof body !== "object" || body === null || Array.isArray(body)) {
+    throw new HttpError(400, "invalid_body", 'the body must be a JSON object {"date": D} or {"from": D, "to": D}');
+  }
+  const keys = Object.keys(body);
+  if (keys.includes("date") && (keys.includes("from") || keys.includes("to"))) {
+    throw new HttpError(400, "invalid_body", "give either date or from/to, not both");
+  }
+  const parsed = regenerationBody.safeParse(body);
+  if (!parsed.success) {
+    const issue = parsed.error.issues.find((i) => i.code !== "invalid_union") ?? parsed.error.issues[0];
+    const unknown = keys.filter((k) => !["date", "from", "to"].includes(k));
+    const message =
+      unknown.length > 0
+        ? `unknown field ${JSON.stringify(unknown[0]?.slice(0, 40))}`
+        : `${issue?.path.join(".") || "body"}: ${issue?.message ?? "invalid"}`;
+    throw new HttpError(400, "invalid_body", message);
+  }
+  const value = parsed.data;
+  if ("date" in value) return [value.date];
+  if (value.from > value.to) throw new HttpError(400, "invalid_body", `from ${value.from} is after to ${value.to}`);
+  const days = countDates(value.from, value.to);
+  if (days > MAX_REGENERATION_DAYS) {
+    throw new HttpError(400, "invalid_body", `the range covers ${days} dates; at most ${MAX_REGENERATION_DAYS}`);
+  }
+  return datesInRange(value.from, value.to);
+}

@@ -1,0 +1,189 @@
+import { ConfigError } from "./errors.js";
+import { DEFAULT_FAILURE_STATUSES } from "./modelarts/statuses.js";
+import { isValidTimeZone } from "./report/time.js";
+import { Secret } from "./secret.js";
+
+/**
+ * Configuration, read once from the environment (report.md §6) into a typed, frozen object.
+ * Every bad value fails fast with one line naming the variable. Secrets are wrapped in
+ * `Secret` so that printing the config never shows them.
+ */
+
+export type UpstreamAuth =
+  | { readonly kind: "token"; readonly token: Secret }
+  | {
+      readonly kind: "aksk";
+      readonly ak: string;
+      readonly sk: Secret;
+      readonly securityToken: Secret | undefined;
+    }
+  | {
+      readonly kind: "iam";
+      readonly iamEndpoint: string;
+      readonly username: string;
+      readonly password: Secret;
+      readonly domain: string;
+    }
+  /** Credentials held in AWS Secrets Manager / SSM, fetched at run time (the deployed form). */
+  | { readonly kind: "secret"; readonly secretId: string };
+
+export interface UpstreamConfig {
+  readonly endpoint: string;
+  readonly projectId: string;
+  readonly workspaceId: string | null;
+  readonly poolId: string | null;
+  readonly auth: UpstreamAuth;
+  readonly pageSize: number;
+  readonly concurrency: number;
+  readonly timeoutMs: number;
+  readonly maxAttempts: number;
+}
+
+export interface Config {
+  readonly storage: string;
+  readonly timeZone: string;
+  /** Sorted ascending, no duplicates. */
+  readonly failureStatuses: readonly number[];
+  /** `null`: no endpoint configured, use the built-in demo (never in AWS). */
+  readonly upstream: UpstreamConfig | null;
+}
+
+export type Env = Readonly<Record<string, string | undefined>>;
+
+/** Values given on the command line win over the environment. */
+export interface ConfigOverrides {
+  storage?: string | undefined;
+  timeZone?: string | undefined;
+}
+
+function read(env: Env, name: string): string | undefined {
+  const value = env[name]?.trim();
+  return value === undefined || value === "" ? undefined : value;
+}
+
+function require(env: Env, name: string, why: string): string {
+  const value = read(env, name);
+  if (value === undefined) throw new ConfigError(`${name} is required ${why}`);
+  return value;
+}
+
+function positiveInt(env: Env, name: string, fallback: number, max: number): number {
+  const raw = read(env, name);
+  if (raw === undefined) return fallback;
+  const n = /^[0-9]+$/.test(raw) ? Number(raw) : Number.NaN;
+  if (!Number.isSafeInteger(n) || n < 1 || n > max) {
+    throw new ConfigError(`${name} "${raw}" is not a whole number from 1 to ${max}`);
+  }
+  return n;
+}
+
+export function parseFailureStatuses(raw: string | undefined, name = "FAILURE_STATUSES"): number[] {
+  if (raw === undefined) return [...DEFAULT_FAILURE_STATUSES];
+  const parts = raw.split(",").map((p) => p.trim());
+  const codes = parts.map((p) => (/^[0-9]{1,4}$/.test(p) ? Number(p) : Number.NaN));
+  if (parts.length === 0 || codes.some((c) => Number.isNaN(c))) {
+    throw new ConfigError(`${name} "${raw}" is not a comma-separated list of status codes`);
+  }
+  return [...new Set(codes)].sort((a, b) => a - b);
+}
+
+const LOOPBACK = /^(localhost|127\.\d+\.\d+\.\d+|\[::1\])$/;
+
+/** An API base URL: https (http only on loopback, for the simulator), no path, query or credentials. */
+export function parseEndpoint(raw: string, name: string): string {
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new ConfigError(`${name} "${raw}" is not a URL`);
+  }
+  const plainHttpOk = url.protocol === "http:" && LOOPBACK.test(url.hostname);
+  if (url.protocol !== "https:" && !plainHttpOk) {
+    throw new ConfigError(`${name} must be an https:// URL (http:// only on loopback)`);
+  }
+  if (url.username !== "" || url.password !== "") {
+    throw new ConfigError(`${name} must not contain credentials`);
+  }
+  if ((url.pathname !== "/" && url.pathname !== "") || url.search !== "" || url.hash !== "") {
+    throw new ConfigError(`${name} "${url.origin}${url.pathname}" must be a base URL with no path`);
+  }
+  return url.origin;
+}
+
+function parseAuth(env: Env): UpstreamAuth {
+  const token = read(env, "MODELARTS_TOKEN");
+  const ak = read(env, "MODELARTS_AK");
+  const sk = read(env, "MODELARTS_SK");
+  const username = read(env, "IAM_USERNAME");
+  const secretId = read(env, "MODELARTS_CREDENTIALS_SECRET");
+  const chosen = [
+    token && "MODELARTS_TOKEN",
+    (ak || sk) && "MODELARTS_AK/MODELARTS_SK",
+    username && "IAM_USERNAME",
+    secretId && "MODELARTS_CREDENTIALS_SECRET",
+  ].filter(Boolean);
+  if (chosen.length > 1) {
+    throw new ConfigError(`choose one way to authenticate, not several: ${chosen.join(", ")}`);
+  }
+  if (token !== undefined) return { kind: "token", token: new Secret(token) };
+  if (ak !== undefined || sk !== undefined) {
+    if (ak === undefined || sk === undefined) {
+      throw new ConfigError("MODELARTS_AK and MODELARTS_SK must be set together");
+    }
+    const securityToken = read(env, "MODELARTS_SECURITY_TOKEN");
+    return {
+      kind: "aksk",
+      ak,
+      sk: new Secret(sk),
+      securityToken: securityToken === undefined ? undefined : new Secret(securityToken),
+    };
+  }
+  if (username !== undefined) {
+    const why = "when IAM_USERNAME is set";
+    return {
+      kind: "iam",
+      iamEndpoint: parseEndpoint(require(env, "IAM_ENDPOINT", why), "IAM_ENDPOINT"),
+      username,
+      password: new Secret(require(env, "IAM_PASSWORD", why)),
+      domain: require(env, "IAM_DOMAIN", why),
+    };
+  }
+  if (secretId !== undefined) return { kind: "secret", secretId };
+  throw new ConfigError(
+    "no ModelArts credentials: set MODELARTS_TOKEN, MODELARTS_AK and MODELARTS_SK, or IAM_USERNAME with IAM_PASSWORD, IAM_DOMAIN and IAM_ENDPOINT",
+  );
+}
+
+export function isRunningInAws(env: Env): boolean {
+  return read(env, "AWS_LAMBDA_FUNCTION_NAME") !== undefined;
+}
+
+export function loadConfig(env: Env = process.env, overrides: ConfigOverrides = {}): Config {
+  const timeZone = overrides.timeZone ?? read(env, "REPORT_TIMEZONE") ?? "UTC";
+  if (!isValidTimeZone(timeZone)) {
+    throw new ConfigError(`REPORT_TIMEZONE "${timeZone}" is not an IANA time zone`);
+  }
+  const storage = overrides.storage ?? read(env, "REPORT_STORAGE") ?? "file://./reports";
+  const failureStatuses = parseFailureStatuses(read(env, "FAILURE_STATUSES"));
+
+  const endpoint = read(env, "MODELARTS_ENDPOINT");
+  let upstream: UpstreamConfig | null = null;
+  if (endpoint === undefined) {
+    if (isRunningInAws(env)) {
+      throw new ConfigError("MODELARTS_ENDPOINT is required when running in AWS");
+    }
+  } else {
+    upstream = {
+      endpoint: parseEndpoint(endpoint, "MODELARTS_ENDPOINT"),
+      projectId: require(env, "MODELARTS_PROJECT_ID", "when MODELARTS_ENDPOINT is set"),
+      workspaceId: read(env, "MODELARTS_WORKSPACE_ID") ?? null,
+      poolId: read(env, "MODELARTS_POOL_ID") ?? null,
+      auth: parseAuth(env),
+      pageSize: positiveInt(env, "MODELARTS_PAGE_SIZE", 100, 1000),
+      concurrency: positiveInt(env, "MODELARTS_CONCURRENCY", 4, 32),
+      timeoutMs: positiveInt(env, "MODELARTS_TIMEOUT_MS", 30_000, 300_000),
+      maxAttempts: positiveInt(env, "MODELARTS_MAX_ATTEMPTS", 5, 20),
+    };
+  }
+  return Object.freeze({ storage, timeZone, failureStatuses: Object.freeze(failureStatuses), upstream });
+}

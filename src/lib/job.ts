@@ -1,0 +1,122 @@
+import { ConfigError } from "./errors.js";
+import { type Log, silentLog } from "./log.js";
+import type { VersionSource } from "./modelarts/client.js";
+import { buildDailyReports, dayWindows } from "./report/build.js";
+import { isInReport } from "./report/interval.js";
+import { renderJobsCsv, renderUsageCsv } from "./report/render-csv.js";
+import { renderReportJson } from "./report/render-json.js";
+import type { DailyReport, ReportFileName } from "./report/types.js";
+import { type ScanProgress, type ScanResult, scanVersions } from "./scan.js";
+import { type LatestPointer, updateLatest, writeDailyFiles } from "./storage/publish.js";
+import type { ReportStore } from "./storage/store.js";
+
+/**
+ * The main job: one scan of the API, the reports of every requested date, their files, and
+ * then `latest.json`. Any failure before the end throws, and `latest.json` has not moved.
+ */
+
+export const MAX_RANGE_DAYS = 92;
+
+export interface ReportJobOptions {
+  /** Consecutive dates, ascending, at most MAX_RANGE_DAYS. */
+  readonly dates: readonly string[];
+  readonly timeZone: string;
+  readonly failureStatuses: readonly number[];
+  readonly now: number;
+  readonly pageSize: number;
+  /** Where the versions come from, as written in `source` (no secrets). */
+  readonly sourceInfo: {
+    readonly endpoint: string;
+    readonly projectId: string;
+    readonly workspaceId: string | null;
+    readonly poolId: string | null;
+  };
+}
+
+export interface ReportJobDeps {
+  readonly versions: VersionSource;
+  readonly store: ReportStore;
+  readonly log?: Log | undefined;
+  readonly onProgress?: ((progress: ScanProgress) => void) | undefined;
+}
+
+export interface ReportJobResult {
+  readonly reports: readonly DailyReport[];
+  readonly written: readonly { date: string; keys: Record<ReportFileName, string> }[];
+  /** The pointer in force after the run. */
+  readonly latest: LatestPointer;
+  readonly scan: Omit<ScanResult, "versions">;
+}
+
+export function renderFiles(daily: DailyReport): Record<ReportFileName, string> {
+  return {
+    "report.json": renderReportJson(daily.report),
+    "usage.csv": renderUsageCsv(daily.report),
+    "jobs.csv": renderJobsCsv(daily.report.report_date, daily.jobs),
+  };
+}
+
+export async function runReportJob(
+  deps: ReportJobDeps,
+  opts: ReportJobOptions,
+): Promise<ReportJobResult> {
+  const log = deps.log ?? silentLog;
+  const { dates, timeZone, now } = opts;
+  if (dates.length === 0 || dates.length > MAX_RANGE_DAYS) {
+    throw new ConfigError(`a run covers 1 to ${MAX_RANGE_DAYS} dates, not ${dates.length}`);
+  }
+  const windows = dayWindows(dates, timeZone);
+  const range = {
+    start: (windows[0] as (typeof windows)[number]).start,
+    end: (windows[windows.length - 1] as (typeof windows)[number]).end,
+  };
+  const failureSet = new Set(opts.failureStatuses);
+
+  log.info("scan started", { dates: `${dates[0]}..${dates[dates.length - 1]}`, timeZone });
+  const scan = await scanVersions(deps.versions, {
+    pageSize: opts.pageSize,
+    keep: (v) => isInReport(v, range, now, failureSet),
+    onProgress: deps.onProgress,
+  });
+  const { versions, ...scanSummary } = scan;
+  log.info("scan finished", {
+    pages: scan.pages,
+    versionsScanned: scan.versionsScanned,
+    versionsInRange: versions.size,
+    skipped: scan.anomalies.skipped,
+    totalCountFirst: scan.totalCountFirst,
+    totalCountLast: scan.totalCountLast,
+  });
+
+  const reports = buildDailyReports({
+    versions: versions.values(),
+    dates,
+    timeZone,
+    now,
+    failureStatuses: opts.failureStatuses,
+    source: {
+      endpoint: opts.sourceInfo.endpoint,
+      project_id: opts.sourceInfo.projectId,
+      workspace_id: opts.sourceInfo.workspaceId,
+      pool_id: opts.sourceInfo.poolId,
+      versions_scanned: scan.versionsScanned,
+      pages: scan.pages,
+    },
+    anomalies: scan.anomalies,
+  });
+
+  const written: { date: string; keys: Record<ReportFileName, string> }[] = [];
+  for (const daily of reports) {
+    const date = daily.report.report_date;
+    const keys = await writeDailyFiles(deps.store, date, renderFiles(daily));
+    written.push({ date, keys });
+    log.info("report written", { date, store: deps.store.url });
+  }
+  const newest = written[written.length - 1] as (typeof written)[number];
+  const latest = await updateLatest(deps.store, {
+    report_date: newest.date,
+    generated_at: new Date(now).toISOString(),
+    files: newest.keys,
+  });
+  return { reports, written, latest, scan: scanSummary };
+}

@@ -1,0 +1,209 @@
+import { z } from "zod";
+import { UpstreamError, UpstreamHttpError } from "../errors.js";
+import { type Log, silentLog } from "../log.js";
+import type { RequestAuthenticator } from "./auth.js";
+import { DEFAULT_RETRY_POLICY, type RetryHooks, type RetryPolicy, withRetry } from "./retry.js";
+
+/** One listing page as the scan needs it; records are still raw (parsed by the scan). */
+export interface ListPage {
+  readonly totalCount: number;
+  readonly records: readonly unknown[];
+  readonly requestId: string | undefined;
+}
+
+/** The port the scan reads from: the real HTTP client here, or anything with the same shape. */
+export interface VersionSource {
+  listPage(offset: number, limit: number): Promise<ListPage>;
+}
+
+export interface ModelArtsClientOptions {
+  /** Base URL, no path, e.g. https://modelarts.eu-de.otc.t-systems.com */
+  readonly endpoint: string;
+  readonly projectId: string;
+  readonly auth: RequestAuthenticator;
+  readonly workspaceId?: string | null | undefined;
+  readonly poolId?: string | null | undefined;
+  readonly timeoutMs?: number | undefined;
+  readonly retry?: RetryPolicy | undefined;
+  readonly retryHooks?: RetryHooks | undefined;
+  readonly log?: Log | undefined;
+  readonly fetch?: typeof fetch | undefined;
+}
+
+/**
+ * Error codes that say the request itself is wrong or not allowed: retrying cannot help
+ * (modelarts-api.md, "Failure body"). ModelArts.0203 (invalid token) gets one token refresh.
+ */
+const FATAL_ERROR_CODES = new Set([
+  "ModelArts.0101",
+  "ModelArts.0104",
+  "ModelArts.0107",
+  "ModelArts.0108",
+  "ModelArts.0203",
+  "ModelArts.0204",
+  "ModelArts.0206",
+]);
+const TOKEN_INVALID_CODE = "ModelArts.0203";
+
+const integer = z.union([
+  z.number().int().nonnegative(),
+  z
+    .string()
+    .regex(/^[0-9]+$/)
+    .transform(Number),
+]);
+
+const pageBody = z.object({
+  is_success: z.boolean().optional(),
+  total_count: integer,
+  versions: z.array(z.unknown()),
+});
+
+const errorBody = z.object({
+  is_success: z.boolean().optional(),
+  error_code: z.string().optional(),
+  error_message: z.string().optional(),
+  error_msg: z.string().optional(),
+});
+
+function parseRetryAfter(value: string | null): number | undefined {
+  if (value === null) return undefined;
+  if (/^[0-9]+$/.test(value.trim())) return Number(value.trim());
+  const date = Date.parse(value);
+  return Number.isNaN(date) ? undefined : Math.max(0, Math.ceil((date - Date.now()) / 1000));
+}
+
+/** The ModelArts training-job versions listing, with auth, timeouts, error mapping and retries. */
+export class ModelArtsClient implements VersionSource {
+  readonly #opts: ModelArtsClientOptions;
+  readonly #fetch: typeof fetch;
+  readonly #log: Log;
+
+  constructor(opts: ModelArtsClientOptions) {
+    this.#opts = opts;
+    this.#fetch = opts.fetch ?? fetch;
+    this.#log = opts.log ?? silentLog;
+  }
+
+  /** The listing URL for one page: oldest first, so jobs created during a scan land at the end. */
+  pageUrl(offset: number, limit: number): URL {
+    const { endpoint, projectId, workspaceId, poolId } = this.#opts;
+    const url = new URL(`/v1/${encodeURIComponent(projectId)}/training-jobs/versions`, endpoint);
+    url.searchParams.set("offset", String(offset));
+    url.searchParams.set("limit", String(limit));
+    url.searchParams.set("sort_by", "create_time");
+    url.searchParams.set("order", "asc");
+    if (workspaceId) url.searchParams.set("workspace_id", workspaceId);
+    if (poolId) url.searchParams.set("pool_id", poolId);
+    return url;
+  }
+
+  listPage(offset: number, limit: number): Promise<ListPage> {
+    const url = this.pageUrl(offset, limit);
+    return withRetry(
+      this.#opts.retry ?? DEFAULT_RETRY_POLICY,
+      () => this.#withTokenRefresh(url),
+      {
+        ...this.#opts.retryHooks,
+        onRetry: (info) => {
+          this.#log.warn("ModelArts request failed, retrying", {
+            attempt: info.attempt,
+            delayMs: info.delayMs,
+            error: info.error.message,
+          });
+          this.#opts.retryHooks?.onRetry?.(info);
+        },
+      },
+    );
+  }
+
+  async #withTokenRefresh(url: URL): Promise<ListPage> {
+    try {
+      return await this.#getPage(url);
+    } catch (error) {
+      const expired =
+        error instanceof UpstreamHttpError &&
+        (error.status === 401 || error.errorCode === TOKEN_INVALID_CODE);
+      if (!expired || !this.#opts.auth.invalidate()) throw error;
+      this.#log.info("ModelArts rejected the token; fetching a new one", {
+        requestId: error.requestId,
+      });
+      return await this.#getPage(url);
+    }
+  }
+
+  async #getPage(url: URL): Promise<ListPage> {
+    const method = "GET";
+    const where = `${method} ${url.href}`;
+    const baseHeaders: Record<string, string> = { accept: "application/json" };
+    const authHeaders = await this.#opts.auth.authenticate({
+      method,
+      url,
+      headers: baseHeaders,
+      body: "",
+    });
+    let response: Response;
+    let text: string;
+    try {
+      response = await this.#fetch(url, {
+        method,
+        headers: { ...baseHeaders, ...authHeaders },
+        signal: AbortSignal.timeout(this.#opts.timeoutMs ?? 30_000),
+      });
+      text = await response.text();
+    } catch (cause) {
+      const timedOut = cause instanceof DOMException && cause.name === "TimeoutError";
+      const reason = timedOut
+        ? `no answer within ${this.#opts.timeoutMs ?? 30_000} ms`
+        : `the connection failed (${cause instanceof Error ? cause.message : String(cause)})`;
+      throw new UpstreamError(`${where}: ${reason}`, { retryable: true, cause });
+    }
+    const requestId = response.headers.get("x-request-id") ?? undefined;
+    let json: unknown;
+    try {
+      json = JSON.parse(text);
+    } catch (cause) {
+      const type = response.headers.get("content-type") ?? "no content type";
+      const details = { method, url: url.href, status: response.status, requestId };
+      if (!response.ok) throw httpError(details, undefined, response);
+      throw new UpstreamError(
+        `${where} answered HTTP ${response.status} with a body that is not JSON (${type}, ${text.length} characters; truncated?)${requestId ? ` (request id ${requestId})` : ""}`,
+        { retryable: true, cause },
+      );
+    }
+    const failure = errorBody.safeParse(json);
+    const failureBody = failure.success ? failure.data : undefined;
+    if (!response.ok || failureBody?.is_success === false) {
+      throw httpError({ method, url: url.href, status: response.status, requestId }, failureBody, response);
+    }
+    const page = pageBody.safeParse(json);
+    if (!page.success) {
+      const issue = page.error.issues[0];
+      throw new UpstreamError(
+        `${where} answered a page without a valid ${String(issue?.path[0] ?? "body")}${requestId ? ` (request id ${requestId})` : ""}`,
+        { retryable: true },
+      );
+    }
+    return { totalCount: page.data.total_count, records: page.data.versions, requestId };
+  }
+}
+
+function httpError(
+  details: { method: string; url: string; status: number; requestId: string | undefined },
+  body: z.infer<typeof errorBody> | undefined,
+  response: Response,
+): UpstreamHttpError {
+  const errorCode = body?.error_code;
+  const status = details.status;
+  const retryableStatus = status === 429 || status >= 500 || status === 200;
+  const retryable = retryableStatus && !(errorCode !== undefined && FATAL_ERROR_CODES.has(errorCode));
+  return new UpstreamHttpError(
+    {
+      ...details,
+      errorCode,
+      errorMessage: body?.error_message ?? body?.error_msg,
+      retryAfterSeconds: parseRetryAfter(response.headers.get("retry-after")),
+    },
+    { retryable },
+  );
+}

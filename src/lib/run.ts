@@ -1,0 +1,65 @@
+import type { Config } from "./config.js";
+import { type ReportJobResult, runReportJob } from "./job.js";
+import type { Log } from "./log.js";
+import type { ScanProgress } from "./scan.js";
+import { openStore } from "./storage/open-store.js";
+import type { ReportStore } from "./storage/store.js";
+import { createClient, type FetchSecret } from "./upstream.js";
+import { startDemoUpstream } from "../simulator/demo.js";
+
+/**
+ * The main job as configured: the upstream (or the built-in demo when no endpoint is set),
+ * the store, and the run. Shared by the command line, the scheduled function and local
+ * regeneration, so all three behave the same.
+ */
+export interface RunOptions {
+  readonly now: number;
+  readonly log?: Log | undefined;
+  readonly onProgress?: ((progress: ScanProgress) => void) | undefined;
+  readonly fetchSecret?: FetchSecret | undefined;
+  readonly cwd?: string | undefined;
+  /** Tells the user the demo is in use. */
+  readonly onDemo?: (() => void) | undefined;
+  /** An already opened store (tests, Lambda's module-level store); else opened from the config. */
+  readonly store?: ReportStore | undefined;
+}
+
+export async function runConfiguredReport(
+  config: Config,
+  dates: readonly string[],
+  opts: RunOptions,
+): Promise<ReportJobResult & { storeUrl: string }> {
+  const store = opts.store ?? openStore(config.storage, opts.cwd === undefined ? {} : { cwd: opts.cwd });
+  let upstream = config.upstream;
+  let endpointLabel = upstream?.endpoint;
+  let close = async () => {};
+  try {
+    if (upstream === null) {
+      const demo = await startDemoUpstream(opts.now);
+      close = () => demo.close();
+      upstream = demo.upstream;
+      endpointLabel = "demo (built-in simulator)";
+      opts.onDemo?.();
+    }
+    const versions = await createClient(upstream, { log: opts.log, fetchSecret: opts.fetchSecret });
+    const result = await runReportJob(
+      { versions, store, log: opts.log, onProgress: opts.onProgress },
+      {
+        dates,
+        timeZone: config.timeZone,
+        failureStatuses: config.failureStatuses,
+        now: opts.now,
+        pageSize: upstream.pageSize,
+        sourceInfo: {
+          endpoint: endpointLabel ?? upstream.endpoint,
+          projectId: upstream.projectId,
+          workspaceId: upstream.workspaceId,
+          poolId: upstream.poolId,
+        },
+      },
+    );
+    return { ...result, storeUrl: store.url };
+  } finally {
+    await close();
+  }
+}

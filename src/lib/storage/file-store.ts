@@ -1,0 +1,132 @@
+import { createHash, randomBytes } from "node:crypto";
+import { mkdir, readdir, readFile, rename, rm, writeFile } from "node:fs/promises";
+import { dirname, join } from "node:path";
+import { pathToFileURL } from "node:url";
+import { StorageError } from "../errors.js";
+import type { ReportStore, StoredObject } from "./store.js";
+
+/**
+ * Throws a StorageError unless `key` is a plain relative key: `/`-separated, non-empty
+ * segments, no `.` or `..`, no backslash, no NUL. The HTTP layer validates names too; this is
+ * the last line before a key becomes a path on disk (or a path in a presigned URL, where a URL
+ * parser would resolve `..` as well), so both stores use it.
+ */
+export function assertValidKey(key: string, storeUrl: string): void {
+  const problem =
+    key === ""
+      ? "is empty"
+      : key.startsWith("/")
+        ? "is absolute"
+        : key.includes("\\")
+          ? "contains a backslash"
+          : key.includes("\0")
+            ? "contains a NUL character"
+            : key.split("/").some((s) => s === "")
+              ? "has an empty segment"
+              : key.split("/").some((s) => s === "." || s === "..")
+                ? "has a . or .. segment"
+                : undefined;
+  if (problem !== undefined) {
+    throw new StorageError(`invalid key ${JSON.stringify(key)} for ${storeUrl}: it ${problem}`);
+  }
+}
+
+/** `daily` and `daily/` name the same folder; `""` is the root. */
+export function normalizeFolderPrefix(prefix: string, storeUrl: string): string {
+  const folder = prefix.endsWith("/") ? prefix.slice(0, -1) : prefix;
+  if (folder !== "") assertValidKey(folder, storeUrl);
+  return folder;
+}
+
+function errnoCode(error: unknown): string | undefined {
+  if (error instanceof Error && "code" in error && typeof error.code === "string") {
+    return error.code;
+  }
+  return undefined;
+}
+
+function describe(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+/** Report storage in a local directory (`file://path`), for running locally and in tests. */
+export class FileStore implements ReportStore {
+  readonly url: string;
+  readonly #root: string;
+
+  /** `root` should be absolute (openStore resolves it); `url` is only used in messages. */
+  constructor(root: string, url: string = pathToFileURL(root).href) {
+    this.#root = root;
+    this.url = url;
+  }
+
+  #path(key: string): string {
+    assertValidKey(key, this.url);
+    return join(this.#root, ...key.split("/"));
+  }
+
+  async put(key: string, body: string | Buffer, _contentType: string): Promise<void> {
+    const path = this.#path(key);
+    // Same directory as the target so rename() stays on one file system and is atomic: a
+    // reader sees the old file or the new one. The leading dot keeps it out of casual listings.
+    const tmp = join(dirname(path), `.${randomBytes(6).toString("hex")}.tmp`);
+    try {
+      await mkdir(dirname(path), { recursive: true });
+      await writeFile(tmp, body);
+      await rename(tmp, path);
+    } catch (error) {
+      await rm(tmp, { force: true }).catch(() => undefined);
+      throw new StorageError(`put ${key} in ${this.url} failed: ${describe(error)}`, {
+        cause: error,
+      });
+    }
+  }
+
+  async get(key: string): Promise<StoredObject | undefined> {
+    const path = this.#path(key);
+    let body: Buffer;
+    try {
+      body = await readFile(path);
+    } catch (error) {
+      const code = errnoCode(error);
+      // EISDIR/ENOTDIR: the key names a folder, or goes through a file; like S3, no object.
+      if (code === "ENOENT" || code === "EISDIR" || code === "ENOTDIR") return undefined;
+      throw new StorageError(`get ${key} from ${this.url} failed: ${describe(error)}`, {
+        cause: error,
+      });
+    }
+    const etag = `"${createHash("sha256").update(body).digest("hex").slice(0, 32)}"`;
+    return { body, etag };
+  }
+
+  async listFolders(prefix: string): Promise<string[]> {
+    const folder = normalizeFolderPrefix(prefix, this.url);
+    const path = folder === "" ? this.#root : join(this.#root, ...folder.split("/"));
+    try {
+      const entries = await readdir(path, { withFileTypes: true });
+      return entries
+        .filter((entry) => entry.isDirectory())
+        .map((entry) => entry.name)
+        .sort();
+    } catch (error) {
+      const code = errnoCode(error);
+      if (code === "ENOENT" || code === "ENOTDIR") return [];
+      throw new StorageError(
+        `list folders under ${prefix} in ${this.url} failed: ${describe(error)}`,
+        {
+          cause: error,
+        },
+      );
+    }
+  }
+
+  async downloadUrl(
+    key: string,
+    _downloadName: string,
+    _expiresInSeconds: number,
+  ): Promise<string | undefined> {
+    assertValidKey(key, this.url);
+    // Files are served by the API itself (report.md §7); there is no URL to hand out.
+    return undefined;
+  }
+}

@@ -1,0 +1,53 @@
+import type { UpstreamConfig } from "../lib/config.js";
+import { Secret } from "../lib/secret.js";
+import { startSimulator } from "./server.js";
+import { generateWorkload } from "./workload.js";
+
+/**
+ * The embedded default: the simulator on a free loopback port, serving a seeded month of
+ * a team's jobs that ends at `now`. Used by `npm start` and by `npm run report` when no
+ * MODELARTS_ENDPOINT is set. No network leaves the machine.
+ */
+export const DEMO = {
+  projectId: "demo-project",
+  token: "demo-token",
+  versions: 3000,
+  seed: 7,
+  days: 30,
+} as const;
+
+export interface DemoUpstream {
+  /** Settings that point the real client at the simulator. */
+  readonly upstream: UpstreamConfig;
+  close(): Promise<void>;
+}
+
+export async function startDemoUpstream(now: number): Promise<DemoUpstream> {
+  const versions = generateWorkload({
+    versions: DEMO.versions,
+    seed: DEMO.seed,
+    now,
+    days: DEMO.days,
+  });
+  const sim = await startSimulator({
+    projectId: DEMO.projectId,
+    versions,
+    auth: { tokens: [DEMO.token] },
+    pageCap: 100,
+    now: () => now,
+  });
+  return {
+    upstream: {
+      endpoint: sim.url,
+      projectId: DEMO.projectId,
+      workspaceId: null,
+      poolId: null,
+      auth: { kind: "token", token: new Secret(DEMO.token) },
+      pageSize: 100,
+      concurrency: 4,
+      timeoutMs: 30_000,
+      maxAttempts: 5,
+    },
+    close: () => sim.close(),
+  };
+}

@@ -1,0 +1,55 @@
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { CreateBucketCommand, S3Client } from "@aws-sdk/client-s3";
+import S3rver from "s3rver";
+
+export interface LocalS3 {
+  /** A client for this server; tests hand it to the stores they build. */
+  client: S3Client;
+  /** `http://127.0.0.1:<port>`. */
+  endpoint: string;
+  createBucket(name: string): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** Client settings that s3rver accepts; `endpoint` may be a server that is not running. */
+export function localS3Client(endpoint: string, maxAttempts?: number): S3Client {
+  return new S3Client({
+    endpoint,
+    region: "us-east-1",
+    forcePathStyle: true,
+    credentials: { accessKeyId: "S3RVER", secretAccessKey: "S3RVER" },
+    // s3rver predates the SDK's default CRC32 checksums (and their aws-chunked trailers).
+    requestChecksumCalculation: "WHEN_REQUIRED",
+    responseChecksumValidation: "WHEN_REQUIRED",
+    ...(maxAttempts === undefined ? {} : { maxAttempts }),
+  });
+}
+
+/** Starts s3rver in this process on a free port, storing into a fresh temporary directory. */
+export async function startS3(): Promise<LocalS3> {
+  const directory = await mkdtemp(join(tmpdir(), "s3rver-"));
+  const server = new S3rver({ address: "127.0.0.1", port: 0, silent: true, directory });
+  let address: Awaited<ReturnType<S3rver["run"]>>;
+  try {
+    address = await server.run();
+  } catch (error) {
+    await rm(directory, { recursive: true, force: true });
+    throw error;
+  }
+  const endpoint = `http://127.0.0.1:${address.port}`;
+  const client = localS3Client(endpoint);
+  return {
+    client,
+    endpoint,
+    async createBucket(name) {
+      await client.send(new CreateBucketCommand({ Bucket: name }));
+    },
+    async close() {
+      client.destroy();
+      await server.close();
+      await rm(directory, { recursive: true, force: true });
+    },
+  };
+}

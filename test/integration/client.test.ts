@@ -1,0 +1,168 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { UpstreamError, UpstreamHttpError } from "../../src/lib/errors.js";
+import { akskAuth, iamPasswordAuth, staticTokenAuth } from "../../src/lib/modelarts/auth.js";
+import { ModelArtsClient } from "../../src/lib/modelarts/client.js";
+import type { RetryPolicy } from "../../src/lib/modelarts/retry.js";
+import { scanVersions } from "../../src/lib/scan.js";
+import { type Simulator, startSimulator } from "../../src/simulator/server.js";
+import { generateWorkload } from "../../src/simulator/workload.js";
+
+const NOW = Date.UTC(2026, 10, 28, 0, 30);
+const PROJECT = "p-0123";
+const FAST_RETRY: RetryPolicy = { maxAttempts: 4, baseDelayMs: 1, maxDelayMs: 5, budgetMs: 10_000 };
+const workload = generateWorkload({ versions: 1234, seed: 11, now: NOW });
+
+let sim: Simulator;
+
+beforeAll(async () => {
+  sim = await startSimulator({
+    projectId: PROJECT,
+    versions: workload,
+    auth: {
+      tokens: ["good-token"],
+      aksk: [{ ak: "AKTEST", sk: "sk-test-secret" }],
+      iamUsers: [{ username: "alice", password: "alice-password-1", domain: "acme" }],
+    },
+    pageCap: 37,
+    now: () => Date.now(),
+  });
+});
+afterAll(() => sim.close());
+
+function client(auth = staticTokenAuth("good-token"), retry = FAST_RETRY) {
+  return new ModelArtsClient({ endpoint: sim.url, projectId: PROJECT, auth, retry, timeoutMs: 2_000 });
+}
+
+describe("paging through the simulator", () => {
+  it("reads every version exactly once when pages are capped below the asked limit", async () => {
+    sim.setVersions(workload);
+    const before = sim.requests.listing;
+    const result = await scanVersions(client(), { pageSize: 100, keep: () => true });
+    expect(result.versionsScanned).toBe(workload.length);
+    expect([...result.versions.keys()].sort((a, b) => a - b)).toEqual(
+      workload.map((v) => v.version_id).sort((a, b) => a - b),
+    );
+    // 1234 records at 37 a page: advancing by what came back takes 34 pages
+    expect(result.pages).toBe(Math.ceil(workload.length / 37));
+    expect(sim.requests.listing - before).toBe(result.pages);
+    expect(result.anomalies).toEqual({ skipped: 0, reasons: {} });
+  });
+
+  it("skips and counts a bad record, and counts a duplicate once", async () => {
+    const bad = { version_id: 999_999_001, status: 10, create_time: NOW - 1000, gpu_num: -1 };
+    const notObject = "garbage";
+    const first = workload[0];
+    sim.setVersions([...workload.slice(0, 50), bad, notObject, { ...first }]);
+    const result = await scanVersions(client(), { pageSize: 20, keep: () => true });
+    expect(result.versionsScanned).toBe(50);
+    expect(result.anomalies).toEqual({
+      skipped: 2,
+      reasons: { "gpu_num: not a non-negative integer": 1, "record: not an object": 1 },
+    });
+    sim.setVersions(workload);
+  });
+});
+
+describe("authentication", () => {
+  it("accepts AK/SK signed requests", async () => {
+    const page = await client(akskAuth({ ak: "AKTEST", sk: "sk-test-secret" })).listPage(0, 5);
+    expect(page.totalCount).toBe(workload.length);
+    expect(page.records).toHaveLength(5);
+  });
+
+  it("accepts a token fetched from IAM", async () => {
+    const auth = iamPasswordAuth({
+      iamEndpoint: sim.url,
+      username: "alice",
+      password: "alice-password-1",
+      domain: "acme",
+      projectId: PROJECT,
+    });
+    const page = await client(auth).listPage(0, 5);
+    expect(page.records).toHaveLength(5);
+  });
+
+  it("rejects a wrong AK/SK with an error naming the code, without the secret", async () => {
+    const error = await client(akskAuth({ ak: "AKTEST", sk: "wrong-secret-xyz" }))
+      .listPage(0, 5)
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(UpstreamHttpError);
+    expect((error as UpstreamHttpError).status).toBe(403);
+    expect((error as UpstreamHttpError).message).toContain("ModelArts.0206");
+    expect((error as UpstreamHttpError).message).not.toContain("wrong-secret-xyz");
+  });
+
+  it("rejects a bad token after no more than one refresh attempt", async () => {
+    const before = sim.requests.listing;
+    const error = await client(staticTokenAuth("bad-token-123")).listPage(0, 5).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(UpstreamHttpError);
+    expect((error as UpstreamHttpError).status).toBe(401);
+    expect((error as UpstreamHttpError).message).not.toContain("bad-token-123");
+    expect(sim.requests.listing - before).toBe(1); // a static token cannot be refreshed
+  });
+
+  it("rejects wrong IAM credentials with a clear error", async () => {
+    const auth = iamPasswordAuth({
+      iamEndpoint: sim.url,
+      username: "alice",
+      password: "not-her-password",
+      domain: "acme",
+      projectId: PROJECT,
+    });
+    const error = await client(auth).listPage(0, 5).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(UpstreamHttpError);
+    expect((error as Error).message).toMatch(/401/);
+    expect((error as Error).message).not.toContain("not-her-password");
+  });
+});
+
+describe("upstream errors", () => {
+  it("surfaces is_success:false on HTTP 200 as an error naming the code", async () => {
+    sim.queueFaults({ kind: "not-success", errorCode: "ModelArts.0104", errorMessage: "bad offset" });
+    const error = await client().listPage(0, 5).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(UpstreamHttpError);
+    expect((error as UpstreamHttpError).errorCode).toBe("ModelArts.0104");
+    expect((error as UpstreamHttpError).status).toBe(200);
+    expect((error as Error).message).toContain("ModelArts.0104");
+    expect((error as UpstreamHttpError).requestId).toBeTruthy();
+  });
+
+  it("retries a retryable is_success:false and then succeeds", async () => {
+    sim.queueFaults({ kind: "not-success", errorCode: "ModelArts.0105" });
+    const page = await client().listPage(0, 5);
+    expect(page.records).toHaveLength(5);
+  });
+
+  it("retries 5xx, 429, resets and truncated bodies", async () => {
+    sim.queueFaults(
+      { kind: "status", status: 503 },
+      { kind: "status", status: 429, retryAfterSeconds: 0 },
+      { kind: "truncate" },
+    );
+    const page = await client().listPage(0, 5);
+    expect(page.records).toHaveLength(5);
+    sim.queueFaults({ kind: "reset" }, { kind: "non-json" }, { kind: "truncate", mode: "abort" });
+    expect((await client().listPage(0, 5)).records).toHaveLength(5);
+  });
+
+  it("gives up after the configured attempts with a clear error", async () => {
+    sim.queueFaults(...Array.from({ length: 4 }, () => ({ kind: "status" as const, status: 502 })));
+    const error = await client().listPage(0, 5).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(UpstreamHttpError);
+    expect((error as Error).message).toMatch(/GET http:\/\/127\.0\.0\.1:\d+\/v1\/p-0123\/training-jobs\/versions\?.* failed with HTTP 502/);
+  });
+
+  it("times out a request that gets no answer", async () => {
+    sim.queueFaults({ kind: "hang" });
+    const c = new ModelArtsClient({
+      endpoint: sim.url,
+      projectId: PROJECT,
+      auth: staticTokenAuth("good-token"),
+      retry: { ...FAST_RETRY, maxAttempts: 1 },
+      timeoutMs: 300,
+    });
+    const error = await c.listPage(0, 5).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(UpstreamError);
+    expect((error as Error).message).toContain("no answer within 300 ms");
+  });
+});
