@@ -3,6 +3,7 @@ import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { ConfigError } from "../lib/errors.js";
 import { type Simulator, type SimulatorOptions, startSimulator } from "../simulator/server.js";
+import { DEMO_CREDENTIALS } from "../simulator/demo.js";
 import { generateWorkload } from "../simulator/workload.js";
 
 /**
@@ -14,13 +15,6 @@ import { generateWorkload } from "../simulator/workload.js";
  * Exit codes: 0 after a clean shutdown (SIGINT/SIGTERM), 2 bad arguments, 1 could not start.
  */
 
-export const DEMO_CREDENTIALS = {
-  projectId: "demo-project",
-  token: "demo-token",
-  ak: "DEMOAK",
-  sk: "demo-secret-key",
-  iamUser: { username: "demo", password: "demo-password", domain: "demo-domain" },
-} as const;
 
 const USAGE =
   "usage: npm run simulate -- [--port 4010] [--versions 5000] [--seed 7] [--page-cap N] [--latency MS] [--failure-rate 0-1] [--days 30]";

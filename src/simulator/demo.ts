@@ -8,13 +8,20 @@ import { generateWorkload } from "./workload.js";
  * a team's jobs that ends at `now`. Used by `npm start` and by `npm run report` when no
  * MODELARTS_ENDPOINT is set. No network leaves the machine.
  */
-export const DEMO = {
+/**
+ * Fixed demo credentials, printed on purpose by `npm run simulate`: they open nothing but the
+ * local simulator.
+ */
+export const DEMO_CREDENTIALS = {
   projectId: "demo-project",
   token: "demo-token",
-  versions: 3000,
-  seed: 7,
-  days: 30,
+  ak: "DEMOAK",
+  sk: "demo-secret-key",
+  iamUser: { username: "demo", password: "demo-password", domain: "demo-domain" },
 } as const;
+
+/** The demo workload of `npm start`: a month of a team's jobs, the same for the same day. */
+export const DEMO_WORKLOAD = { versions: 3000, seed: 7, days: 30 } as const;
 
 export interface DemoUpstream {
   /** Settings that point the real client at the simulator. */
@@ -23,26 +30,21 @@ export interface DemoUpstream {
 }
 
 export async function startDemoUpstream(now: number): Promise<DemoUpstream> {
-  const versions = generateWorkload({
-    versions: DEMO.versions,
-    seed: DEMO.seed,
-    now,
-    days: DEMO.days,
-  });
+  const versions = generateWorkload({ ...DEMO_WORKLOAD, now });
   const sim = await startSimulator({
-    projectId: DEMO.projectId,
+    projectId: DEMO_CREDENTIALS.projectId,
     versions,
-    auth: { tokens: [DEMO.token] },
+    auth: { tokens: [DEMO_CREDENTIALS.token] },
     pageCap: 100,
     now: () => now,
   });
   return {
     upstream: {
       endpoint: sim.url,
-      projectId: DEMO.projectId,
+      projectId: DEMO_CREDENTIALS.projectId,
       workspaceId: null,
       poolId: null,
-      auth: { kind: "token", token: new Secret(DEMO.token) },
+      auth: { kind: "token", token: new Secret(DEMO_CREDENTIALS.token) },
       pageSize: 100,
       concurrency: 4,
       timeoutMs: 30_000,

@@ -270,3 +270,28 @@ describe("aggregate properties", () => {
     );
   });
 });
+
+describe("daily reports in a time zone with daylight saving", () => {
+  it("gives a 23-hour and a 25-hour day in Europe/Berlin", async () => {
+    const { buildDailyReports } = await import("../../src/lib/report/build.js");
+    // one GPU busy from 2026-03-28T12:00Z to 2026-03-30T12:00Z, and around the October change
+    const versions = [
+      version({ versionId: 1, createTime: Date.UTC(2026, 2, 28, 11), startTime: Date.UTC(2026, 2, 28, 12), endTime: Date.UTC(2026, 2, 30, 12), gpuNum: 1 }),
+      version({ versionId: 2, createTime: Date.UTC(2026, 9, 24, 11), startTime: Date.UTC(2026, 9, 24, 12), endTime: Date.UTC(2026, 9, 26, 12), gpuNum: 1 }),
+    ];
+    const common = {
+      versions,
+      timeZone: "Europe/Berlin",
+      now: Date.UTC(2026, 10, 1),
+      failureStatuses: FAILURES,
+      source: { endpoint: "e", project_id: "p", workspace_id: null, pool_id: null, versions_scanned: 2, pages: 1 },
+      anomalies: { skipped: 0, reasons: {} },
+    };
+    const [spring] = buildDailyReports({ ...common, dates: ["2026-03-29"] });
+    expect(spring?.report.window).toEqual({ start: "2026-03-29T00:00:00+01:00", end: "2026-03-30T00:00:00+02:00" });
+    expect(spring?.report.totals.gpu_hours).toBe(23);
+    const [autumn] = buildDailyReports({ ...common, dates: ["2026-10-25"] });
+    expect(autumn?.report.window).toEqual({ start: "2026-10-25T00:00:00+02:00", end: "2026-10-26T00:00:00+01:00" });
+    expect(autumn?.report.totals.gpu_hours).toBe(25);
+  });
+});

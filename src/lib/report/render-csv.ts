@@ -1,0 +1,97 @@
+import { stringify } from "csv-stringify/sync";
+import { statusName } from "../modelarts/statuses.js";
+import { csvText, formatHours, isoUtc } from "./format.js";
+import type { JobRow, UsageReport } from "./types.js";
+
+/** usage.csv and jobs.csv (report.md §5): RFC 4180, UTF-8 without BOM, CRLF after every row. */
+
+export const USAGE_CSV_HEADER = [
+  "report_date",
+  "flavor_code",
+  "pool_id",
+  "versions_active",
+  "versions_created",
+  "versions_failed",
+  "gpus",
+  "npus",
+  "peak_gpus",
+  "peak_npus",
+  "gpu_hours",
+  "npu_hours",
+  "run_hours",
+] as const;
+
+export const JOBS_CSV_HEADER = [
+  "report_date",
+  "version_id",
+  "version_name",
+  "status",
+  "status_name",
+  "flavor_code",
+  "pool_id",
+  "gpu_num",
+  "npu_num",
+  "create_time",
+  "start_time",
+  "end_time",
+  "overlap_hours",
+  "gpu_hours",
+  "npu_hours",
+  "failed",
+] as const;
+
+type Cell = string | number;
+
+function csv(header: readonly string[], rows: Cell[][]): string {
+  return stringify([header as string[], ...rows], {
+    record_delimiter: "\r\n",
+    eof: true,
+    // csv-stringify quotes a field holding the whole record delimiter ("\r\n") but not a lone
+    // "\n" or "\r"; RFC 4180 wants those quoted too.
+    quoted_match: /[\r\n]/,
+  });
+}
+
+export function renderUsageCsv(report: UsageReport): string {
+  const rows = report.by_flavor_pool.map((r): Cell[] => [
+    report.report_date,
+    csvText(r.flavor_code),
+    csvText(r.pool_id),
+    r.versions_active,
+    r.versions_created,
+    r.versions_failed,
+    r.gpus,
+    r.npus,
+    r.peak_gpus,
+    r.peak_npus,
+    formatHours(r.gpu_hours),
+    formatHours(r.npu_hours),
+    formatHours(r.run_hours),
+  ]);
+  return csv(USAGE_CSV_HEADER, rows);
+}
+
+const MS_PER_HOUR = 3_600_000;
+
+/** One row per version in the report, in the order given (the aggregation sorts by id). */
+export function renderJobsCsv(reportDate: string, jobs: readonly JobRow[]): string {
+  const rows = jobs.map(({ version: v, overlapMs, failed }): Cell[] => [
+    reportDate,
+    v.versionId,
+    csvText(v.versionName),
+    v.status,
+    csvText(statusName(v.status)),
+    csvText(v.flavorCode),
+    csvText(v.poolId),
+    v.gpuNum,
+    v.npuNum,
+    isoUtc(v.createTime),
+    isoUtc(v.startTime),
+    isoUtc(v.endTime),
+    formatHours(overlapMs / MS_PER_HOUR),
+    formatHours((v.gpuNum * overlapMs) / MS_PER_HOUR),
+    formatHours((v.npuNum * overlapMs) / MS_PER_HOUR),
+    failed ? "true" : "false",
+  ]);
+  return csv(JOBS_CSV_HEADER, rows);
+}

@@ -1,0 +1,128 @@
+import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { UpstreamError } from "../../src/lib/errors.js";
+import { type ReportJobOptions, runReportJob } from "../../src/lib/job.js";
+import { staticTokenAuth } from "../../src/lib/modelarts/auth.js";
+import { ModelArtsClient } from "../../src/lib/modelarts/client.js";
+import { FileStore } from "../../src/lib/storage/file-store.js";
+import { readLatest } from "../../src/lib/storage/publish.js";
+import { S3Store } from "../../src/lib/storage/s3-store.js";
+import type { ReportStore } from "../../src/lib/storage/store.js";
+import { type Simulator, startSimulator } from "../../src/simulator/server.js";
+import { generateWorkload } from "../../src/simulator/workload.js";
+import { startS3 } from "../helpers/s3.js";
+
+const NOW = Date.UTC(2026, 10, 28, 0, 30);
+const PROJECT = "proj-1";
+const workload = generateWorkload({ versions: 800, seed: 3, now: NOW, days: 20 });
+
+let sim: Simulator;
+let s3: Awaited<ReturnType<typeof startS3>>;
+let dir: string;
+
+beforeAll(async () => {
+  sim = await startSimulator({ projectId: PROJECT, versions: workload, auth: { tokens: ["t"] }, pageCap: 50 });
+  s3 = await startS3();
+  await s3.createBucket("reports-bucket");
+  dir = await mkdtemp(join(tmpdir(), "job-"));
+});
+afterAll(async () => {
+  await sim.close();
+  await s3.close();
+  await rm(dir, { recursive: true, force: true });
+});
+
+function deps(store: ReportStore) {
+  const versions = new ModelArtsClient({
+    endpoint: sim.url,
+    projectId: PROJECT,
+    auth: staticTokenAuth("t"),
+    retry: { maxAttempts: 2, baseDelayMs: 1, maxDelayMs: 2, budgetMs: 1000 },
+  });
+  return { versions, store };
+}
+
+function options(dates: string[], now = NOW): ReportJobOptions {
+  return {
+    dates,
+    timeZone: "UTC",
+    failureStatuses: [3, 5, 6, 13],
+    now,
+    pageSize: 100,
+    sourceInfo: { endpoint: sim.url, projectId: PROJECT, workspaceId: null, poolId: null },
+  };
+}
+
+const stores: [string, () => ReportStore][] = [
+  ["file storage", () => new FileStore(join(dir, `root-${Math.random()}`))],
+  ["S3", () => new S3Store({ bucket: "reports-bucket", prefix: `r-${Math.random().toString(36).slice(2)}`, client: s3.client })],
+];
+
+describe.each(stores)("the report job on %s", (_name, makeStore) => {
+  it("writes the three files of the date and then latest.json", async () => {
+    const store = makeStore();
+    const result = await runReportJob(deps(store), options(["2026-11-27"]));
+    for (const name of ["report.json", "usage.csv", "jobs.csv"]) {
+      expect(await store.get(`daily/2026-11-27/${name}`)).toBeDefined();
+    }
+    expect(await readLatest(store)).toEqual({
+      report_date: "2026-11-27",
+      generated_at: "2026-11-28T00:30:00.000Z",
+      files: {
+        "report.json": "daily/2026-11-27/report.json",
+        "usage.csv": "daily/2026-11-27/usage.csv",
+        "jobs.csv": "daily/2026-11-27/jobs.csv",
+      },
+    });
+    const report = JSON.parse((await store.get("daily/2026-11-27/report.json"))?.body.toString() ?? "");
+    expect(report.source).toMatchObject({ versions_scanned: workload.length, pages: Math.ceil(workload.length / 50) });
+    expect(report.totals.versions_active).toBeGreaterThan(0);
+    expect(result.reports[0]?.report.totals.gpu_hours).toBeGreaterThan(0);
+  });
+
+  it("computes a range from one scan and never moves latest.json back", async () => {
+    const store = makeStore();
+    await runReportJob(deps(store), options(["2026-11-27"]));
+    const before = sim.requests.listing;
+    const result = await runReportJob(deps(store), options(["2026-11-10", "2026-11-11", "2026-11-12"]));
+    expect(sim.requests.listing - before).toBe(Math.ceil(workload.length / 50));
+    expect(result.written.map((w) => w.date)).toEqual(["2026-11-10", "2026-11-11", "2026-11-12"]);
+    expect((await readLatest(store))?.report_date).toBe("2026-11-27");
+    expect(await store.listFolders("daily")).toEqual(["2026-11-10", "2026-11-11", "2026-11-12", "2026-11-27"]);
+  });
+
+  it("regenerates a date with the same bytes except generated_at", async () => {
+    const store = makeStore();
+    const read = async (name: string) => (await store.get(`daily/2026-11-20/${name}`))?.body.toString() ?? "";
+    await runReportJob(deps(store), options(["2026-11-20"]));
+    const first = [await read("report.json"), await read("usage.csv"), await read("jobs.csv")];
+    await runReportJob(deps(store), options(["2026-11-20"], NOW + 60_000));
+    const second = [await read("report.json"), await read("usage.csv"), await read("jobs.csv")];
+    expect(second[1]).toBe(first[1]);
+    expect(second[2]).toBe(first[2]);
+    const strip = (s: string) => s.replace(/"generated_at": "[^"]+"/, "");
+    expect(strip(second[0] ?? "")).toBe(strip(first[0] ?? ""));
+    expect(second[0]).not.toBe(first[0]);
+  });
+
+  it("leaves the previous report and latest.json alone when the API keeps failing", async () => {
+    const store = makeStore();
+    await runReportJob(deps(store), options(["2026-11-26"]));
+    const latestBefore = await store.get("latest.json");
+    sim.queueFaults({ kind: "status", status: 500 }, { kind: "status", status: 500 });
+    await expect(runReportJob(deps(store), options(["2026-11-27"]))).rejects.toBeInstanceOf(UpstreamError);
+    expect((await store.get("latest.json"))?.body.toString()).toBe(latestBefore?.body.toString());
+    expect(await store.get("daily/2026-11-27/report.json")).toBeUndefined();
+  });
+});
+
+it("keeps jobs.csv rows in version id order with hostile names neutralised", async () => {
+  const store = new FileStore(join(dir, "csv"));
+  await runReportJob(deps(store), options(["2026-11-27"]));
+  const csv = await readFile(join(dir, "csv", "daily", "2026-11-27", "jobs.csv"), "utf8");
+  expect(csv.startsWith("report_date,version_id,version_name,")).toBe(true);
+  expect(csv.endsWith("\r\n")).toBe(true);
+  expect(csv).not.toMatch(/,=|,\+|,@/); // every formula-like cell starts with '
+});
