@@ -4,10 +4,10 @@ import { parseArgs } from "node:util";
 import { type Config, loadConfig } from "../lib/config.js";
 import { ConfigError, UsageReportError } from "../lib/errors.js";
 import { MAX_RANGE_DAYS, type ReportJobResult } from "../lib/job.js";
-import { runConfiguredReport } from "../lib/run.js";
 import type { Log } from "../lib/log.js";
 import { formatHours } from "../lib/report/format.js";
 import { countDates, datesInRange, isValidDate, yesterday } from "../lib/report/time.js";
+import { runConfiguredReport } from "../lib/run.js";
 import { progressPrinter } from "./progress.js";
 
 /**
@@ -23,7 +23,8 @@ export interface CliIo {
   readonly cwd: string;
 }
 
-const USAGE = "usage: npm run report -- [--date YYYY-MM-DD | --from YYYY-MM-DD --to YYYY-MM-DD] [--storage URL] [--timezone TZ]";
+const USAGE =
+  "usage: npm run report -- [--date YYYY-MM-DD | --from YYYY-MM-DD --to YYYY-MM-DD] [--storage URL] [--timezone TZ]";
 
 export interface ReportArgs {
   readonly dates: string[];
@@ -31,7 +32,11 @@ export interface ReportArgs {
 }
 
 /** Parses the command line and the environment; throws ConfigError with one clear line. */
-export function parseReportArgs(argv: readonly string[], env: CliIo["env"], now: number): ReportArgs {
+export function parseReportArgs(
+  argv: readonly string[],
+  env: CliIo["env"],
+  now: number,
+): ReportArgs {
   let values: { date?: string; from?: string; to?: string; storage?: string; timezone?: string };
   try {
     ({ values } = parseArgs({
@@ -87,7 +92,9 @@ function stderrLog(stderr: NodeJS.WritableStream): Log {
 }
 
 function pad(cells: readonly string[], widths: readonly number[]): string {
-  return cells.map((c, i) => (i === 0 ? c.padEnd(widths[i] ?? 0) : c.padStart(widths[i] ?? 0))).join("  ");
+  return cells
+    .map((c, i) => (i === 0 ? c.padEnd(widths[i] ?? 0) : c.padStart(widths[i] ?? 0)))
+    .join("  ");
 }
 
 /** The summary on standard output: where each file went, and the top flavors. */
@@ -107,15 +114,19 @@ export function summary(result: ReportJobResult, storeUrl: string): string {
         `${formatHours(r.totals.gpu_hours)} GPU-h, ${formatHours(r.totals.npu_hours)} NPU-h; ${r.anomalies.skipped} bad records skipped`,
     );
     const header = ["flavor", "active", "GPUs", "peak", "GPU-h", "NPU-h"];
-    const rows = r.by_flavor.slice(0, 10).map((f) => [
-      f.flavor_code ?? "(none)",
-      String(f.versions_active),
-      String(f.gpus),
-      String(f.peak_gpus),
-      formatHours(f.gpu_hours),
-      formatHours(f.npu_hours),
-    ]);
-    const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => (row[i] ?? "").length)));
+    const rows = r.by_flavor
+      .slice(0, 10)
+      .map((f) => [
+        f.flavor_code ?? "(none)",
+        String(f.versions_active),
+        String(f.gpus),
+        String(f.peak_gpus),
+        formatHours(f.gpu_hours),
+        formatHours(f.npu_hours),
+      ]);
+    const widths = header.map((h, i) =>
+      Math.max(h.length, ...rows.map((row) => (row[i] ?? "").length)),
+    );
     out.push(pad(header, widths));
     for (const row of rows) out.push(pad(row, widths));
   }
@@ -154,7 +165,10 @@ export async function runReportCli(argv: readonly string[], io: CliIo): Promise<
       io.stderr.write(`error: ${error.message}\n`);
       return 2;
     }
-    const message = error instanceof UsageReportError ? error.message : `unexpected error: ${error instanceof Error ? error.message : String(error)}`;
+    const message =
+      error instanceof UsageReportError
+        ? error.message
+        : `unexpected error: ${error instanceof Error ? error.message : String(error)}`;
     io.stderr.write(`error: the report run failed: ${message}\nlatest.json was not changed.\n`);
     return 1;
   }

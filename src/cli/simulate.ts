@@ -2,8 +2,8 @@ import { resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { ConfigError } from "../lib/errors.js";
-import { type Simulator, type SimulatorOptions, startSimulator } from "../simulator/server.js";
 import { DEMO_CREDENTIALS } from "../simulator/demo.js";
+import { type Simulator, type SimulatorOptions, startSimulator } from "../simulator/server.js";
 import { generateWorkload } from "../simulator/workload.js";
 
 /**
@@ -14,7 +14,6 @@ import { generateWorkload } from "../simulator/workload.js";
  * are fixed demo values, printed on purpose: they open nothing but this local simulator.
  * Exit codes: 0 after a clean shutdown (SIGINT/SIGTERM), 2 bad arguments, 1 could not start.
  */
-
 
 const USAGE =
   "usage: npm run simulate -- [--port 4010] [--versions 5000] [--seed 7] [--page-cap N] [--latency MS] [--failure-rate 0-1] [--days 30]";

@@ -4,7 +4,12 @@ import httpHeaderNormalizer from "@middy/http-header-normalizer";
 import httpSecurityHeaders from "@middy/http-security-headers";
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from "aws-lambda";
 import { jsonResponse } from "../lib/api/http.js";
-import { getReport as getReportRoute, getReportFile as getReportFileRoute, listReports as listReportsRoute, parseRegeneration } from "../lib/api/reports.js";
+import {
+  getReportFile as getReportFileRoute,
+  getReport as getReportRoute,
+  listReports as listReportsRoute,
+  parseRegeneration,
+} from "../lib/api/reports.js";
 import { HttpError } from "../lib/errors.js";
 import { runConfiguredReport } from "../lib/run.js";
 import { bearerAuth, jsonErrors, toApiGateway } from "./middleware.js";
@@ -23,7 +28,15 @@ type Handler = (event: Event) => Promise<Result>;
 function http(handler: Handler) {
   return middy<Event, Result>()
     .use(httpHeaderNormalizer())
-    .use(httpSecurityHeaders({ contentSecurityPolicy: { "default-src": "'none'", "style-src": "'unsafe-inline'", "img-src": "data:" } }))
+    .use(
+      httpSecurityHeaders({
+        contentSecurityPolicy: {
+          "default-src": "'none'",
+          "style-src": "'unsafe-inline'",
+          "img-src": "data:",
+        },
+      }),
+    )
     .use(jsonErrors())
     .use(bearerAuth(apiToken))
     .handler(handler);
@@ -55,7 +68,9 @@ export const getReport = http(async (event) =>
 );
 
 export const getReportFile = http(async (event) =>
-  toApiGateway(await getReportFileRoute(getStore(), pathParam(event, "date"), pathParam(event, "name"))),
+  toApiGateway(
+    await getReportFileRoute(getStore(), pathParam(event, "date"), pathParam(event, "name")),
+  ),
 );
 
 const MAX_BODY_BYTES = 16 * 1024;
@@ -65,7 +80,12 @@ function jsonBody(event: Event): unknown {
   if (!/^application\/(?:[\w.+-]+\+)?json\s*(;|$)/i.test(type)) {
     throw new HttpError(415, "unsupported_media_type", "send the body as application/json");
   }
-  const raw = event.body === undefined ? "" : event.isBase64Encoded ? Buffer.from(event.body, "base64").toString("utf8") : event.body;
+  const raw =
+    event.body === undefined
+      ? ""
+      : event.isBase64Encoded
+        ? Buffer.from(event.body, "base64").toString("utf8")
+        : event.body;
   if (Buffer.byteLength(raw) > MAX_BODY_BYTES) {
     throw new HttpError(413, "body_too_large", `the body is larger than ${MAX_BODY_BYTES} bytes`);
   }
@@ -91,7 +111,12 @@ async function regenerate(dates: string[]): Promise<void> {
     );
     return;
   }
-  await runConfiguredReport(getConfig(), dates, { now: Date.now(), log, fetchSecret, store: getStore() });
+  await runConfiguredReport(getConfig(), dates, {
+    now: Date.now(),
+    log,
+    fetchSecret,
+    store: getStore(),
+  });
 }
 
 export const postReports = http(async (event) => {

@@ -1,7 +1,7 @@
 import { createHash, timingSafeEqual } from "node:crypto";
 import type { MiddlewareObj } from "@middy/core";
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from "aws-lambda";
-import { errorResponse, type ApiResponse } from "../lib/api/http.js";
+import { type ApiResponse, errorResponse } from "../lib/api/http.js";
 import { HttpError } from "../lib/errors.js";
 import { logger } from "./runtime.js";
 
@@ -26,7 +26,9 @@ export function bearerAuth(getToken: () => Promise<string | undefined>): HttpMid
     before: async (request) => {
       const expected = await getToken();
       if (expected === undefined) {
-        logger.error("the API token is not configured (REPORT_API_TOKEN_SECRET or REPORT_API_TOKEN)");
+        logger.error(
+          "the API token is not configured (REPORT_API_TOKEN_SECRET or REPORT_API_TOKEN)",
+        );
         throw new HttpError(500, "not_configured", "the API token is not configured");
       }
       const header = request.event.headers?.authorization ?? "";

@@ -1,10 +1,10 @@
 import { Metrics, MetricUnit } from "@aws-lambda-powertools/metrics";
 import middy from "@middy/core";
 import { z } from "zod";
-import { runConfiguredReport } from "../lib/run.js";
-import { addDays, isValidDate, yesterday } from "../lib/report/time.js";
 import { ConfigError } from "../lib/errors.js";
 import { MAX_RANGE_DAYS } from "../lib/job.js";
+import { addDays, isValidDate, yesterday } from "../lib/report/time.js";
+import { runConfiguredReport } from "../lib/run.js";
 import { fetchSecret, getConfig, getStore, log, logger } from "./runtime.js";
 
 /**
@@ -13,7 +13,10 @@ import { fetchSecret, getConfig, getStore, log, logger } from "./runtime.js";
  * A failure throws, so Lambda retries it and then sends it to the dead-letter queue.
  */
 
-const metrics = new Metrics({ namespace: "ModelArtsUsageReport", serviceName: "modelarts-usage-report" });
+const metrics = new Metrics({
+  namespace: "ModelArtsUsageReport",
+  serviceName: "modelarts-usage-report",
+});
 
 const event = z.object({
   dates: z.array(z.string().refine(isValidDate)).min(1).max(MAX_RANGE_DAYS).optional(),
@@ -22,7 +25,8 @@ const event = z.object({
 /** The dates an invocation asks for: consecutive and ascending, or yesterday. */
 export function datesOf(input: unknown, now: number, timeZone: string): string[] {
   const parsed = event.safeParse(input ?? {});
-  if (!parsed.success) throw new ConfigError("the event's dates must be 1 to 92 dates (YYYY-MM-DD)");
+  if (!parsed.success)
+    throw new ConfigError("the event's dates must be 1 to 92 dates (YYYY-MM-DD)");
   const dates = parsed.data.dates ?? [yesterday(now, timeZone)];
   for (let i = 1; i < dates.length; i++) {
     if (dates[i] !== addDays(dates[i - 1] as string, 1)) {
@@ -45,7 +49,12 @@ async function run(input: unknown): Promise<ReportOutcome> {
   const now = Date.now();
   const dates = datesOf(input, now, config.timeZone);
   try {
-    const result = await runConfiguredReport(config, dates, { now, log, fetchSecret, store: getStore() });
+    const result = await runConfiguredReport(config, dates, {
+      now,
+      log,
+      fetchSecret,
+      store: getStore(),
+    });
     metrics.addMetric("ReportRuns", MetricUnit.Count, 1);
     metrics.addMetric("VersionsScanned", MetricUnit.Count, result.scan.versionsScanned);
     metrics.addMetric("BadRecords", MetricUnit.Count, result.scan.anomalies.skipped);

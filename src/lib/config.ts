@@ -185,5 +185,10 @@ export function loadConfig(env: Env = process.env, overrides: ConfigOverrides = 
       maxAttempts: positiveInt(env, "MODELARTS_MAX_ATTEMPTS", 5, 20),
     };
   }
-  return Object.freeze({ storage, timeZone, failureStatuses: Object.freeze(failureStatuses), upstream });
+  return Object.freeze({
+    storage,
+    timeZone,
+    failureStatuses: Object.freeze(failureStatuses),
+    upstream,
+  });
 }

@@ -53,7 +53,10 @@ export class UpstreamHttpError extends UpstreamError {
     const code = details.errorCode ? ` ${details.errorCode}` : "";
     const text = details.errorMessage ? `: ${details.errorMessage}` : "";
     const rid = details.requestId ? ` (request id ${details.requestId})` : "";
-    super(`${details.method} ${details.url} failed with HTTP ${details.status}${code}${text}${rid}`, options);
+    super(
+      `${details.method} ${details.url} failed with HTTP ${details.status}${code}${text}${rid}`,
+      options,
+    );
     this.method = details.method;
     this.url = details.url;
     this.status = details.status;

@@ -1,3 +1,4 @@
+import { startDemoUpstream } from "../simulator/demo.js";
 import type { Config } from "./config.js";
 import { type ReportJobResult, runReportJob } from "./job.js";
 import type { Log } from "./log.js";
@@ -5,7 +6,6 @@ import type { ScanProgress } from "./scan.js";
 import { openStore } from "./storage/open-store.js";
 import type { ReportStore } from "./storage/store.js";
 import { createClient, type FetchSecret } from "./upstream.js";
-import { startDemoUpstream } from "../simulator/demo.js";
 
 /**
  * The main job as configured: the upstream (or the built-in demo when no endpoint is set),
@@ -29,7 +29,8 @@ export async function runConfiguredReport(
   dates: readonly string[],
   opts: RunOptions,
 ): Promise<ReportJobResult & { storeUrl: string }> {
-  const store = opts.store ?? openStore(config.storage, opts.cwd === undefined ? {} : { cwd: opts.cwd });
+  const store =
+    opts.store ?? openStore(config.storage, opts.cwd === undefined ? {} : { cwd: opts.cwd });
   let upstream = config.upstream;
   let endpointLabel = upstream?.endpoint;
   let close = async () => {};

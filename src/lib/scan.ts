@@ -81,7 +81,8 @@ export class VersionCollector {
 
   anomalies(): Anomalies {
     const reasons: Record<string, number> = {};
-    for (const reason of [...this.#bad.values()].sort()) reasons[reason] = (reasons[reason] ?? 0) + 1;
+    for (const reason of [...this.#bad.values()].sort())
+      reasons[reason] = (reasons[reason] ?? 0) + 1;
     return { skipped: this.#bad.size, reasons };
   }
 }

@@ -44,7 +44,11 @@ async function authenticatorFor(
     case "token":
       return staticTokenAuth(auth.token.reveal());
     case "aksk":
-      return akskAuth({ ak: auth.ak, sk: auth.sk.reveal(), securityToken: auth.securityToken?.reveal() });
+      return akskAuth({
+        ak: auth.ak,
+        sk: auth.sk.reveal(),
+        securityToken: auth.securityToken?.reveal(),
+      });
     case "iam":
       return iamPasswordAuth({
         iamEndpoint: auth.iamEndpoint,
@@ -56,7 +60,9 @@ async function authenticatorFor(
       });
     case "secret": {
       if (fetchSecret === undefined) {
-        throw new ConfigError("MODELARTS_CREDENTIALS_SECRET is set but no secret store is available here");
+        throw new ConfigError(
+          "MODELARTS_CREDENTIALS_SECRET is set but no secret store is available here",
+        );
       }
       let doc: z.infer<typeof secretDocument>;
       try {
@@ -68,7 +74,8 @@ async function authenticatorFor(
         );
       }
       if ("token" in doc) return staticTokenAuth(doc.token);
-      if ("ak" in doc) return akskAuth({ ak: doc.ak, sk: doc.sk, securityToken: doc.security_token });
+      if ("ak" in doc)
+        return akskAuth({ ak: doc.ak, sk: doc.sk, securityToken: doc.security_token });
       return iamPasswordAuth({
         iamEndpoint: doc.iam_endpoint,
         username: doc.username,

@@ -30,7 +30,13 @@ beforeAll(async () => {
 afterAll(() => sim.close());
 
 function client(auth = staticTokenAuth("good-token"), retry = FAST_RETRY) {
-  return new ModelArtsClient({ endpoint: sim.url, projectId: PROJECT, auth, retry, timeoutMs: 2_000 });
+  return new ModelArtsClient({
+    endpoint: sim.url,
+    projectId: PROJECT,
+    auth,
+    retry,
+    timeoutMs: 2_000,
+  });
 }
 
 describe("paging through the simulator", () => {
@@ -94,7 +100,9 @@ describe("authentication", () => {
 
   it("rejects a bad token after no more than one refresh attempt", async () => {
     const before = sim.requests.listing;
-    const error = await client(staticTokenAuth("bad-token-123")).listPage(0, 5).catch((e: unknown) => e);
+    const error = await client(staticTokenAuth("bad-token-123"))
+      .listPage(0, 5)
+      .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(UpstreamHttpError);
     expect((error as UpstreamHttpError).status).toBe(401);
     expect((error as UpstreamHttpError).message).not.toContain("bad-token-123");
@@ -109,7 +117,9 @@ describe("authentication", () => {
       domain: "acme",
       projectId: PROJECT,
     });
-    const error = await client(auth).listPage(0, 5).catch((e: unknown) => e);
+    const error = await client(auth)
+      .listPage(0, 5)
+      .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(UpstreamHttpError);
     expect((error as Error).message).toMatch(/401/);
     expect((error as Error).message).not.toContain("not-her-password");
@@ -118,8 +128,14 @@ describe("authentication", () => {
 
 describe("upstream errors", () => {
   it("surfaces is_success:false on HTTP 200 as an error naming the code", async () => {
-    sim.queueFaults({ kind: "not-success", errorCode: "ModelArts.0104", errorMessage: "bad offset" });
-    const error = await client().listPage(0, 5).catch((e: unknown) => e);
+    sim.queueFaults({
+      kind: "not-success",
+      errorCode: "ModelArts.0104",
+      errorMessage: "bad offset",
+    });
+    const error = await client()
+      .listPage(0, 5)
+      .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(UpstreamHttpError);
     expect((error as UpstreamHttpError).errorCode).toBe("ModelArts.0104");
     expect((error as UpstreamHttpError).status).toBe(200);
@@ -147,9 +163,13 @@ describe("upstream errors", () => {
 
   it("gives up after the configured attempts with a clear error", async () => {
     sim.queueFaults(...Array.from({ length: 4 }, () => ({ kind: "status" as const, status: 502 })));
-    const error = await client().listPage(0, 5).catch((e: unknown) => e);
+    const error = await client()
+      .listPage(0, 5)
+      .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(UpstreamHttpError);
-    expect((error as Error).message).toMatch(/GET http:\/\/127\.0\.0\.1:\d+\/v1\/p-0123\/training-jobs\/versions\?.* failed with HTTP 502/);
+    expect((error as Error).message).toMatch(
+      /GET http:\/\/127\.0\.0\.1:\d+\/v1\/p-0123\/training-jobs\/versions\?.* failed with HTTP 502/,
+    );
   });
 
   it("times out a request that gets no answer", async () => {

@@ -23,7 +23,12 @@ let s3: Awaited<ReturnType<typeof startS3>>;
 let dir: string;
 
 beforeAll(async () => {
-  sim = await startSimulator({ projectId: PROJECT, versions: workload, auth: { tokens: ["t"] }, pageCap: 50 });
+  sim = await startSimulator({
+    projectId: PROJECT,
+    versions: workload,
+    auth: { tokens: ["t"] },
+    pageCap: 50,
+  });
   s3 = await startS3();
   await s3.createBucket("reports-bucket");
   dir = await mkdtemp(join(tmpdir(), "job-"));
@@ -57,7 +62,15 @@ function options(dates: string[], now = NOW): ReportJobOptions {
 
 const stores: [string, () => ReportStore][] = [
   ["file storage", () => new FileStore(join(dir, `root-${Math.random()}`))],
-  ["S3", () => new S3Store({ bucket: "reports-bucket", prefix: `r-${Math.random().toString(36).slice(2)}`, client: s3.client })],
+  [
+    "S3",
+    () =>
+      new S3Store({
+        bucket: "reports-bucket",
+        prefix: `r-${Math.random().toString(36).slice(2)}`,
+        client: s3.client,
+      }),
+  ],
 ];
 
 describe.each(stores)("the report job on %s", (_name, makeStore) => {
@@ -76,8 +89,13 @@ describe.each(stores)("the report job on %s", (_name, makeStore) => {
         "jobs.csv": "daily/2026-11-27/jobs.csv",
       },
     });
-    const report = JSON.parse((await store.get("daily/2026-11-27/report.json"))?.body.toString() ?? "");
-    expect(report.source).toMatchObject({ versions_scanned: workload.length, pages: Math.ceil(workload.length / 50) });
+    const report = JSON.parse(
+      (await store.get("daily/2026-11-27/report.json"))?.body.toString() ?? "",
+    );
+    expect(report.source).toMatchObject({
+      versions_scanned: workload.length,
+      pages: Math.ceil(workload.length / 50),
+    });
     expect(report.totals.versions_active).toBeGreaterThan(0);
     expect(result.reports[0]?.report.totals.gpu_hours).toBeGreaterThan(0);
   });
@@ -86,16 +104,25 @@ describe.each(stores)("the report job on %s", (_name, makeStore) => {
     const store = makeStore();
     await runReportJob(deps(store), options(["2026-11-27"]));
     const before = sim.requests.listing;
-    const result = await runReportJob(deps(store), options(["2026-11-10", "2026-11-11", "2026-11-12"]));
+    const result = await runReportJob(
+      deps(store),
+      options(["2026-11-10", "2026-11-11", "2026-11-12"]),
+    );
     expect(sim.requests.listing - before).toBe(Math.ceil(workload.length / 50));
     expect(result.written.map((w) => w.date)).toEqual(["2026-11-10", "2026-11-11", "2026-11-12"]);
     expect((await readLatest(store))?.report_date).toBe("2026-11-27");
-    expect(await store.listFolders("daily")).toEqual(["2026-11-10", "2026-11-11", "2026-11-12", "2026-11-27"]);
+    expect(await store.listFolders("daily")).toEqual([
+      "2026-11-10",
+      "2026-11-11",
+      "2026-11-12",
+      "2026-11-27",
+    ]);
   });
 
   it("regenerates a date with the same bytes except generated_at", async () => {
     const store = makeStore();
-    const read = async (name: string) => (await store.get(`daily/2026-11-20/${name}`))?.body.toString() ?? "";
+    const read = async (name: string) =>
+      (await store.get(`daily/2026-11-20/${name}`))?.body.toString() ?? "";
     await runReportJob(deps(store), options(["2026-11-20"]));
     const first = [await read("report.json"), await read("usage.csv"), await read("jobs.csv")];
     await runReportJob(deps(store), options(["2026-11-20"], NOW + 60_000));
@@ -112,7 +139,9 @@ describe.each(stores)("the report job on %s", (_name, makeStore) => {
     await runReportJob(deps(store), options(["2026-11-26"]));
     const latestBefore = await store.get("latest.json");
     sim.queueFaults({ kind: "status", status: 500 }, { kind: "status", status: 500 });
-    await expect(runReportJob(deps(store), options(["2026-11-27"]))).rejects.toBeInstanceOf(UpstreamError);
+    await expect(runReportJob(deps(store), options(["2026-11-27"]))).rejects.toBeInstanceOf(
+      UpstreamError,
+    );
     expect((await store.get("latest.json"))?.body.toString()).toBe(latestBefore?.body.toString());
     expect(await store.get("daily/2026-11-27/report.json")).toBeUndefined();
   });

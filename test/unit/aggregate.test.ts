@@ -17,29 +17,137 @@ const W26 = utcDay("2026-11-26", T0 - DAY);
 // Each fixture's contribution to 2026-11-27 is worked out by hand in the comments.
 const fixtures: JobVersion[] = [
   // crosses midnight into the day: 3 h of 8 GPUs = 24 GPU-h (and 2 h = 16 GPU-h the day before)
-  version({ versionId: 1, status: 10, createTime: T0 - 3 * HOUR, startTime: T0 - 2 * HOUR, endTime: T0 + 3 * HOUR, gpuNum: 8, flavorCode: "gpu.a", poolId: "p1" }),
+  version({
+    versionId: 1,
+    status: 10,
+    createTime: T0 - 3 * HOUR,
+    startTime: T0 - 2 * HOUR,
+    endTime: T0 + 3 * HOUR,
+    gpuNum: 8,
+    flavorCode: "gpu.a",
+    poolId: "p1",
+  }),
   // still running (8): ends at NOW, clipped to midnight: 4 h × 2 = 8 GPU-h, public pool
-  version({ versionId: 2, status: 8, createTime: T0 + 19 * HOUR, startTime: T0 + 20 * HOUR, duration: 1, gpuNum: 2, flavorCode: "gpu.a", poolId: null }),
+  version({
+    versionId: 2,
+    status: 8,
+    createTime: T0 + 19 * HOUR,
+    startTime: T0 + 20 * HOUR,
+    duration: 1,
+    gpuNum: 2,
+    flavorCode: "gpu.a",
+    poolId: null,
+  }),
   // never started, submission failed (5): failed at create_time, created, not active
-  version({ versionId: 3, status: 5, createTime: T0 + 5 * HOUR, gpuNum: 1, flavorCode: "gpu.b", poolId: "p1" }),
+  version({
+    versionId: 3,
+    status: 5,
+    createTime: T0 + 5 * HOUR,
+    gpuNum: 1,
+    flavorCode: "gpu.b",
+    poolId: "p1",
+  }),
   // duration only: 30 min of 8 NPUs = 4 NPU-h
-  version({ versionId: 4, status: 10, createTime: T0 + HOUR / 2, startTime: T0 + HOUR, duration: HOUR / 2, npuNum: 8, flavorCode: "npu.n", poolId: "p1" }),
+  version({
+    versionId: 4,
+    status: 10,
+    createTime: T0 + HOUR / 2,
+    startTime: T0 + HOUR,
+    duration: HOUR / 2,
+    npuNum: 8,
+    flavorCode: "npu.n",
+    poolId: "p1",
+  }),
   // back to back on gpu.b: [6,8) and [8,9) with 4 GPUs never overlap; [7,7.5) with 2 does
-  version({ versionId: 5, status: 10, createTime: T0 + 5 * HOUR, startTime: T0 + 6 * HOUR, endTime: T0 + 8 * HOUR, gpuNum: 4, flavorCode: "gpu.b", poolId: "p1" }),
-  version({ versionId: 6, status: 10, createTime: T0 + 5 * HOUR, startTime: T0 + 8 * HOUR, endTime: T0 + 9 * HOUR, gpuNum: 4, flavorCode: "gpu.b", poolId: "p1" }),
-  version({ versionId: 7, status: 12, createTime: T0 + 6 * HOUR, startTime: T0 + 7 * HOUR, endTime: T0 + 7.5 * HOUR, gpuNum: 2, flavorCode: "gpu.b", poolId: "p1" }),
+  version({
+    versionId: 5,
+    status: 10,
+    createTime: T0 + 5 * HOUR,
+    startTime: T0 + 6 * HOUR,
+    endTime: T0 + 8 * HOUR,
+    gpuNum: 4,
+    flavorCode: "gpu.b",
+    poolId: "p1",
+  }),
+  version({
+    versionId: 6,
+    status: 10,
+    createTime: T0 + 5 * HOUR,
+    startTime: T0 + 8 * HOUR,
+    endTime: T0 + 9 * HOUR,
+    gpuNum: 4,
+    flavorCode: "gpu.b",
+    poolId: "p1",
+  }),
+  version({
+    versionId: 7,
+    status: 12,
+    createTime: T0 + 6 * HOUR,
+    startTime: T0 + 7 * HOUR,
+    endTime: T0 + 7.5 * HOUR,
+    gpuNum: 2,
+    flavorCode: "gpu.b",
+    poolId: "p1",
+  }),
   // unknown status 99, no flavor, no pool, no accelerators: 2 run-hours
-  version({ versionId: 8, status: 99, createTime: T0 + HOUR, startTime: T0 + 2 * HOUR, endTime: T0 + 4 * HOUR }),
+  version({
+    versionId: 8,
+    status: 99,
+    createTime: T0 + HOUR,
+    startTime: T0 + 2 * HOUR,
+    endTime: T0 + 4 * HOUR,
+  }),
   // abnormally cancelled (13) after 1 h: active and failed at end_time
-  version({ versionId: 9, status: 13, createTime: T0 + 8 * HOUR, startTime: T0 + 9 * HOUR, endTime: T0 + 10 * HOUR, gpuNum: 1, flavorCode: "gpu.a", poolId: "p1" }),
+  version({
+    versionId: 9,
+    status: 13,
+    createTime: T0 + 8 * HOUR,
+    startTime: T0 + 9 * HOUR,
+    endTime: T0 + 10 * HOUR,
+    gpuNum: 1,
+    flavorCode: "gpu.a",
+    poolId: "p1",
+  }),
   // run failed (11) is not in the default failure set: active, not failed
-  version({ versionId: 10, status: 11, createTime: T0 + HOUR, startTime: T0 + 2 * HOUR, endTime: T0 + 3 * HOUR, gpuNum: 1, flavorCode: "gpu.a", poolId: "p1" }),
+  version({
+    versionId: 10,
+    status: 11,
+    createTime: T0 + HOUR,
+    startTime: T0 + 2 * HOUR,
+    endTime: T0 + 3 * HOUR,
+    gpuNum: 1,
+    flavorCode: "gpu.a",
+    poolId: "p1",
+  }),
   // entirely the day before: 8 h × 8 = 64 GPU-h on 2026-11-26, nothing on the 27th
-  version({ versionId: 11, status: 10, createTime: T0 - 10 * HOUR, startTime: T0 - 9 * HOUR, endTime: T0 - HOUR, gpuNum: 8, flavorCode: "gpu.a", poolId: "p1" }),
+  version({
+    versionId: 11,
+    status: 10,
+    createTime: T0 - 10 * HOUR,
+    startTime: T0 - 9 * HOUR,
+    endTime: T0 - HOUR,
+    gpuNum: 8,
+    flavorCode: "gpu.a",
+    poolId: "p1",
+  }),
   // queued at 23:00, never started: created only
-  version({ versionId: 12, status: 7, createTime: T0 + 23 * HOUR, gpuNum: 8, flavorCode: "gpu.a", poolId: "p1" }),
+  version({
+    versionId: 12,
+    status: 7,
+    createTime: T0 + 23 * HOUR,
+    gpuNum: 8,
+    flavorCode: "gpu.a",
+    poolId: "p1",
+  }),
   // image build failed (3), created two days before, end_time in the day: failed only
-  version({ versionId: 13, status: 3, createTime: T0 - 48 * HOUR, endTime: T0 + 2 * HOUR, flavorCode: "gpu.b", poolId: null }),
+  version({
+    versionId: 13,
+    status: 3,
+    createTime: T0 - 48 * HOUR,
+    endTime: T0 + 2 * HOUR,
+    flavorCode: "gpu.b",
+    poolId: null,
+  }),
 ];
 
 function metrics(partial: Partial<Metrics>): Metrics {
@@ -60,7 +168,12 @@ function metrics(partial: Partial<Metrics>): Metrics {
 }
 
 describe("aggregate", () => {
-  const [day] = aggregate({ versions: fixtures, windows: [W27], now: NOW, failureStatuses: FAILURES });
+  const [day] = aggregate({
+    versions: fixtures,
+    windows: [W27],
+    now: NOW,
+    failureStatuses: FAILURES,
+  });
   if (day === undefined) throw new Error("no day");
 
   it("computes every total metric of a hand-worked day", () => {
@@ -107,7 +220,9 @@ describe("aggregate", () => {
   });
 
   it("groups by pool with the public pool as its own null group", () => {
-    expect(day.by_pool.map((r) => [r.pool_id, r.gpu_hours, r.versions_active, r.versions_failed])).toEqual([
+    expect(
+      day.by_pool.map((r) => [r.pool_id, r.gpu_hours, r.versions_active, r.versions_failed]),
+    ).toEqual([
       ["p1", 39, 7, 2],
       [null, 8, 2, 1],
     ]);
@@ -139,33 +254,69 @@ describe("aggregate", () => {
   });
 
   it("lists the versions in the report by id with their overlap and failure", () => {
-    expect(day.jobs.map((j) => j.version.versionId)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 12, 13]);
-    expect(day.jobs.map((j) => j.overlapMs / HOUR)).toEqual([3, 4, 0, 0.5, 2, 1, 0.5, 2, 1, 1, 0, 0]);
+    expect(day.jobs.map((j) => j.version.versionId)).toEqual([
+      1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 12, 13,
+    ]);
+    expect(day.jobs.map((j) => j.overlapMs / HOUR)).toEqual([
+      3, 4, 0, 0.5, 2, 1, 0.5, 2, 1, 1, 0, 0,
+    ]);
     expect(day.jobs.filter((j) => j.failed).map((j) => j.version.versionId)).toEqual([3, 9, 13]);
   });
 
   it("honours a configured failure set that includes 11", () => {
-    const [d] = aggregate({ versions: fixtures, windows: [W27], now: NOW, failureStatuses: [3, 5, 6, 11, 13] });
+    const [d] = aggregate({
+      versions: fixtures,
+      windows: [W27],
+      now: NOW,
+      failureStatuses: [3, 5, 6, 11, 13],
+    });
     expect(d?.totals.versions_failed).toBe(4);
     expect(d?.totals.failures_by_status).toEqual({ "3": 1, "5": 1, "6": 0, "11": 1, "13": 1 });
   });
 
   it("splits a job that crosses midnight between both days of a range", () => {
-    const [d26, d27] = aggregate({ versions: fixtures, windows: [W26, W27], now: NOW, failureStatuses: FAILURES });
-    expect(d26?.totals).toMatchObject({ versions_active: 2, versions_created: 2, gpu_hours: 16 + 64, peak_gpus: 16 }); // v1 and v11 overlap in [22:00, 23:00)
+    const [d26, d27] = aggregate({
+      versions: fixtures,
+      windows: [W26, W27],
+      now: NOW,
+      failureStatuses: FAILURES,
+    });
+    expect(d26?.totals).toMatchObject({
+      versions_active: 2,
+      versions_created: 2,
+      gpu_hours: 16 + 64,
+      peak_gpus: 16,
+    }); // v1 and v11 overlap in [22:00, 23:00)
     expect(d27?.totals).toEqual(day.totals);
   });
 
   it("ends a still-running job at report time", () => {
-    const [d] = aggregate({ versions: fixtures, windows: [W27], now: T0 + 22 * HOUR, failureStatuses: FAILURES });
+    const [d] = aggregate({
+      versions: fixtures,
+      windows: [W27],
+      now: T0 + 22 * HOUR,
+      failureStatuses: FAILURES,
+    });
     // v2 has run 2 h by 22:00; v1's fixed end is unaffected
     expect(d?.by_pool.find((r) => r.pool_id === null)?.gpu_hours).toBe(4);
   });
 
   it("ignores empty intervals and versions that never ran", () => {
     const odd = [
-      version({ versionId: 1, createTime: T0 - DAY, startTime: T0 + HOUR, endTime: T0 + HOUR, gpuNum: 4 }),
-      version({ versionId: 2, createTime: T0 - DAY, startTime: T0 + 2 * HOUR, endTime: T0 + HOUR, gpuNum: 4 }),
+      version({
+        versionId: 1,
+        createTime: T0 - DAY,
+        startTime: T0 + HOUR,
+        endTime: T0 + HOUR,
+        gpuNum: 4,
+      }),
+      version({
+        versionId: 2,
+        createTime: T0 - DAY,
+        startTime: T0 + 2 * HOUR,
+        endTime: T0 + HOUR,
+        gpuNum: 4,
+      }),
       version({ versionId: 3, status: 10, createTime: T0 - DAY, startTime: T0 + HOUR, gpuNum: 4 }),
     ];
     const [d] = aggregate({ versions: odd, windows: [W27], now: NOW, failureStatuses: FAILURES });
@@ -220,20 +371,36 @@ const arbVersions = fc
   );
 
 const W28 = utcDay("2026-11-28", T0 + DAY);
-const ADDITIVE = ["versions_active", "versions_created", "versions_failed", "gpus", "npus", "gpu_hours", "npu_hours", "run_hours"] as const;
+const ADDITIVE = [
+  "versions_active",
+  "versions_created",
+  "versions_failed",
+  "gpus",
+  "npus",
+  "gpu_hours",
+  "npu_hours",
+  "run_hours",
+] as const;
 
 describe("aggregate properties", () => {
   it("sums of the groups equal the totals", () => {
     fc.assert(
       fc.property(arbVersions, (versions) => {
-        const days = aggregate({ versions, windows: [W26, W27, W28], now: T0 + 3 * DAY, failureStatuses: FAILURES });
+        const days = aggregate({
+          versions,
+          windows: [W26, W27, W28],
+          now: T0 + 3 * DAY,
+          failureStatuses: FAILURES,
+        });
         for (const d of days) {
           for (const rows of [d.by_flavor, d.by_pool, d.by_flavor_pool]) {
             for (const key of ADDITIVE) {
               const sum = rows.reduce((s, r) => s + r[key], 0);
               expect(sum).toBeCloseTo(d.totals[key], 9);
             }
-            expect(Math.max(0, ...rows.map((r) => r.peak_gpus))).toBeLessThanOrEqual(d.totals.peak_gpus);
+            expect(Math.max(0, ...rows.map((r) => r.peak_gpus))).toBeLessThanOrEqual(
+              d.totals.peak_gpus,
+            );
           }
         }
       }),
@@ -244,12 +411,29 @@ describe("aggregate properties", () => {
     fc.assert(
       fc.property(arbVersions, (versions) => {
         const now = T0 + 3 * DAY;
-        const days = aggregate({ versions, windows: [W26, W27, W28], now, failureStatuses: FAILURES });
+        const days = aggregate({
+          versions,
+          windows: [W26, W27, W28],
+          now,
+          failureStatuses: FAILURES,
+        });
         const range = { start: W26.start, end: W28.end };
-        const expectedGpuMs = versions.reduce((s, v) => s + v.gpuNum * overlapMs(runInterval(v, now), range), 0);
-        const expectedRunMs = versions.reduce((s, v) => s + overlapMs(runInterval(v, now), range), 0);
-        expect(days.reduce((s, d) => s + d.totals.gpu_hours, 0)).toBeCloseTo(expectedGpuMs / HOUR, 9);
-        expect(days.reduce((s, d) => s + d.totals.run_hours, 0)).toBeCloseTo(expectedRunMs / HOUR, 9);
+        const expectedGpuMs = versions.reduce(
+          (s, v) => s + v.gpuNum * overlapMs(runInterval(v, now), range),
+          0,
+        );
+        const expectedRunMs = versions.reduce(
+          (s, v) => s + overlapMs(runInterval(v, now), range),
+          0,
+        );
+        expect(days.reduce((s, d) => s + d.totals.gpu_hours, 0)).toBeCloseTo(
+          expectedGpuMs / HOUR,
+          9,
+        );
+        expect(days.reduce((s, d) => s + d.totals.run_hours, 0)).toBeCloseTo(
+          expectedRunMs / HOUR,
+          9,
+        );
       }),
     );
   });
@@ -265,7 +449,9 @@ describe("aggregate properties", () => {
           [shuffled[i], shuffled[j]] = [shuffled[j] as JobVersion, shuffled[i] as JobVersion];
         }
         const input = { windows: [W26, W27, W28], now: T0 + 3 * DAY, failureStatuses: FAILURES };
-        expect(aggregate({ ...input, versions: shuffled })).toEqual(aggregate({ ...input, versions }));
+        expect(aggregate({ ...input, versions: shuffled })).toEqual(
+          aggregate({ ...input, versions }),
+        );
       }),
     );
   });
@@ -276,22 +462,47 @@ describe("daily reports in a time zone with daylight saving", () => {
     const { buildDailyReports } = await import("../../src/lib/report/build.js");
     // one GPU busy from 2026-03-28T12:00Z to 2026-03-30T12:00Z, and around the October change
     const versions = [
-      version({ versionId: 1, createTime: Date.UTC(2026, 2, 28, 11), startTime: Date.UTC(2026, 2, 28, 12), endTime: Date.UTC(2026, 2, 30, 12), gpuNum: 1 }),
-      version({ versionId: 2, createTime: Date.UTC(2026, 9, 24, 11), startTime: Date.UTC(2026, 9, 24, 12), endTime: Date.UTC(2026, 9, 26, 12), gpuNum: 1 }),
+      version({
+        versionId: 1,
+        createTime: Date.UTC(2026, 2, 28, 11),
+        startTime: Date.UTC(2026, 2, 28, 12),
+        endTime: Date.UTC(2026, 2, 30, 12),
+        gpuNum: 1,
+      }),
+      version({
+        versionId: 2,
+        createTime: Date.UTC(2026, 9, 24, 11),
+        startTime: Date.UTC(2026, 9, 24, 12),
+        endTime: Date.UTC(2026, 9, 26, 12),
+        gpuNum: 1,
+      }),
     ];
     const common = {
       versions,
       timeZone: "Europe/Berlin",
       now: Date.UTC(2026, 10, 1),
       failureStatuses: FAILURES,
-      source: { endpoint: "e", project_id: "p", workspace_id: null, pool_id: null, versions_scanned: 2, pages: 1 },
+      source: {
+        endpoint: "e",
+        project_id: "p",
+        workspace_id: null,
+        pool_id: null,
+        versions_scanned: 2,
+        pages: 1,
+      },
       anomalies: { skipped: 0, reasons: {} },
     };
     const [spring] = buildDailyReports({ ...common, dates: ["2026-03-29"] });
-    expect(spring?.report.window).toEqual({ start: "2026-03-29T00:00:00+01:00", end: "2026-03-30T00:00:00+02:00" });
+    expect(spring?.report.window).toEqual({
+      start: "2026-03-29T00:00:00+01:00",
+      end: "2026-03-30T00:00:00+02:00",
+    });
     expect(spring?.report.totals.gpu_hours).toBe(23);
     const [autumn] = buildDailyReports({ ...common, dates: ["2026-10-25"] });
-    expect(autumn?.report.window).toEqual({ start: "2026-10-25T00:00:00+02:00", end: "2026-10-26T00:00:00+01:00" });
+    expect(autumn?.report.window).toEqual({
+      start: "2026-10-25T00:00:00+02:00",
+      end: "2026-10-26T00:00:00+01:00",
+    });
     expect(autumn?.report.totals.gpu_hours).toBe(25);
   });
 });

@@ -9,8 +9,16 @@ export interface ApiResponse {
 
 export const JSON_TYPE = "application/json; charset=utf-8";
 
-export function jsonResponse(status: number, value: unknown, headers: Record<string, string> = {}): ApiResponse {
-  return { status, headers: { "content-type": JSON_TYPE, ...headers }, body: `${JSON.stringify(value)}\n` };
+export function jsonResponse(
+  status: number,
+  value: unknown,
+  headers: Record<string, string> = {},
+): ApiResponse {
+  return {
+    status,
+    headers: { "content-type": JSON_TYPE, ...headers },
+    body: `${JSON.stringify(value)}\n`,
+  };
 }
 
 /** The error body of report.md §7; never a stack trace. */
@@ -43,10 +51,17 @@ export function conditional(
 export type ReportFormat = "json" | "csv" | "html";
 
 /** `?format=` wins; otherwise an Accept header that prefers text/html gets the page. */
-export function negotiateFormat(format: string | undefined, accept: string | undefined): ReportFormat {
+export function negotiateFormat(
+  format: string | undefined,
+  accept: string | undefined,
+): ReportFormat {
   if (format !== undefined) {
     if (format === "json" || format === "csv" || format === "html") return format;
-    throw new HttpError(400, "invalid_format", `format "${format.slice(0, 40)}" is not json, csv or html`);
+    throw new HttpError(
+      400,
+      "invalid_format",
+      `format "${format.slice(0, 40)}" is not json, csv or html`,
+    );
   }
   if (accept !== undefined && /(^|,)\s*text\/html\b/.test(accept)) return "html";
   return "json";

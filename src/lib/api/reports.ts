@@ -17,7 +17,11 @@ const DOWNLOAD_URL_SECONDS = 300;
 
 function requireDate(date: string): string {
   if (!isValidDate(date)) {
-    throw new HttpError(400, "invalid_date", `"${date.slice(0, 40)}" is not a date (YYYY-MM-DD that exists)`);
+    throw new HttpError(
+      400,
+      "invalid_date",
+      `"${date.slice(0, 40)}" is not a date (YYYY-MM-DD that exists)`,
+    );
   }
   return date;
 }
@@ -26,7 +30,8 @@ function requireDate(date: string): string {
 async function resolveDate(store: ReportStore, dateParam: string): Promise<string> {
   if (dateParam === "latest") {
     const latest = await readLatest(store);
-    if (latest === undefined) throw new HttpError(404, "no_report", "no report has been written yet");
+    if (latest === undefined)
+      throw new HttpError(404, "no_report", "no report has been written yet");
     return latest.report_date;
   }
   return requireDate(dateParam);
@@ -51,7 +56,11 @@ function parseStoredReport(body: Buffer, key: string): UsageReport {
 export async function getReport(
   store: ReportStore,
   dateParam: string,
-  request: { format?: string | undefined; accept?: string | undefined; ifNoneMatch?: string | undefined },
+  request: {
+    format?: string | undefined;
+    accept?: string | undefined;
+    ifNoneMatch?: string | undefined;
+  },
 ): Promise<ApiResponse> {
   const format = negotiateFormat(request.format, request.accept);
   const date = await resolveDate(store, dateParam);
@@ -65,7 +74,11 @@ export async function getReport(
       csvHref: `/reports/${date}/files/usage.csv`,
       jsonHref: `/reports/${date}/files/report.json`,
     });
-    return { status: 200, headers: { "content-type": "text/html; charset=utf-8", ...cache }, body: html };
+    return {
+      status: 200,
+      headers: { "content-type": "text/html; charset=utf-8", ...cache },
+      body: html,
+    };
   }
   return conditional(request.ifNoneMatch, object.etag, () => ({
     status: 200,
@@ -74,10 +87,19 @@ export async function getReport(
   }));
 }
 
-export async function getReportFile(store: ReportStore, dateParam: string, name: string): Promise<ApiResponse> {
+export async function getReportFile(
+  store: ReportStore,
+  dateParam: string,
+  name: string,
+): Promise<ApiResponse> {
   const date = requireDate(dateParam);
   const file = REPORT_FILES.find((f) => f === name);
-  if (file === undefined) throw new HttpError(404, "not_found", "no such file; files are report.json, usage.csv and jobs.csv");
+  if (file === undefined)
+    throw new HttpError(
+      404,
+      "not_found",
+      "no such file; files are report.json, usage.csv and jobs.csv",
+    );
   const key = dailyKey(date, file);
   const downloadName = `${date}-${file}`;
   const url = await store.downloadUrl(key, downloadName, DOWNLOAD_URL_SECONDS);
@@ -106,8 +128,11 @@ const limitSchema = z
   .pipe(z.number().int().min(1).max(100));
 
 function decodeCursor(cursor: string): string {
-  const date = /^[A-Za-z0-9_-]{1,40}$/.test(cursor) ? Buffer.from(cursor, "base64url").toString("utf8") : "";
-  if (!isValidDate(date)) throw new HttpError(400, "invalid_cursor", "cursor is not one this API gave out");
+  const date = /^[A-Za-z0-9_-]{1,40}$/.test(cursor)
+    ? Buffer.from(cursor, "base64url").toString("utf8")
+    : "";
+  if (!isValidDate(date))
+    throw new HttpError(400, "invalid_cursor", "cursor is not one this API gave out");
   return date;
 }
 
@@ -118,7 +143,8 @@ export async function listReports(
   let limit = 30;
   if (query.limit !== undefined) {
     const parsed = limitSchema.safeParse(query.limit);
-    if (!parsed.success) throw new HttpError(400, "invalid_limit", "limit must be a whole number from 1 to 100");
+    if (!parsed.success)
+      throw new HttpError(400, "invalid_limit", "limit must be a whole number from 1 to 100");
     limit = parsed.data;
   }
   const before = query.cursor === undefined ? undefined : decodeCursor(query.cursor);
@@ -137,11 +163,15 @@ export async function listReports(
   );
   const last = page[page.length - 1];
   const next_cursor =
-    dates.length > limit && last !== undefined ? Buffer.from(last, "utf8").toString("base64url") : null;
+    dates.length > limit && last !== undefined
+      ? Buffer.from(last, "utf8").toString("base64url")
+      : null;
   return jsonResponse(200, { reports: reports.filter((r) => r !== undefined), next_cursor });
 }
 
-const dateField = z.string().refine(isValidDate, { message: "not a date (YYYY-MM-DD that exists)" });
+const dateField = z
+  .string()
+  .refine(isValidDate, { message: "not a date (YYYY-MM-DD that exists)" });
 const regenerationBody = z.union([
   z.object({ date: dateField }).strict(),
   z.object({ from: dateField, to: dateField }).strict(),
@@ -150,7 +180,11 @@ const regenerationBody = z.union([
 /** The dates a POST /reports body asks for (report.md §7), or a 400 saying what is wrong. */
 export function parseRegeneration(body: unknown): string[] {
   if (typeof body !== "object" || body === null || Array.isArray(body)) {
-    throw new HttpError(400, "invalid_body", 'the body must be a JSON object {"date": D} or {"from": D, "to": D}');
+    throw new HttpError(
+      400,
+      "invalid_body",
+      'the body must be a JSON object {"date": D} or {"from": D, "to": D}',
+    );
   }
   const keys = Object.keys(body);
   if (keys.includes("date") && (keys.includes("from") || keys.includes("to"))) {
@@ -158,7 +192,8 @@ export function parseRegeneration(body: unknown): string[] {
   }
   const parsed = regenerationBody.safeParse(body);
   if (!parsed.success) {
-    const issue = parsed.error.issues.find((i) => i.code !== "invalid_union") ?? parsed.error.issues[0];
+    const issue =
+      parsed.error.issues.find((i) => i.code !== "invalid_union") ?? parsed.error.issues[0];
     const unknown = keys.filter((k) => !["date", "from", "to"].includes(k));
     const message =
       unknown.length > 0
@@ -168,10 +203,15 @@ export function parseRegeneration(body: unknown): string[] {
   }
   const value = parsed.data;
   if ("date" in value) return [value.date];
-  if (value.from > value.to) throw new HttpError(400, "invalid_body", `from ${value.from} is after to ${value.to}`);
+  if (value.from > value.to)
+    throw new HttpError(400, "invalid_body", `from ${value.from} is after to ${value.to}`);
   const days = countDates(value.from, value.to);
   if (days > MAX_REGENERATION_DAYS) {
-    throw new HttpError(400, "invalid_body", `the range covers ${days} dates; at most ${MAX_REGENERATION_DAYS}`);
+    throw new HttpError(
+      400,
+      "invalid_body",
+      `the range covers ${days} dates; at most ${MAX_REGENERATION_DAYS}`,
+    );
   }
   return datesInRange(value.from, value.to);
 }

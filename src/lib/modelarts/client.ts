@@ -100,21 +100,17 @@ export class ModelArtsClient implements VersionSource {
 
   listPage(offset: number, limit: number): Promise<ListPage> {
     const url = this.pageUrl(offset, limit);
-    return withRetry(
-      this.#opts.retry ?? DEFAULT_RETRY_POLICY,
-      () => this.#withTokenRefresh(url),
-      {
-        ...this.#opts.retryHooks,
-        onRetry: (info) => {
-          this.#log.warn("ModelArts request failed, retrying", {
-            attempt: info.attempt,
-            delayMs: info.delayMs,
-            error: info.error.message,
-          });
-          this.#opts.retryHooks?.onRetry?.(info);
-        },
+    return withRetry(this.#opts.retry ?? DEFAULT_RETRY_POLICY, () => this.#withTokenRefresh(url), {
+      ...this.#opts.retryHooks,
+      onRetry: (info) => {
+        this.#log.warn("ModelArts request failed, retrying", {
+          attempt: info.attempt,
+          delayMs: info.delayMs,
+          error: info.error.message,
+        });
+        this.#opts.retryHooks?.onRetry?.(info);
       },
-    );
+    });
   }
 
   async #withTokenRefresh(url: URL): Promise<ListPage> {
@@ -174,7 +170,11 @@ export class ModelArtsClient implements VersionSource {
     const failure = errorBody.safeParse(json);
     const failureBody = failure.success ? failure.data : undefined;
     if (!response.ok || failureBody?.is_success === false) {
-      throw httpError({ method, url: url.href, status: response.status, requestId }, failureBody, response);
+      throw httpError(
+        { method, url: url.href, status: response.status, requestId },
+        failureBody,
+        response,
+      );
     }
     const page = pageBody.safeParse(json);
     if (!page.success) {
@@ -196,7 +196,8 @@ function httpError(
   const errorCode = body?.error_code;
   const status = details.status;
   const retryableStatus = status === 429 || status >= 500 || status === 200;
-  const retryable = retryableStatus && !(errorCode !== undefined && FATAL_ERROR_CODES.has(errorCode));
+  const retryable =
+    retryableStatus && !(errorCode !== undefined && FATAL_ERROR_CODES.has(errorCode));
   return new UpstreamHttpError(
     {
       ...details,

@@ -48,7 +48,10 @@ const count = z
 const optionalCount = count.nullish().transform((n) => n ?? 0);
 
 /** Free text: strings are kept as they are, anything else is treated as absent. */
-const text = z.unknown().optional().transform((v) => (typeof v === "string" && v !== "" ? v : null));
+const text = z
+  .unknown()
+  .optional()
+  .transform((v) => (typeof v === "string" && v !== "" ? v : null));
 
 const versionSchema = z.object({
   version_id: count,

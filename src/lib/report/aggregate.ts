@@ -71,7 +71,8 @@ class GroupAccumulator {
   metrics(failureStatuses: readonly number[]): Metrics {
     const [peakGpus, peakNpus] = peaks(this.spans);
     const failuresByStatus: Record<string, number> = {};
-    for (const code of failureStatuses) failuresByStatus[String(code)] = this.failures.get(code) ?? 0;
+    for (const code of failureStatuses)
+      failuresByStatus[String(code)] = this.failures.get(code) ?? 0;
     return {
       versions_active: this.active,
       versions_created: this.created,

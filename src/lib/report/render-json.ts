@@ -43,7 +43,11 @@ export function renderReportJson(report: UsageReport): string {
       pool_id: r.pool_id,
       ...roundedMetrics(r),
     })),
-    statuses: report.statuses.map((s) => ({ status: s.status, name: s.name, versions: s.versions })),
+    statuses: report.statuses.map((s) => ({
+      status: s.status,
+      name: s.name,
+      versions: s.versions,
+    })),
     anomalies: { skipped: report.anomalies.skipped, reasons: { ...report.anomalies.reasons } },
   };
   return `${JSON.stringify(ordered, null, 2)}\n`;

@@ -204,7 +204,12 @@ function offsetPieces(from: number, to: number, timeZone: string): OffsetPiece[]
     const offset = offsetAt(sample, timeZone);
     // More than one transition may fall between two samples: find them one by one.
     while (offset !== current.offset) {
-      const start = nextTransition(Math.max(previous, current.start), sample, current.offset, timeZone);
+      const start = nextTransition(
+        Math.max(previous, current.start),
+        sample,
+        current.offset,
+        timeZone,
+      );
       current = { start, offset: offsetAt(start, timeZone) };
       pieces.push(current);
     }

@@ -55,7 +55,8 @@ export async function readLatest(store: ReportStore): Promise<LatestPointer | un
     throw new StorageError(`${LATEST_KEY} in ${store.url} is not valid JSON`, { cause });
   }
   const parsed = latestSchema.safeParse(json);
-  if (!parsed.success) throw new StorageError(`${LATEST_KEY} in ${store.url} is not a valid pointer`);
+  if (!parsed.success)
+    throw new StorageError(`${LATEST_KEY} in ${store.url} is not a valid pointer`);
   return parsed.data;
 }
 
@@ -70,6 +71,10 @@ export async function updateLatest(
 ): Promise<LatestPointer> {
   const current = await readLatest(store);
   if (current !== undefined && current.report_date > candidate.report_date) return current;
-  await store.put(LATEST_KEY, `${JSON.stringify(candidate, null, 2)}\n`, CONTENT_TYPES["report.json"]);
+  await store.put(
+    LATEST_KEY,
+    `${JSON.stringify(candidate, null, 2)}\n`,
+    CONTENT_TYPES["report.json"],
+  );
   return candidate;
 }
