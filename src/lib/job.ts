@@ -24,6 +24,8 @@ export interface ReportJobOptions {
   readonly failureStatuses: readonly number[];
   readonly now: number;
   readonly pageSize: number;
+  /** Page requests in flight at once (default 1). */
+  readonly concurrency?: number | undefined;
   /** Where the versions come from, as written in `source` (no secrets). */
   readonly sourceInfo: {
     readonly endpoint: string;
@@ -75,6 +77,7 @@ export async function runReportJob(
   log.info("scan started", { dates: `${dates[0]}..${dates[dates.length - 1]}`, timeZone });
   const scan = await scanVersions(deps.versions, {
     pageSize: opts.pageSize,
+    concurrency: opts.concurrency,
     keep: (v) => isInReport(v, range, now, failureSet),
     onProgress: deps.onProgress,
   });

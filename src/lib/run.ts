@@ -51,6 +51,7 @@ export async function runConfiguredReport(
         failureStatuses: config.failureStatuses,
         now: opts.now,
         pageSize: upstream.pageSize,
+        concurrency: upstream.concurrency,
         sourceInfo: {
           endpoint: endpointLabel ?? upstream.endpoint,
           projectId: upstream.projectId,

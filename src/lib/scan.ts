@@ -4,9 +4,20 @@ import { type JobVersion, parseVersionRecord } from "./modelarts/version-record.
 import type { Anomalies } from "./report/types.js";
 
 /**
- * Reads every job version of the project, page by page, and keeps only those the report
- * needs. Memory grows with the versions kept (the report's), not with the versions scanned:
- * the rest leave nothing but their id in a set (for de-duplication and `versions_scanned`).
+ * Reads every job version of the project and keeps only those the report needs. Memory grows
+ * with the versions kept (the report's), not with the versions scanned: the others leave only
+ * their id behind (for de-duplication and `versions_scanned`).
+ *
+ * Paging under churn. The listing is ordered by create_time ascending, so a version created
+ * during the scan lands at the end, and one deleted shifts every later version one place
+ * towards the start. Pages are planned to overlap by `overlap` records, fetched concurrently,
+ * and then checked pairwise: two pages that share a record are two contiguous runs of the same
+ * order, so together they cover, without a gap, every version that existed during the whole
+ * scan. Pages that share nothing (more deletions between them than the overlap) are bridged
+ * by a sequential walk that starts further back each time. The last page must reach the end
+ * of the listing as it is then (new versions included). A scan that cannot prove itself whole
+ * within its page budget fails with IncompleteScanError instead of reporting on part of the
+ * data.
  */
 
 export interface ScanProgress {
@@ -19,6 +30,10 @@ export interface ScanProgress {
 
 export interface ScanOptions {
   readonly pageSize: number;
+  /** Page requests in flight at once after the first page (default 1). */
+  readonly concurrency?: number | undefined;
+  /** Records shared by neighbouring pages; default 10% of a page, at least 1. */
+  readonly overlap?: number | undefined;
   /** Whether a valid version belongs to the report. */
   readonly keep: (version: JobVersion) => boolean;
   readonly onProgress?: ((progress: ScanProgress) => void) | undefined;
@@ -31,6 +46,8 @@ export interface ScanResult {
   readonly versionsScanned: number;
   /** Successful listing calls. */
   readonly pages: number;
+  /** Calls made beyond the plan to bridge pages that did not overlap. */
+  readonly repairPages: number;
   readonly totalCountFirst: number;
   readonly totalCountLast: number;
   readonly anomalies: Anomalies;
@@ -48,7 +65,8 @@ export class VersionCollector {
     this.#keep = keep;
   }
 
-  add(raw: unknown): void {
+  /** Takes one raw record; returns its version id, or NaN when it has none that can be read. */
+  add(raw: unknown): number {
     const parsed = parseVersionRecord(raw);
     if (parsed.ok) {
       const v = parsed.version;
@@ -56,7 +74,7 @@ export class VersionCollector {
       this.#bad.delete(`id:${v.versionId}`);
       if (this.#keep(v)) this.#kept.set(v.versionId, v);
       else this.#kept.delete(v.versionId);
-      return;
+      return v.versionId;
     }
     this.#bad.set(parsed.key, parsed.reason);
     // A later bad copy of a version replaces an earlier good one: last copy wins.
@@ -64,7 +82,9 @@ export class VersionCollector {
     if (Number.isSafeInteger(id)) {
       this.#valid.delete(id);
       this.#kept.delete(id);
+      return id;
     }
+    return Number.NaN;
   }
 
   get versionsRead(): number {
@@ -87,40 +107,151 @@ export class VersionCollector {
   }
 }
 
+interface Page {
+  readonly offset: number;
+  readonly count: number;
+  readonly totalCount: number;
+  /** Version ids in page order (NaN for records without a readable id). */
+  readonly ids: readonly number[];
+}
+
+/** Whether two pages share a record, i.e. no version can hide between them. */
+function linked(a: Page, b: Page): boolean {
+  if (a.count === 0 || b.count === 0) return false;
+  const inA = new Set(a.ids.filter((id) => !Number.isNaN(id)));
+  return b.ids.some((id) => inA.has(id));
+}
+
+/** The last page of the listing as it was when fetched. */
+const isTerminal = (p: Page) => p.count === 0 || p.offset + p.count >= p.totalCount;
+
+/** Runs `tasks` with at most `limit` in flight; results in task order. */
+async function pool<T>(limit: number, tasks: readonly (() => Promise<T>)[]): Promise<T[]> {
+  const results = new Array<T>(tasks.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < tasks.length) {
+      const i = next++;
+      results[i] = await (tasks[i] as () => Promise<T>)();
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, tasks.length) }, worker));
+  return results;
+}
+
 export async function scanVersions(source: VersionSource, opts: ScanOptions): Promise<ScanResult> {
   const collector = new VersionCollector(opts.keep);
-  let offset = 0;
   let pages = 0;
-  let totalCountFirst: number | undefined;
+  let repairPages = 0;
   let totalCount: number | undefined;
-  const report = (done: boolean) =>
+  let lastProgress = -1;
+  const report = (done: boolean) => {
+    if (!done && pages === lastProgress) return;
+    lastProgress = pages;
     opts.onProgress?.({ pages, versionsRead: collector.versionsRead, totalCount, done });
+  };
 
-  for (;;) {
-    // A listing that keeps growing faster than we read must not keep us here forever.
-    if (totalCountFirst !== undefined && offset > 2 * totalCountFirst + 10_000) {
-      throw new IncompleteScanError(
-        `the scan read ${offset} records without reaching total_count ${totalCount} (it was ${totalCountFirst} at the start); the listing keeps growing`,
-      );
-    }
+  const fetchPage = async (offset: number): Promise<Page> => {
     const page = await source.listPage(offset, opts.pageSize);
     pages++;
     totalCount = page.totalCount;
-    totalCountFirst ??= page.totalCount;
-    for (const record of page.records) collector.add(record);
+    const ids = page.records.map((record) => collector.add(record));
     report(false);
-    if (page.records.length === 0) break;
-    // Advance by what came back, never by what was asked for: servers may cap pages.
-    offset += page.records.length;
-    if (offset >= page.totalCount) break;
+    return { offset, count: page.records.length, totalCount: page.totalCount, ids };
+  };
+
+  const first = await fetchPage(0);
+  const totalCountFirst = first.totalCount;
+  const chain: Page[] = [first];
+  if (!isTerminal(first)) {
+    // A server may cap pages below the asked limit: plan with what it actually sent.
+    const size = first.count;
+    const overlap =
+      size < 2 ? 0 : Math.min(size - 1, Math.max(1, opts.overlap ?? Math.ceil(size / 10)));
+    const stride = size - overlap;
+    const budget = Math.ceil(totalCountFirst / stride) * 2 + 50;
+    const offsets: number[] = [];
+    for (let o = stride; o - stride + size < totalCountFirst; o += stride) offsets.push(o);
+    const planned = await pool(
+      Math.max(1, opts.concurrency ?? 1),
+      offsets.map((o) => () => fetchPage(o)),
+    );
+    chain.push(...planned);
+
+    /**
+     * Pages from `from` onwards, each sharing a record with the one before, up to the first
+     * that shares one with `until`, or to the end of the listing. A walk that had to start
+     * again (the listing is still changing) goes on to the end: the planned pages after
+     * `until` are likely broken too.
+     */
+    const walk = async (from: Page, until: Page | undefined): Promise<Page[]> => {
+      for (let attempt = 0; ; attempt++) {
+        // Start further back, and overlap more, each time: deletions have moved the records
+        // towards offset 0, and may go on doing so while we walk.
+        const back = attempt === 0 ? 0 : Math.max(1, overlap) * 2 ** attempt;
+        let offset = Math.max(0, from.offset + from.count - overlap - back);
+        // Never less than half a page of progress a step.
+        const stepOverlap = Math.max(overlap, Math.min(Math.floor(size / 2), overlap + back));
+        const steps: Page[] = [];
+        let previous = from;
+        for (;;) {
+          if (pages > budget) {
+            throw new IncompleteScanError(
+              `the listing changed too much during the scan to read it whole (${pages} pages read for ${totalCountFirst} versions); try again later`,
+            );
+          }
+          const page = await fetchPage(offset);
+          repairPages++;
+          // A page at offset 0 starts at the start of the listing: nothing can hide before it.
+          if (!linked(previous, page) && offset > 0) break; // a gap: start again further back
+          steps.push(page);
+          if (isTerminal(page)) return steps;
+          if (until !== undefined && attempt === 0 && linked(page, until)) return steps;
+          previous = page;
+          offset = page.offset + page.count - stepOverlap;
+        }
+      }
+    };
+
+    if (overlap > 0) {
+      for (let i = 0; i + 1 < chain.length; i++) {
+        const a = chain[i] as Page;
+        const b = chain[i + 1] as Page;
+        if (isTerminal(a)) {
+          // `a` reached the end of the listing: the planned pages after it (the listing
+          // shrank) have nothing more to give.
+          chain.length = i + 1;
+          break;
+        }
+        if (!linked(a, b)) {
+          const bridge = await walk(a, b);
+          const last = bridge[bridge.length - 1];
+          if (last !== undefined && isTerminal(last)) {
+            chain.length = i + 1; // the walk read on to the end
+            chain.push(...bridge);
+            break;
+          }
+          chain.splice(i + 1, 0, ...bridge);
+          i += bridge.length;
+        }
+      }
+      // Versions created during the scan extend the listing past the planned pages.
+      const last = chain[chain.length - 1] as Page;
+      if (!isTerminal(last)) chain.push(...(await walk(last, undefined)));
+    } else {
+      // Pages of one record cannot overlap: read on sequentially to the end.
+      let last = chain[chain.length - 1] as Page;
+      while (!isTerminal(last)) last = await fetchPage(last.offset + last.count);
+    }
   }
   report(true);
   return {
     versions: collector.versions,
     versionsScanned: collector.versionsScanned,
     pages,
-    totalCountFirst: totalCountFirst ?? 0,
-    totalCountLast: totalCount ?? 0,
+    repairPages,
+    totalCountFirst,
+    totalCountLast: totalCount ?? totalCountFirst,
     anomalies: collector.anomalies(),
   };
 }

@@ -107,7 +107,7 @@ describe("npm run report", () => {
     expect(cli.out.text).toContain("wrote file://./out/daily/2026-11-27/report.json");
     expect(cli.out.text).toContain("wrote file://./out/daily/2026-11-27/usage.csv");
     expect(cli.out.text).toMatch(/flavor\s+active\s+GPUs\s+peak\s+GPU-h\s+NPU-h/);
-    expect(cli.err.text).toMatch(/scan: 8 pages, 400 of 400 versions read, done/);
+    expect(cli.err.text).toMatch(/scan: 9 pages, 400 of 400 versions read, done/);
     const latest = JSON.parse(await readFile(join(dir, "out", "latest.json"), "utf8"));
     expect(latest.report_date).toBe("2026-11-27");
     expect(cli.out.text + cli.err.text).not.toContain("cli-token-SECRET");
