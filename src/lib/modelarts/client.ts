@@ -78,6 +78,11 @@ export class ModelArtsClient implements VersionSource {
   readonly #opts: ModelArtsClientOptions;
   readonly #fetch: typeof fetch;
   readonly #log: Log;
+  /**
+   * Until when every request waits: a 429 (flow control) slows down all the concurrent page
+   * requests together, not only the one that got it.
+   */
+  #pausedUntil = 0;
 
   constructor(opts: ModelArtsClientOptions) {
     this.#opts = opts;
@@ -100,15 +105,27 @@ export class ModelArtsClient implements VersionSource {
 
   listPage(offset: number, limit: number): Promise<ListPage> {
     const url = this.pageUrl(offset, limit);
-    return withRetry(this.#opts.retry ?? DEFAULT_RETRY_POLICY, () => this.#withTokenRefresh(url), {
-      ...this.#opts.retryHooks,
+    const hooks = this.#opts.retryHooks ?? {};
+    const clock = hooks.clock ?? Date.now;
+    const sleep = hooks.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
+    const attempt = async () => {
+      const wait = this.#pausedUntil - clock();
+      if (wait > 0) await sleep(wait);
+      return this.#withTokenRefresh(url);
+    };
+    return withRetry(this.#opts.retry ?? DEFAULT_RETRY_POLICY, attempt, {
+      ...hooks,
       onRetry: (info) => {
+        if (info.error instanceof UpstreamHttpError && info.error.status === 429) {
+          this.#pausedUntil = Math.max(this.#pausedUntil, clock() + info.delayMs);
+        }
         this.#log.warn("ModelArts request failed, retrying", {
           attempt: info.attempt,
           delayMs: info.delayMs,
           error: info.error.message,
+          requestId: info.error instanceof UpstreamHttpError ? info.error.requestId : undefined,
         });
-        this.#opts.retryHooks?.onRetry?.(info);
+        hooks.onRetry?.(info);
       },
     });
   }

@@ -1,0 +1,38 @@
+import { afterAll, beforeAll, expect, it } from "vitest";
+import { staticTokenAuth } from "../../src/lib/modelarts/auth.js";
+import { ModelArtsClient } from "../../src/lib/modelarts/client.js";
+import { scanVersions } from "../../src/lib/scan.js";
+import { type Simulator, startSimulator } from "../../src/simulator/server.js";
+import { generateWorkload } from "../../src/simulator/workload.js";
+
+const workload = generateWorkload({ versions: 2000, seed: 4, now: Date.UTC(2026, 10, 28) });
+let sim: Simulator;
+beforeAll(async () => {
+  sim = await startSimulator({ projectId: "p", versions: workload, auth: { tokens: ["t"] }, pageCap: 50 });
+});
+afterAll(() => sim.close());
+
+it("backs off all concurrent page requests together on a 429 with Retry-After", async () => {
+  const answered: number[] = [];
+  sim.onListing((state) => {
+    answered.push(Date.now());
+    if (answered.length === 3) sim.queueFaults({ kind: "status", status: 429, retryAfterSeconds: 1 });
+  });
+  const client = new ModelArtsClient({
+    endpoint: sim.url,
+    projectId: "p",
+    auth: staticTokenAuth("t"),
+    retry: { maxAttempts: 3, baseDelayMs: 1, maxDelayMs: 2000, budgetMs: 10_000 },
+  });
+  const started = Date.now();
+  const result = await scanVersions(client, { pageSize: 50, concurrency: 4, keep: () => true });
+  sim.onListing(undefined);
+  expect(result.versionsScanned).toBe(2000);
+  expect(Date.now() - started).toBeGreaterThanOrEqual(1000);
+  // The pause shows as one long silence; had only the throttled request waited, the others
+  // would have finished the scan before it and nearly nothing would come after the silence.
+  const gaps = answered.slice(1).map((t, i) => t - (answered[i] as number));
+  const longest = gaps.indexOf(Math.max(...gaps));
+  expect(gaps[longest]).toBeGreaterThanOrEqual(900);
+  expect(answered.length - (longest + 1)).toBeGreaterThanOrEqual(30);
+});
