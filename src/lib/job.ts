@@ -8,6 +8,7 @@ import { renderReportJson } from "./report/render-json.js";
 import type { DailyReport, ReportFileName } from "./report/types.js";
 import { type ScanProgress, type ScanResult, scanVersions } from "./scan.js";
 import { type LatestPointer, updateLatest, writeDailyFiles } from "./storage/publish.js";
+import { acquireRunLock } from "./storage/run-lock.js";
 import type { ReportStore } from "./storage/store.js";
 
 /**
@@ -108,18 +109,24 @@ export async function runReportJob(
     anomalies: scan.anomalies,
   });
 
-  const written: { date: string; keys: Record<ReportFileName, string> }[] = [];
-  for (const daily of reports) {
-    const date = daily.report.report_date;
-    const keys = await writeDailyFiles(deps.store, date, renderFiles(daily));
-    written.push({ date, keys });
-    log.info("report written", { date, store: deps.store.url });
+  // Files are written under the run lock, so two runs never interleave their files.
+  const lock = await acquireRunLock(deps.store, now, log);
+  try {
+    const written: { date: string; keys: Record<ReportFileName, string> }[] = [];
+    for (const daily of reports) {
+      const date = daily.report.report_date;
+      const keys = await writeDailyFiles(deps.store, date, renderFiles(daily));
+      written.push({ date, keys });
+      log.info("report written", { date, store: deps.store.url });
+    }
+    const newest = written[written.length - 1] as (typeof written)[number];
+    const latest = await updateLatest(deps.store, {
+      report_date: newest.date,
+      generated_at: new Date(now).toISOString(),
+      files: newest.keys,
+    });
+    return { reports, written, latest, scan: scanSummary };
+  } finally {
+    await lock.release();
   }
-  const newest = written[written.length - 1] as (typeof written)[number];
-  const latest = await updateLatest(deps.store, {
-    report_date: newest.date,
-    generated_at: new Date(now).toISOString(),
-    files: newest.keys,
-  });
-  return { reports, written, latest, scan: scanSummary };
 }

@@ -48,9 +48,9 @@ describe("paging through the simulator", () => {
     expect([...result.versions.keys()].sort((a, b) => a - b)).toEqual(
       workload.map((v) => v.version_id).sort((a, b) => a - b),
     );
-    // 37 a page (the cap, not the 100 asked), neighbours sharing ceil(37 × 5%) = 2 records:
-    // the first page, then ceil((1234 − 37) / 35) = 35 more
-    expect(result.pages).toBe(36);
+    // 37 a page (the cap, not the 100 asked), neighbours sharing ceil(37 / 10) = 4 records:
+    // the first page, then ceil((1234 − 37) / 33) = 37 more
+    expect(result.pages).toBe(38);
     expect(result.repairPages).toBe(0);
     expect(sim.requests.listing - before).toBe(result.pages);
     expect(result.anomalies).toEqual({ skipped: 0, reasons: {} });

@@ -8,15 +8,21 @@ import { generateWorkload } from "../../src/simulator/workload.js";
 const workload = generateWorkload({ versions: 2000, seed: 4, now: Date.UTC(2026, 10, 28) });
 let sim: Simulator;
 beforeAll(async () => {
-  sim = await startSimulator({ projectId: "p", versions: workload, auth: { tokens: ["t"] }, pageCap: 50 });
+  sim = await startSimulator({
+    projectId: "p",
+    versions: workload,
+    auth: { tokens: ["t"] },
+    pageCap: 50,
+  });
 });
 afterAll(() => sim.close());
 
 it("backs off all concurrent page requests together on a 429 with Retry-After", async () => {
   const answered: number[] = [];
-  sim.onListing((state) => {
+  sim.onListing(() => {
     answered.push(Date.now());
-    if (answered.length === 3) sim.queueFaults({ kind: "status", status: 429, retryAfterSeconds: 1 });
+    if (answered.length === 3)
+      sim.queueFaults({ kind: "status", status: 429, retryAfterSeconds: 1 });
   });
   const client = new ModelArtsClient({
     endpoint: sim.url,

@@ -82,6 +82,32 @@ export class FileStore implements ReportStore {
     }
   }
 
+  async create(key: string, body: string, _contentType: string): Promise<boolean> {
+    const path = this.#path(key);
+    try {
+      await mkdir(dirname(path), { recursive: true });
+      // "wx": exclusive create, so two runs cannot both succeed.
+      await writeFile(path, body, { flag: "wx" });
+      return true;
+    } catch (error) {
+      if (errnoCode(error) === "EEXIST") return false;
+      throw new StorageError(`create ${key} in ${this.url} failed: ${describe(error)}`, {
+        cause: error,
+      });
+    }
+  }
+
+  async delete(key: string): Promise<void> {
+    const path = this.#path(key);
+    try {
+      await rm(path, { force: true });
+    } catch (error) {
+      throw new StorageError(`delete ${key} in ${this.url} failed: ${describe(error)}`, {
+        cause: error,
+      });
+    }
+  }
+
   async get(key: string): Promise<StoredObject | undefined> {
     const path = this.#path(key);
     let body: Buffer;

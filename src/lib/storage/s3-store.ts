@@ -1,5 +1,6 @@
 import { createHash } from "node:crypto";
 import {
+  DeleteObjectCommand,
   GetObjectCommand,
   ListObjectsV2Command,
   NoSuchKey,
@@ -85,6 +86,38 @@ export class S3Store implements ReportStore {
       );
     } catch (error) {
       throw this.#fail("PutObject", fullKey, error);
+    }
+  }
+
+  async create(key: string, body: string, contentType: string): Promise<boolean> {
+    const fullKey = this.#key(key);
+    try {
+      await this.#client.send(
+        new PutObjectCommand({
+          Bucket: this.#bucket,
+          Key: fullKey,
+          Body: body,
+          ContentType: contentType,
+          // S3 conditional write: fails with 412 when the key exists (s3rver ignores it).
+          IfNoneMatch: "*",
+        }),
+      );
+      return true;
+    } catch (error) {
+      const status =
+        error instanceof S3ServiceException ? error.$metadata.httpStatusCode : undefined;
+      if (status === 412 || status === 409) return false;
+      throw this.#fail("PutObject (if absent)", fullKey, error);
+    }
+  }
+
+  async delete(key: string): Promise<void> {
+    const fullKey = this.#key(key);
+    try {
+      await this.#client.send(new DeleteObjectCommand({ Bucket: this.#bucket, Key: fullKey }));
+    } catch (error) {
+      if (isNotFound(error)) return;
+      throw this.#fail("DeleteObject", fullKey, error);
     }
   }
 

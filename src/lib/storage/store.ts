@@ -14,6 +14,13 @@ export interface ReportStore {
   readonly url: string;
   /** Writes a whole object; a reader sees either the old or the new content, never a mix. */
   put(key: string, body: string | Buffer, contentType: string): Promise<void>;
+  /**
+   * Writes an object only if none exists under `key`; `false` when one does. Atomic on file
+   * storage (exclusive create) and on S3 (`If-None-Match: *`); it guards the run lock.
+   */
+  create(key: string, body: string, contentType: string): Promise<boolean>;
+  /** Removes an object; no error when it does not exist. */
+  delete(key: string): Promise<void>;
   /** The object, or `undefined` when it does not exist. */
   get(key: string): Promise<StoredObject | undefined>;
   /** The names directly below `prefix/` that are themselves folders (e.g. the dates under `daily`). */

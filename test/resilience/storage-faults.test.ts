@@ -1,0 +1,162 @@
+import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { S3Client } from "@aws-sdk/client-s3";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { StorageError } from "../../src/lib/errors.js";
+import { type ReportJobOptions, renderFiles, runReportJob } from "../../src/lib/job.js";
+import { staticTokenAuth } from "../../src/lib/modelarts/auth.js";
+import { ModelArtsClient } from "../../src/lib/modelarts/client.js";
+import { FileStore } from "../../src/lib/storage/file-store.js";
+import { LOCK_KEY, RunInProgressError } from "../../src/lib/storage/run-lock.js";
+import { S3Store } from "../../src/lib/storage/s3-store.js";
+import type { ReportStore } from "../../src/lib/storage/store.js";
+import { type Simulator, startSimulator } from "../../src/simulator/server.js";
+import { generateWorkload } from "../../src/simulator/workload.js";
+import { localS3Client, startS3 } from "../helpers/s3.js";
+
+const NOW = Date.UTC(2026, 10, 28, 0, 30);
+const DATE = "2026-11-27";
+let sim: Simulator;
+let s3: Awaited<ReturnType<typeof startS3>>;
+let dir: string;
+
+beforeAll(async () => {
+  sim = await startSimulator({
+    projectId: "p",
+    versions: generateWorkload({ versions: 600, seed: 8, now: NOW }),
+    auth: { tokens: ["t"] },
+    pageCap: 100,
+  });
+  s3 = await startS3();
+  await s3.createBucket("fault-bucket");
+  dir = await mkdtemp(join(tmpdir(), "faults-"));
+});
+afterAll(async () => {
+  await sim.close();
+  await s3.close();
+  await rm(dir, { recursive: true, force: true });
+});
+
+const source = () =>
+  new ModelArtsClient({ endpoint: sim.url, projectId: "p", auth: staticTokenAuth("t") });
+const options = (now = NOW): ReportJobOptions => ({
+  dates: [DATE],
+  timeZone: "UTC",
+  failureStatuses: [3, 5, 6, 13],
+  now,
+  pageSize: 100,
+  sourceInfo: { endpoint: "sim", projectId: "p", workspaceId: null, poolId: null },
+});
+const text = async (store: ReportStore, key: string) =>
+  (await store.get(key))?.body.toString("utf8");
+
+/** Fails every S3 PutObject whose key ends with `suffix` while `armed` is true. */
+function failPuts(client: S3Client, suffix: string) {
+  const state = { armed: true };
+  client.middlewareStack.add(
+    (next) => async (args) => {
+      const input = args.input as { Key?: unknown };
+      if (state.armed && typeof input.Key === "string" && input.Key.endsWith(suffix)) {
+        throw new Error(`injected failure writing ${input.Key}`);
+      }
+      return next(args);
+    },
+    { step: "initialize", name: `fail-${suffix}-${Math.random()}` },
+  );
+  return state;
+}
+
+describe("a failed write", () => {
+  it("on S3 leaves latest.json and the date readable, and a retried run completes it", async () => {
+    // A client of its own, so that this test's fault middleware stays its own.
+    const client = localS3Client(s3.endpoint);
+    const store = new S3Store({ bucket: "fault-bucket", prefix: "reports", client });
+    await runReportJob({ versions: source(), store }, options(NOW - 86_400_000));
+    const latestBefore = await text(store, "latest.json");
+    const fault = failPuts(client, "usage.csv");
+    const error = await runReportJob({ versions: source(), store }, options()).catch(
+      (e: unknown) => e,
+    );
+    expect(error).toBeInstanceOf(StorageError);
+    expect((error as Error).message).toMatch(/usage\.csv/);
+    expect(await text(store, "latest.json")).toBe(latestBefore);
+    expect(JSON.parse((await text(store, `daily/${DATE}/report.json`)) ?? "").report_date).toBe(
+      DATE,
+    );
+    expect(await store.get(LOCK_KEY)).toBeUndefined(); // the lock was released
+    fault.armed = false;
+    const retried = await runReportJob({ versions: source(), store }, options());
+    expect(retried.latest.generated_at).toBe(new Date(NOW).toISOString());
+    const files = renderFiles(retried.reports[0] ?? never());
+    expect(await text(store, `daily/${DATE}/usage.csv`)).toBe(files["usage.csv"]);
+  });
+
+  it("on file storage leaves latest.json untouched and no partial file behind", async () => {
+    const root = join(dir, "file-fault");
+    const store = new FileStore(root);
+    await runReportJob({ versions: source(), store }, options(NOW - 86_400_000));
+    const latestBefore = await text(store, "latest.json");
+    const jobsBefore = await text(store, `daily/${DATE}/jobs.csv`);
+    // A directory where jobs.csv must go: the rename fails, like a full or read-only disk.
+    const blocker = join(root, "daily", DATE, "jobs.csv");
+    await rm(blocker);
+    await mkdir(join(blocker, "x"), { recursive: true });
+    await writeFile(join(blocker, "x", "f"), "");
+    await expect(runReportJob({ versions: source(), store }, options())).rejects.toBeInstanceOf(
+      StorageError,
+    );
+    expect(await text(store, "latest.json")).toBe(latestBefore);
+    await rm(blocker, { recursive: true });
+    expect(jobsBefore).toBeDefined();
+    const retried = await runReportJob({ versions: source(), store }, options());
+    expect(await text(store, `daily/${DATE}/jobs.csv`)).toBe(
+      renderFiles(retried.reports[0] ?? never())["jobs.csv"],
+    );
+  });
+});
+
+describe("overlapping runs", () => {
+  it("never leave a date with files from two runs", async () => {
+    const store = new FileStore(join(dir, "overlap"));
+    const runs = await Promise.allSettled([
+      runReportJob({ versions: source(), store }, options(NOW)),
+      runReportJob({ versions: source(), store }, options(NOW + 3_600_000)),
+      runReportJob({ versions: source(), store }, options(NOW + 7_200_000)),
+    ]);
+    const done = runs.flatMap((r) => (r.status === "fulfilled" ? [r.value] : []));
+    for (const r of runs)
+      if (r.status === "rejected") expect(r.reason).toBeInstanceOf(RunInProgressError);
+    expect(done.length).toBeGreaterThan(0);
+    const report = JSON.parse((await text(store, `daily/${DATE}/report.json`)) ?? "");
+    const winner = done.find((d) => d.reports[0]?.report.generated_at === report.generated_at);
+    expect(winner).toBeDefined();
+    const files = renderFiles(winner?.reports[0] ?? never());
+    expect(await text(store, `daily/${DATE}/usage.csv`)).toBe(files["usage.csv"]);
+    expect(await text(store, `daily/${DATE}/jobs.csv`)).toBe(files["jobs.csv"]);
+    expect(await store.get(LOCK_KEY)).toBeUndefined();
+  });
+
+  it("refuses to start writing while another run holds the lock, and takes over a stale one", async () => {
+    const store = new FileStore(join(dir, "locked"));
+    const lock = (expires: number) =>
+      JSON.stringify({
+        run_id: "other",
+        started_at: new Date(NOW).toISOString(),
+        expires_at: new Date(expires).toISOString(),
+      });
+    await store.put(LOCK_KEY, lock(NOW + 60_000), "application/json");
+    const error = await runReportJob({ versions: source(), store }, options()).catch(
+      (e: unknown) => e,
+    );
+    expect(error).toBeInstanceOf(RunInProgressError);
+    expect(await store.get("latest.json")).toBeUndefined();
+    await store.put(LOCK_KEY, lock(NOW - 1), "application/json");
+    await runReportJob({ versions: source(), store }, options());
+    expect(await store.get("latest.json")).toBeDefined();
+  });
+});
+
+function never(): never {
+  throw new Error("expected a report");
+}
