@@ -44,9 +44,12 @@ export async function fetchSecret(secretId: string): Promise<string> {
  * REPORT_API_TOKEN for the local stage only. `undefined` when neither is set.
  */
 export async function apiToken(): Promise<string | undefined> {
-  const secretId = process.env.REPORT_API_TOKEN_SECRET;
-  if (secretId) return fetchSecret(secretId);
-  const token = process.env.REPORT_API_TOKEN;
+  const secretId = process.env.REPORT_API_TOKEN_SECRET?.trim();
+  // Trimmed: a secret or variable filled from a file often ends in a newline, which would
+  // otherwise make every request fail with 401 (the header's token can never carry one).
+  const token = secretId
+    ? (await fetchSecret(secretId)).trim()
+    : process.env.REPORT_API_TOKEN?.trim();
   return token ? token : undefined;
 }
 

@@ -1,5 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
+import type { Outcome } from "../../src/lib/modelarts/statuses.js";
 import type { JobVersion } from "../../src/lib/modelarts/version-record.js";
 import { aggregate, type DayWindow, peaks } from "../../src/lib/report/aggregate.js";
 import { overlapMs, runInterval } from "../../src/lib/report/interval.js";
@@ -163,8 +164,18 @@ function metrics(partial: Partial<Metrics>): Metrics {
     gpu_hours: 0,
     npu_hours: 0,
     run_hours: 0,
+    versions_started: 0,
+    wait_hours: 0,
+    max_wait_hours: 0,
+    gpu_hours_by_outcome: outcomes({}),
+    npu_hours_by_outcome: outcomes({}),
+    cost: null,
     ...partial,
   };
+}
+
+function outcomes(partial: Partial<Record<Outcome, number>>): Record<Outcome, number> {
+  return { completed: 0, failed: 0, lost: 0, cancelled: 0, running: 0, unknown: 0, ...partial };
 }
 
 describe("aggregate", () => {
@@ -190,6 +201,13 @@ describe("aggregate", () => {
         gpu_hours: 47,
         npu_hours: 4,
         run_hours: 15,
+        // started in the day: v2 (waited 1 h), v4 (0.5), v5 (1), v6 (3), v7 (1), v8 (1), v9 (1), v10 (1)
+        versions_started: 8,
+        wait_hours: 9.5,
+        max_wait_hours: 3,
+        // completed 24 (v1) + 8 (v5) + 4 (v6); running 8 (v2); cancelled 1 (v7) + 1 (v9); failed 1 (v10, status 11)
+        gpu_hours_by_outcome: outcomes({ completed: 36, running: 8, cancelled: 2, failed: 1 }),
+        npu_hours_by_outcome: outcomes({ completed: 4 }),
       }),
     );
   });
@@ -212,6 +230,10 @@ describe("aggregate", () => {
         peak_gpus: 9,
         gpu_hours: 34,
         run_hours: 9,
+        versions_started: 3, // v2, v9, v10, each after 1 h in the queue
+        wait_hours: 3,
+        max_wait_hours: 1,
+        gpu_hours_by_outcome: outcomes({ completed: 24, running: 8, cancelled: 1, failed: 1 }),
       }),
     });
     // back-to-back jobs do not add up: the peak on gpu.b is 4 + 2 during [07:00, 07:30)
@@ -301,7 +323,7 @@ describe("aggregate", () => {
     expect(d?.by_pool.find((r) => r.pool_id === null)?.gpu_hours).toBe(4);
   });
 
-  it("ignores empty intervals and versions that never ran", () => {
+  it("counts versions with empty intervals as started, never as active", () => {
     const odd = [
       version({
         versionId: 1,
@@ -321,7 +343,14 @@ describe("aggregate", () => {
     ];
     const [d] = aggregate({ versions: odd, windows: [W27], now: NOW, failureStatuses: FAILURES });
     expect(d?.totals.versions_active).toBe(0);
-    expect(d?.jobs).toEqual([]);
+    expect(d?.totals.gpu_hours).toBe(0);
+    // they started in the window, so they are in the report (§9), with no hours
+    expect(d?.totals.versions_started).toBe(3);
+    expect(d?.jobs.map((j) => [j.version.versionId, j.overlapMs])).toEqual([
+      [1, 0],
+      [2, 0],
+      [3, 0],
+    ]);
   });
 });
 

@@ -50,7 +50,32 @@ export function conditional(
 
 export type ReportFormat = "json" | "csv" | "html";
 
-/** `?format=` wins; otherwise an Accept header that prefers text/html gets the page. */
+/**
+ * The quality an Accept header gives `type` (e.g. `text/html`), taken from the most specific
+ * range that matches it (`text/html` over `text/*` over `*\/*`); 0 when none does. Media
+ * ranges are case-insensitive; a malformed `q` counts as 0.
+ */
+export function acceptQuality(accept: string, type: string): number {
+  const group = `${type.slice(0, type.indexOf("/"))}/*`;
+  let specificity = -1;
+  let quality = 0;
+  for (const part of accept.split(",")) {
+    const [range = "", ...params] = part.split(";").map((p) => p.trim().toLowerCase());
+    const rank = range === type ? 2 : range === group ? 1 : range === "*/*" ? 0 : -1;
+    if (rank <= specificity) continue;
+    const q = params.find((p) => /^q\s*=/.test(p))?.replace(/^q\s*=\s*/, "");
+    const value = q === undefined ? 1 : /^(0(\.\d{0,3})?|1(\.0{0,3})?)$/.test(q) ? Number(q) : 0;
+    specificity = rank;
+    quality = value;
+  }
+  return quality;
+}
+
+/**
+ * `?format=` wins; otherwise an Accept header that prefers text/html over JSON gets the page
+ * (a browser's `text/html,…,*\/*;q=0.8` does; `*\/*`, or `application/json, text/html;q=0.5`
+ * from a script, does not: a tie goes to JSON).
+ */
 export function negotiateFormat(
   format: string | undefined,
   accept: string | undefined,
@@ -63,6 +88,11 @@ export function negotiateFormat(
       `format "${format.slice(0, 40)}" is not json, csv or html`,
     );
   }
-  if (accept !== undefined && /(^|,)\s*text\/html\b/.test(accept)) return "html";
+  if (
+    accept !== undefined &&
+    acceptQuality(accept, "text/html") > acceptQuality(accept, "application/json")
+  ) {
+    return "html";
+  }
   return "json";
 }

@@ -68,7 +68,8 @@ export async function getReport(
   const key = dailyKey(date, name);
   const object = await store.get(key);
   if (object === undefined) throw notFound(date);
-  const cache = { "cache-control": "private, no-cache" };
+  // The same URL answers JSON or HTML by Accept, so caches must key on it (Vary).
+  const cache = { "cache-control": "private, no-cache", vary: "accept" };
   if (format === "html") {
     const html = renderReportHtml(parseStoredReport(object.body, key), {
       csvHref: `/reports/${date}/files/usage.csv`,
@@ -80,11 +81,13 @@ export async function getReport(
       body: html,
     };
   }
-  return conditional(request.ifNoneMatch, object.etag, () => ({
+  const answer = conditional(request.ifNoneMatch, object.etag, () => ({
     status: 200,
     headers: { "content-type": CONTENT_TYPES[name], ...cache },
     body: object.body.toString("utf8"),
   }));
+  // A 304 carries the Cache-Control and Vary the 200 would have (RFC 9110 §15.4.5).
+  return { ...answer, headers: { ...cache, ...answer.headers } };
 }
 
 export async function getReportFile(

@@ -1,7 +1,16 @@
-import { statusName } from "../modelarts/statuses.js";
+import { OUTCOMES, type Outcome, outcomeOf, statusName } from "../modelarts/statuses.js";
 import type { JobVersion } from "../modelarts/version-record.js";
 import { failedAt, type Interval, runInterval } from "./interval.js";
-import type { FlavorPoolRow, FlavorRow, JobRow, Metrics, PoolRow, StatusCount } from "./types.js";
+import { costOf, type PriceTable } from "./prices.js";
+import type {
+  FlavorPoolRow,
+  FlavorRow,
+  JobRow,
+  Metrics,
+  PoolRow,
+  QueueWait,
+  StatusCount,
+} from "./types.js";
 
 /**
  * The pure aggregation (report.md §2–§3): versions in, per-day metrics out. No I/O, no clock:
@@ -19,6 +28,8 @@ export interface AggregateInput {
   readonly windows: readonly DayWindow[];
   readonly now: number;
   readonly failureStatuses: readonly number[];
+  /** Prices for `cost`; without them every cost is `null` (§9). */
+  readonly prices?: PriceTable | undefined;
 }
 
 export interface DayAggregate {
@@ -30,7 +41,29 @@ export interface DayAggregate {
   readonly statuses: StatusCount[];
   /** Versions in the day's report, by version id. */
   readonly jobs: JobRow[];
+  /** Versions started in the window that waited longest, longest first (at most 10). */
+  readonly longestWaits: QueueWait[];
+  /** Flavors in the day's report without a price; empty without a price table. */
+  readonly unpricedFlavors: (string | null)[];
 }
+
+/** What one version adds to the groups it belongs to on one day. */
+interface Contribution {
+  readonly v: JobVersion;
+  /** Its run clipped to the window; `null` when it did not run in the window. */
+  readonly clipped: Interval | null;
+  readonly created: boolean;
+  readonly failed: boolean;
+  /** start − create in ms when it started in the window (and not before it was created). */
+  readonly startedWaitMs: number | null;
+  readonly started: boolean;
+  readonly outcome: number;
+  /** Cost of its hours in the window, 0 when unpriced. */
+  readonly cost: number;
+}
+
+const OUTCOME_INDEX: ReadonlyMap<Outcome, number> = new Map(OUTCOMES.map((o, i) => [o, i]));
+const MAX_LONGEST_WAITS = 10;
 
 const MS_PER_HOUR = 3_600_000;
 
@@ -45,10 +78,17 @@ class GroupAccumulator {
   gpuMs = 0;
   npuMs = 0;
   runMs = 0;
+  started = 0;
+  waitMs = 0;
+  maxWaitMs = 0;
+  readonly gpuMsByOutcome = new Array<number>(OUTCOMES.length).fill(0);
+  readonly npuMsByOutcome = new Array<number>(OUTCOMES.length).fill(0);
+  cost = 0;
   /** Clipped intervals of versions holding accelerators, as [start, end, gpus, npus] runs. */
   readonly spans: number[] = [];
 
-  add(v: JobVersion, clipped: Interval | null, created: boolean, failed: boolean): void {
+  add(c: Contribution): void {
+    const { v, clipped } = c;
     if (clipped !== null) {
       const ms = clipped.end - clipped.start;
       this.active++;
@@ -57,22 +97,38 @@ class GroupAccumulator {
       this.gpuMs += v.gpuNum * ms;
       this.npuMs += v.npuNum * ms;
       this.runMs += ms;
+      (this.gpuMsByOutcome[c.outcome] as number) += v.gpuNum * ms;
+      (this.npuMsByOutcome[c.outcome] as number) += v.npuNum * ms;
+      this.cost += c.cost;
       if (v.gpuNum > 0 || v.npuNum > 0) {
         this.spans.push(clipped.start, clipped.end, v.gpuNum, v.npuNum);
       }
     }
-    if (created) this.created++;
-    if (failed) {
+    if (c.created) this.created++;
+    if (c.failed) {
       this.failed++;
       this.failures.set(v.status, (this.failures.get(v.status) ?? 0) + 1);
     }
+    if (c.started) {
+      this.started++;
+      if (c.startedWaitMs !== null) {
+        this.waitMs += c.startedWaitMs;
+        if (c.startedWaitMs > this.maxWaitMs) this.maxWaitMs = c.startedWaitMs;
+      }
+    }
   }
 
-  metrics(failureStatuses: readonly number[]): Metrics {
+  metrics(failureStatuses: readonly number[], priced: boolean): Metrics {
     const [peakGpus, peakNpus] = peaks(this.spans);
     const failuresByStatus: Record<string, number> = {};
-    for (const code of failureStatuses)
+    for (const code of failureStatuses) {
       failuresByStatus[String(code)] = this.failures.get(code) ?? 0;
+    }
+    const byOutcome = (ms: readonly number[]) =>
+      Object.fromEntries(OUTCOMES.map((o, i) => [o, (ms[i] as number) / MS_PER_HOUR])) as Record<
+        Outcome,
+        number
+      >;
     return {
       versions_active: this.active,
       versions_created: this.created,
@@ -85,6 +141,13 @@ class GroupAccumulator {
       gpu_hours: this.gpuMs / MS_PER_HOUR,
       npu_hours: this.npuMs / MS_PER_HOUR,
       run_hours: this.runMs / MS_PER_HOUR,
+      versions_started: this.started,
+      wait_hours: this.waitMs / MS_PER_HOUR,
+      max_wait_hours: this.maxWaitMs / MS_PER_HOUR,
+      gpu_hours_by_outcome: byOutcome(this.gpuMsByOutcome),
+      npu_hours_by_outcome: byOutcome(this.npuMsByOutcome),
+      // Rounded to cents after summing (§9).
+      cost: priced ? Math.round(this.cost * 100) / 100 : null,
     };
   }
 }
@@ -129,21 +192,24 @@ class DayAccumulator {
   readonly statuses = new Map<number, number>();
   readonly jobs: JobRow[] = [];
 
-  add(v: JobVersion, clipped: Interval | null, created: boolean, failed: boolean): void {
-    this.totals.add(v, clipped, created, failed);
-    group(this.flavors, v.flavorCode).add(v, clipped, created, failed);
-    group(this.pools, v.poolId).add(v, clipped, created, failed);
+  add(c: Contribution, jobCost: number | null): void {
+    const { v } = c;
+    this.totals.add(c);
+    group(this.flavors, v.flavorCode).add(c);
+    group(this.pools, v.poolId).add(c);
     let byPool = this.pairs.get(v.flavorCode);
     if (byPool === undefined) {
       byPool = new Map();
       this.pairs.set(v.flavorCode, byPool);
     }
-    group(byPool, v.poolId).add(v, clipped, created, failed);
+    group(byPool, v.poolId).add(c);
     this.statuses.set(v.status, (this.statuses.get(v.status) ?? 0) + 1);
     this.jobs.push({
       version: v,
-      overlapMs: clipped === null ? 0 : clipped.end - clipped.start,
-      failed,
+      overlapMs: c.clipped === null ? 0 : c.clipped.end - c.clipped.start,
+      failed: c.failed,
+      waitMs: v.startTime > 0 && v.startTime >= v.createTime ? v.startTime - v.createTime : null,
+      cost: jobCost,
     });
   }
 }
@@ -194,7 +260,7 @@ function windowIndex(bounds: readonly number[], t: number): number {
 }
 
 export function aggregate(input: AggregateInput): DayAggregate[] {
-  const { windows, now } = input;
+  const { windows, now, prices } = input;
   const failureSet = new Set(input.failureStatuses);
   const bounds = windows.map((w) => w.start);
   const lastWindow = windows[windows.length - 1];
@@ -205,7 +271,9 @@ export function aggregate(input: AggregateInput): DayAggregate[] {
     const interval = runInterval(v, now);
     const createdIn = windowIndex(bounds, v.createTime);
     const failedIn = failureSet.has(v.status) ? windowIndex(bounds, failedAt(v)) : -1;
-    // The days this version is in: those its run overlaps, plus creation and failure days.
+    const startedIn = v.startTime > 0 ? windowIndex(bounds, v.startTime) : -1;
+    // The days this version is in: those its run overlaps, plus its creation, start and
+    // failure days.
     const touched: number[] = [];
     if (interval !== null) {
       let i = windowIndex(bounds, Math.max(interval.start, bounds[0] ?? 0));
@@ -214,8 +282,10 @@ export function aggregate(input: AggregateInput): DayAggregate[] {
         i++;
       }
     }
-    if (createdIn !== -1 && !touched.includes(createdIn)) touched.push(createdIn);
-    if (failedIn !== -1 && !touched.includes(failedIn)) touched.push(failedIn);
+    for (const day of [createdIn, startedIn, failedIn]) {
+      if (day !== -1 && !touched.includes(day)) touched.push(day);
+    }
+    const outcome = OUTCOME_INDEX.get(outcomeOf(v.status)) as number;
 
     for (const i of touched) {
       const w = windows[i] as DayWindow;
@@ -225,24 +295,44 @@ export function aggregate(input: AggregateInput): DayAggregate[] {
         const end = Math.min(interval.end, w.end);
         if (end > start) clipped = { start, end };
       }
-      (days[i] as DayAccumulator).add(v, clipped, createdIn === i, failedIn === i);
+      const runH = clipped === null ? 0 : (clipped.end - clipped.start) / MS_PER_HOUR;
+      const cost =
+        prices === undefined
+          ? undefined
+          : costOf(prices, v.flavorCode, { run: runH, gpu: v.gpuNum * runH, npu: v.npuNum * runH });
+      const started = startedIn === i;
+      const contribution: Contribution = {
+        v,
+        clipped,
+        created: createdIn === i,
+        failed: failedIn === i,
+        started,
+        startedWaitMs: started && v.startTime >= v.createTime ? v.startTime - v.createTime : null,
+        outcome,
+        cost: cost ?? 0,
+      };
+      (days[i] as DayAccumulator).add(
+        contribution,
+        cost === undefined ? null : Math.round(cost * 100) / 100,
+      );
     }
   }
 
   const statuses = input.failureStatuses;
+  const priced = prices !== undefined;
   return days.map((day, i) => {
     const by_flavor: FlavorRow[] = [...day.flavors].map(([flavor_code, acc]) => ({
       flavor_code,
-      ...acc.metrics(statuses),
+      ...acc.metrics(statuses, priced),
     }));
     const by_pool: PoolRow[] = [...day.pools].map(([pool_id, acc]) => ({
       pool_id,
-      ...acc.metrics(statuses),
+      ...acc.metrics(statuses, priced),
     }));
     const by_flavor_pool: FlavorPoolRow[] = [];
     for (const [flavor_code, pools] of day.pairs) {
       for (const [pool_id, acc] of pools) {
-        by_flavor_pool.push({ flavor_code, pool_id, ...acc.metrics(statuses) });
+        by_flavor_pool.push({ flavor_code, pool_id, ...acc.metrics(statuses, priced) });
       }
     }
     by_flavor.sort(byGpuHoursThenKeys((r) => [r.flavor_code]));
@@ -252,14 +342,40 @@ export function aggregate(input: AggregateInput): DayAggregate[] {
       .sort(([a], [b]) => a - b)
       .map(([status, versions]) => ({ status, name: statusName(status), versions }));
     day.jobs.sort((a, b) => a.version.versionId - b.version.versionId);
+    const w = windows[i] as DayWindow;
+    const longestWaits: QueueWait[] = day.jobs
+      .filter(
+        (j) => j.waitMs !== null && j.version.startTime >= w.start && j.version.startTime < w.end,
+      )
+      .sort(
+        (a, b) =>
+          (b.waitMs as number) - (a.waitMs as number) || a.version.versionId - b.version.versionId,
+      )
+      .slice(0, MAX_LONGEST_WAITS)
+      .map((j) => ({
+        version_id: j.version.versionId,
+        version_name: j.version.versionName,
+        flavor_code: j.version.flavorCode,
+        pool_id: j.version.poolId,
+        wait_hours: (j.waitMs as number) / MS_PER_HOUR,
+      }));
+    const unpricedFlavors =
+      prices === undefined
+        ? []
+        : by_flavor
+            .map((r) => r.flavor_code)
+            .filter((f) => f === null || !prices.flavors.has(f))
+            .sort(compareKeys);
     return {
-      date: (windows[i] as DayWindow).date,
-      totals: day.totals.metrics(statuses),
+      date: w.date,
+      totals: day.totals.metrics(statuses, priced),
       by_flavor,
       by_pool,
       by_flavor_pool,
       statuses: statusRows,
       jobs: day.jobs,
+      longestWaits,
+      unpricedFlavors,
     };
   });
 }

@@ -1,7 +1,8 @@
 import type { JobVersion } from "../modelarts/version-record.js";
 import { aggregate, type DayWindow } from "./aggregate.js";
+import type { PriceTable } from "./prices.js";
 import { dayWindow, formatWithOffset } from "./time.js";
-import type { Anomalies, DailyReport, ReportSource } from "./types.js";
+import type { Anomalies, DailyReport, Metrics, ReportSource } from "./types.js";
 
 export interface BuildInput {
   readonly versions: Iterable<JobVersion>;
@@ -14,6 +15,9 @@ export interface BuildInput {
   readonly source: ReportSource;
   /** Describe the whole scan, so every date of a range shows the same figures (§4). */
   readonly anomalies: Anomalies;
+  readonly prices?: PriceTable | undefined;
+  /** The totals of the day before the first date, when that report exists (§9 `previous`). */
+  readonly previousTotals?: Metrics | null | undefined;
 }
 
 export function dayWindows(dates: readonly string[], timeZone: string): DayWindow[] {
@@ -29,6 +33,7 @@ export function buildDailyReports(input: BuildInput): DailyReport[] {
     windows,
     now: input.now,
     failureStatuses,
+    prices: input.prices,
   });
   const generatedAt = new Date(input.now).toISOString();
   return days.map((day, i) => {
@@ -50,7 +55,15 @@ export function buildDailyReports(input: BuildInput): DailyReport[] {
         by_pool: day.by_pool,
         by_flavor_pool: day.by_flavor_pool,
         statuses: day.statuses,
-        anomalies: { skipped: input.anomalies.skipped, reasons: { ...input.anomalies.reasons } },
+        anomalies: {
+          skipped: input.anomalies.skipped,
+          reasons: { ...input.anomalies.reasons },
+          unpriced_flavors: day.unpricedFlavors,
+        },
+        currency: input.prices?.currency ?? null,
+        // Within a range the day before is in memory; for the first date it comes from storage.
+        previous: i === 0 ? (input.previousTotals ?? null) : (days[i - 1]?.totals ?? null),
+        longest_waits: day.longestWaits,
       },
       jobs: day.jobs,
     };

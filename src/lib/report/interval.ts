@@ -43,6 +43,7 @@ export function isInReport(
   return (
     overlapMs(runInterval(v, now), window) > 0 ||
     within(v.createTime, window) ||
+    (v.startTime > 0 && within(v.startTime, window)) ||
     (failureStatuses.has(v.status) && within(failedAt(v), window))
   );
 }

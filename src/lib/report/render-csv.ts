@@ -1,5 +1,5 @@
 import { stringify } from "csv-stringify/sync";
-import { statusName } from "../modelarts/statuses.js";
+import { OUTCOMES, outcomeOf, statusName } from "../modelarts/statuses.js";
 import { csvText, formatHours, isoUtc } from "./format.js";
 import type { JobRow, UsageReport } from "./types.js";
 
@@ -19,6 +19,11 @@ export const USAGE_CSV_HEADER = [
   "gpu_hours",
   "npu_hours",
   "run_hours",
+  "versions_started",
+  "wait_hours",
+  "max_wait_hours",
+  ...OUTCOMES.map((o) => `gpu_hours_${o}` as const),
+  "cost",
 ] as const;
 
 export const JOBS_CSV_HEADER = [
@@ -38,9 +43,17 @@ export const JOBS_CSV_HEADER = [
   "gpu_hours",
   "npu_hours",
   "failed",
+  "outcome",
+  "wait_hours",
+  "cost",
 ] as const;
 
 type Cell = string | number;
+
+/** Money with two decimals; empty without a price table or a price. */
+function formatCost(cost: number | null): string {
+  return cost === null ? "" : cost.toFixed(2);
+}
 
 function csv(header: readonly string[], rows: Cell[][]): string {
   return stringify([header as string[], ...rows], {
@@ -67,6 +80,11 @@ export function renderUsageCsv(report: UsageReport): string {
     formatHours(r.gpu_hours),
     formatHours(r.npu_hours),
     formatHours(r.run_hours),
+    r.versions_started,
+    formatHours(r.wait_hours),
+    formatHours(r.max_wait_hours),
+    ...OUTCOMES.map((o) => formatHours(r.gpu_hours_by_outcome[o])),
+    formatCost(r.cost),
   ]);
   return csv(USAGE_CSV_HEADER, rows);
 }
@@ -75,7 +93,7 @@ const MS_PER_HOUR = 3_600_000;
 
 /** One row per version in the report, in the order given (the aggregation sorts by id). */
 export function renderJobsCsv(reportDate: string, jobs: readonly JobRow[]): string {
-  const rows = jobs.map(({ version: v, overlapMs, failed }): Cell[] => [
+  const rows = jobs.map(({ version: v, overlapMs, failed, waitMs, cost }): Cell[] => [
     reportDate,
     v.versionId,
     csvText(v.versionName),
@@ -92,6 +110,9 @@ export function renderJobsCsv(reportDate: string, jobs: readonly JobRow[]): stri
     formatHours((v.gpuNum * overlapMs) / MS_PER_HOUR),
     formatHours((v.npuNum * overlapMs) / MS_PER_HOUR),
     failed ? "true" : "false",
+    outcomeOf(v.status),
+    waitMs === null ? "" : formatHours(waitMs / MS_PER_HOUR),
+    formatCost(cost),
   ]);
   return csv(JOBS_CSV_HEADER, rows);
 }

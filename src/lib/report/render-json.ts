@@ -1,3 +1,4 @@
+import { OUTCOMES, type Outcome } from "../modelarts/statuses.js";
 import { roundHours } from "./format.js";
 import type { Metrics, UsageReport } from "./types.js";
 
@@ -15,10 +16,26 @@ export function roundedMetrics(m: Metrics): Metrics {
     gpu_hours: roundHours(m.gpu_hours),
     npu_hours: roundHours(m.npu_hours),
     run_hours: roundHours(m.run_hours),
+    versions_started: m.versions_started,
+    wait_hours: roundHours(m.wait_hours),
+    max_wait_hours: roundHours(m.max_wait_hours),
+    gpu_hours_by_outcome: roundOutcomes(m.gpu_hours_by_outcome),
+    npu_hours_by_outcome: roundOutcomes(m.npu_hours_by_outcome),
+    cost: m.cost,
   };
 }
 
-/** report.json: keys in the order of report.md §5, two-space indentation, a final newline. */
+function roundOutcomes(hours: Record<Outcome, number>): Record<Outcome, number> {
+  return Object.fromEntries(OUTCOMES.map((o) => [o, roundHours(hours[o])])) as Record<
+    Outcome,
+    number
+  >;
+}
+
+/**
+ * report.json: keys in the order of report.md §5 (the §9 additions after them), two-space
+ * indentation, a final newline.
+ */
 export function renderReportJson(report: UsageReport): string {
   const ordered: UsageReport = {
     schema_version: report.schema_version,
@@ -48,7 +65,20 @@ export function renderReportJson(report: UsageReport): string {
       name: s.name,
       versions: s.versions,
     })),
-    anomalies: { skipped: report.anomalies.skipped, reasons: { ...report.anomalies.reasons } },
+    anomalies: {
+      skipped: report.anomalies.skipped,
+      reasons: { ...report.anomalies.reasons },
+      unpriced_flavors: [...(report.anomalies.unpriced_flavors ?? [])],
+    },
+    currency: report.currency,
+    previous: report.previous === null ? null : roundedMetrics(report.previous),
+    longest_waits: report.longest_waits.map((w) => ({
+      version_id: w.version_id,
+      version_name: w.version_name,
+      flavor_code: w.flavor_code,
+      pool_id: w.pool_id,
+      wait_hours: roundHours(w.wait_hours),
+    })),
   };
   return `${JSON.stringify(ordered, null, 2)}\n`;
 }

@@ -1,3 +1,4 @@
+import type { Outcome } from "../modelarts/statuses.js";
 import type { JobVersion } from "../modelarts/version-record.js";
 
 /**
@@ -17,6 +18,16 @@ export interface Metrics {
   gpu_hours: number;
   npu_hours: number;
   run_hours: number;
+  /** Versions whose start_time is in the window (§9). */
+  versions_started: number;
+  /** Σ (start_time − create_time) in hours over versions started in the window. */
+  wait_hours: number;
+  max_wait_hours: number;
+  /** GPU-/NPU-hours by how the version ended up (its current status), all six outcomes. */
+  gpu_hours_by_outcome: Record<Outcome, number>;
+  npu_hours_by_outcome: Record<Outcome, number>;
+  /** In the price table's currency, rounded to cents; `null` without a price table. */
+  cost: number | null;
 }
 
 export interface FlavorRow extends Metrics {
@@ -41,6 +52,17 @@ export interface StatusCount {
 export interface Anomalies {
   skipped: number;
   reasons: Record<string, number>;
+  /** Flavors in the report that the price table does not price (§9); empty without a table. */
+  unpriced_flavors?: (string | null)[];
+}
+
+/** A version that waited long for its accelerators, for the page. */
+export interface QueueWait {
+  version_id: number;
+  version_name: string | null;
+  flavor_code: string | null;
+  pool_id: string | null;
+  wait_hours: number;
 }
 
 export interface ReportSource {
@@ -67,6 +89,12 @@ export interface UsageReport {
   by_flavor_pool: FlavorPoolRow[];
   statuses: StatusCount[];
   anomalies: Anomalies;
+  /** The price table's currency; `null` without one. */
+  currency: string | null;
+  /** The previous day's totals, when that report exists; for the change day over day. */
+  previous: Metrics | null;
+  /** The longest queue waits of versions started in the window, longest first (at most 10). */
+  longest_waits: QueueWait[];
 }
 
 /** One line of jobs.csv: a version in the report and what it contributed to that day. */
@@ -76,6 +104,10 @@ export interface JobRow {
   overlapMs: number;
   /** Whether the version counts as failed in the window. */
   failed: boolean;
+  /** start_time − create_time in ms for a version that started (not before it was created). */
+  waitMs: number | null;
+  /** The cost of its hours in the window; `null` without a price table or a price. */
+  cost: number | null;
 }
 
 /** Everything the renderers need for one report date. */
@@ -87,4 +119,6 @@ export interface DailyReport {
 
 /** The three data files of a day, in the order they are written. */
 export const REPORT_FILES = ["report.json", "usage.csv", "jobs.csv"] as const;
+/** Written after the data files and before latest.json (§9). */
+export const MANIFEST_FILE = "manifest.json";
 export type ReportFileName = (typeof REPORT_FILES)[number];
