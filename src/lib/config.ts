@@ -46,6 +46,8 @@ export interface Config {
   readonly failureStatuses: readonly number[];
   /** `null`: no endpoint configured, use the built-in demo (never in AWS). */
   readonly upstream: UpstreamConfig | null;
+  /** PRICE_TABLE: a JSON file or an s3:// object with prices for `cost`; `null` for none. */
+  readonly priceTable: string | null;
 }
 
 export type Env = Readonly<Record<string, string | undefined>>;
@@ -154,8 +156,11 @@ function parseAuth(env: Env): UpstreamAuth {
   );
 }
 
+/** In Lambda, but not under serverless-offline (which sets IS_OFFLINE and a function name). */
 export function isRunningInAws(env: Env): boolean {
-  return read(env, "AWS_LAMBDA_FUNCTION_NAME") !== undefined;
+  return (
+    read(env, "AWS_LAMBDA_FUNCTION_NAME") !== undefined && read(env, "IS_OFFLINE") === undefined
+  );
 }
 
 export function loadConfig(env: Env = process.env, overrides: ConfigOverrides = {}): Config {
@@ -185,10 +190,12 @@ export function loadConfig(env: Env = process.env, overrides: ConfigOverrides = 
       maxAttempts: positiveInt(env, "MODELARTS_MAX_ATTEMPTS", 5, 20),
     };
   }
+  const priceTable = read(env, "PRICE_TABLE") ?? null;
   return Object.freeze({
     storage,
     timeZone,
     failureStatuses: Object.freeze(failureStatuses),
-    upstream,
+    upstream: upstream === null ? null : Object.freeze(upstream),
+    priceTable,
   });
 }

@@ -3,11 +3,20 @@ import { type Log, silentLog } from "./log.js";
 import type { VersionSource } from "./modelarts/client.js";
 import { buildDailyReports, dayWindows } from "./report/build.js";
 import { isInReport } from "./report/interval.js";
+import type { PriceTable } from "./report/prices.js";
 import { renderJobsCsv, renderUsageCsv } from "./report/render-csv.js";
 import { renderReportJson } from "./report/render-json.js";
-import type { DailyReport, ReportFileName } from "./report/types.js";
+import { addDays } from "./report/time.js";
+import { type DailyReport, MANIFEST_FILE, type ReportFileName } from "./report/types.js";
 import { type ScanProgress, type ScanResult, scanVersions } from "./scan.js";
-import { type LatestPointer, updateLatest, writeDailyFiles } from "./storage/publish.js";
+import {
+  buildManifest,
+  type LatestPointer,
+  readReportTotals,
+  updateLatest,
+  writeDailyFiles,
+  writeManifest,
+} from "./storage/publish.js";
 import { acquireRunLock } from "./storage/run-lock.js";
 import type { ReportStore } from "./storage/store.js";
 
@@ -27,6 +36,8 @@ export interface ReportJobOptions {
   readonly pageSize: number;
   /** Page requests in flight at once (default 1). */
   readonly concurrency?: number | undefined;
+  /** Prices for `cost` (§9); without them costs are `null`. */
+  readonly prices?: PriceTable | undefined;
   /** Where the versions come from, as written in `source` (no secrets). */
   readonly sourceInfo: {
     readonly endpoint: string;
@@ -45,7 +56,10 @@ export interface ReportJobDeps {
 
 export interface ReportJobResult {
   readonly reports: readonly DailyReport[];
-  readonly written: readonly { date: string; keys: Record<ReportFileName, string> }[];
+  readonly written: readonly {
+    date: string;
+    keys: Record<ReportFileName | typeof MANIFEST_FILE, string>;
+  }[];
   /** The pointer in force after the run. */
   readonly latest: LatestPointer;
   readonly scan: Omit<ScanResult, "versions">;
@@ -92,7 +106,10 @@ export async function runReportJob(
     totalCountLast: scan.totalCountLast,
   });
 
+  const previousTotals = await readReportTotals(deps.store, addDays(dates[0] as string, -1));
   const reports = buildDailyReports({
+    prices: opts.prices,
+    previousTotals,
     versions: versions.values(),
     dates,
     timeZone,
@@ -112,17 +129,33 @@ export async function runReportJob(
   // Files are written under the run lock, so two runs never interleave their files.
   const lock = await acquireRunLock(deps.store, now, log);
   try {
-    const written: { date: string; keys: Record<ReportFileName, string> }[] = [];
+    const written: { date: string; keys: Record<ReportFileName | typeof MANIFEST_FILE, string> }[] =
+      [];
+    const generatedAt = new Date(now).toISOString();
+    const completeness = {
+      total_count_first: scan.totalCountFirst,
+      total_count_last: scan.totalCountLast,
+      versions_scanned: scan.versionsScanned,
+      complete: scan.versionsScanned >= Math.min(scan.totalCountFirst, scan.totalCountLast),
+    };
+    if (!completeness.complete)
+      log.warn("the scan read fewer versions than total_count", completeness);
     for (const daily of reports) {
       const date = daily.report.report_date;
-      const keys = await writeDailyFiles(deps.store, date, renderFiles(daily));
-      written.push({ date, keys });
+      const files = renderFiles(daily);
+      const dataKeys = await writeDailyFiles(deps.store, date, files);
+      // The manifest comes after the data files, so a manifest always describes whole files.
+      const manifestKey = await writeManifest(
+        deps.store,
+        buildManifest(date, generatedAt, files, completeness),
+      );
+      written.push({ date, keys: { ...dataKeys, [MANIFEST_FILE]: manifestKey } });
       log.info("report written", { date, store: deps.store.url });
     }
     const newest = written[written.length - 1] as (typeof written)[number];
     const latest = await updateLatest(deps.store, {
       report_date: newest.date,
-      generated_at: new Date(now).toISOString(),
+      generated_at: generatedAt,
       files: newest.keys,
     });
     return { reports, written, latest, scan: scanSummary };

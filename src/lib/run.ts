@@ -4,6 +4,7 @@ import { type ReportJobResult, runReportJob } from "./job.js";
 import type { Log } from "./log.js";
 import type { ScanProgress } from "./scan.js";
 import { openStore } from "./storage/open-store.js";
+import { loadPriceTable } from "./storage/price-table.js";
 import type { ReportStore } from "./storage/store.js";
 import { createClient, type FetchSecret } from "./upstream.js";
 
@@ -42,6 +43,11 @@ export async function runConfiguredReport(
       endpointLabel = "demo (built-in simulator)";
       opts.onDemo?.();
     }
+    // Read the prices before the scan: a bad table fails fast, not after minutes of paging.
+    const prices =
+      config.priceTable === null
+        ? undefined
+        : await loadPriceTable(config.priceTable, { cwd: opts.cwd });
     const versions = await createClient(upstream, { log: opts.log, fetchSecret: opts.fetchSecret });
     const result = await runReportJob(
       { versions, store, log: opts.log, onProgress: opts.onProgress },
@@ -52,6 +58,7 @@ export async function runConfiguredReport(
         now: opts.now,
         pageSize: upstream.pageSize,
         concurrency: upstream.concurrency,
+        prices,
         sourceInfo: {
           endpoint: endpointLabel ?? upstream.endpoint,
           projectId: upstream.projectId,

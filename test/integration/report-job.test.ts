@@ -87,6 +87,7 @@ describe.each(stores)("the report job on %s", (_name, makeStore) => {
         "report.json": "daily/2026-11-27/report.json",
         "usage.csv": "daily/2026-11-27/usage.csv",
         "jobs.csv": "daily/2026-11-27/jobs.csv",
+        "manifest.json": "daily/2026-11-27/manifest.json",
       },
     });
     const report = JSON.parse(

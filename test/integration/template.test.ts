@@ -1,5 +1,5 @@
 import { execFile } from "node:child_process";
-import { mkdtemp, readFile, rm, stat } from "node:fs/promises";
+import { cp, mkdtemp, readFile, rm, stat, symlink } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -57,12 +57,32 @@ function envWithoutCredentials(dir: string): NodeJS.ProcessEnv {
   return env;
 }
 
-async function packageService(outDir: string, extraArgs: string[] = []): Promise<Template> {
+/** The files `serverless package` reads; node_modules is linked, not copied. */
+const PROJECT_FILES = [
+  "serverless.yml",
+  "package.json",
+  "package-lock.json",
+  "tsconfig.json",
+  "src",
+];
+
+/**
+ * Packages a copy of the project in `dir`: serverless-esbuild builds in `<service>/.esbuild`
+ * and deletes it when done, which would pull the bundle from under a running `npm run dev`
+ * (or a parallel `npm run package`) if this ran in the working tree.
+ */
+async function packageService(dir: string, extraArgs: string[] = []): Promise<Template> {
+  const project = join(dir, "project");
+  const outDir = join(dir, "package");
+  for (const file of PROJECT_FILES) {
+    await cp(join(ROOT, file), join(project, file), { recursive: true });
+  }
+  await symlink(join(ROOT, "node_modules"), join(project, "node_modules"), "dir");
   const args = ["serverless", "package", "--stage", "ci", "--package", outDir, ...extraArgs];
   try {
     await execFileAsync("npx", args, {
-      cwd: ROOT,
-      env: envWithoutCredentials(outDir),
+      cwd: project,
+      env: envWithoutCredentials(dir),
       timeout: PACKAGE_TIMEOUT_MS,
       maxBuffer: 16 * 1024 * 1024,
     });
@@ -351,7 +371,7 @@ describe("the packaged stack (serverless package --stage ci, no AWS credentials)
   it("packages each function as an ES module bundle under 5 MB", async () => {
     for (const [id, fn] of ofType(template, "AWS::Lambda::Function")) {
       const key = (fn.Code as { S3Key: string }).S3Key;
-      const zipPath = join(dir, key.slice(key.lastIndexOf("/") + 1));
+      const zipPath = join(dir, "package", key.slice(key.lastIndexOf("/") + 1));
       expect((await stat(zipPath)).size, id).toBeLessThan(MAX_ZIP_BYTES);
       // Handler "src/handlers/api.listReports" lives in src/handlers/api.mjs.
       const handler = fn.Handler as string;

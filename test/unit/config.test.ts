@@ -26,6 +26,7 @@ describe("loadConfig", () => {
       timeZone: "UTC",
       failureStatuses: [3, 5, 6, 13],
       upstream: null,
+      priceTable: null,
     });
     expect(Object.isFrozen(config)).toBe(true);
   });

@@ -2,7 +2,12 @@ import { z } from "zod";
 import { HttpError } from "../errors.js";
 import { renderReportHtml } from "../report/render-html.js";
 import { countDates, datesInRange, isValidDate } from "../report/time.js";
-import { REPORT_FILES, type ReportFileName, type UsageReport } from "../report/types.js";
+import {
+  MANIFEST_FILE,
+  REPORT_FILES,
+  type ReportFileName,
+  type UsageReport,
+} from "../report/types.js";
 import { CONTENT_TYPES, dailyKey, readLatest } from "../storage/publish.js";
 import type { ReportStore } from "../storage/store.js";
 import { type ApiResponse, conditional, jsonResponse, negotiateFormat } from "./http.js";
@@ -13,6 +18,8 @@ import { type ApiResponse, conditional, jsonResponse, negotiateFormat } from "./
  */
 
 export const MAX_REGENERATION_DAYS = 31;
+/** The files of a day that can be downloaded: the data files and their manifest. */
+const DOWNLOADABLE = [...REPORT_FILES, MANIFEST_FILE] as const;
 const DOWNLOAD_URL_SECONDS = 300;
 
 function requireDate(date: string): string {
@@ -96,12 +103,12 @@ export async function getReportFile(
   name: string,
 ): Promise<ApiResponse> {
   const date = requireDate(dateParam);
-  const file = REPORT_FILES.find((f) => f === name);
+  const file = DOWNLOADABLE.find((f) => f === name);
   if (file === undefined)
     throw new HttpError(
       404,
       "not_found",
-      "no such file; files are report.json, usage.csv and jobs.csv",
+      "no such file; files are report.json, usage.csv, jobs.csv and manifest.json",
     );
   const key = dailyKey(date, file);
   const downloadName = `${date}-${file}`;

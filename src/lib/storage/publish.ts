@@ -1,6 +1,7 @@
+import { createHash } from "node:crypto";
 import { z } from "zod";
 import { StorageError } from "../errors.js";
-import { REPORT_FILES, type ReportFileName } from "../report/types.js";
+import { MANIFEST_FILE, type Metrics, REPORT_FILES, type ReportFileName } from "../report/types.js";
 import type { ReportStore } from "./store.js";
 
 /**
@@ -14,8 +15,9 @@ export function dailyKey(date: string, name: string): string {
   return `daily/${date}/${name}`;
 }
 
-export const CONTENT_TYPES: Record<ReportFileName, string> = {
+export const CONTENT_TYPES: Record<ReportFileName | typeof MANIFEST_FILE, string> = {
   "report.json": "application/json; charset=utf-8",
+  "manifest.json": "application/json; charset=utf-8",
   "usage.csv": "text/csv; charset=utf-8",
   "jobs.csv": "text/csv; charset=utf-8",
 };
@@ -43,6 +45,114 @@ export async function writeDailyFiles(
     keys[name] = key;
   }
   return keys;
+}
+
+/** What a scan can say about its own completeness (§9). */
+export interface Completeness {
+  total_count_first: number;
+  total_count_last: number;
+  versions_scanned: number;
+  /** At least min(first, last) distinct versions were read: a cheap guard against a short scan. */
+  complete: boolean;
+}
+
+const fileEntry = z.object({
+  key: z.string(),
+  bytes: z.number().int().nonnegative(),
+  sha256: z.string().regex(/^[0-9a-f]{64}$/),
+});
+const manifestSchema = z.object({
+  report_date: z.string(),
+  generated_at: z.string(),
+  files: z.record(z.string(), fileEntry),
+  completeness: z.object({
+    total_count_first: z.number(),
+    total_count_last: z.number(),
+    versions_scanned: z.number(),
+    complete: z.boolean(),
+  }),
+});
+export type Manifest = z.infer<typeof manifestSchema>;
+
+export function sha256Hex(body: string | Buffer): string {
+  return createHash("sha256").update(body).digest("hex");
+}
+
+export function buildManifest(
+  date: string,
+  generatedAt: string,
+  files: RenderedFiles,
+  completeness: Completeness,
+): Manifest {
+  const entries: Manifest["files"] = {};
+  for (const name of REPORT_FILES) {
+    const body = files[name];
+    entries[name] = {
+      key: dailyKey(date, name),
+      bytes: Buffer.byteLength(body),
+      sha256: sha256Hex(body),
+    };
+  }
+  return { report_date: date, generated_at: generatedAt, files: entries, completeness };
+}
+
+export function parseManifest(body: Buffer, where: string): Manifest {
+  try {
+    return manifestSchema.parse(JSON.parse(body.toString("utf8")));
+  } catch (cause) {
+    throw new StorageError(`${where} is not a valid manifest`, { cause });
+  }
+}
+
+/** Stores the manifest of a date, after its data files and before latest.json. */
+export async function writeManifest(store: ReportStore, manifest: Manifest): Promise<string> {
+  const key = dailyKey(manifest.report_date, MANIFEST_FILE);
+  await store.put(key, `${JSON.stringify(manifest, null, 2)}\n`, CONTENT_TYPES[MANIFEST_FILE]);
+  return key;
+}
+
+const hoursByOutcome = z.object({
+  completed: z.number(),
+  failed: z.number(),
+  lost: z.number(),
+  cancelled: z.number(),
+  running: z.number(),
+  unknown: z.number(),
+});
+const storedMetrics = z.object({
+  versions_active: z.number(),
+  versions_created: z.number(),
+  versions_failed: z.number(),
+  failures_by_status: z.record(z.string(), z.number()),
+  gpus: z.number(),
+  npus: z.number(),
+  peak_gpus: z.number(),
+  peak_npus: z.number(),
+  gpu_hours: z.number(),
+  npu_hours: z.number(),
+  run_hours: z.number(),
+  versions_started: z.number(),
+  wait_hours: z.number(),
+  max_wait_hours: z.number(),
+  gpu_hours_by_outcome: hoursByOutcome,
+  npu_hours_by_outcome: hoursByOutcome,
+  cost: z.number().nullable(),
+});
+
+/**
+ * The totals of a stored report, for `previous` (§9); `null` when there is no report for that
+ * date or it predates the fields compared (an older schema is not an error here).
+ */
+export async function readReportTotals(store: ReportStore, date: string): Promise<Metrics | null> {
+  const object = await store.get(dailyKey(date, "report.json"));
+  if (object === undefined) return null;
+  try {
+    const json: unknown = JSON.parse(object.body.toString("utf8"));
+    const totals = z.object({ totals: storedMetrics }).safeParse(json);
+    return totals.success ? totals.data.totals : null;
+  } catch {
+    return null;
+  }
 }
 
 export async function readLatest(store: ReportStore): Promise<LatestPointer | undefined> {
