@@ -1,0 +1,70 @@
+import { resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { parseArgs } from "node:util";
+import { loadConfig } from "../lib/config.js";
+import { ConfigError, UsageReportError } from "../lib/errors.js";
+import { isValidDate } from "../lib/report/time.js";
+import { openStore } from "../lib/storage/open-store.js";
+import { verifyDate } from "../lib/verify.js";
+import type { CliIo } from "./report.js";
+
+/**
+ * `npm run verify -- --date D [--storage URL]`: checks a day's files against its manifest.
+ * Exit codes: 0 every file matches and the scan was complete, 1 something does not match
+ * (or there is no manifest), 2 bad arguments.
+ */
+export async function runVerifyCli(argv: readonly string[], io: CliIo): Promise<number> {
+  let date: string;
+  let storage: string;
+  try {
+    const { values } = parseArgs({
+      args: [...argv],
+      strict: true,
+      allowPositionals: false,
+      options: { date: { type: "string" }, storage: { type: "string" } },
+    });
+    if (values.date === undefined || !isValidDate(values.date)) {
+      throw new ConfigError("--date YYYY-MM-DD is required (a date that exists)");
+    }
+    date = values.date;
+    storage = loadConfig(io.env, { storage: values.storage }).storage;
+  } catch (error) {
+    const message = error instanceof Error ? error.message.split("\n")[0] : String(error);
+    io.stderr.write(
+      `error: ${message}. usage: npm run verify -- --date YYYY-MM-DD [--storage URL]\n`,
+    );
+    return 2;
+  }
+  try {
+    const result = await verifyDate(openStore(storage, { cwd: io.cwd }), date);
+    if (result === undefined) {
+      io.stderr.write(`error: there is no manifest for ${date} in ${storage}\n`);
+      return 1;
+    }
+    for (const f of result.files) {
+      io.stdout.write(
+        `${f.ok ? "ok      " : "MISMATCH"} ${f.key}${f.problem ? `: ${f.problem}` : ""}\n`,
+      );
+    }
+    if (!result.complete)
+      io.stdout.write("INCOMPLETE the scan read fewer versions than total_count\n");
+    io.stdout.write(`${date}: ${result.ok ? "verified" : "NOT verified"}\n`);
+    return result.ok ? 0 : 1;
+  } catch (error) {
+    const message = error instanceof UsageReportError ? error.message : String(error);
+    io.stderr.write(`error: ${message}\n`);
+    return 1;
+  }
+}
+
+if (process.argv[1] !== undefined && fileURLToPath(import.meta.url) === resolve(process.argv[1])) {
+  runVerifyCli(process.argv.slice(2), {
+    stdout: process.stdout,
+    stderr: process.stderr,
+    env: process.env,
+    now: Date.now,
+    cwd: process.cwd(),
+  }).then((code) => {
+    process.exitCode = code;
+  });
+}
