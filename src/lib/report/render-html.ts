@@ -1,10 +1,13 @@
-import { formatHours } from "./format.js";
+import { OUTCOMES, type Outcome } from "../modelarts/statuses.js";
 import type { Metrics, UsageReport } from "./types.js";
 
 /**
- * The report as one self-contained page (report.md §7): totals, bar charts as inline SVG,
- * the tables. No scripts, no external styles, fonts or images; everything from the report
- * is escaped, because flavor codes, pool ids and reasons come from users or the upstream.
+ * The report as one self-contained page (report.md §7, §9): totals with the change from the
+ * day before, bar charts as inline SVG (GPU-hours by outcome, GPU- and NPU-hours by flavor
+ * and by pool), the longest queue waits, and the tables. No scripts, no external styles, fonts
+ * or images. Everything from the report is escaped: flavor codes, pool ids, job names and
+ * reasons come from users or the upstream. Numbers are rounded for reading; the exact figures
+ * are in report.json and the CSV files.
  */
 
 export function escapeHtml(s: string): string {
@@ -19,49 +22,93 @@ export function escapeHtml(s: string): string {
 const flavorLabel = (f: string | null) => f ?? "(none)";
 const poolLabel = (p: string | null) => p ?? "(public pool)";
 
-interface Bar {
-  label: string;
-  value: number;
+/** For reading: thousands separators and at most `digits` decimals. */
+function num(x: number, digits = 1): string {
+  return x.toLocaleString("en-US", { maximumFractionDigits: digits, minimumFractionDigits: 0 });
 }
 
-const MAX_BARS = 15;
+const OUTCOME_COLOURS: Record<Outcome, string> = {
+  completed: "#2f9e44",
+  failed: "#e03131",
+  lost: "#9c36b5",
+  cancelled: "#f08c00",
+  running: "#1c7ed6",
+  unknown: "#868e96",
+};
 
-/** Horizontal bars, top 15 then "others"; the SVG scales to the page width. */
+interface Bar {
+  label: string;
+  /** Stacked segments, drawn in order. */
+  /** `colour` undefined: the theme's bar colour (CSS variables do not work in SVG attributes). */
+  parts: { value: number; colour: string | undefined; name: string }[];
+}
+
+const MAX_BARS = 12;
+const CHART_WIDTH = 500;
+const LABEL_WIDTH = 190;
+const ROW_HEIGHT = 28;
+
+/** Horizontal (optionally stacked) bars, the largest first; the rest summed as "others". */
 function barChart(title: string, unit: string, bars: Bar[]): string {
-  const sorted = bars.filter((b) => b.value > 0).sort((a, b) => b.value - a.value);
+  const total = (b: Bar) => b.parts.reduce((s, p) => s + p.value, 0);
+  const sorted = bars.filter((b) => total(b) > 0).sort((a, b) => total(b) - total(a));
+  const caption = `<figcaption>${escapeHtml(title)}</figcaption>`;
   if (sorted.length === 0) {
-    return `<figure class="chart"><figcaption>${escapeHtml(title)}</figcaption><p class="empty">No ${escapeHtml(unit)} this day</p></figure>`;
+    return `<figure class="chart">${caption}<p class="empty">No ${escapeHtml(unit)} this day</p></figure>`;
   }
   const shown = sorted.slice(0, MAX_BARS);
-  const rest = sorted.slice(MAX_BARS).reduce((s, b) => s + b.value, 0);
-  if (rest > 0) shown.push({ label: `others (${sorted.length - MAX_BARS})`, value: rest });
-  const max = Math.max(...shown.map((b) => b.value));
-  const rowHeight = 26;
-  const width = 600;
-  const labelWidth = 230;
-  const barSpace = width - labelWidth - 110;
+  const rest = sorted.slice(MAX_BARS);
+  if (rest.length > 0) {
+    const colour = shown[0]?.parts.length === 1 ? shown[0].parts[0]?.colour : "#868e96";
+    shown.push({
+      label: `${rest.length} others`,
+      parts: [{ value: rest.reduce((s, b) => s + total(b), 0), colour, name: unit }],
+    });
+  }
+  const max = Math.max(...shown.map(total));
+  const barSpace = CHART_WIDTH - LABEL_WIDTH - 70;
   const rows = shown
     .map((b, i) => {
-      const y = i * rowHeight;
-      const w = Math.max(1, Math.round((b.value / max) * barSpace));
-      const label = b.label.length > 34 ? `${b.label.slice(0, 33)}…` : b.label;
-      return [
-        `<g transform="translate(0 ${y})">`,
-        `<title>${escapeHtml(b.label)}: ${formatHours(b.value)} ${escapeHtml(unit)}</title>`,
-        `<text x="${labelWidth - 8}" y="17" text-anchor="end">${escapeHtml(label)}</text>`,
-        `<rect x="${labelWidth}" y="4" width="${w}" height="18" rx="2"></rect>`,
-        `<text x="${labelWidth + w + 6}" y="17">${formatHours(b.value)}</text>`,
-        "</g>",
-      ].join("");
+      let x = LABEL_WIDTH;
+      const rects = b.parts
+        .filter((p) => p.value > 0)
+        .map((p) => {
+          const w = Math.max(1, (p.value / max) * barSpace);
+          const rect = `<rect x="${x.toFixed(1)}" y="5" width="${w.toFixed(1)}" height="18" ${p.colour === undefined ? 'class="b"' : `fill="${p.colour}"`}><title>${escapeHtml(`${b.label} · ${p.name}: ${num(p.value, 2)} ${unit}`)}</title></rect>`;
+          x += w;
+          return rect;
+        })
+        .join("");
+      const label = b.label.length > 21 ? `${b.label.slice(0, 20)}…` : b.label;
+      return `<g transform="translate(0 ${i * ROW_HEIGHT})"><text x="${LABEL_WIDTH - 6}" y="19" text-anchor="end">${escapeHtml(label)}</text>${rects}<text x="${(x + 5).toFixed(1)}" y="19">${num(total(b))}</text></g>`;
     })
     .join("");
-  const height = shown.length * rowHeight;
-  return `<figure class="chart"><figcaption>${escapeHtml(title)}</figcaption><svg role="img" aria-label="${escapeHtml(title)}" viewBox="0 0 ${width} ${height}" preserveAspectRatio="xMinYMin meet">${rows}</svg></figure>`;
+  const height = shown.length * ROW_HEIGHT;
+  return `<figure class="chart">${caption}<svg role="img" aria-label="${escapeHtml(title)}" viewBox="0 0 ${CHART_WIDTH} ${height}" width="100%" preserveAspectRatio="xMinYMin meet">${rows}</svg></figure>`;
+}
+
+function simpleBars(rows: { label: string; value: number }[], unit: string): Bar[] {
+  return rows.map((r) => ({
+    label: r.label,
+    parts: [{ value: r.value, colour: undefined, name: unit }],
+  }));
+}
+
+function outcomeBars(rows: { label: string; hours: Record<Outcome, number> }[]): Bar[] {
+  return rows.map((r) => ({
+    label: r.label,
+    parts: OUTCOMES.map((o) => ({ value: r.hours[o], colour: OUTCOME_COLOURS[o], name: o })),
+  }));
+}
+
+function legend(): string {
+  return `<p class="legend">${OUTCOMES.map((o) => `<span><i style="background:${OUTCOME_COLOURS[o]}"></i>${o}</span>`).join("")}</p>`;
 }
 
 const METRIC_COLUMNS: [keyof Metrics, string][] = [
   ["versions_active", "active"],
   ["versions_created", "created"],
+  ["versions_started", "started"],
   ["versions_failed", "failed"],
   ["gpus", "GPUs"],
   ["npus", "NPUs"],
@@ -70,48 +117,65 @@ const METRIC_COLUMNS: [keyof Metrics, string][] = [
   ["gpu_hours", "GPU-h"],
   ["npu_hours", "NPU-h"],
   ["run_hours", "run-h"],
+  ["wait_hours", "wait-h"],
+  ["cost", "cost"],
 ];
 
 function metricCells(m: Metrics): string {
   return METRIC_COLUMNS.map(([key]) => {
     const v = m[key];
-    const text = key.endsWith("_hours") && typeof v === "number" ? formatHours(v) : String(v);
-    return `<td class="n">${escapeHtml(text)}</td>`;
+    const text = typeof v === "number" ? num(v, key === "cost" ? 2 : 1) : "–";
+    return `<td>${escapeHtml(text)}</td>`;
   }).join("");
 }
 
 function table(keyHeaders: string[], rows: { keys: string[]; metrics: Metrics }[]): string {
   if (rows.length === 0) return '<p class="empty">Nothing this day.</p>';
-  const head = [...keyHeaders, ...METRIC_COLUMNS.map(([, h]) => h)]
-    .map((h) => `<th scope="col">${escapeHtml(h)}</th>`)
-    .join("");
+  const head = [
+    ...keyHeaders.map((h) => `<th scope="col" class="k">${escapeHtml(h)}</th>`),
+    ...METRIC_COLUMNS.map(([, h]) => `<th scope="col">${escapeHtml(h)}</th>`),
+  ].join("");
   const body = rows
     .map(
       (r) =>
-        `<tr>${r.keys.map((k) => `<th scope="row">${escapeHtml(k)}</th>`).join("")}${metricCells(r.metrics)}</tr>`,
+        `<tr>${r.keys.map((k) => `<th scope="row" class="k" title="${escapeHtml(k)}">${escapeHtml(k)}</th>`).join("")}${metricCells(r.metrics)}</tr>`,
     )
     .join("");
   return `<div class="scroll"><table><thead><tr>${head}</tr></thead><tbody>${body}</tbody></table></div>`;
 }
 
-function card(label: string, value: string): string {
-  return `<div class="card"><div class="v">${escapeHtml(value)}</div><div class="l">${escapeHtml(label)}</div></div>`;
+/** "+12.5 (+8%)" against the day before; nothing without a previous report. */
+function change(now: number, before: number | undefined): string {
+  if (before === undefined) return "";
+  const d = now - before;
+  if (Math.abs(d) < 0.05) return '<div class="d">± 0</div>';
+  const pct = before === 0 ? "" : ` (${d > 0 ? "+" : "−"}${num(Math.abs((d / before) * 100), 0)}%)`;
+  return `<div class="d ${d > 0 ? "up" : "down"}">${d > 0 ? "+" : "−"}${num(Math.abs(d))}${pct}</div>`;
+}
+
+function card(label: string, value: number, before: number | undefined, digits = 1): string {
+  return `<div class="card"><div class="v">${num(value, digits)}</div><div class="l">${escapeHtml(label)}</div>${change(value, before)}</div>`;
 }
 
 const STYLE = `
-:root{color-scheme:light dark;--fg:#1b1f24;--muted:#5b6570;--bg:#fff;--line:#d8dee4;--bar:#2f6fde;--card:#f4f6f8}
-@media (prefers-color-scheme:dark){:root{--fg:#e6e9ed;--muted:#9aa5b1;--bg:#111418;--line:#2c333b;--bar:#5b9bff;--card:#1a1f25}}
-*{box-sizing:border-box}body{margin:0;padding:1rem;font:15px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;color:var(--fg);background:var(--bg);max-width:1100px;margin-inline:auto}
-h1{font-size:1.4rem;margin:.2rem 0}h2{font-size:1.1rem;margin:1.6rem 0 .5rem;border-bottom:1px solid var(--line);padding-bottom:.2rem}
-.meta{color:var(--muted);font-size:.85rem;overflow-wrap:anywhere}.meta a{color:inherit}
-.cards{display:grid;grid-template-columns:repeat(auto-fill,minmax(9.5rem,1fr));gap:.5rem}
-.card{background:var(--card);border-radius:6px;padding:.5rem .7rem}.card .v{font-size:1.25rem;font-weight:600;font-variant-numeric:tabular-nums}.card .l{color:var(--muted);font-size:.8rem}
-.charts{display:grid;grid-template-columns:repeat(auto-fit,minmax(min(100%,480px),1fr));gap:1rem}
-.chart{margin:0}.chart figcaption{font-weight:600;margin-bottom:.3rem}.chart svg{width:100%;height:auto;font-size:13px}
-.chart rect{fill:var(--bar)}.chart text{fill:var(--fg)}.empty{color:var(--muted);font-style:italic}
-.scroll{overflow-x:auto;-webkit-overflow-scrolling:touch}table{border-collapse:collapse;font-size:.85rem;width:100%}
-th,td{padding:.3rem .5rem;border-bottom:1px solid var(--line);text-align:left;white-space:nowrap}td.n{text-align:right;font-variant-numeric:tabular-nums}
-thead th{position:sticky;top:0;background:var(--bg)}tbody th{font-weight:500;max-width:22rem;overflow:hidden;text-overflow:ellipsis}
+:root{color-scheme:light dark;--fg:#1b1f24;--muted:#5b6570;--bg:#fff;--line:#d8dee4;--bar:#2f6fde;--card:#f4f6f8;--up:#c92a2a;--down:#2b8a3e}
+@media (prefers-color-scheme:dark){:root{--fg:#e6e9ed;--muted:#9aa5b1;--bg:#111418;--line:#2c333b;--bar:#5b9bff;--card:#1a1f25;--up:#ff8787;--down:#69db7c}}
+*{box-sizing:border-box}body{margin:0 auto;padding:1rem;font:15px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;color:var(--fg);background:var(--bg);max-width:1280px}
+h1{font-size:1.35rem;margin:.2rem 0}h2{font-size:1.1rem;margin:1.6rem 0 .5rem;border-bottom:1px solid var(--line);padding-bottom:.2rem}
+.nw{white-space:nowrap}.meta{color:var(--muted);font-size:.85rem}.meta a{color:inherit}
+.cards{display:grid;grid-template-columns:repeat(auto-fill,minmax(8.5rem,1fr));gap:.5rem}
+.card{background:var(--card);border-radius:6px;padding:.5rem .7rem}.card .v{font-size:1.25rem;font-weight:600;font-variant-numeric:tabular-nums}
+.card .l{color:var(--muted);font-size:.8rem}.card .d{font-size:.75rem;color:var(--muted)}.card .d.up{color:var(--up)}.card .d.down{color:var(--down)}
+.charts{display:grid;grid-template-columns:repeat(auto-fit,minmax(min(100%,440px),1fr));gap:1rem 2rem}
+.chart{margin:0}.chart figcaption{font-weight:600;margin-bottom:.3rem}.chart svg{display:block;font-size:14px}
+.chart text{fill:var(--fg)}.chart rect.b{fill:var(--bar)}.empty{color:var(--muted);font-style:italic}
+.legend{font-size:.8rem;color:var(--muted);display:flex;flex-wrap:wrap;gap:.8rem;margin:.2rem 0 .6rem}.legend i{display:inline-block;width:.8rem;height:.8rem;border-radius:2px;margin-right:.3rem;vertical-align:-.1rem}
+.scroll{overflow-x:auto;-webkit-overflow-scrolling:touch;border:1px solid var(--line);border-radius:6px}
+table{border-collapse:collapse;font-size:.85rem;width:100%}
+th,td{padding:.3rem .55rem;border-bottom:1px solid var(--line);white-space:nowrap;text-align:right;font-variant-numeric:tabular-nums}
+th.k{text-align:left;position:sticky;left:0;background:var(--bg);max-width:15rem;overflow:hidden;text-overflow:ellipsis;font-weight:500}
+td.k{text-align:left}thead th{background:var(--card)}thead th.k{background:var(--card);font-weight:600}
+table.narrow{width:auto}
 `;
 
 export interface HtmlOptions {
@@ -121,6 +185,7 @@ export interface HtmlOptions {
 
 export function renderReportHtml(report: UsageReport, opts: HtmlOptions = {}): string {
   const t = report.totals;
+  const p = report.previous ?? undefined;
   const links = [
     opts.csvHref ? `<a href="${escapeHtml(opts.csvHref)}">usage.csv</a>` : "",
     opts.jsonHref ? `<a href="${escapeHtml(opts.jsonHref)}">report.json</a>` : "",
@@ -131,42 +196,53 @@ export function renderReportHtml(report: UsageReport, opts: HtmlOptions = {}): s
     .map(([code, n]) => `${code}: ${n}`)
     .join(", ");
   const reasons = Object.entries(report.anomalies.reasons);
+  const unpriced = report.anomalies.unpriced_flavors ?? [];
   const title = `ModelArts usage ${report.report_date} (${report.timezone})`;
+  const costCard =
+    t.cost === null ? "" : card(`cost (${report.currency ?? ""})`, t.cost, p?.cost ?? undefined, 2);
+  const waits =
+    report.longest_waits.length === 0
+      ? '<p class="empty">No version started this day.</p>'
+      : `<div class="scroll"><table><thead><tr><th scope="col" class="k">job</th><th scope="col">version</th><th scope="col" class="k">flavor</th><th scope="col" class="k">pool</th><th scope="col">waited (h)</th></tr></thead><tbody>${report.longest_waits
+          .map(
+            (w) =>
+              `<tr><th scope="row" class="k">${escapeHtml(w.version_name ?? "")}</th><td>${w.version_id}</td><td class="k">${escapeHtml(flavorLabel(w.flavor_code))}</td><td class="k">${escapeHtml(poolLabel(w.pool_id))}</td><td>${num(w.wait_hours, 2)}</td></tr>`,
+          )
+          .join("")}</tbody></table></div>`;
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
 <title>${escapeHtml(title)}</title><style>${STYLE}</style></head>
 <body>
-<header><h1>${escapeHtml(title)}</h1>
-<p class="meta">Window ${escapeHtml(report.window.start)} – ${escapeHtml(report.window.end)} · generated ${escapeHtml(report.generated_at)}<br>
-Source ${escapeHtml(report.source.endpoint)} · project ${escapeHtml(report.source.project_id)} · ${report.source.versions_scanned} versions scanned in ${report.source.pages} pages${links ? ` · ${links}` : ""}</p></header>
-<section><h2>Totals</h2><div class="cards">
-${card("versions active", String(t.versions_active))}${card("versions created", String(t.versions_created))}${card("versions failed", String(t.versions_failed))}
-${card("GPUs (sum over active)", String(t.gpus))}${card("peak GPUs at once", String(t.peak_gpus))}${card("GPU-hours", formatHours(t.gpu_hours))}
-${card("NPUs (sum over active)", String(t.npus))}${card("peak NPUs at once", String(t.peak_npus))}${card("NPU-hours", formatHours(t.npu_hours))}
-${card("run-hours", formatHours(t.run_hours))}
+<header><h1>ModelArts usage <span class="nw">${escapeHtml(report.report_date)}</span> <span class="nw">(${escapeHtml(report.timezone)})</span></h1>
+<p class="meta">Window <span class="nw">${escapeHtml(report.window.start)}</span> – <span class="nw">${escapeHtml(report.window.end)}</span> · generated <span class="nw">${escapeHtml(report.generated_at)}</span><br>
+Source ${escapeHtml(report.source.endpoint)} · project ${escapeHtml(report.source.project_id)} · ${num(report.source.versions_scanned, 0)} versions scanned in ${num(report.source.pages, 0)} pages${links ? ` · ${links}` : ""}</p></header>
+<section><h2>Totals${p === undefined ? "" : ' <span class="meta">(change from the day before)</span>'}</h2><div class="cards">
+${card("GPU-hours", t.gpu_hours, p?.gpu_hours)}${card("NPU-hours", t.npu_hours, p?.npu_hours)}${card("run-hours", t.run_hours, p?.run_hours)}${costCard}
+${card("peak GPUs", t.peak_gpus, p?.peak_gpus, 0)}${card("peak NPUs", t.peak_npus, p?.peak_npus, 0)}${card("GPUs in use", t.gpus, p?.gpus, 0)}${card("NPUs in use", t.npus, p?.npus, 0)}
+${card("versions active", t.versions_active, p?.versions_active, 0)}${card("created", t.versions_created, p?.versions_created, 0)}${card("started", t.versions_started, p?.versions_started, 0)}${card("failed", t.versions_failed, p?.versions_failed, 0)}
+${card("queue wait (h)", t.wait_hours, p?.wait_hours)}${card("longest wait (h)", t.max_wait_hours, p?.max_wait_hours)}
 </div><p class="meta">Failures by status (${escapeHtml(report.failure_statuses.join(", "))}): ${escapeHtml(failures || "none")}</p></section>
-<section><h2>Charts</h2><div class="charts">
-${barChart(
-  "GPU-hours by flavor",
-  "GPU-hours",
-  report.by_flavor.map((r) => ({ label: flavorLabel(r.flavor_code), value: r.gpu_hours })),
-)}
-${barChart(
-  "GPU-hours by pool",
-  "GPU-hours",
-  report.by_pool.map((r) => ({ label: poolLabel(r.pool_id), value: r.gpu_hours })),
-)}
+<section><h2>Where the hours went</h2>${legend()}<div class="charts">
+${barChart("GPU-hours by outcome, by flavor", "GPU-hours", outcomeBars(report.by_flavor.map((r) => ({ label: flavorLabel(r.flavor_code), hours: r.gpu_hours_by_outcome }))))}
+${barChart("GPU-hours by outcome, by pool", "GPU-hours", outcomeBars(report.by_pool.map((r) => ({ label: poolLabel(r.pool_id), hours: r.gpu_hours_by_outcome }))))}
 ${barChart(
   "NPU-hours by flavor",
   "NPU-hours",
-  report.by_flavor.map((r) => ({ label: flavorLabel(r.flavor_code), value: r.npu_hours })),
+  simpleBars(
+    report.by_flavor.map((r) => ({ label: flavorLabel(r.flavor_code), value: r.npu_hours })),
+    "NPU-hours",
+  ),
 )}
 ${barChart(
   "NPU-hours by pool",
   "NPU-hours",
-  report.by_pool.map((r) => ({ label: poolLabel(r.pool_id), value: r.npu_hours })),
+  simpleBars(
+    report.by_pool.map((r) => ({ label: poolLabel(r.pool_id), value: r.npu_hours })),
+    "NPU-hours",
+  ),
 )}
 </div></section>
+<section><h2>Longest queue waits</h2>${waits}</section>
 <section><h2>By flavor</h2>${table(
     ["flavor"],
     report.by_flavor.map((r) => ({ keys: [flavorLabel(r.flavor_code)], metrics: r })),
@@ -182,11 +258,12 @@ ${barChart(
       metrics: r,
     })),
   )}</section>
-<section><h2>Statuses</h2><div class="scroll"><table><thead><tr><th scope="col">status</th><th scope="col">name</th><th scope="col">versions</th></tr></thead><tbody>
-${report.statuses.map((s) => `<tr><td class="n">${s.status}</td><td>${escapeHtml(s.name)}</td><td class="n">${s.versions}</td></tr>`).join("")}
+<section><h2>Statuses</h2><div class="scroll" style="display:inline-block"><table class="narrow"><thead><tr><th scope="col">status</th><th scope="col" class="k">name</th><th scope="col">versions</th></tr></thead><tbody>
+${report.statuses.map((s) => `<tr><td>${s.status}</td><th scope="row" class="k">${escapeHtml(s.name)}</th><td>${s.versions}</td></tr>`).join("")}
 </tbody></table></div></section>
 <section><h2>Anomalies</h2><p>${report.anomalies.skipped} bad record${report.anomalies.skipped === 1 ? "" : "s"} skipped in the scan.</p>
-${reasons.length > 0 ? `<ul>${reasons.map(([r, n]) => `<li>${escapeHtml(r)}: ${n}</li>`).join("")}</ul>` : ""}</section>
+${reasons.length > 0 ? `<ul>${reasons.map(([r, n]) => `<li>${escapeHtml(r)}: ${n}</li>`).join("")}</ul>` : ""}
+${unpriced.length > 0 ? `<p>Flavors without a price: ${unpriced.map((f) => escapeHtml(flavorLabel(f))).join(", ")}</p>` : ""}</section>
 </body></html>
 `;
 }
