@@ -223,8 +223,8 @@ ${card("versions active", t.versions_active, p?.versions_active, 0)}${card("crea
 ${card("queue wait (h)", t.wait_hours, p?.wait_hours)}${card("longest wait (h)", t.max_wait_hours, p?.max_wait_hours)}
 </div><p class="meta">Failures by status (${escapeHtml(report.failure_statuses.join(", "))}): ${escapeHtml(failures || "none")}</p></section>
 <section><h2>Where the hours went</h2>${legend()}<div class="charts">
-${barChart("GPU-hours by outcome, by flavor", "GPU-hours", outcomeBars(report.by_flavor.map((r) => ({ label: flavorLabel(r.flavor_code), hours: r.gpu_hours_by_outcome }))))}
-${barChart("GPU-hours by outcome, by pool", "GPU-hours", outcomeBars(report.by_pool.map((r) => ({ label: poolLabel(r.pool_id), hours: r.gpu_hours_by_outcome }))))}
+${barChart("GPU-hours by flavor, by outcome", "GPU-hours", outcomeBars(report.by_flavor.map((r) => ({ label: flavorLabel(r.flavor_code), hours: r.gpu_hours_by_outcome }))))}
+${barChart("GPU-hours by pool, by outcome", "GPU-hours", outcomeBars(report.by_pool.map((r) => ({ label: poolLabel(r.pool_id), hours: r.gpu_hours_by_outcome }))))}
 ${barChart(
   "NPU-hours by flavor",
   "NPU-hours",
