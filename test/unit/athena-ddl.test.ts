@@ -61,9 +61,10 @@ describe("the README's Athena DDL", () => {
       table,
     )?.[1];
     expect(location).toBe("daily/");
-    expect(template).toBe("daily/${dt}/");
+    const placeholder = ["$", "{dt}"].join(""); // Athena's, not a template literal's
+    expect(template).toBe(`daily/${placeholder}/`);
     const date = "2026-11-27";
-    expect(`${template?.replace("${dt}", date)}usage.csv`).toBe(dailyKey(date, "usage.csv"));
+    expect(`${template?.replace(placeholder, date)}usage.csv`).toBe(dailyKey(date, "usage.csv"));
     // the projection's format reads the folder names the job writes
     expect(/'projection\.dt\.format' = 'yyyy-MM-dd'/.test(table)).toBe(true);
     const path = like(/"\$path" LIKE '([^']+)'/.exec(view)?.[1] ?? "");
