@@ -1,9 +1,11 @@
 import { createHash, timingSafeEqual } from "node:crypto";
-import type { MiddlewareObj } from "@middy/core";
+import middy, { type MiddlewareObj } from "@middy/core";
+import httpHeaderNormalizer from "@middy/http-header-normalizer";
+import httpSecurityHeaders from "@middy/http-security-headers";
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from "aws-lambda";
 import { type ApiResponse, errorResponse } from "../lib/api/http.js";
 import { HttpError } from "../lib/errors.js";
-import { logger } from "./runtime.js";
+import { apiToken, logger } from "./runtime.js";
 
 type HttpMiddleware = MiddlewareObj<APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2>;
 
@@ -62,4 +64,34 @@ export function jsonErrors(): HttpMiddleware {
       );
     },
   };
+}
+
+/**
+ * The middy chain every route shares: header normalisation, security headers, JSON errors and
+ * bearer-token auth, in that order, so that an auth failure is shaped and secured like any other
+ * answer.
+ */
+export function httpHandler(
+  handler: (event: APIGatewayProxyEventV2) => Promise<APIGatewayProxyStructuredResultV2>,
+) {
+  return middy<APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2>()
+    .use(httpHeaderNormalizer())
+    .use(
+      httpSecurityHeaders({
+        contentSecurityPolicy: {
+          "default-src": "'none'",
+          "style-src": "'unsafe-inline'",
+          "img-src": "data:",
+        },
+      }),
+    )
+    .use(jsonErrors())
+    .use(bearerAuth(apiToken))
+    .handler(handler);
+}
+
+export function pathParam(event: APIGatewayProxyEventV2, name: string): string {
+  const value = event.pathParameters?.[name];
+  if (value === undefined) throw new HttpError(404, "not_found", "no such route");
+  return value;
 }

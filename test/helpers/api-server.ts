@@ -5,7 +5,10 @@ import type {
   APIGatewayProxyStructuredResultV2,
   Context,
 } from "aws-lambda";
-import * as api from "../../src/handlers/api.js";
+import { handler as getReport } from "../../src/handlers/get-report.js";
+import { handler as getReportFile } from "../../src/handlers/get-report-file.js";
+import { handler as listReports } from "../../src/handlers/list-reports.js";
+import { handler as postReports } from "../../src/handlers/post-reports.js";
 import { apiGatewayEvent, lambdaContext, matchRoute, type RouteKey } from "./apigw.js";
 
 /**
@@ -22,10 +25,10 @@ type LambdaHandler = (
 ) => Promise<APIGatewayProxyStructuredResultV2>;
 
 const DEFAULT_HANDLERS: Record<RouteKey, LambdaHandler> = {
-  "GET /reports": api.listReports,
-  "GET /reports/{date}": api.getReport,
-  "GET /reports/{date}/files/{name}": api.getReportFile,
-  "POST /reports": api.postReports,
+  "GET /reports": listReports,
+  "GET /reports/{date}": getReport,
+  "GET /reports/{date}/files/{name}": getReportFile,
+  "POST /reports": postReports,
 };
 
 export interface ApiServerOptions {

@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
-import { getReport } from "../../src/handlers/api.js";
+import { handler as getReport } from "../../src/handlers/get-report.js";
 import { resetRuntime } from "../../src/handlers/runtime.js";
 import { runReportJob } from "../../src/lib/job.js";
 import { staticTokenAuth } from "../../src/lib/modelarts/auth.js";

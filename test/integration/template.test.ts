@@ -373,7 +373,7 @@ describe("the packaged stack (serverless package --stage ci, no AWS credentials)
       const key = (fn.Code as { S3Key: string }).S3Key;
       const zipPath = join(dir, "package", key.slice(key.lastIndexOf("/") + 1));
       expect((await stat(zipPath)).size, id).toBeLessThan(MAX_ZIP_BYTES);
-      // Handler "src/handlers/api.listReports" lives in src/handlers/api.mjs.
+      // Handler "src/handlers/list-reports.handler" lives in src/handlers/list-reports.mjs.
       const handler = fn.Handler as string;
       const file = `${handler.slice(0, handler.lastIndexOf("."))}.mjs`;
       const code =
