@@ -86,7 +86,7 @@ export function parseSimulateArgs(argv: readonly string[]): SimulateArgs {
     port: wholeNumber("port", values.port, 4010, 0, 65_535),
     versions: wholeNumber("versions", values.versions, 5000, 0, 2_000_000),
     seed: wholeNumber("seed", values.seed, 7, 0, 0xffff_ffff),
-    days: wholeNumber("days", values.days, 30, 1, 366),
+    days: wholeNumber("days", values.days, 30, 1, 3660),
     pageCap: pageCap === undefined ? undefined : wholeNumber("page-cap", pageCap, 0, 1, 1_000_000),
     latencyMs: latency === undefined ? undefined : wholeNumber("latency", latency, 0, 0, 60_000),
     failureRate,

@@ -185,7 +185,7 @@ export function loadConfig(env: Env = process.env, overrides: ConfigOverrides = 
       poolId: read(env, "MODELARTS_POOL_ID") ?? null,
       auth: parseAuth(env),
       pageSize: positiveInt(env, "MODELARTS_PAGE_SIZE", 100, 1000),
-      concurrency: positiveInt(env, "MODELARTS_CONCURRENCY", 4, 32),
+      concurrency: positiveInt(env, "MODELARTS_CONCURRENCY", 8, 32),
       timeoutMs: positiveInt(env, "MODELARTS_TIMEOUT_MS", 30_000, 300_000),
       maxAttempts: positiveInt(env, "MODELARTS_MAX_ATTEMPTS", 5, 20),
     };

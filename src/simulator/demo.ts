@@ -46,7 +46,7 @@ export async function startDemoUpstream(now: number): Promise<DemoUpstream> {
       poolId: null,
       auth: { kind: "token", token: new Secret(DEMO_CREDENTIALS.token) },
       pageSize: 100,
-      concurrency: 4,
+      concurrency: 8,
       timeoutMs: 30_000,
       maxAttempts: 5,
     },

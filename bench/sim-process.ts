@@ -1,0 +1,57 @@
+import { type ChildProcess, spawn } from "node:child_process";
+import { fileURLToPath } from "node:url";
+
+/** The simulator in a process of its own, so its CPU and memory are not the reporter's. */
+export interface SimProcess {
+  readonly url: string;
+  close(): Promise<void>;
+}
+
+const SIMULATE = fileURLToPath(new URL("../src/cli/simulate.ts", import.meta.url));
+
+export async function startSimProcess(opts: {
+  versions: number;
+  latencyMs: number;
+  pageCap: number;
+  seed: number;
+  days: number;
+}): Promise<SimProcess> {
+  const child: ChildProcess = spawn(
+    process.execPath,
+    [
+      "--import",
+      "tsx",
+      SIMULATE,
+      "--port",
+      "0",
+      "--versions",
+      String(opts.versions),
+      "--latency",
+      String(opts.latencyMs),
+      "--page-cap",
+      String(opts.pageCap),
+      "--seed",
+      String(opts.seed),
+      "--days",
+      String(opts.days),
+    ],
+    { stdio: ["ignore", "pipe", "inherit"] },
+  );
+  const url = await new Promise<string>((resolve, reject) => {
+    let out = "";
+    child.stdout?.on("data", (chunk: Buffer) => {
+      out += chunk.toString();
+      const m = /listening on (http:\/\/\S+)/.exec(out);
+      if (m?.[1]) resolve(m[1]);
+    });
+    child.once("exit", (code) => reject(new Error(`the simulator exited with ${code}: ${out}`)));
+  });
+  return {
+    url,
+    close: () =>
+      new Promise<void>((resolve) => {
+        child.once("exit", () => resolve());
+        child.kill("SIGTERM");
+      }),
+  };
+}
