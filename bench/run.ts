@@ -96,24 +96,30 @@ async function withSim<T>(
   }
 }
 
-/** JobVersion objects like a busy project's, generated fast and in-process. */
+/**
+ * JobVersion objects like a busy project's, generated fast and in-process: created over
+ * `spanDays`, most started within the hour and run minutes to days; a job whose run reaches
+ * past `end` is still running, the others ended in one of the terminal statuses.
+ */
 function syntheticVersions(count: number, end: number, spanDays: number): JobVersion[] {
   const rng = mulberry32(SEED);
   const flavors = ["gpu.p1", "gpu.p3.4", "gpu.p3.8", "npu.910b", "cpu.8u", null];
   const pools = ["pool-a", "pool-b", "pool-c", null];
+  const ended = [10, 10, 10, 10, 11, 12, 13, 3];
   const versions: JobVersion[] = new Array(count);
   for (let i = 0; i < count; i++) {
     const create = end - Math.floor(rng() * spanDays * 86_400_000);
     const start = rng() < 0.95 ? create + Math.floor(rng() * 3_600_000) : 0;
     const run = Math.floor(rng() ** 3 * 3 * 86_400_000);
+    const running = start > 0 && start + run > end;
     const flavor = flavors[i % flavors.length] ?? null;
     versions[i] = {
       versionId: i + 1,
       versionName: null,
-      status: [10, 10, 10, 8, 11, 12, 13, 3][i % 8] as number,
+      status: running ? 8 : start === 0 ? 5 : (ended[i % ended.length] as number),
       createTime: create,
       startTime: start,
-      endTime: start > 0 && i % 8 !== 3 ? Math.min(start + run, end) : 0,
+      endTime: start > 0 && !running ? start + run : 0,
       duration: 0,
       flavorCode: flavor,
       poolId: pools[i % pools.length] ?? null,
@@ -204,6 +210,8 @@ row("report: 92 days from one scan", `${fmt(day92)} ms`);
   const result = await withSim(0, RSS_N, (sim) =>
     run(process.execPath, ["--import", "tsx", child, sim.url, String(CONCURRENCY), lastDay], {
       maxBuffer: 1 << 20,
+      // the child's memory is what is measured: no inherited heap settings
+      env: { ...process.env, NODE_OPTIONS: "" },
     }),
   );
   const { versions, ms, maxRssMb } = JSON.parse(result.stdout) as {

@@ -44,9 +44,15 @@ export interface ReportOutcome {
   skipped: number;
 }
 
-async function run(input: unknown): Promise<ReportOutcome> {
+/** Time kept back from the Lambda timeout to write the files and log the outcome. */
+const WRITE_MARGIN_MS = 60_000;
+
+async function run(input: unknown, remainingMs: number): Promise<ReportOutcome> {
   const config = getConfig();
   const now = Date.now();
+  // Retries and timeouts of upstream requests end before the function would be killed, so a
+  // run against a failing API fails cleanly (and is retried) instead of timing out silently.
+  const deadline = now + Math.max(remainingMs - WRITE_MARGIN_MS, remainingMs / 2);
   const dates = datesOf(input, now, config.timeZone);
   try {
     const result = await runConfiguredReport(config, dates, {
@@ -54,6 +60,7 @@ async function run(input: unknown): Promise<ReportOutcome> {
       log,
       fetchSecret,
       store: getStore(),
+      deadline,
     });
     metrics.addMetric("ReportRuns", MetricUnit.Count, 1);
     metrics.addMetric("VersionsScanned", MetricUnit.Count, result.scan.versionsScanned);
@@ -77,4 +84,11 @@ async function run(input: unknown): Promise<ReportOutcome> {
   }
 }
 
-export const handler = middy<unknown, ReportOutcome>().handler((input) => run(input));
+export const handler = middy<unknown, ReportOutcome>().handler((input, context) =>
+  run(
+    input,
+    typeof context.getRemainingTimeInMillis === "function"
+      ? context.getRemainingTimeInMillis()
+      : 900_000,
+  ),
+);

@@ -23,6 +23,8 @@ export interface RunOptions {
   readonly onDemo?: (() => void) | undefined;
   /** An already opened store (tests, Lambda's module-level store); else opened from the config. */
   readonly store?: ReportStore | undefined;
+  /** Epoch ms by which the upstream requests must be over (Lambda: its timeout less a margin). */
+  readonly deadline?: number | undefined;
 }
 
 export async function runConfiguredReport(
@@ -48,7 +50,11 @@ export async function runConfiguredReport(
       config.priceTable === null
         ? undefined
         : await loadPriceTable(config.priceTable, { cwd: opts.cwd });
-    const versions = await createClient(upstream, { log: opts.log, fetchSecret: opts.fetchSecret });
+    const versions = await createClient(upstream, {
+      log: opts.log,
+      fetchSecret: opts.fetchSecret,
+      deadline: opts.deadline,
+    });
     const result = await runReportJob(
       { versions, store, log: opts.log, onProgress: opts.onProgress },
       {

@@ -90,7 +90,12 @@ async function authenticatorFor(
 
 export async function createClient(
   upstream: UpstreamConfig,
-  opts: { log?: Log | undefined; fetchSecret?: FetchSecret | undefined } = {},
+  opts: {
+    log?: Log | undefined;
+    fetchSecret?: FetchSecret | undefined;
+    /** Epoch ms no request may outlive (the Lambda timeout less a margin). */
+    deadline?: number | undefined;
+  } = {},
 ): Promise<ModelArtsClient> {
   const auth = await authenticatorFor(
     upstream.auth,
@@ -105,7 +110,7 @@ export async function createClient(
     poolId: upstream.poolId,
     auth,
     timeoutMs: upstream.timeoutMs,
-    retry: { ...DEFAULT_RETRY_POLICY, maxAttempts: upstream.maxAttempts },
+    retry: { ...DEFAULT_RETRY_POLICY, maxAttempts: upstream.maxAttempts, deadline: opts.deadline },
     log: opts.log,
   });
 }

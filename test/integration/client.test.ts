@@ -188,3 +188,30 @@ describe("upstream errors", () => {
     expect((error as Error).message).toContain("no answer within 300 ms");
   });
 });
+
+describe("the run's deadline", () => {
+  it("stops retrying and shortens timeouts so no request outlives it", async () => {
+    const started = Date.now();
+    const c = new ModelArtsClient({
+      endpoint: sim.url,
+      projectId: PROJECT,
+      auth: staticTokenAuth("good-token"),
+      // generous attempts and timeout, but the run must be over in 400 ms
+      retry: {
+        maxAttempts: 10,
+        baseDelayMs: 100,
+        maxDelayMs: 1000,
+        budgetMs: 60_000,
+        deadline: started + 400,
+      },
+      timeoutMs: 30_000,
+    });
+    sim.queueFaults({ kind: "status", status: 429, retryAfterSeconds: 5 });
+    const throttled = await c.listPage(0, 5).catch((e: unknown) => e);
+    expect(throttled).toBeInstanceOf(UpstreamHttpError); // a 5 s Retry-After would pass the deadline
+    sim.queueFaults({ kind: "hang" });
+    const hung = await c.listPage(0, 5).catch((e: unknown) => e);
+    expect(hung).toBeInstanceOf(UpstreamError);
+    expect(Date.now() - started).toBeLessThan(2_000);
+  });
+});

@@ -130,6 +130,14 @@ export class ModelArtsClient implements VersionSource {
     });
   }
 
+  /** The request timeout, shortened so that no request outlives the run's deadline. */
+  #timeout(): number {
+    const timeout = this.#opts.timeoutMs ?? 30_000;
+    const deadline = this.#opts.retry?.deadline;
+    const clock = this.#opts.retryHooks?.clock ?? Date.now;
+    return deadline === undefined ? timeout : Math.max(1, Math.min(timeout, deadline - clock()));
+  }
+
   async #withTokenRefresh(url: URL): Promise<ListPage> {
     try {
       return await this.#getPage(url);
@@ -161,13 +169,13 @@ export class ModelArtsClient implements VersionSource {
       response = await this.#fetch(url, {
         method,
         headers: { ...baseHeaders, ...authHeaders },
-        signal: AbortSignal.timeout(this.#opts.timeoutMs ?? 30_000),
+        signal: AbortSignal.timeout(this.#timeout()),
       });
       text = await response.text();
     } catch (cause) {
       const timedOut = cause instanceof DOMException && cause.name === "TimeoutError";
       const reason = timedOut
-        ? `no answer within ${this.#opts.timeoutMs ?? 30_000} ms`
+        ? `no answer within ${this.#timeout()} ms`
         : `the connection failed (${cause instanceof Error ? cause.message : String(cause)})`;
       throw new UpstreamError(`${where}: ${reason}`, { retryable: true, cause });
     }

@@ -15,6 +15,11 @@ export interface RetryPolicy {
   readonly maxDelayMs: number;
   /** No new attempt starts once this much time has passed since the first. */
   readonly budgetMs: number;
+  /**
+   * An absolute end (epoch ms) no attempt may go past, e.g. the Lambda timeout less a margin:
+   * the whole run's budget, shared by all its requests.
+   */
+  readonly deadline?: number | undefined;
 }
 
 export const DEFAULT_RETRY_POLICY: RetryPolicy = {
@@ -64,7 +69,9 @@ export async function withRetry<T>(
         throw error;
       }
       const delayMs = retryDelay(policy, attempt, error, random);
-      if (clock() + delayMs - started > policy.budgetMs) throw error;
+      const resumeAt = clock() + delayMs;
+      if (resumeAt - started > policy.budgetMs) throw error;
+      if (policy.deadline !== undefined && resumeAt >= policy.deadline) throw error;
       hooks.onRetry?.({ attempt, delayMs, error });
       await sleep(delayMs);
     }

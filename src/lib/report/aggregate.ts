@@ -113,6 +113,10 @@ function intern<K>(ids: Map<K, number>, keys: K[], key: K): number {
 }
 
 const OUTCOME_INDEX: ReadonlyMap<Outcome, number> = new Map(OUTCOMES.map((o, i) => [o, i]));
+/** Statuses 0–63 are counted in an array (the hot path); rarer codes in a map. */
+const COMMON_STATUSES = 64;
+const outcomeIndexOf = (status: number) => OUTCOME_INDEX.get(outcomeOf(status)) as number;
+const COMMON_OUTCOMES = Array.from({ length: COMMON_STATUSES }, (_, s) => outcomeIndexOf(s));
 const MAX_LONGEST_WAITS = 10;
 
 const MS_PER_HOUR = 3_600_000;
@@ -297,7 +301,8 @@ class DayAccumulator {
   readonly flavors: (GroupAccumulator | undefined)[] = [];
   readonly pools: (GroupAccumulator | undefined)[] = [];
   readonly pairs: (GroupAccumulator | undefined)[] = [];
-  readonly statuses = new Map<number, number>();
+  readonly commonStatuses = new Array<number>(COMMON_STATUSES).fill(0);
+  readonly otherStatuses = new Map<number, number>();
   readonly jobs: JobRow[] = [];
   /** The day's intervals holding accelerators, SPAN numbers each, for the peaks. */
   readonly spans: number[] = [];
@@ -338,7 +343,8 @@ class DayAccumulator {
         pair.id,
       );
     }
-    this.statuses.set(v.status, (this.statuses.get(v.status) ?? 0) + 1);
+    if (v.status < COMMON_STATUSES) (this.commonStatuses[v.status] as number)++;
+    else this.otherStatuses.set(v.status, (this.otherStatuses.get(v.status) ?? 0) + 1);
     this.jobs.push({
       version: v,
       overlapMs: Math.max(0, c.clipEnd - c.clipStart),
@@ -392,6 +398,37 @@ function windowIndex(bounds: readonly number[], t: number): number {
     else hi = mid - 1;
   }
   return lo;
+}
+
+/** Jobs by version id; they usually arrive in that order already, so look before sorting. */
+function sortById(jobs: JobRow[]): void {
+  for (let i = 1; i < jobs.length; i++) {
+    if ((jobs[i - 1] as JobRow).version.versionId > (jobs[i] as JobRow).version.versionId) {
+      jobs.sort((a, b) => a.version.versionId - b.version.versionId);
+      return;
+    }
+  }
+}
+
+/** The versions started in the window that waited longest, longest first, in one pass. */
+function longest(jobs: readonly JobRow[], w: DayWindow): JobRow[] {
+  const top: JobRow[] = [];
+  const before = (a: JobRow, b: JobRow) =>
+    (a.waitMs as number) > (b.waitMs as number) ||
+    (a.waitMs === b.waitMs && a.version.versionId < b.version.versionId);
+  for (const j of jobs) {
+    if (j.waitMs === null || j.version.startTime < w.start || j.version.startTime >= w.end)
+      continue;
+    if (top.length === MAX_LONGEST_WAITS && !before(j, top[top.length - 1] as JobRow)) continue;
+    let k = Math.min(top.length, MAX_LONGEST_WAITS - 1);
+    top[k] = j;
+    while (k > 0 && before(j, top[k - 1] as JobRow)) {
+      top[k] = top[k - 1] as JobRow;
+      top[k - 1] = j;
+      k--;
+    }
+  }
+  return top;
 }
 
 /** A day index that is a day (not -1) outside the run's days [first, last]. */
@@ -460,7 +497,7 @@ export function aggregate(input: AggregateInput): DayAggregate[] {
     runStart = interval?.start ?? 0;
     runEnd = interval?.end ?? 0;
     c.v = v;
-    c.outcome = OUTCOME_INDEX.get(outcomeOf(v.status)) as number;
+    c.outcome = COMMON_OUTCOMES[v.status] ?? outcomeIndexOf(v.status);
     c.flavorId = keys.flavor(v.flavorCode);
     c.poolId = keys.pool(v.poolId);
     c.pairId = keys.pair(c.flavorId, c.poolId);
@@ -510,27 +547,22 @@ export function aggregate(input: AggregateInput): DayAggregate[] {
     by_flavor.sort(byGpuHoursThenKeys((r) => [r.flavor_code]));
     by_pool.sort(byGpuHoursThenKeys((r) => [r.pool_id]));
     by_flavor_pool.sort(byGpuHoursThenKeys((r) => [r.flavor_code, r.pool_id]));
-    const statusRows: StatusCount[] = [...day.statuses]
+    const counts: [number, number][] = [...day.otherStatuses];
+    day.commonStatuses.forEach((n, status) => {
+      if (n > 0) counts.push([status, n]);
+    });
+    const statusRows: StatusCount[] = counts
       .sort(([a], [b]) => a - b)
       .map(([status, versions]) => ({ status, name: statusName(status), versions }));
-    day.jobs.sort((a, b) => a.version.versionId - b.version.versionId);
+    sortById(day.jobs);
     const w = windows[i] as DayWindow;
-    const longestWaits: QueueWait[] = day.jobs
-      .filter(
-        (j) => j.waitMs !== null && j.version.startTime >= w.start && j.version.startTime < w.end,
-      )
-      .sort(
-        (a, b) =>
-          (b.waitMs as number) - (a.waitMs as number) || a.version.versionId - b.version.versionId,
-      )
-      .slice(0, MAX_LONGEST_WAITS)
-      .map((j) => ({
-        version_id: j.version.versionId,
-        version_name: j.version.versionName,
-        flavor_code: j.version.flavorCode,
-        pool_id: j.version.poolId,
-        wait_hours: (j.waitMs as number) / MS_PER_HOUR,
-      }));
+    const longestWaits: QueueWait[] = longest(day.jobs, w).map((j) => ({
+      version_id: j.version.versionId,
+      version_name: j.version.versionName,
+      flavor_code: j.version.flavorCode,
+      pool_id: j.version.poolId,
+      wait_hours: (j.waitMs as number) / MS_PER_HOUR,
+    }));
     const unpricedFlavors =
       prices === undefined
         ? []
