@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs, promisify } from "node:util";
+import { build } from "esbuild";
 import { runReportJob } from "../src/lib/job.js";
 import { staticTokenAuth } from "../src/lib/modelarts/auth.js";
 import { ModelArtsClient } from "../src/lib/modelarts/client.js";
@@ -203,12 +204,26 @@ row("report: 92 days from one scan", `${fmt(day92)} ms`);
   row(`aggregate: ${fmt(AGG_N)} versions, 92 days`, `${fmt(ms)} ms (${days.length} days)`);
 }
 
-// 3. Peak RSS of a 1-day report over many scanned versions, in a fresh process.
+// 3. Peak RSS of a 1-day report over many scanned versions, in a fresh process running a
+// bundle built like the Lambda's (esbuild, no TypeScript loader in memory).
 {
   const run = promisify(execFile);
-  const child = fileURLToPath(new URL("./rss-child.ts", import.meta.url));
+  const bundleDir = await mkdtemp(join(tmpdir(), "bench-bundle-"));
+  const child = join(bundleDir, "rss-child.mjs");
+  await build({
+    entryPoints: [fileURLToPath(new URL("./rss-child.ts", import.meta.url))],
+    bundle: true,
+    platform: "node",
+    format: "esm",
+    target: "node20",
+    outfile: child,
+    banner: {
+      js: "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);",
+    },
+    logLevel: "silent",
+  });
   const result = await withSim(0, RSS_N, (sim) =>
-    run(process.execPath, ["--import", "tsx", child, sim.url, String(CONCURRENCY), lastDay], {
+    run(process.execPath, [child, sim.url, String(CONCURRENCY), lastDay], {
       maxBuffer: 1 << 20,
       // the child's memory is what is measured: no inherited heap settings
       env: { ...process.env, NODE_OPTIONS: "" },
@@ -219,6 +234,7 @@ row("report: 92 days from one scan", `${fmt(day92)} ms`);
     ms: number;
     maxRssMb: number;
   };
+  await rm(bundleDir, { recursive: true, force: true });
   row(
     `memory: peak RSS, 1-day report over ${fmt(versions)} versions`,
     `${fmt(maxRssMb)} MB (${fmt(ms)} ms)`,
