@@ -1,5 +1,3 @@
-import { resolve } from "node:path";
-import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { type Config, loadConfig } from "../lib/config.js";
 import { ConfigError, UsageReportError } from "../lib/errors.js";
@@ -8,20 +6,13 @@ import type { Log } from "../lib/log.js";
 import { formatHours } from "../lib/report/format.js";
 import { countDates, datesInRange, isValidDate, yesterday } from "../lib/report/time.js";
 import { runConfiguredReport } from "../lib/run.js";
+import { type CliIo, runIfMain } from "./main.js";
 import { progressPrinter } from "./progress.js";
 
 /**
  * `npm run report -- [--date D | --from D --to D] [--storage URL] [--timezone TZ]`
  * Exit codes: 0 success, 2 bad arguments or configuration, 1 the run failed.
  */
-
-export interface CliIo {
-  readonly stdout: NodeJS.WritableStream;
-  readonly stderr: NodeJS.WriteStream;
-  readonly env: Readonly<Record<string, string | undefined>>;
-  readonly now: () => number;
-  readonly cwd: string;
-}
 
 const USAGE =
   "usage: npm run report -- [--date YYYY-MM-DD | --from YYYY-MM-DD --to YYYY-MM-DD] [--storage URL] [--timezone TZ]";
@@ -174,14 +165,4 @@ export async function runReportCli(argv: readonly string[], io: CliIo): Promise<
   }
 }
 
-if (process.argv[1] !== undefined && fileURLToPath(import.meta.url) === resolve(process.argv[1])) {
-  runReportCli(process.argv.slice(2), {
-    stdout: process.stdout,
-    stderr: process.stderr,
-    env: process.env,
-    now: Date.now,
-    cwd: process.cwd(),
-  }).then((code) => {
-    process.exitCode = code;
-  });
-}
+runIfMain(import.meta.url, runReportCli);

@@ -1,16 +1,14 @@
+import { processIo } from "./main.js";
 import { runReportCli } from "./report.js";
 
 /**
  * `npm start`: the main job on the embedded default — the built-in ModelArts simulator with
  * its seeded demo workload, reported for yesterday into file://./reports. No cloud, no network.
  */
-const code = await runReportCli([], {
-  stdout: process.stdout,
-  stderr: process.stderr,
-  env: { ...process.env, MODELARTS_ENDPOINT: undefined, REPORT_STORAGE: "file://./reports" },
-  now: Date.now,
-  cwd: process.cwd(),
-});
+const code = await runReportCli(
+  [],
+  processIo({ ...process.env, MODELARTS_ENDPOINT: undefined, REPORT_STORAGE: "file://./reports" }),
+);
 if (code === 0) {
   process.stdout.write(
     [

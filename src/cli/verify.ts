@@ -1,12 +1,10 @@
-import { resolve } from "node:path";
-import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { loadConfig } from "../lib/config.js";
 import { ConfigError, UsageReportError } from "../lib/errors.js";
 import { isValidDate } from "../lib/report/time.js";
 import { openStore } from "../lib/storage/open-store.js";
 import { verifyDate } from "../lib/verify.js";
-import type { CliIo } from "./report.js";
+import { type CliIo, runIfMain } from "./main.js";
 
 /**
  * `npm run verify -- --date D [--storage URL]`: checks a day's files against its manifest.
@@ -57,14 +55,4 @@ export async function runVerifyCli(argv: readonly string[], io: CliIo): Promise<
   }
 }
 
-if (process.argv[1] !== undefined && fileURLToPath(import.meta.url) === resolve(process.argv[1])) {
-  runVerifyCli(process.argv.slice(2), {
-    stdout: process.stdout,
-    stderr: process.stderr,
-    env: process.env,
-    now: Date.now,
-    cwd: process.cwd(),
-  }).then((code) => {
-    process.exitCode = code;
-  });
-}
+runIfMain(import.meta.url, runVerifyCli);

@@ -3,7 +3,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Writable } from "node:stream";
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
-import { type CliIo, runReportCli } from "../../src/cli/report.js";
+import type { CliIo } from "../../src/cli/main.js";
+import { runReportCli } from "../../src/cli/report.js";
 import { type Simulator, startSimulator } from "../../src/simulator/server.js";
 import { generateWorkload } from "../../src/simulator/workload.js";
 
