@@ -1,5 +1,7 @@
 import { resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import { type ParseArgsConfig, parseArgs } from "node:util";
+import { ConfigError } from "../lib/errors.js";
 
 /** What a command reads and writes; tests pass their own. */
 export interface CliIo {
@@ -24,4 +26,21 @@ export function runIfMain(
   command(process.argv.slice(2), processIo()).then((code) => {
     process.exitCode = code;
   });
+}
+
+/**
+ * Strict option parsing (node:util parseArgs): an unknown option or a missing value becomes
+ * a ConfigError with node's first line (it names the option) and the usage.
+ */
+export function parseOptions<T extends NonNullable<ParseArgsConfig["options"]>>(
+  argv: readonly string[],
+  options: T,
+  usage: string,
+) {
+  try {
+    return parseArgs({ args: [...argv], strict: true, allowPositionals: false, options }).values;
+  } catch (error) {
+    const message = error instanceof Error ? error.message.split("\n")[0] : String(error);
+    throw new ConfigError(`${message}. ${usage}`);
+  }
 }

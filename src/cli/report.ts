@@ -1,4 +1,3 @@
-import { parseArgs } from "node:util";
 import { type Config, loadConfig } from "../lib/config.js";
 import { ConfigError, UsageReportError } from "../lib/errors.js";
 import { MAX_RANGE_DAYS, type ReportJobResult } from "../lib/job.js";
@@ -6,7 +5,7 @@ import type { Log } from "../lib/log.js";
 import { formatHours } from "../lib/report/format.js";
 import { countDates, datesInRange, isValidDate, yesterday } from "../lib/report/time.js";
 import { runConfiguredReport } from "../lib/run.js";
-import { type CliIo, runIfMain } from "./main.js";
+import { type CliIo, parseOptions, runIfMain } from "./main.js";
 import { progressPrinter } from "./progress.js";
 
 /**
@@ -28,25 +27,17 @@ export function parseReportArgs(
   env: CliIo["env"],
   now: number,
 ): ReportArgs {
-  let values: { date?: string; from?: string; to?: string; storage?: string; timezone?: string };
-  try {
-    ({ values } = parseArgs({
-      args: [...argv],
-      strict: true,
-      allowPositionals: false,
-      options: {
-        date: { type: "string" },
-        from: { type: "string" },
-        to: { type: "string" },
-        storage: { type: "string" },
-        timezone: { type: "string" },
-      },
-    }));
-  } catch (error) {
-    // node's message names the bad option, e.g. "Unknown option '--dates'".
-    const message = error instanceof Error ? error.message.split("\n")[0] : String(error);
-    throw new ConfigError(`${message}. ${USAGE}`);
-  }
+  const values = parseOptions(
+    argv,
+    {
+      date: { type: "string" },
+      from: { type: "string" },
+      to: { type: "string" },
+      storage: { type: "string" },
+      timezone: { type: "string" },
+    },
+    USAGE,
+  );
   const config = loadConfig(env, { storage: values.storage, timeZone: values.timezone });
   for (const name of ["date", "from", "to"] as const) {
     const value = values[name];

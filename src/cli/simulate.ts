@@ -1,10 +1,10 @@
 import { resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { parseArgs } from "node:util";
 import { ConfigError } from "../lib/errors.js";
 import { DEMO_CREDENTIALS } from "../simulator/demo.js";
 import { type Simulator, type SimulatorOptions, startSimulator } from "../simulator/server.js";
 import { generateWorkload } from "../simulator/workload.js";
+import { parseOptions } from "./main.js";
 
 /**
  * `npm run simulate -- [--port 4010] [--versions 5000] [--seed 7] [--page-cap N]
@@ -46,32 +46,20 @@ function wholeNumber(
 
 /** Parses the command line; throws ConfigError with one clear line. */
 export function parseSimulateArgs(argv: readonly string[]): SimulateArgs {
-  let values: Partial<
-    Record<"port" | "versions" | "seed" | "page-cap" | "latency" | "failure-rate" | "days", string>
-  > & {
-    help?: boolean;
-  };
-  try {
-    ({ values } = parseArgs({
-      args: [...argv],
-      strict: true,
-      allowPositionals: false,
-      options: {
-        port: { type: "string" },
-        versions: { type: "string" },
-        seed: { type: "string" },
-        "page-cap": { type: "string" },
-        latency: { type: "string" },
-        "failure-rate": { type: "string" },
-        days: { type: "string" },
-        help: { type: "boolean", short: "h" },
-      },
-    }));
-  } catch (error) {
-    // node's message names the bad option, e.g. "Unknown option '--verions'".
-    const message = error instanceof Error ? error.message.split("\n")[0] : String(error);
-    throw new ConfigError(`${message}. ${USAGE}`);
-  }
+  const values = parseOptions(
+    argv,
+    {
+      port: { type: "string" },
+      versions: { type: "string" },
+      seed: { type: "string" },
+      "page-cap": { type: "string" },
+      latency: { type: "string" },
+      "failure-rate": { type: "string" },
+      days: { type: "string" },
+      help: { type: "boolean", short: "h" },
+    },
+    USAGE,
+  );
   const rawRate = values["failure-rate"];
   let failureRate: number | undefined;
   if (rawRate !== undefined) {
