@@ -160,3 +160,13 @@ describe("overlapping runs", () => {
 function never(): never {
   throw new Error("expected a report");
 }
+
+describe("a damaged latest.json", () => {
+  it("is replaced by the next complete run instead of blocking it", async () => {
+    const store = new FileStore(join(dir, "damaged-latest"));
+    await store.put("latest.json", "{not json", "application/json");
+    const result = await runReportJob({ versions: source(), store }, options());
+    expect(result.latest.report_date).toBe(DATE);
+    expect(JSON.parse((await text(store, "latest.json")) ?? "").report_date).toBe(DATE);
+  });
+});

@@ -155,19 +155,23 @@ export async function readReportTotals(store: ReportStore, date: string): Promis
   }
 }
 
+/** The pointer in `body`, or `undefined` when it is not one (not JSON, or not the shape). */
+function parsePointer(body: Buffer): LatestPointer | undefined {
+  try {
+    const parsed = latestSchema.safeParse(JSON.parse(body.toString("utf8")));
+    return parsed.success ? parsed.data : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 export async function readLatest(store: ReportStore): Promise<LatestPointer | undefined> {
   const object = await store.get(LATEST_KEY);
   if (object === undefined) return undefined;
-  let json: unknown;
-  try {
-    json = JSON.parse(object.body.toString("utf8"));
-  } catch (cause) {
-    throw new StorageError(`${LATEST_KEY} in ${store.url} is not valid JSON`, { cause });
-  }
-  const parsed = latestSchema.safeParse(json);
-  if (!parsed.success)
+  const pointer = parsePointer(object.body);
+  if (pointer === undefined)
     throw new StorageError(`${LATEST_KEY} in ${store.url} is not a valid pointer`);
-  return parsed.data;
+  return pointer;
 }
 
 /**
@@ -179,7 +183,10 @@ export async function updateLatest(
   store: ReportStore,
   candidate: LatestPointer,
 ): Promise<LatestPointer> {
-  const current = await readLatest(store);
+  // A pointer that cannot be read (edited by hand, say) is replaced rather than blocking
+  // every later run: the candidate's files are complete, so it is a valid pointer.
+  const object = await store.get(LATEST_KEY);
+  const current = object === undefined ? undefined : parsePointer(object.body);
   if (current !== undefined && current.report_date > candidate.report_date) return current;
   await store.put(
     LATEST_KEY,
