@@ -169,7 +169,7 @@ export async function scanVersions(source: VersionSource, opts: ScanOptions): Pr
     const overlap =
       size < 2 ? 0 : Math.min(size - 1, Math.max(1, opts.overlap ?? Math.ceil(size / 10)));
     const stride = size - overlap;
-    const budget = Math.ceil(totalCountFirst / stride) * 2 + 50;
+    const budget = Math.ceil(totalCountFirst / stride) * 3 + 100;
     const offsets: number[] = [];
     for (let o = stride; o - stride + size < totalCountFirst; o += stride) offsets.push(o);
     const planned = await pool(
@@ -180,36 +180,41 @@ export async function scanVersions(source: VersionSource, opts: ScanOptions): Pr
 
     /**
      * Pages from `from` onwards, each sharing a record with the one before, up to the first
-     * that shares one with `until`, or to the end of the listing. A walk that had to start
-     * again (the listing is still changing) goes on to the end: the planned pages after
-     * `until` are likely broken too.
+     * that shares one with `until`, or to the end of the listing. A walk that met a gap (the
+     * listing is still changing) goes on to the end: the planned pages after `until` are
+     * likely broken too.
      */
     const walk = async (from: Page, until: Page | undefined): Promise<Page[]> => {
-      for (let attempt = 0; ; attempt++) {
-        // Start further back, and overlap more, each time: deletions have moved the records
-        // towards offset 0, and may go on doing so while we walk.
-        const back = attempt === 0 ? 0 : Math.max(1, overlap) * 2 ** attempt;
-        let offset = Math.max(0, from.offset + from.count - overlap - back);
-        // Never less than half a page of progress a step.
-        const stepOverlap = Math.max(overlap, Math.min(Math.floor(size / 2), overlap + back));
-        const steps: Page[] = [];
-        let previous = from;
-        for (;;) {
-          if (pages > budget) {
-            throw new IncompleteScanError(
-              `the listing changed too much during the scan to read it whole (${pages} pages read for ${totalCountFirst} versions); try again later`,
-            );
-          }
-          const page = await fetchPage(offset);
-          repairPages++;
-          // A page at offset 0 starts at the start of the listing: nothing can hide before it.
-          if (!linked(previous, page) && offset > 0) break; // a gap: start again further back
-          steps.push(page);
-          if (isTerminal(page)) return steps;
-          if (until !== undefined && attempt === 0 && linked(page, until)) return steps;
-          previous = page;
-          offset = page.offset + page.count - stepOverlap;
+      const steps: Page[] = [];
+      let previous = from;
+      // Overlap added while deletions go on: doubled at each gap, halved at each good step.
+      let extra = 0;
+      let gaps = 0;
+      let offset = from.offset + from.count - overlap;
+      for (;;) {
+        if (pages > budget) {
+          throw new IncompleteScanError(
+            `the listing changed too much during the scan to read it whole (${pages} pages read for ${totalCountFirst} versions); try again later`,
+          );
         }
+        const page = await fetchPage(offset);
+        repairPages++;
+        // A page at offset 0 starts at the start of the listing: nothing can hide before it.
+        if (!linked(previous, page) && offset > 0) {
+          // A gap: deletions moved the records towards offset 0. Step back further from the
+          // last page that linked, not from the start of the walk.
+          gaps++;
+          extra = Math.max(overlap, 1, extra * 2);
+          offset = Math.max(0, previous.offset + previous.count - overlap - extra);
+          continue;
+        }
+        steps.push(page);
+        if (isTerminal(page)) return steps;
+        if (until !== undefined && gaps === 0 && linked(page, until)) return steps;
+        previous = page;
+        extra = Math.floor(extra / 2);
+        // Never less than half a page of progress a step.
+        offset = page.offset + page.count - Math.min(Math.floor(size / 2), overlap + extra);
       }
     };
 

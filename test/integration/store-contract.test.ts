@@ -69,6 +69,21 @@ function storeContract(subject: Subject): void {
       );
     });
 
+    it("tells whether an object exists without reading it, a folder being no object", async () => {
+      await store.put("daily/2026-11-27/report.json", "{}", JSON_TYPE);
+      expect(await store.has("daily/2026-11-27/report.json")).toBe(true);
+      expect(await store.has("daily/2026-11-28/report.json")).toBe(false);
+      expect(await store.has("daily/2026-11-27")).toBe(false);
+    });
+
+    it("creates an object only if absent, and deletes it", async () => {
+      expect(await store.create("run.lock", "a", JSON_TYPE)).toBe(true);
+      expect((await store.get("run.lock"))?.body.toString()).toBe("a");
+      await store.delete("run.lock");
+      expect(await store.has("run.lock")).toBe(false);
+      await store.delete("run.lock"); // deleting what is not there is no error
+    });
+
     it("answers undefined for a key that was never written, or that names a folder", async () => {
       await store.put("daily/2026-11-27/report.json", "{}", JSON_TYPE);
       expect(await store.get("daily/2026-11-28/report.json")).toBeUndefined();

@@ -114,8 +114,9 @@ export async function getReportFile(
   const downloadName = `${date}-${file}`;
   const url = await store.downloadUrl(key, downloadName, DOWNLOAD_URL_SECONDS);
   if (url !== undefined) {
-    // Presigning does not check existence: look first so a missing day is a 404, not a broken link.
-    if ((await store.get(key)) === undefined) throw notFound(date);
+    // Presigning does not check existence: look (HEAD) first so a missing day is a 404, not a
+    // broken link.
+    if (!(await store.has(key))) throw notFound(date);
     return { status: 302, headers: { location: url, "cache-control": "no-store" }, body: "" };
   }
   const object = await store.get(key);

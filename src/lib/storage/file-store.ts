@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from "node:crypto";
-import { mkdir, readdir, readFile, rename, rm, writeFile } from "node:fs/promises";
+import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { StorageError } from "../errors.js";
@@ -103,6 +103,19 @@ export class FileStore implements ReportStore {
       await rm(path, { force: true });
     } catch (error) {
       throw new StorageError(`delete ${key} in ${this.url} failed: ${describe(error)}`, {
+        cause: error,
+      });
+    }
+  }
+
+  async has(key: string): Promise<boolean> {
+    const path = this.#path(key);
+    try {
+      return (await stat(path)).isFile();
+    } catch (error) {
+      const code = errnoCode(error);
+      if (code === "ENOENT" || code === "ENOTDIR") return false;
+      throw new StorageError(`stat ${key} in ${this.url} failed: ${describe(error)}`, {
         cause: error,
       });
     }

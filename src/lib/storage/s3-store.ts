@@ -2,6 +2,7 @@ import { createHash } from "node:crypto";
 import {
   DeleteObjectCommand,
   GetObjectCommand,
+  HeadObjectCommand,
   ListObjectsV2Command,
   NoSuchKey,
   PutObjectCommand,
@@ -118,6 +119,17 @@ export class S3Store implements ReportStore {
     } catch (error) {
       if (isNotFound(error)) return;
       throw this.#fail("DeleteObject", fullKey, error);
+    }
+  }
+
+  async has(key: string): Promise<boolean> {
+    const fullKey = this.#key(key);
+    try {
+      await this.#client.send(new HeadObjectCommand({ Bucket: this.#bucket, Key: fullKey }));
+      return true;
+    } catch (error) {
+      if (isNotFound(error)) return false;
+      throw this.#fail("HeadObject", fullKey, error);
     }
   }
 

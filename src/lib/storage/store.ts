@@ -21,6 +21,8 @@ export interface ReportStore {
   create(key: string, body: string, contentType: string): Promise<boolean>;
   /** Removes an object; no error when it does not exist. */
   delete(key: string): Promise<void>;
+  /** Whether an object exists under `key`, without reading it. */
+  has(key: string): Promise<boolean>;
   /** The object, or `undefined` when it does not exist. */
   get(key: string): Promise<StoredObject | undefined>;
   /** The names directly below `prefix/` that are themselves folders (e.g. the dates under `daily`). */
