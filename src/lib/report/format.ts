@@ -1,11 +1,17 @@
 /** Number and text formatting shared by the renderers (report.md §3, §5). Pure. */
 
 /**
- * Hours rounded to 6 decimals, half away from zero. Scaling first and correcting by a few
- * ulps keeps float noise (1.0000005 stored as 1.00000049999…) from rounding the wrong way.
+ * Hours rounded to 6 decimals, half away from zero. Scaling first and nudging up by a few
+ * ulps (4 ε relative) keeps float noise (1.0000005 × 1e6 = 1000000.4999999999, 0.1 + 0.2)
+ * from rounding a half the wrong way; the nudge changes only values within float noise of a
+ * half. The result is 0 or at least 1e-6 in size, so JSON.stringify writes it as a plain
+ * decimal (it uses exponents only below 1e-6 and from 1e21).
  */
 export function roundHours(x: number): number {
   const scaled = Math.abs(x) * 1e6;
+  // From 2^52 millionths (4.5e9 hours) a double has no sixth decimal left to round, and the
+  // nudge would be worth a unit or more: such a value (and NaN) is kept as it is.
+  if (!(scaled < 2 ** 52)) return x;
   const rounded = Math.round(scaled * (1 + Number.EPSILON * 4)) / 1e6;
   return rounded === 0 ? 0 : Math.sign(x) * rounded;
 }
@@ -14,12 +20,22 @@ export function roundHours(x: number): number {
 export function formatHours(x: number): string {
   const rounded = roundHours(x);
   if (rounded === 0) return "0";
+  // toFixed writes exponents from 1e21; such a figure has no decimals left to show anyway.
+  if (Math.abs(rounded) >= 1e21 && Number.isFinite(rounded)) return BigInt(rounded).toString();
   return rounded.toFixed(6).replace(/\.?0+$/, "");
 }
 
-/** ISO 8601 in UTC with milliseconds and `Z`; empty for 0 (the API's "never"). */
+/** The largest epoch milliseconds a Date holds (year 275760). */
+const MAX_DATE_MS = 8.64e15;
+
+/**
+ * ISO 8601 in UTC with milliseconds and `Z` (`2026-11-27T08:00:00.000Z`); empty for 0 (the
+ * API's "never"). A time past what a Date can hold (the API accepts any safe integer) is
+ * written as its epoch milliseconds rather than failing the whole file.
+ */
 export function isoUtc(ms: number): string {
-  return ms > 0 ? new Date(ms).toISOString() : "";
+  if (!(ms > 0)) return "";
+  return ms <= MAX_DATE_MS ? new Date(ms).toISOString() : String(ms);
 }
 
 const FORMULA_START = /^[=+\-@\t\r\n]/;

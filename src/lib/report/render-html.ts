@@ -1,4 +1,5 @@
-import { OUTCOMES, type Outcome } from "../modelarts/statuses.js";
+import { OUTCOMES, type Outcome, statusName } from "../modelarts/statuses.js";
+import { formatHours } from "./format.js";
 import type { Metrics, UsageReport } from "./types.js";
 
 /**
@@ -6,8 +7,8 @@ import type { Metrics, UsageReport } from "./types.js";
  * day before, bar charts as inline SVG (GPU-hours by outcome, GPU- and NPU-hours by flavor
  * and by pool), the longest queue waits, and the tables. No scripts, no external styles, fonts
  * or images. Everything from the report is escaped: flavor codes, pool ids, job names and
- * reasons come from users or the upstream. Numbers are rounded for reading; the exact figures
- * are in report.json and the CSV files.
+ * reasons come from users or the upstream. Hours are written as in the files (formatHours, six
+ * decimals at most), so a figure on the page can be found in report.json and the CSV files.
  */
 
 export function escapeHtml(s: string): string {
@@ -22,9 +23,25 @@ export function escapeHtml(s: string): string {
 const flavorLabel = (f: string | null) => f ?? "(none)";
 const poolLabel = (p: string | null) => p ?? "(public pool)";
 
-/** For reading: thousands separators and at most `digits` decimals. */
-function num(x: number, digits = 1): string {
-  return x.toLocaleString("en-US", { maximumFractionDigits: digits, minimumFractionDigits: 0 });
+/** How a figure is written: counts as integers, hours as in the files, money in cents. */
+type Kind = "count" | "hours" | "cost";
+
+function fmt(x: number, kind: Kind): string {
+  if (kind === "hours") return formatHours(x);
+  if (kind === "cost") return x.toFixed(2);
+  return String(x);
+}
+
+/** Longest chart label, in code points; longer ones keep both ends ("modelarts.v…0xv100"). */
+const MAX_LABEL = 22;
+
+/** Shortened by code points, so that no surrogate pair is cut in half. */
+function shorten(label: string): string {
+  const chars = Array.from(label);
+  if (chars.length <= MAX_LABEL) return label;
+  const head = Math.ceil((MAX_LABEL - 1) / 2);
+  const tail = MAX_LABEL - 1 - head;
+  return `${chars.slice(0, head).join("")}…${chars.slice(chars.length - tail).join("")}`;
 }
 
 const OUTCOME_COLOURS: Record<Outcome, string> = {
@@ -43,10 +60,13 @@ interface Bar {
   parts: { value: number; colour: string | undefined; name: string }[];
 }
 
-const MAX_BARS = 12;
+/** The largest groups get a bar each; the rest are summed into one "others" bar. */
+const MAX_BARS = 15;
 const CHART_WIDTH = 500;
 const LABEL_WIDTH = 190;
 const ROW_HEIGHT = 28;
+/** A generous width of one character of the value labels (14px sans-serif digits). */
+const CHAR_WIDTH = 8.5;
 
 /** Horizontal (optionally stacked) bars, the largest first; the rest summed as "others". */
 function barChart(title: string, unit: string, bars: Bar[]): string {
@@ -66,7 +86,9 @@ function barChart(title: string, unit: string, bars: Bar[]): string {
     });
   }
   const max = Math.max(...shown.map(total));
-  const barSpace = CHART_WIDTH - LABEL_WIDTH - 70;
+  // Room after the longest bar for the longest value label, so that no label is clipped.
+  const valueWidth = Math.max(...shown.map((b) => formatHours(total(b)).length)) * CHAR_WIDTH;
+  const barSpace = CHART_WIDTH - LABEL_WIDTH - 10 - valueWidth;
   const rows = shown
     .map((b, i) => {
       let x = LABEL_WIDTH;
@@ -74,13 +96,15 @@ function barChart(title: string, unit: string, bars: Bar[]): string {
         .filter((p) => p.value > 0)
         .map((p) => {
           const w = Math.max(1, (p.value / max) * barSpace);
-          const rect = `<rect x="${x.toFixed(1)}" y="5" width="${w.toFixed(1)}" height="18" ${p.colour === undefined ? 'class="b"' : `fill="${p.colour}"`}><title>${escapeHtml(`${b.label} · ${p.name}: ${num(p.value, 2)} ${unit}`)}</title></rect>`;
+          const rect = `<rect x="${x.toFixed(1)}" y="5" width="${w.toFixed(1)}" height="18" ${p.colour === undefined ? 'class="b"' : `fill="${p.colour}"`}><title>${escapeHtml(`${b.label} · ${p.name}: ${formatHours(p.value)} ${unit}`)}</title></rect>`;
           x += w;
           return rect;
         })
         .join("");
-      const label = b.label.length > 21 ? `${b.label.slice(0, 20)}…` : b.label;
-      return `<g transform="translate(0 ${i * ROW_HEIGHT})"><text x="${LABEL_WIDTH - 6}" y="19" text-anchor="end">${escapeHtml(label)}</text>${rects}<text x="${(x + 5).toFixed(1)}" y="19">${num(total(b))}</text></g>`;
+      const label = shorten(b.label);
+      // The full name is in a <title>, shown on hover, when the label had to be shortened.
+      const full = label === b.label ? "" : `<title>${escapeHtml(b.label)}</title>`;
+      return `<g transform="translate(0 ${i * ROW_HEIGHT})"><text x="${LABEL_WIDTH - 6}" y="19" text-anchor="end">${full}${escapeHtml(label)}</text>${rects}<text x="${(x + 5).toFixed(1)}" y="19">${formatHours(total(b))}</text></g>`;
     })
     .join("");
   const height = shown.length * ROW_HEIGHT;
@@ -105,26 +129,26 @@ function legend(): string {
   return `<p class="legend">${OUTCOMES.map((o) => `<span><i style="background:${OUTCOME_COLOURS[o]}"></i>${o}</span>`).join("")}</p>`;
 }
 
-const METRIC_COLUMNS: [keyof Metrics, string][] = [
-  ["versions_active", "active"],
-  ["versions_created", "created"],
-  ["versions_started", "started"],
-  ["versions_failed", "failed"],
-  ["gpus", "GPUs"],
-  ["npus", "NPUs"],
-  ["peak_gpus", "peak GPUs"],
-  ["peak_npus", "peak NPUs"],
-  ["gpu_hours", "GPU-h"],
-  ["npu_hours", "NPU-h"],
-  ["run_hours", "run-h"],
-  ["wait_hours", "wait-h"],
-  ["cost", "cost"],
+const METRIC_COLUMNS: [keyof Metrics, string, Kind][] = [
+  ["versions_active", "active", "count"],
+  ["versions_created", "created", "count"],
+  ["versions_started", "started", "count"],
+  ["versions_failed", "failed", "count"],
+  ["gpus", "GPUs", "count"],
+  ["npus", "NPUs", "count"],
+  ["peak_gpus", "peak GPUs", "count"],
+  ["peak_npus", "peak NPUs", "count"],
+  ["gpu_hours", "GPU-h", "hours"],
+  ["npu_hours", "NPU-h", "hours"],
+  ["run_hours", "run-h", "hours"],
+  ["wait_hours", "wait-h", "hours"],
+  ["cost", "cost", "cost"],
 ];
 
 function metricCells(m: Metrics): string {
-  return METRIC_COLUMNS.map(([key]) => {
+  return METRIC_COLUMNS.map(([key, , kind]) => {
     const v = m[key];
-    const text = typeof v === "number" ? num(v, key === "cost" ? 2 : 1) : "–";
+    const text = typeof v === "number" ? fmt(v, kind) : "–";
     return `<td>${escapeHtml(text)}</td>`;
   }).join("");
 }
@@ -145,16 +169,18 @@ function table(keyHeaders: string[], rows: { keys: string[]; metrics: Metrics }[
 }
 
 /** "+12.5 (+8%)" against the day before; nothing without a previous report. */
-function change(now: number, before: number | undefined): string {
+function change(now: number, before: number | undefined, kind: Kind): string {
   if (before === undefined) return "";
   const d = now - before;
-  if (Math.abs(d) < 0.05) return '<div class="d">± 0</div>';
-  const pct = before === 0 ? "" : ` (${d > 0 ? "+" : "−"}${num(Math.abs((d / before) * 100), 0)}%)`;
-  return `<div class="d ${d > 0 ? "up" : "down"}">${d > 0 ? "+" : "−"}${num(Math.abs(d))}${pct}</div>`;
+  const size = fmt(Math.abs(d), kind);
+  if (Number(size) === 0) return '<div class="d">± 0</div>';
+  const sign = d > 0 ? "+" : "−";
+  const pct = before === 0 ? "" : ` (${sign}${Math.round(Math.abs((d / before) * 100))}%)`;
+  return `<div class="d ${d > 0 ? "up" : "down"}">${sign}${size}${pct}</div>`;
 }
 
-function card(label: string, value: number, before: number | undefined, digits = 1): string {
-  return `<div class="card"><div class="v">${num(value, digits)}</div><div class="l">${escapeHtml(label)}</div>${change(value, before)}</div>`;
+function card(label: string, value: number, before: number | undefined, kind: Kind): string {
+  return `<div class="card"><div class="v">${fmt(value, kind)}</div><div class="l">${escapeHtml(label)}</div>${change(value, before, kind)}</div>`;
 }
 
 const STYLE = `
@@ -163,19 +189,20 @@ const STYLE = `
 *{box-sizing:border-box}body{margin:0 auto;padding:1rem;font:15px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;color:var(--fg);background:var(--bg);max-width:1280px}
 h1{font-size:1.35rem;margin:.2rem 0}h2{font-size:1.1rem;margin:1.6rem 0 .5rem;border-bottom:1px solid var(--line);padding-bottom:.2rem}
 .nw{white-space:nowrap}.meta{color:var(--muted);font-size:.85rem}.meta a{color:inherit}
-.cards{display:grid;grid-template-columns:repeat(auto-fill,minmax(8.5rem,1fr));gap:.5rem}
-.card{background:var(--card);border-radius:6px;padding:.5rem .7rem}.card .v{font-size:1.25rem;font-weight:600;font-variant-numeric:tabular-nums}
+.cards{display:grid;grid-template-columns:repeat(auto-fill,minmax(10.5rem,1fr));gap:.5rem}
+.card{background:var(--card);border-radius:6px;padding:.5rem .7rem}.card .v{font-size:1.1rem;font-weight:600;font-variant-numeric:tabular-nums;overflow-wrap:anywhere}
 .card .l{color:var(--muted);font-size:.8rem}.card .d{font-size:.75rem;color:var(--muted)}.card .d.up{color:var(--up)}.card .d.down{color:var(--down)}
 .charts{display:grid;grid-template-columns:repeat(auto-fit,minmax(min(100%,440px),1fr));gap:1rem 2rem}
 .chart{margin:0}.chart figcaption{font-weight:600;margin-bottom:.3rem}.chart svg{display:block;font-size:14px}
 .chart text{fill:var(--fg)}.chart rect.b{fill:var(--bar)}.empty{color:var(--muted);font-style:italic}
 .legend{font-size:.8rem;color:var(--muted);display:flex;flex-wrap:wrap;gap:.8rem;margin:.2rem 0 .6rem}.legend i{display:inline-block;width:.8rem;height:.8rem;border-radius:2px;margin-right:.3rem;vertical-align:-.1rem}
 .scroll{overflow-x:auto;-webkit-overflow-scrolling:touch;border:1px solid var(--line);border-radius:6px}
-table{border-collapse:collapse;font-size:.85rem;width:100%}
-th,td{padding:.3rem .55rem;border-bottom:1px solid var(--line);white-space:nowrap;text-align:right;font-variant-numeric:tabular-nums}
-th.k{text-align:left;position:sticky;left:0;background:var(--bg);max-width:15rem;overflow:hidden;text-overflow:ellipsis;font-weight:500}
+table{border-collapse:separate;border-spacing:0;font-size:.85rem;width:100%}
+th,td{padding:.3rem .45rem;border-bottom:1px solid var(--line);white-space:nowrap;text-align:right;font-variant-numeric:tabular-nums}
+th.k{text-align:left;position:sticky;left:0;background:var(--bg);min-width:7rem;max-width:15rem;white-space:normal;overflow-wrap:break-word;font-weight:500}
 td.k{text-align:left}thead th{background:var(--card)}thead th.k{background:var(--card);font-weight:600}
 table.narrow{width:auto}
+@media (max-width:600px){body{padding:.75rem}th.k{max-width:13.5rem}th,td{padding:.3rem .4rem}}
 `;
 
 export interface HtmlOptions {
@@ -193,20 +220,25 @@ export function renderReportHtml(report: UsageReport, opts: HtmlOptions = {}): s
     .filter(Boolean)
     .join(" · ");
   const failures = Object.entries(t.failures_by_status)
-    .map(([code, n]) => `${code}: ${n}`)
-    .join(", ");
+    .map(
+      ([code, n]) =>
+        `<span class="nw">${escapeHtml(code)} ${escapeHtml(statusName(Number(code)))}: <b>${n}</b></span>`,
+    )
+    .join(" · ");
   const reasons = Object.entries(report.anomalies.reasons);
   const unpriced = report.anomalies.unpriced_flavors ?? [];
   const title = `ModelArts usage ${report.report_date} (${report.timezone})`;
   const costCard =
-    t.cost === null ? "" : card(`cost (${report.currency ?? ""})`, t.cost, p?.cost ?? undefined, 2);
+    t.cost === null
+      ? ""
+      : card(`cost (${report.currency ?? ""})`, t.cost, p?.cost ?? undefined, "cost");
   const waits =
     report.longest_waits.length === 0
       ? '<p class="empty">No version started this day.</p>'
       : `<div class="scroll"><table><thead><tr><th scope="col" class="k">job</th><th scope="col">version</th><th scope="col" class="k">flavor</th><th scope="col" class="k">pool</th><th scope="col">waited (h)</th></tr></thead><tbody>${report.longest_waits
           .map(
             (w) =>
-              `<tr><th scope="row" class="k">${escapeHtml(w.version_name ?? "")}</th><td>${w.version_id}</td><td class="k">${escapeHtml(flavorLabel(w.flavor_code))}</td><td class="k">${escapeHtml(poolLabel(w.pool_id))}</td><td>${num(w.wait_hours, 2)}</td></tr>`,
+              `<tr><th scope="row" class="k">${escapeHtml(w.version_name ?? "")}</th><td>${w.version_id}</td><td class="k">${escapeHtml(flavorLabel(w.flavor_code))}</td><td class="k">${escapeHtml(poolLabel(w.pool_id))}</td><td>${formatHours(w.wait_hours)}</td></tr>`,
           )
           .join("")}</tbody></table></div>`;
   return `<!doctype html>
@@ -215,13 +247,13 @@ export function renderReportHtml(report: UsageReport, opts: HtmlOptions = {}): s
 <body>
 <header><h1>ModelArts usage <span class="nw">${escapeHtml(report.report_date)}</span> <span class="nw">(${escapeHtml(report.timezone)})</span></h1>
 <p class="meta">Window <span class="nw">${escapeHtml(report.window.start)}</span> – <span class="nw">${escapeHtml(report.window.end)}</span> · generated <span class="nw">${escapeHtml(report.generated_at)}</span><br>
-Source ${escapeHtml(report.source.endpoint)} · project ${escapeHtml(report.source.project_id)} · ${num(report.source.versions_scanned, 0)} versions scanned in ${num(report.source.pages, 0)} pages${links ? ` · ${links}` : ""}</p></header>
+Source ${escapeHtml(report.source.endpoint)} · project ${escapeHtml(report.source.project_id)} · ${report.source.versions_scanned} versions scanned in ${report.source.pages} pages${links ? ` · ${links}` : ""}</p></header>
 <section><h2>Totals${p === undefined ? "" : ' <span class="meta">(change from the day before)</span>'}</h2><div class="cards">
-${card("GPU-hours", t.gpu_hours, p?.gpu_hours)}${card("NPU-hours", t.npu_hours, p?.npu_hours)}${card("run-hours", t.run_hours, p?.run_hours)}${costCard}
-${card("peak GPUs", t.peak_gpus, p?.peak_gpus, 0)}${card("peak NPUs", t.peak_npus, p?.peak_npus, 0)}${card("GPUs in use", t.gpus, p?.gpus, 0)}${card("NPUs in use", t.npus, p?.npus, 0)}
-${card("versions active", t.versions_active, p?.versions_active, 0)}${card("created", t.versions_created, p?.versions_created, 0)}${card("started", t.versions_started, p?.versions_started, 0)}${card("failed", t.versions_failed, p?.versions_failed, 0)}
-${card("queue wait (h)", t.wait_hours, p?.wait_hours)}${card("longest wait (h)", t.max_wait_hours, p?.max_wait_hours)}
-</div><p class="meta">Failures by status (${escapeHtml(report.failure_statuses.join(", "))}): ${escapeHtml(failures || "none")}</p></section>
+${card("GPU-hours", t.gpu_hours, p?.gpu_hours, "hours")}${card("NPU-hours", t.npu_hours, p?.npu_hours, "hours")}${card("run-hours", t.run_hours, p?.run_hours, "hours")}${costCard}
+${card("peak GPUs", t.peak_gpus, p?.peak_gpus, "count")}${card("peak NPUs", t.peak_npus, p?.peak_npus, "count")}${card("GPUs in use", t.gpus, p?.gpus, "count")}${card("NPUs in use", t.npus, p?.npus, "count")}
+${card("versions active", t.versions_active, p?.versions_active, "count")}${card("created", t.versions_created, p?.versions_created, "count")}${card("started", t.versions_started, p?.versions_started, "count")}${card("failed", t.versions_failed, p?.versions_failed, "count")}
+${card("queue wait (h)", t.wait_hours, p?.wait_hours, "hours")}${card("longest wait (h)", t.max_wait_hours, p?.max_wait_hours, "hours")}
+</div><p class="meta">Failed versions by status: ${failures || "none"}</p></section>
 <section><h2>Where the hours went</h2>${legend()}<div class="charts">
 ${barChart("GPU-hours by flavor, by outcome", "GPU-hours", outcomeBars(report.by_flavor.map((r) => ({ label: flavorLabel(r.flavor_code), hours: r.gpu_hours_by_outcome }))))}
 ${barChart("GPU-hours by pool, by outcome", "GPU-hours", outcomeBars(report.by_pool.map((r) => ({ label: poolLabel(r.pool_id), hours: r.gpu_hours_by_outcome }))))}

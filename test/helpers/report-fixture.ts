@@ -1,0 +1,69 @@
+import { OUTCOMES, type Outcome } from "../../src/lib/modelarts/statuses.js";
+import type { Metrics, UsageReport } from "../../src/lib/report/types.js";
+
+/**
+ * Hand-built report objects for the renderers' tests: the renderers are pure, so they are
+ * tested on exactly the figures given here, not on what the aggregation would compute.
+ */
+
+const byOutcome = (hours: Partial<Record<Outcome, number>> = {}): Record<Outcome, number> =>
+  Object.fromEntries(OUTCOMES.map((o) => [o, hours[o] ?? 0])) as Record<Outcome, number>;
+
+/**
+ * Metrics of a group, zero unless given. GPU-/NPU-hours not split by outcome in `partial`
+ * are counted as `completed`, so the stacked bars add up to the totals.
+ */
+export function makeMetrics(partial: Partial<Metrics> = {}): Metrics {
+  const gpuHours = partial.gpu_hours ?? 0;
+  const npuHours = partial.npu_hours ?? 0;
+  return {
+    versions_active: 0,
+    versions_created: 0,
+    versions_failed: 0,
+    failures_by_status: { "3": 0, "5": 0, "6": 0, "13": 0 },
+    gpus: 0,
+    npus: 0,
+    peak_gpus: 0,
+    peak_npus: 0,
+    gpu_hours: gpuHours,
+    npu_hours: npuHours,
+    run_hours: 0,
+    versions_started: 0,
+    wait_hours: 0,
+    max_wait_hours: 0,
+    gpu_hours_by_outcome: byOutcome({ completed: gpuHours }),
+    npu_hours_by_outcome: byOutcome({ completed: npuHours }),
+    cost: null,
+    ...partial,
+  };
+}
+
+/** A report for 2026-11-27 in UTC with no rows, overridden by `partial`. */
+export function makeReport(partial: Partial<UsageReport> = {}): UsageReport {
+  return {
+    schema_version: 1,
+    report_date: "2026-11-27",
+    timezone: "UTC",
+    window: { start: "2026-11-27T00:00:00+00:00", end: "2026-11-28T00:00:00+00:00" },
+    generated_at: "2026-11-28T00:30:12.345Z",
+    source: {
+      endpoint: "https://modelarts.example.com",
+      project_id: "proj-1",
+      workspace_id: null,
+      pool_id: null,
+      versions_scanned: 0,
+      pages: 1,
+    },
+    failure_statuses: [3, 5, 6, 13],
+    totals: makeMetrics(),
+    by_flavor: [],
+    by_pool: [],
+    by_flavor_pool: [],
+    statuses: [],
+    anomalies: { skipped: 0, reasons: {}, unpriced_flavors: [] },
+    currency: null,
+    previous: null,
+    longest_waits: [],
+    ...partial,
+  };
+}

@@ -1,0 +1,548 @@
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import { OUTCOMES } from "../../src/lib/modelarts/statuses.js";
+import { csvText, formatHours, isoUtc, roundHours } from "../../src/lib/report/format.js";
+import {
+  JOBS_CSV_HEADER,
+  renderJobsCsv,
+  renderUsageCsv,
+  USAGE_CSV_HEADER,
+} from "../../src/lib/report/render-csv.js";
+import { escapeHtml, renderReportHtml } from "../../src/lib/report/render-html.js";
+import { renderReportJson } from "../../src/lib/report/render-json.js";
+import type { JobRow, Metrics } from "../../src/lib/report/types.js";
+import { makeMetrics, makeReport } from "../helpers/report-fixture.js";
+import { HOUR, version } from "../helpers/versions.js";
+
+/**
+ * The renderers on hand-built reports: what the bytes of report.json, usage.csv and jobs.csv
+ * and the page are for given figures (report.md §3, §5, §7). What the figures should be is the
+ * aggregation's business and is tested there.
+ */
+
+/** A strict RFC 4180 reader (csv-parse is not a dependency): CRLF after every row, quotes doubled. */
+function parseCsv(text: string): string[][] {
+  const rows: string[][] = [];
+  let row: string[] = [];
+  let i = 0;
+  while (i < text.length) {
+    let cell = "";
+    if (text[i] === '"') {
+      i++;
+      for (;;) {
+        const q = text.indexOf('"', i);
+        if (q < 0) throw new Error("unterminated quote");
+        cell += text.slice(i, q);
+        if (text[q + 1] === '"') {
+          cell += '"';
+          i = q + 2;
+        } else {
+          i = q + 1;
+          break;
+        }
+      }
+    } else {
+      const end = text.slice(i).search(/,|\r\n/);
+      const stop = end < 0 ? text.length : i + end;
+      cell = text.slice(i, stop);
+      if (/["\r\n]/.test(cell)) throw new Error(`unquoted special character in ${cell}`);
+      i = stop;
+    }
+    row.push(cell);
+    if (text.startsWith(",", i)) {
+      i++;
+    } else if (text.startsWith("\r\n", i)) {
+      rows.push(row);
+      row = [];
+      i += 2;
+    } else if (i < text.length) {
+      throw new Error(`unexpected ${JSON.stringify(text[i])} at ${i}`);
+    }
+  }
+  if (row.length > 0) throw new Error("last row without CRLF");
+  return rows;
+}
+
+const FORMULA_START = /^[=+\-@\t\r\n]/;
+/** What a text cell holds for `s`: `s` itself, behind a `'` when a spreadsheet would run it. */
+const expectedCell = (s: string | null) => (s === null ? "" : FORMULA_START.test(s) ? `'${s}` : s);
+
+const D = Date.UTC(2026, 10, 27);
+
+function job(partial: Partial<JobRow> & { id: number; name?: string | null }): JobRow {
+  const { id, name, ...rest } = partial;
+  return {
+    version: version({
+      versionId: id,
+      versionName: name === undefined ? `job-${id}` : name,
+      createTime: D,
+      startTime: D + HOUR,
+      endTime: D + 2 * HOUR,
+      flavorCode: "modelarts.vm.gpu.v100",
+      poolId: "pool-a",
+      gpuNum: 1,
+    }),
+    overlapMs: HOUR,
+    failed: false,
+    waitMs: HOUR,
+    cost: null,
+    ...rest,
+  };
+}
+
+/** The `<svg>…</svg>` elements of a page. */
+const svgs = (html: string) => html.match(/<svg[\s\S]*?<\/svg>/g) ?? [];
+
+describe("hours, times and text cells", () => {
+  it("rounds hours to 6 decimals, half away from zero, through float noise", () => {
+    expect(roundHours(1 / 3)).toBe(0.333333);
+    expect(roundHours(2 / 3)).toBe(0.666667);
+    expect(roundHours(0.1 + 0.2)).toBe(0.3);
+    expect(roundHours(1.0000005)).toBe(1.000001);
+    expect(roundHours(0.0000005)).toBe(0.000001);
+    expect(roundHours(-0.0000005)).toBe(-0.000001);
+    expect(roundHours(0.00000049)).toBe(0);
+    expect(roundHours(1e-7)).toBe(0);
+    expect(Object.is(roundHours(-1e-9), 0)).toBe(true); // never -0
+  });
+
+  it("writes hours as plain decimals, never with an exponent", () => {
+    expect(formatHours(0)).toBe("0");
+    expect(formatHours(1e-7)).toBe("0");
+    expect(formatHours(5e-7)).toBe("0.000001");
+    expect(formatHours(0.000001)).toBe("0.000001");
+    expect(formatHours(12.5)).toBe("12.5");
+    expect(formatHours(123456.7654321)).toBe("123456.765432");
+    expect(formatHours(3e21)).toBe("3000000000000000000000");
+    fc.assert(
+      fc.property(fc.double({ min: -1e25, max: 1e25, noNaN: true }), (x) => {
+        const text = formatHours(x);
+        expect(text).toMatch(/^-?\d+(\.\d{1,6})?$/);
+        expect(text).not.toMatch(/\.\d*0$/); // trailing zeros dropped
+      }),
+    );
+  });
+
+  it("writes times as ISO 8601 in UTC, empty for the API's 0", () => {
+    expect(isoUtc(Date.UTC(2026, 10, 27, 8))).toBe("2026-11-27T08:00:00.000Z");
+    expect(isoUtc(0)).toBe("");
+    // past what a Date holds (year 275760): written as is rather than failing the file
+    expect(isoUtc(Number.MAX_SAFE_INTEGER)).toBe(String(Number.MAX_SAFE_INTEGER));
+  });
+
+  it("puts a quote before text a spreadsheet would run as a formula", () => {
+    for (const s of ["=1+1", "+1", "-1", "@x", "\tx", "\rx", "\nx"])
+      expect(csvText(s)).toBe(`'${s}`);
+    for (const s of ["a=b", "1-2", "'=x", " =x", ""]) expect(csvText(s)).toBe(s);
+    expect(csvText(null)).toBe("");
+  });
+});
+
+describe("report.json", () => {
+  const thirds = makeMetrics({
+    gpu_hours: 1 / 3,
+    npu_hours: 2 / 3,
+    run_hours: 1e-7,
+    wait_hours: 5e-7,
+    max_wait_hours: 123456.7654321,
+  });
+  const report = makeReport({
+    totals: thirds,
+    by_flavor: [{ flavor_code: null, ...thirds }],
+    by_pool: [{ pool_id: null, ...thirds }],
+    by_flavor_pool: [{ flavor_code: null, pool_id: null, ...thirds }],
+    statuses: [{ status: 10, name: "JOBSTAT_COMPLETED", versions: 1 }],
+  });
+
+  it("writes the keys in the order of the spec, the §9 additions after them", () => {
+    const parsed = JSON.parse(renderReportJson(report)) as Record<string, unknown>;
+    expect(Object.keys(parsed)).toEqual([
+      "schema_version",
+      "report_date",
+      "timezone",
+      "window",
+      "generated_at",
+      "source",
+      "failure_statuses",
+      "totals",
+      "by_flavor",
+      "by_pool",
+      "by_flavor_pool",
+      "statuses",
+      "anomalies",
+      "currency",
+      "previous",
+      "longest_waits",
+    ]);
+    expect(Object.keys(parsed.window as object)).toEqual(["start", "end"]);
+    expect(Object.keys(parsed.source as object)).toEqual([
+      "endpoint",
+      "project_id",
+      "workspace_id",
+      "pool_id",
+      "versions_scanned",
+      "pages",
+    ]);
+    const metricKeys = [
+      "versions_active",
+      "versions_created",
+      "versions_failed",
+      "failures_by_status",
+      "gpus",
+      "npus",
+      "peak_gpus",
+      "peak_npus",
+      "gpu_hours",
+      "npu_hours",
+      "run_hours",
+      "versions_started",
+      "wait_hours",
+      "max_wait_hours",
+      "gpu_hours_by_outcome",
+      "npu_hours_by_outcome",
+      "cost",
+    ];
+    expect(Object.keys(parsed.totals as object)).toEqual(metricKeys);
+    const [flavor] = parsed.by_flavor as object[];
+    const [pool] = parsed.by_pool as object[];
+    const [pair] = parsed.by_flavor_pool as object[];
+    expect(Object.keys(flavor ?? {})).toEqual(["flavor_code", ...metricKeys]);
+    expect(Object.keys(pool ?? {})).toEqual(["pool_id", ...metricKeys]);
+    expect(Object.keys(pair ?? {})).toEqual(["flavor_code", "pool_id", ...metricKeys]);
+    expect(Object.keys((parsed.totals as Metrics).gpu_hours_by_outcome)).toEqual([...OUTCOMES]);
+  });
+
+  it("rounds every hours figure to 6 decimals and never writes an exponent", () => {
+    const text = renderReportJson(report);
+    const totals = (JSON.parse(text) as { totals: Metrics }).totals;
+    expect(totals.gpu_hours).toBe(0.333333);
+    expect(totals.npu_hours).toBe(0.666667);
+    expect(totals.run_hours).toBe(0);
+    expect(totals.wait_hours).toBe(0.000001);
+    expect(totals.max_wait_hours).toBe(123456.765432);
+    expect(totals.gpu_hours_by_outcome.completed).toBe(0.333333);
+    expect(text).toContain('"gpu_hours": 0.333333,');
+    expect(text).toContain('"wait_hours": 0.000001,');
+    expect(text).not.toMatch(/\d[eE][+-]?\d/);
+  });
+
+  it("writes groups without a flavor or pool as null", () => {
+    const parsed = JSON.parse(renderReportJson(report)) as {
+      by_flavor: { flavor_code: unknown }[];
+      by_pool: { pool_id: unknown }[];
+      by_flavor_pool: { flavor_code: unknown; pool_id: unknown }[];
+    };
+    expect(parsed.by_flavor[0]?.flavor_code).toBeNull();
+    expect(parsed.by_pool[0]?.pool_id).toBeNull();
+    expect(parsed.by_flavor_pool[0]).toMatchObject({ flavor_code: null, pool_id: null });
+  });
+
+  it("is indented by two spaces, ends with a newline and leaves the report as it was", () => {
+    const before = structuredClone(report);
+    const text = renderReportJson(report);
+    expect(text.startsWith('{\n  "schema_version": 1,\n  "report_date": "2026-11-27",\n')).toBe(
+      true,
+    );
+    expect(text.endsWith("}\n")).toBe(true);
+    expect(renderReportJson(report)).toBe(text);
+    expect(report).toEqual(before);
+  });
+});
+
+describe("usage.csv", () => {
+  const report = makeReport({
+    by_flavor_pool: [
+      {
+        flavor_code: "modelarts.vm.gpu.v100",
+        pool_id: "pool-a",
+        ...makeMetrics({
+          versions_active: 3,
+          versions_created: 2,
+          versions_failed: 1,
+          gpus: 8,
+          peak_gpus: 8,
+          gpu_hours: 12.5,
+          run_hours: 3.125,
+          versions_started: 2,
+          wait_hours: 0.5,
+          max_wait_hours: 0.25,
+        }),
+      },
+      {
+        flavor_code: null,
+        pool_id: null,
+        ...makeMetrics({
+          versions_active: 1,
+          npus: 2,
+          peak_npus: 2,
+          gpu_hours: 2 / 3,
+          npu_hours: 1 / 3,
+          run_hours: 1e-7,
+          cost: 1.5,
+        }),
+      },
+    ],
+  });
+
+  it("writes exactly these bytes: header, one row per flavor×pool, empty cells for null", () => {
+    const header =
+      "report_date,flavor_code,pool_id,versions_active,versions_created,versions_failed,gpus,npus,peak_gpus,peak_npus,gpu_hours,npu_hours,run_hours," +
+      "versions_started,wait_hours,max_wait_hours,gpu_hours_completed,gpu_hours_failed,gpu_hours_lost,gpu_hours_cancelled,gpu_hours_running,gpu_hours_unknown,cost";
+    expect(renderUsageCsv(report)).toBe(
+      `${header}\r\n` +
+        "2026-11-27,modelarts.vm.gpu.v100,pool-a,3,2,1,8,0,8,0,12.5,0,3.125,2,0.5,0.25,12.5,0,0,0,0,0,\r\n" +
+        "2026-11-27,,,1,0,0,0,2,0,2,0.666667,0.333333,0,0,0,0,0.666667,0,0,0,0,0,1.50\r\n",
+    );
+    expect(USAGE_CSV_HEADER.join(",")).toBe(header);
+  });
+
+  it("has no byte-order mark and a CRLF after every row, the last included", () => {
+    const bytes = Buffer.from(renderUsageCsv(report), "utf8");
+    expect([...bytes.subarray(0, 3)]).not.toEqual([0xef, 0xbb, 0xbf]);
+    const text = bytes.toString("utf8");
+    expect(text.split("\r\n")).toHaveLength(4); // 3 rows, then nothing after the last CRLF
+    expect(text.replaceAll("\r\n", "")).not.toMatch(/[\r\n]/);
+  });
+
+  it("writes only the header for a day without usage", () => {
+    expect(renderUsageCsv(makeReport())).toBe(`${USAGE_CSV_HEADER.join(",")}\r\n`);
+  });
+
+  it("round-trips any flavor code and pool id, neutralised where needed", () => {
+    const key = fc.option(fc.string({ unit: "binary", minLength: 1, maxLength: 30 }));
+    fc.assert(
+      fc.property(fc.array(fc.tuple(key, key), { minLength: 1, maxLength: 4 }), (keys) => {
+        const rows = keys.map(([flavor_code, pool_id]) => ({
+          flavor_code,
+          pool_id,
+          ...makeMetrics(),
+        }));
+        const parsed = parseCsv(renderUsageCsv(makeReport({ by_flavor_pool: rows })));
+        expect(parsed.slice(1).map((r) => [r[1], r[2]])).toEqual(
+          keys.map(([f, p]) => [expectedCell(f), expectedCell(p)]),
+        );
+      }),
+    );
+  });
+});
+
+describe("jobs.csv", () => {
+  const HOSTILE = [
+    "=cmd|' /C calc'!A0",
+    "+1",
+    "-1",
+    "@x",
+    "\tleading tab",
+    'a, "quoted"\nname',
+    "<script>alert(1)</script>",
+  ];
+
+  it("quotes and neutralises hostile job names and reads back to them", () => {
+    const jobs = HOSTILE.map((name, i) => job({ id: i + 1, name }));
+    const text = renderJobsCsv("2026-11-27", jobs);
+    const rows = parseCsv(text);
+    expect(rows[0]).toEqual([...JOBS_CSV_HEADER]);
+    const names = rows.slice(1).map((r) => r[2]);
+    expect(names).toEqual([
+      "'=cmd|' /C calc'!A0",
+      "'+1",
+      "'-1",
+      "'@x",
+      "'\tleading tab",
+      'a, "quoted"\nname',
+      "<script>alert(1)</script>",
+    ]);
+    // the name with a comma, quotes and a newline is one quoted field with its quotes doubled
+    expect(text).toContain('"a, ""quoted""\nname"');
+    for (const r of rows) expect(r).toHaveLength(JOBS_CSV_HEADER.length);
+  });
+
+  it("writes times as ISO UTC, empty when 0, and hours from the overlap", () => {
+    const jobs = [
+      job({
+        id: 7,
+        version: version({
+          versionId: 7,
+          versionName: "train",
+          status: 3,
+          createTime: Date.UTC(2026, 10, 27, 8),
+          flavorCode: null,
+          poolId: null,
+          gpuNum: 2,
+          npuNum: 3,
+        }),
+        overlapMs: HOUR / 3,
+        failed: true,
+        waitMs: null,
+        cost: 1.5,
+      }),
+      job({ id: 2, overlapMs: 1.5 * HOUR }),
+    ];
+    const rows = parseCsv(renderJobsCsv("2026-11-27", jobs));
+    expect(rows[1]).toEqual([
+      "2026-11-27",
+      "7",
+      "train",
+      "3",
+      "JOBSTAT_IMAGE_FAILED",
+      "",
+      "",
+      "2",
+      "3",
+      "2026-11-27T08:00:00.000Z",
+      "",
+      "",
+      "0.333333",
+      "0.666667",
+      "1",
+      "true",
+      "failed",
+      "",
+      "1.50",
+    ]);
+    // in the order given (the caller sorts by version id)
+    expect(rows[2]?.slice(0, 3)).toEqual(["2026-11-27", "2", "job-2"]);
+    expect(rows[2]?.slice(9, 16)).toEqual([
+      "2026-11-27T00:00:00.000Z",
+      "2026-11-27T01:00:00.000Z",
+      "2026-11-27T02:00:00.000Z",
+      "1.5",
+      "1.5",
+      "0",
+      "false",
+    ]);
+  });
+
+  it("writes a header row only for no jobs, with CRLF", () => {
+    expect(renderJobsCsv("2026-11-27", [])).toBe(`${JOBS_CSV_HEADER.join(",")}\r\n`);
+  });
+
+  it("round-trips any job name, flavor code and pool id", () => {
+    const text = fc.option(fc.string({ unit: "binary", maxLength: 30 }));
+    fc.assert(
+      fc.property(fc.array(fc.tuple(text, text, text), { minLength: 1, maxLength: 4 }), (cells) => {
+        const jobs = cells.map(([name, flavorCode, poolId], i) =>
+          job({
+            id: i + 1,
+            version: version({ versionId: i + 1, versionName: name, flavorCode, poolId }),
+          }),
+        );
+        const rows = parseCsv(renderJobsCsv("2026-11-27", jobs));
+        expect(rows.slice(1).map((r) => [r[2], r[5], r[6]])).toEqual(
+          cells.map((c) => c.map(expectedCell)),
+        );
+      }),
+    );
+  });
+});
+
+describe("the report page", () => {
+  const HOSTILE_FLAVOR = "<script>alert(1)</script>";
+  const flavors = [HOSTILE_FLAVOR, null, ...Array.from({ length: 18 }, (_, i) => `flavor-${i}`)];
+  const report = makeReport({
+    totals: makeMetrics({
+      versions_active: 20,
+      versions_failed: 2,
+      failures_by_status: { "3": 0, "5": 2, "6": 0, "13": 0 },
+      gpu_hours: 1 / 3,
+      npu_hours: 5,
+    }),
+    by_flavor: flavors.map((flavor_code, i) => ({
+      flavor_code,
+      ...makeMetrics({ versions_active: 1, gpu_hours: 100 - i, npu_hours: i === 1 ? 4 : 0 }),
+    })),
+    by_pool: [
+      { pool_id: null, ...makeMetrics({ gpu_hours: 3, npu_hours: 2 }) },
+      { pool_id: `pool-"a"&'b'`, ...makeMetrics({ gpu_hours: 1 }) },
+    ],
+    by_flavor_pool: [
+      { flavor_code: HOSTILE_FLAVOR, pool_id: null, ...makeMetrics({ gpu_hours: 3 }) },
+    ],
+    statuses: [{ status: 5, name: "JOBSTAT_SUBMIT_FAILED", versions: 2 }],
+    anomalies: { skipped: 1, reasons: { "record: <b>not</b> an object": 1 } },
+  });
+  const html = renderReportHtml(report, {
+    csvHref: "/reports/2026-11-27/files/usage.csv?a=1&b=2",
+    jsonHref: "/reports/2026-11-27/files/report.json",
+  });
+
+  it("is one self-contained HTML5 document titled with the date and time zone", () => {
+    expect(html).toMatch(/^<!doctype html>/i);
+    expect(html).toContain('<meta charset="utf-8">');
+    expect(html).toContain('<meta name="viewport" content="width=device-width,initial-scale=1">');
+    expect(html).toContain("<title>ModelArts usage 2026-11-27 (UTC)</title>");
+    expect(html.match(/<style>/g)).toHaveLength(1);
+    expect(html).not.toMatch(/<script|<link|<img|<iframe|<object|<embed|url\(|@import|src=/i);
+    // the only address on the page is the endpoint, as text
+    const endpoint = escapeHtml(report.source.endpoint);
+    expect(html).toContain(`Source ${endpoint}`);
+    expect(html.replaceAll(endpoint, "")).not.toMatch(/https?:\/\//i);
+    expect(html).toContain('href="/reports/2026-11-27/files/usage.csv?a=1&amp;b=2"');
+  });
+
+  it("escapes a flavor code everywhere, in the tables and in the charts' text", () => {
+    expect(html).not.toMatch(/<script/i);
+    expect(html).toContain("&lt;script&gt;alert(1)&lt;/script&gt;");
+    const flavorChart = svgs(html)[0] ?? "";
+    expect(flavorChart).toContain("&lt;script&gt;");
+    expect(html).not.toContain(`pool-"a"`);
+    expect(html).toContain("pool-&quot;a&quot;&amp;&#39;b&#39;");
+    expect(html).toContain("record: &lt;b&gt;not&lt;/b&gt; an object: 1");
+  });
+
+  it("draws GPU- and NPU-hours by flavor and by pool as four SVG bar charts", () => {
+    expect(svgs(html)).toHaveLength(4);
+    const [, gpuByPool, npuByFlavor] = svgs(html);
+    expect(gpuByPool).toContain(">(public pool)</text>");
+    expect(npuByFlavor).toContain(">(none)</text>");
+    expect(npuByFlavor).toContain(">4</text>");
+    expect(npuByFlavor?.match(/<g /g)).toHaveLength(1); // only groups with NPU-hours
+  });
+
+  it("shows the 15 largest groups and sums the rest as others", () => {
+    const gpuByFlavor = svgs(html)[0] ?? "";
+    expect(gpuByFlavor.match(/<g /g)).toHaveLength(16);
+    // groups 16 to 20 have 85 + 84 + 83 + 82 + 81 GPU-hours
+    expect(gpuByFlavor).toMatch(/>5 others<\/text>.*?>415<\/text>/);
+    expect(gpuByFlavor).toContain(">flavor-12</text>");
+    expect(gpuByFlavor).not.toContain(">flavor-13</text>");
+  });
+
+  it("says so instead of drawing an empty chart", () => {
+    const empty = renderReportHtml(makeReport());
+    expect(svgs(empty)).toHaveLength(0);
+    expect(empty).toContain("No GPU-hours this day");
+    expect(empty).toContain("No NPU-hours this day");
+    expect(empty).toContain("Nothing this day.");
+  });
+
+  it("writes hours as in the files, and failures by status with their names", () => {
+    expect(html).toContain('<div class="v">0.333333</div><div class="l">GPU-hours</div>');
+    expect(html).toContain("5 JOBSTAT_SUBMIT_FAILED: <b>2</b>");
+    expect(html).toContain("1 bad record skipped");
+  });
+
+  it("never writes a name containing < as it is", () => {
+    // Markers around the name find every place it is written; names are short enough that
+    // the charts do not shorten them.
+    const name = fc
+      .string({ unit: "binary", maxLength: 12 })
+      .filter((s) => !/[⟦⟧]/.test(s))
+      .map((s) => `<${s}`);
+    fc.assert(
+      fc.property(name, name, (flavor, pool) => {
+        const page = renderReportHtml(
+          makeReport({
+            by_flavor: [{ flavor_code: `⟦${flavor}⟧`, ...makeMetrics({ gpu_hours: 1 }) }],
+            by_pool: [{ pool_id: `⟦${pool}⟧`, ...makeMetrics({ npu_hours: 1 }) }],
+          }),
+        );
+        expect(page).not.toContain(`⟦${flavor}⟧`);
+        expect(page).not.toContain(`⟦${pool}⟧`);
+        const written = [...page.matchAll(/⟦([\s\S]*?)⟧/g)].map((m) => m[1]);
+        expect(written.length).toBeGreaterThanOrEqual(4); // charts and tables
+        for (const w of written) expect([escapeHtml(flavor), escapeHtml(pool)]).toContain(w);
+      }),
+    );
+  });
+});
