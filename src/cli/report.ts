@@ -1,10 +1,10 @@
-import { type Config, loadConfig } from "../lib/config.js";
+import { loadReportConfig, type ReportConfig } from "../lib/config.js";
 import { ConfigError, UsageReportError } from "../lib/errors.js";
 import { MAX_RANGE_DAYS, type ReportJobResult } from "../lib/job.js";
 import type { Log } from "../lib/log.js";
 import { formatHours } from "../lib/report/format.js";
-import { countDates, datesInRange, isValidDate, yesterday } from "../lib/report/time.js";
 import { runConfiguredReport } from "../lib/run.js";
+import { selectDates } from "../lib/select-dates.js";
 import { type CliIo, parseOptions, runIfMain } from "./main.js";
 import { progressPrinter } from "./progress.js";
 
@@ -18,7 +18,7 @@ const USAGE =
 
 export interface ReportArgs {
   readonly dates: string[];
-  readonly config: Config;
+  readonly config: ReportConfig;
 }
 
 /** Parses the command line and the environment; throws ConfigError with one clear line. */
@@ -38,30 +38,18 @@ export function parseReportArgs(
     },
     USAGE,
   );
-  const config = loadConfig(env, { storage: values.storage, timeZone: values.timezone });
-  for (const name of ["date", "from", "to"] as const) {
-    const value = values[name];
-    if (value !== undefined && !isValidDate(value)) {
-      throw new ConfigError(`--${name} "${value}" is not a date (YYYY-MM-DD that exists)`);
-    }
-  }
-  if (values.date !== undefined && (values.from !== undefined || values.to !== undefined)) {
-    throw new ConfigError("give either --date or --from/--to, not both");
-  }
-  if ((values.from === undefined) !== (values.to === undefined)) {
-    throw new ConfigError("--from and --to go together");
-  }
-  if (values.from !== undefined && values.to !== undefined) {
-    if (values.from > values.to) {
-      throw new ConfigError(`--from ${values.from} is after --to ${values.to}`);
-    }
-    const days = countDates(values.from, values.to);
-    if (days > MAX_RANGE_DAYS) {
-      throw new ConfigError(`--from/--to covers ${days} days; at most ${MAX_RANGE_DAYS}`);
-    }
-    return { dates: datesInRange(values.from, values.to), config };
-  }
-  return { dates: [values.date ?? yesterday(now, config.timeZone)], config };
+  const config = loadReportConfig(env, { storage: values.storage, timeZone: values.timezone });
+  const dates = selectDates(
+    { date: values.date, from: values.from, to: values.to },
+    {
+      now,
+      timeZone: config.timeZone,
+      maxDays: MAX_RANGE_DAYS,
+      names: { date: "--date", from: "--from", to: "--to" },
+      defaultYesterday: true,
+    },
+  );
+  return { dates, config };
 }
 
 function stderrLog(stderr: NodeJS.WritableStream): Log {

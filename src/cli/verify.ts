@@ -1,5 +1,5 @@
 import { parseArgs } from "node:util";
-import { loadConfig } from "../lib/config.js";
+import { loadBaseConfig } from "../lib/config.js";
 import { ConfigError, UsageReportError } from "../lib/errors.js";
 import { isValidDate } from "../lib/report/time.js";
 import { openStore } from "../lib/storage/open-store.js";
@@ -25,7 +25,7 @@ export async function runVerifyCli(argv: readonly string[], io: CliIo): Promise<
       throw new ConfigError("--date YYYY-MM-DD is required (a date that exists)");
     }
     date = values.date;
-    storage = loadConfig(io.env, { storage: values.storage }).storage;
+    storage = loadBaseConfig(io.env, { storage: values.storage }).storage;
   } catch (error) {
     const message = error instanceof Error ? error.message.split("\n")[0] : String(error);
     io.stderr.write(

@@ -1,8 +1,10 @@
 import { getReportFile } from "../lib/api/reports.js";
 import { httpHandler, pathParam, toApiGateway } from "./middleware.js";
-import { getStore } from "./runtime.js";
+import { api } from "./runtime.js";
 
 /** GET /reports/{date}/files/{name}: a presigned redirect on S3, the file itself locally. */
 export const handler = httpHandler(async (event) =>
-  toApiGateway(await getReportFile(getStore(), pathParam(event, "date"), pathParam(event, "name"))),
+  toApiGateway(
+    await getReportFile(api.store(), pathParam(event, "date"), pathParam(event, "name")),
+  ),
 );

@@ -1,11 +1,11 @@
 import { getReport } from "../lib/api/reports.js";
 import { httpHandler, pathParam, toApiGateway } from "./middleware.js";
-import { getStore } from "./runtime.js";
+import { api } from "./runtime.js";
 
 /** GET /reports/{date} and /reports/latest: report.json, or usage.csv or the page (report.md §7). */
 export const handler = httpHandler(async (event) =>
   toApiGateway(
-    await getReport(getStore(), pathParam(event, "date"), {
+    await getReport(api.store(), pathParam(event, "date"), {
       format: event.queryStringParameters?.format,
       accept: event.headers.accept,
       ifNoneMatch: event.headers["if-none-match"],

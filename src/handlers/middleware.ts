@@ -1,11 +1,12 @@
 import { createHash, timingSafeEqual } from "node:crypto";
 import middy, { type MiddlewareObj } from "@middy/core";
 import httpHeaderNormalizer from "@middy/http-header-normalizer";
+import httpJsonBodyParser from "@middy/http-json-body-parser";
 import httpSecurityHeaders from "@middy/http-security-headers";
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from "aws-lambda";
 import { type ApiResponse, errorResponse } from "../lib/api/http.js";
-import { HttpError } from "../lib/errors.js";
-import { apiToken, logger } from "./runtime.js";
+import { ConfigError, HttpError } from "../lib/errors.js";
+import { api, logger } from "./runtime.js";
 
 type HttpMiddleware = MiddlewareObj<APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2>;
 
@@ -23,16 +24,10 @@ export function tokensEqual(given: string, expected: string): boolean {
 const CHALLENGE = { "www-authenticate": "Bearer" };
 
 /** Every route needs `Authorization: Bearer <token>` (report.md §7). */
-export function bearerAuth(getToken: () => Promise<string | undefined>): HttpMiddleware {
+export function bearerAuth(getToken: () => Promise<string>): HttpMiddleware {
   return {
     before: async (request) => {
       const expected = await getToken();
-      if (expected === undefined) {
-        logger.error(
-          "the API token is not configured (REPORT_API_TOKEN_SECRET or REPORT_API_TOKEN)",
-        );
-        throw new HttpError(500, "not_configured", "the API token is not configured");
-      }
       const header = request.event.headers?.authorization ?? "";
       const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
       if (match?.[1] === undefined) {
@@ -58,6 +53,16 @@ export function jsonErrors(): HttpMiddleware {
         request.response = toApiGateway(errorResponse(error));
         return;
       }
+      if (error instanceof ConfigError) {
+        // The operator's fault, not the caller's: the log says what to fix, the answer not.
+        logger.error("the function is not configured correctly", { reason: error.message });
+        request.response = toApiGateway(
+          errorResponse(
+            new HttpError(500, "not_configured", "the service is not configured correctly"),
+          ),
+        );
+        return;
+      }
       logger.error("request failed", { error: error instanceof Error ? error : String(error) });
       request.response = toApiGateway(
         errorResponse(new HttpError(500, "internal_error", "the request could not be completed")),
@@ -66,15 +71,74 @@ export function jsonErrors(): HttpMiddleware {
   };
 }
 
+/** The largest POST body taken; larger ones get 413 before they are parsed. */
+export const MAX_BODY_BYTES = 16 * 1024;
+
+const JSON_TYPE = /^application\/(?:[\w.+-]+\+)?json\s*(;|$)/i;
+
+/**
+ * A JSON body: 415 unless the content type is JSON, 413 over MAX_BODY_BYTES, then
+ * `@middy/http-json-body-parser` parses it into `event.body`. The content type is checked
+ * here, so every error the parser raises is about the body itself (missing or malformed): it
+ * is mapped by its HTTP status to 400 `invalid_json` (the parser reports both as 415).
+ */
+export function jsonBody(): HttpMiddleware {
+  // `disableContentTypeCheck` is in the middleware (v6) but not in its type declarations.
+  const options = { disableContentTypeCheck: true, disableContentTypeError: false };
+  const parser = httpJsonBodyParser(options);
+  return {
+    before: async (request) => {
+      const { headers, body, isBase64Encoded } = request.event;
+      if (!JSON_TYPE.test(headers?.["content-type"] ?? "")) {
+        throw new HttpError(415, "unsupported_media_type", "send the body as application/json");
+      }
+      const bytes =
+        body === undefined || body === null
+          ? 0
+          : isBase64Encoded
+            ? Buffer.from(body, "base64").length
+            : Buffer.byteLength(body);
+      if (bytes > MAX_BODY_BYTES) {
+        throw new HttpError(
+          413,
+          "body_too_large",
+          `the body is larger than ${MAX_BODY_BYTES} bytes`,
+        );
+      }
+      try {
+        await parser.before?.(request);
+      } catch (error) {
+        if (isClientHttpError(error)) {
+          throw new HttpError(400, "invalid_json", "the body is missing or is not valid JSON");
+        }
+        throw error;
+      }
+    },
+  };
+}
+
+/** middy's own HTTP errors (`@middy/util` createError) carry a numeric 4xx `statusCode`. */
+function isClientHttpError(error: unknown): boolean {
+  if (typeof error !== "object" || error === null || !("statusCode" in error)) return false;
+  const status = error.statusCode;
+  return typeof status === "number" && status >= 400 && status < 500;
+}
+
+export interface HttpHandlerOptions {
+  /** Parse a JSON body (POST routes). */
+  readonly jsonBody?: boolean;
+}
+
 /**
  * The middy chain every route shares: header normalisation, security headers, JSON errors and
  * bearer-token auth, in that order, so that an auth failure is shaped and secured like any other
- * answer.
+ * answer; then, for POST routes, the JSON body.
  */
 export function httpHandler(
   handler: (event: APIGatewayProxyEventV2) => Promise<APIGatewayProxyStructuredResultV2>,
+  options: HttpHandlerOptions = {},
 ) {
-  return middy<APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2>()
+  const chain = middy<APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2>()
     .use(httpHeaderNormalizer())
     .use(
       httpSecurityHeaders({
@@ -86,8 +150,10 @@ export function httpHandler(
       }),
     )
     .use(jsonErrors())
-    .use(bearerAuth(apiToken))
-    .handler(handler);
+    .use(bearerAuth(() => api.token()));
+  // After the auth check: a caller without the token learns nothing about body rules.
+  if (options.jsonBody === true) chain.use(jsonBody());
+  return chain.handler(handler);
 }
 
 export function pathParam(event: APIGatewayProxyEventV2, name: string): string {

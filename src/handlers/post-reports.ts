@@ -1,66 +1,90 @@
 import { InvocationType, InvokeCommand, LambdaClient } from "@aws-sdk/client-lambda";
-import type { APIGatewayProxyEventV2 } from "aws-lambda";
 import { jsonResponse } from "../lib/api/http.js";
 import { parseRegeneration } from "../lib/api/reports.js";
 import { HttpError } from "../lib/errors.js";
-import { runConfiguredReport } from "../lib/run.js";
+import {
+  claimRegeneration,
+  finishRegeneration,
+  type PendingRegeneration,
+  RegenerationPendingError,
+} from "../lib/storage/regenerations.js";
 import { httpHandler, toApiGateway } from "./middleware.js";
-import { fetchSecret, getConfig, getStore, log, logger } from "./runtime.js";
+import type { ReportEvent } from "./report-event.js";
+import { api, fetchSecret, lazy, log, logger, report } from "./runtime.js";
 
 /**
  * POST /reports: regenerate a date or a range (report.md §7). Deployed, the dates go to the
- * report function (one run at a time there); locally the job runs here, in-process.
+ * report function as an asynchronous invocation (one run at a time there); locally the job
+ * runs here, in-process. Either way the dates are first claimed in the regeneration queue, so
+ * an overlapping POST gets 409 while they are pending.
  */
 
-const MAX_BODY_BYTES = 16 * 1024;
+const lambda = lazy(() => new LambdaClient({}));
 
-function jsonBody(event: APIGatewayProxyEventV2): unknown {
-  const type = event.headers["content-type"] ?? "";
-  if (!/^application\/(?:[\w.+-]+\+)?json\s*(;|$)/i.test(type)) {
-    throw new HttpError(415, "unsupported_media_type", "send the body as application/json");
-  }
-  const raw =
-    event.body === undefined
-      ? ""
-      : event.isBase64Encoded
-        ? Buffer.from(event.body, "base64").toString("utf8")
-        : event.body;
-  if (Buffer.byteLength(raw) > MAX_BODY_BYTES) {
-    throw new HttpError(413, "body_too_large", `the body is larger than ${MAX_BODY_BYTES} bytes`);
-  }
+async function runHere(dates: string[], claim: PendingRegeneration): Promise<void> {
+  // Loaded only on the local stage: the deployed function hands the run over instead.
+  const { runConfiguredReport } = await import("../lib/run.js");
   try {
-    return JSON.parse(raw);
-  } catch {
-    throw new HttpError(400, "invalid_json", "the body is not valid JSON");
+    await runConfiguredReport(report.config(), dates, {
+      now: Date.now(),
+      log,
+      fetchSecret,
+      store: report.store(),
+    });
+  } finally {
+    await finishRegeneration(api.store(), claim.id, Date.now());
   }
 }
 
-const lambda = new LambdaClient({});
-
-/** Deployed: hand the dates to the report function (asynchronously). Locally: run it here. */
-async function regenerate(dates: string[]): Promise<void> {
-  const functionName = process.env.REPORT_FUNCTION_NAME;
-  if (functionName) {
-    await lambda.send(
-      new InvokeCommand({
-        FunctionName: functionName,
-        InvocationType: InvocationType.Event,
-        Payload: Buffer.from(JSON.stringify({ dates })),
-      }),
-    );
-    return;
-  }
-  await runConfiguredReport(getConfig(), dates, {
-    now: Date.now(),
-    log,
-    fetchSecret,
-    store: getStore(),
-  });
-}
-
-export const handler = httpHandler(async (event) => {
-  const dates = parseRegeneration(jsonBody(event));
-  await regenerate(dates);
-  logger.info("regeneration accepted", { dates: `${dates[0]}..${dates[dates.length - 1]}` });
-  return toApiGateway(jsonResponse(202, { dates }));
-});
+export const handler = httpHandler(
+  async (event) => {
+    const config = api.config();
+    const now = Date.now();
+    // The body was parsed by the JSON body middleware.
+    const body: unknown = event.body;
+    const dates = parseRegeneration(body, { now, timeZone: config.timeZone });
+    let claim: PendingRegeneration;
+    try {
+      claim = await claimRegeneration(api.store(), dates, now);
+    } catch (error) {
+      if (error instanceof RegenerationPendingError) {
+        throw new HttpError(
+          409,
+          "regeneration_pending",
+          error.message,
+          {},
+          {
+            pending: error.pending.map((p) => ({
+              from: p.from,
+              to: p.to,
+              accepted_at: p.accepted_at,
+              expires_at: p.expires_at,
+            })),
+          },
+        );
+      }
+      throw error;
+    }
+    if (config.reportFunctionName !== null) {
+      const payload: ReportEvent = { dates, request_id: claim.id };
+      try {
+        await lambda().send(
+          new InvokeCommand({
+            FunctionName: config.reportFunctionName,
+            InvocationType: InvocationType.Event,
+            Payload: Buffer.from(JSON.stringify(payload)),
+          }),
+        );
+      } catch (error) {
+        // Nothing was queued: free the dates again so that a retry is not refused.
+        await finishRegeneration(api.store(), claim.id, Date.now());
+        throw error;
+      }
+    } else {
+      await runHere(dates, claim);
+    }
+    logger.info("regeneration accepted", { dates: `${claim.from}..${claim.to}`, id: claim.id });
+    return toApiGateway(jsonResponse(202, { dates }));
+  },
+  { jsonBody: true },
+);

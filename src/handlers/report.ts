@@ -1,40 +1,21 @@
 import { Metrics, MetricUnit } from "@aws-lambda-powertools/metrics";
 import middy from "@middy/core";
-import { z } from "zod";
-import { ConfigError } from "../lib/errors.js";
-import { MAX_RANGE_DAYS } from "../lib/job.js";
-import { addDays, isValidDate, yesterday } from "../lib/report/time.js";
+import type { Context } from "aws-lambda";
 import { runConfiguredReport } from "../lib/run.js";
-import { fetchSecret, getConfig, getStore, log, logger } from "./runtime.js";
+import { finishRegeneration } from "../lib/storage/regenerations.js";
+import { parseReportEvent } from "./report-event.js";
+import { fetchSecret, log, logger, report } from "./runtime.js";
 
 /**
- * The scheduled report: EventBridge Scheduler calls it daily at 00:30 in REPORT_TIMEZONE
- * (its event carries no dates: report yesterday), and POST /reports sends `{"dates": [...]}`.
- * A failure throws, so Lambda retries it and then sends it to the dead-letter queue.
+ * The report function: EventBridge Scheduler calls it daily at 00:30 in REPORT_TIMEZONE (report
+ * yesterday), and POST /reports hands it `{"dates": [...]}`. A failure throws, so Lambda
+ * retries it and then sends it to the dead-letter queue.
  */
 
 const metrics = new Metrics({
   namespace: "ModelArtsUsageReport",
   serviceName: "modelarts-usage-report",
 });
-
-const event = z.object({
-  dates: z.array(z.string().refine(isValidDate)).min(1).max(MAX_RANGE_DAYS).optional(),
-});
-
-/** The dates an invocation asks for: consecutive and ascending, or yesterday. */
-export function datesOf(input: unknown, now: number, timeZone: string): string[] {
-  const parsed = event.safeParse(input ?? {});
-  if (!parsed.success)
-    throw new ConfigError("the event's dates must be 1 to 92 dates (YYYY-MM-DD)");
-  const dates = parsed.data.dates ?? [yesterday(now, timeZone)];
-  for (let i = 1; i < dates.length; i++) {
-    if (dates[i] !== addDays(dates[i - 1] as string, 1)) {
-      throw new ConfigError("the event's dates must be consecutive and ascending");
-    }
-  }
-  return dates;
-}
 
 export interface ReportOutcome {
   dates: string[];
@@ -48,23 +29,28 @@ export interface ReportOutcome {
 const WRITE_MARGIN_MS = 60_000;
 
 async function run(input: unknown, remainingMs: number): Promise<ReportOutcome> {
-  const config = getConfig();
   const now = Date.now();
-  // Retries and timeouts of upstream requests end before the function would be killed, so a
-  // run against a failing API fails cleanly (and is retried) instead of timing out silently.
-  const deadline = now + Math.max(remainingMs - WRITE_MARGIN_MS, remainingMs / 2);
-  const dates = datesOf(input, now, config.timeZone);
+  let label = "(not read yet)";
   try {
+    const config = report.config();
+    // Retries and timeouts of upstream requests end before the function would be killed, so a
+    // run against a failing API fails cleanly (and is retried) instead of timing out silently.
+    const deadline = now + Math.max(remainingMs - WRITE_MARGIN_MS, remainingMs / 2);
+    const { dates, requestId } = parseReportEvent(input, now, config.timeZone);
+    label = `${dates[0]}..${dates[dates.length - 1]}`;
+    const store = report.store();
     const result = await runConfiguredReport(config, dates, {
       now,
       log,
       fetchSecret,
-      store: getStore(),
+      store,
       deadline,
     });
+    if (requestId !== undefined) await finishRegeneration(store, requestId, Date.now());
     metrics.addMetric("ReportRuns", MetricUnit.Count, 1);
     metrics.addMetric("VersionsScanned", MetricUnit.Count, result.scan.versionsScanned);
     metrics.addMetric("BadRecords", MetricUnit.Count, result.scan.anomalies.skipped);
+    logger.info("report run finished", { dates: label, latest: result.latest.report_date });
     return {
       dates,
       latest: result.latest.report_date,
@@ -75,7 +61,7 @@ async function run(input: unknown, remainingMs: number): Promise<ReportOutcome> 
   } catch (error) {
     metrics.addMetric("ReportFailures", MetricUnit.Count, 1);
     logger.error("report run failed; latest.json was not changed", {
-      dates: `${dates[0]}..${dates[dates.length - 1]}`,
+      dates: label,
       error: error instanceof Error ? error : String(error),
     });
     throw error;
@@ -84,7 +70,7 @@ async function run(input: unknown, remainingMs: number): Promise<ReportOutcome> 
   }
 }
 
-export const handler = middy<unknown, ReportOutcome>().handler((input, context) =>
+export const handler = middy<unknown, ReportOutcome, Error, Context>().handler((input, context) =>
   run(
     input,
     typeof context.getRemainingTimeInMillis === "function"

@@ -1,15 +1,25 @@
 import { Logger } from "@aws-lambda-powertools/logger";
 import { getSecret } from "@aws-lambda-powertools/parameters/secrets";
-import { type Config, loadConfig } from "../lib/config.js";
+import {
+  type ApiConfig,
+  loadApiConfig,
+  loadReportConfig,
+  type ReportConfig,
+} from "../lib/config.js";
 import { ConfigError } from "../lib/errors.js";
 import type { Log } from "../lib/log.js";
 import { openStore } from "../lib/storage/open-store.js";
 import type { ReportStore } from "../lib/storage/store.js";
 
 /**
- * What the handlers share within one Lambda container: the logger, the configuration (read
- * once, on first use, so a bad setting is logged as such rather than crashing the init), the
- * store, and secrets (cached by Powertools for 5 minutes).
+ * What the handlers share within one Lambda container: the logger, secrets (cached by
+ * Powertools for 5 minutes), and each function's own configuration and store, read from the
+ * environment on first use. Reading lazily means a bad setting becomes a logged, shaped error
+ * of the invocation rather than a crash of the container's init; a failed read is not kept,
+ * so a fixed setting takes effect without a cold start.
+ *
+ * There is deliberately no way to inject a store or a config here: tests set the environment
+ * (as the template does) and load the handler modules afresh.
  */
 export const logger = new Logger({ serviceName: "modelarts-usage-report" });
 
@@ -18,17 +28,13 @@ export const log: Log = {
   warn: (message, extra) => logger.warn(message, extra ?? {}),
 };
 
-let config: Config | undefined;
-let store: ReportStore | undefined;
-
-export function getConfig(): Config {
-  config ??= loadConfig(process.env);
-  return config;
-}
-
-export function getStore(): ReportStore {
-  store ??= openStore(getConfig().storage);
-  return store;
+/** `make()` on the first call that succeeds; its value from then on. */
+export function lazy<T>(make: () => T): () => T {
+  let made: { value: T } | undefined;
+  return () => {
+    made ??= { value: make() };
+    return made.value;
+  };
 }
 
 const SECRET_MAX_AGE_SECONDS = 300;
@@ -39,22 +45,28 @@ export async function fetchSecret(secretId: string): Promise<string> {
   return value;
 }
 
-/**
- * The API's bearer token: from Secrets Manager in AWS (REPORT_API_TOKEN_SECRET), or from
- * REPORT_API_TOKEN for the local stage only. `undefined` when neither is set.
- */
-export async function apiToken(): Promise<string | undefined> {
-  const secretId = process.env.REPORT_API_TOKEN_SECRET?.trim();
-  // Trimmed: a secret or variable filled from a file often ends in a newline, which would
-  // otherwise make every request fail with 401 (the header's token can never carry one).
-  const token = secretId
-    ? (await fetchSecret(secretId)).trim()
-    : process.env.REPORT_API_TOKEN?.trim();
-  return token ? token : undefined;
-}
+/** The HTTP API functions: the API configuration only (never the upstream's). */
+export const api = {
+  config: lazy((): ApiConfig => loadApiConfig(process.env)),
+  store: lazy((): ReportStore => openStore(api.config().storage)),
+  /**
+   * The bearer token: the secret's value deployed, REPORT_API_TOKEN locally. Trimmed: a
+   * secret or variable filled from a file often ends in a newline, which would otherwise make
+   * every request fail with 401 (the header's token can never carry one).
+   */
+  async token(): Promise<string> {
+    const source = api.config().apiToken;
+    const token =
+      source.kind === "secret"
+        ? (await fetchSecret(source.secretId)).trim()
+        : source.token.reveal().trim();
+    if (token === "") throw new ConfigError("the API token is empty");
+    return token;
+  },
+};
 
-/** For tests: forget what was read from the environment. */
-export function resetRuntime(overrides: { store?: ReportStore } = {}): void {
-  config = undefined;
-  store = overrides.store;
-}
+/** The report run (the scheduled function, and POST /reports on the local stage). */
+export const report = {
+  config: lazy((): ReportConfig => loadReportConfig(process.env)),
+  store: lazy((): ReportStore => openStore(report.config().storage)),
+};

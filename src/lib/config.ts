@@ -39,18 +39,50 @@ export interface UpstreamConfig {
   readonly maxAttempts: number;
 }
 
-export interface Config {
+/** What every function and command reads: where reports live and how a day is counted. */
+export interface BaseConfig {
   readonly storage: string;
   readonly timeZone: string;
   /** Sorted ascending, no duplicates. */
   readonly failureStatuses: readonly number[];
+}
+
+/** The report run (CLI, scheduled function, local regeneration): the upstream and prices too. */
+export interface ReportConfig extends BaseConfig {
   /** `null`: no endpoint configured, use the built-in demo (never in AWS). */
   readonly upstream: UpstreamConfig | null;
   /** PRICE_TABLE: a JSON file or an s3:// object with prices for `cost`; `null` for none. */
   readonly priceTable: string | null;
 }
 
+/** Where the API's bearer token comes from. */
+export type ApiTokenSource =
+  /** Deployed: a Secrets Manager secret, read at run time (REPORT_API_TOKEN_SECRET). */
+  | { readonly kind: "secret"; readonly secretId: string }
+  /** The local stage only (REPORT_API_TOKEN). */
+  | { readonly kind: "value"; readonly token: Secret };
+
+/** The HTTP API functions: no upstream, no prices; the token and, deployed, the report function. */
+export interface ApiConfig extends BaseConfig {
+  readonly apiToken: ApiTokenSource;
+  /**
+   * REPORT_FUNCTION_NAME: deployed, POST /reports hands its dates to this function; `null`
+   * locally, where the run happens in-process.
+   */
+  readonly reportFunctionName: string | null;
+}
+
 export type Env = Readonly<Record<string, string | undefined>>;
+
+/** Defaults of the upstream settings; the README's configuration table is tested against these. */
+export const DEFAULTS = Object.freeze({
+  storage: "file://./reports",
+  timeZone: "UTC",
+  pageSize: 100,
+  concurrency: 8,
+  timeoutMs: 30_000,
+  maxAttempts: 5,
+});
 
 /** Values given on the command line win over the environment. */
 export interface ConfigOverrides {
@@ -163,14 +195,30 @@ export function isRunningInAws(env: Env): boolean {
   );
 }
 
-export function loadConfig(env: Env = process.env, overrides: ConfigOverrides = {}): Config {
-  const timeZone = overrides.timeZone ?? read(env, "REPORT_TIMEZONE") ?? "UTC";
+/** Storage, time zone and failure set: what every function needs. */
+export function loadBaseConfig(
+  env: Env = process.env,
+  overrides: ConfigOverrides = {},
+): BaseConfig {
+  const timeZone = overrides.timeZone ?? read(env, "REPORT_TIMEZONE") ?? DEFAULTS.timeZone;
   if (!isValidTimeZone(timeZone)) {
     throw new ConfigError(`REPORT_TIMEZONE "${timeZone}" is not an IANA time zone`);
   }
-  const storage = overrides.storage ?? read(env, "REPORT_STORAGE") ?? "file://./reports";
+  const storage = overrides.storage ?? read(env, "REPORT_STORAGE") ?? DEFAULTS.storage;
+  if (isRunningInAws(env) && !storage.startsWith("s3://")) {
+    // A file:// root inside a Lambda container would vanish with it.
+    throw new ConfigError("REPORT_STORAGE must be an s3:// URL when running in AWS");
+  }
   const failureStatuses = parseFailureStatuses(read(env, "FAILURE_STATUSES"));
+  return Object.freeze({ storage, timeZone, failureStatuses: Object.freeze(failureStatuses) });
+}
 
+/** The report run's configuration: the base, the upstream (or the demo) and the price table. */
+export function loadReportConfig(
+  env: Env = process.env,
+  overrides: ConfigOverrides = {},
+): ReportConfig {
+  const base = loadBaseConfig(env, overrides);
   const endpoint = read(env, "MODELARTS_ENDPOINT");
   let upstream: UpstreamConfig | null = null;
   if (endpoint === undefined) {
@@ -184,18 +232,50 @@ export function loadConfig(env: Env = process.env, overrides: ConfigOverrides = 
       workspaceId: read(env, "MODELARTS_WORKSPACE_ID") ?? null,
       poolId: read(env, "MODELARTS_POOL_ID") ?? null,
       auth: parseAuth(env),
-      pageSize: positiveInt(env, "MODELARTS_PAGE_SIZE", 100, 1000),
-      concurrency: positiveInt(env, "MODELARTS_CONCURRENCY", 8, 32),
-      timeoutMs: positiveInt(env, "MODELARTS_TIMEOUT_MS", 30_000, 300_000),
-      maxAttempts: positiveInt(env, "MODELARTS_MAX_ATTEMPTS", 5, 20),
+      pageSize: positiveInt(env, "MODELARTS_PAGE_SIZE", DEFAULTS.pageSize, 1000),
+      concurrency: positiveInt(env, "MODELARTS_CONCURRENCY", DEFAULTS.concurrency, 32),
+      timeoutMs: positiveInt(env, "MODELARTS_TIMEOUT_MS", DEFAULTS.timeoutMs, 300_000),
+      maxAttempts: positiveInt(env, "MODELARTS_MAX_ATTEMPTS", DEFAULTS.maxAttempts, 20),
     };
   }
   const priceTable = read(env, "PRICE_TABLE") ?? null;
   return Object.freeze({
-    storage,
-    timeZone,
-    failureStatuses: Object.freeze(failureStatuses),
+    ...base,
     upstream: upstream === null ? null : Object.freeze(upstream),
     priceTable,
+  });
+}
+
+/**
+ * The API functions' configuration. It never asks for the upstream: a function that only
+ * reads reports must not fail because the report function's settings are not its own.
+ */
+export function loadApiConfig(env: Env = process.env): ApiConfig {
+  const base = loadBaseConfig(env);
+  const secretId = read(env, "REPORT_API_TOKEN_SECRET");
+  const token = read(env, "REPORT_API_TOKEN");
+  let apiToken: ApiTokenSource;
+  if (secretId !== undefined) {
+    if (token !== undefined) {
+      throw new ConfigError("set REPORT_API_TOKEN_SECRET or REPORT_API_TOKEN, not both");
+    }
+    apiToken = { kind: "secret", secretId };
+  } else if (token !== undefined) {
+    if (isRunningInAws(env)) {
+      // A token in a plain variable would sit in the template and the console.
+      throw new ConfigError(
+        "REPORT_API_TOKEN is for the local stage only; in AWS set REPORT_API_TOKEN_SECRET",
+      );
+    }
+    apiToken = { kind: "value", token: new Secret(token) };
+  } else {
+    throw new ConfigError(
+      "the API token is not configured: set REPORT_API_TOKEN_SECRET (deployed) or REPORT_API_TOKEN (local stage)",
+    );
+  }
+  return Object.freeze({
+    ...base,
+    apiToken: Object.freeze(apiToken),
+    reportFunctionName: read(env, "REPORT_FUNCTION_NAME") ?? null,
   });
 }

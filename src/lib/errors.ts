@@ -12,7 +12,7 @@ export class UsageReportError extends Error {
 
 /** A setting or a command-line argument is wrong. CLI exit code 2. */
 export class ConfigError extends UsageReportError {
-  override readonly name = "ConfigError";
+  override readonly name: string = "ConfigError";
 }
 
 /** The upstream ModelArts/IAM API answered with an error, or not at all. */
@@ -86,10 +86,19 @@ export class HttpError extends UsageReportError {
   readonly status: number;
   readonly code: string;
   readonly headers: Readonly<Record<string, string>>;
-  constructor(status: number, code: string, message: string, headers: Record<string, string> = {}) {
+  /** More to tell the caller, beside `code` and `message` in the error body (no secrets). */
+  readonly details: Readonly<Record<string, unknown>>;
+  constructor(
+    status: number,
+    code: string,
+    message: string,
+    headers: Record<string, string> = {},
+    details: Record<string, unknown> = {},
+  ) {
     super(message);
     this.status = status;
     this.code = code;
     this.headers = headers;
+    this.details = details;
   }
 }

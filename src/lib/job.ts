@@ -6,7 +6,7 @@ import { isInReport } from "./report/interval.js";
 import type { PriceTable } from "./report/prices.js";
 import { renderJobsCsv, renderUsageCsv } from "./report/render-csv.js";
 import { renderReportJson } from "./report/render-json.js";
-import { addDays } from "./report/time.js";
+import { addDays, yesterday } from "./report/time.js";
 import { type DailyReport, MANIFEST_FILE, type ReportFileName } from "./report/types.js";
 import { type ScanProgress, type ScanResult, scanVersions } from "./scan.js";
 import {
@@ -153,11 +153,11 @@ export async function runReportJob(
       log.info("report written", { date, store: deps.store.url });
     }
     const newest = written[written.length - 1] as (typeof written)[number];
-    const latest = await updateLatest(deps.store, {
-      report_date: newest.date,
-      generated_at: generatedAt,
-      files: newest.keys,
-    });
+    const latest = await updateLatest(
+      deps.store,
+      { report_date: newest.date, generated_at: generatedAt, files: newest.keys },
+      { latestAllowed: yesterday(now, timeZone) },
+    );
     return { reports, written, latest, scan: scanSummary };
   } finally {
     await lock.release();

@@ -1,5 +1,5 @@
 import { startDemoUpstream } from "../simulator/demo.js";
-import type { Config } from "./config.js";
+import type { ReportConfig } from "./config.js";
 import { type ReportJobResult, runReportJob } from "./job.js";
 import type { Log } from "./log.js";
 import type { ScanProgress } from "./scan.js";
@@ -28,7 +28,7 @@ export interface RunOptions {
 }
 
 export async function runConfiguredReport(
-  config: Config,
+  config: ReportConfig,
   dates: readonly string[],
   opts: RunOptions,
 ): Promise<ReportJobResult & { storeUrl: string }> {

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import type { UpstreamAuth, UpstreamConfig } from "./config.js";
+import { parseEndpoint, type UpstreamAuth, type UpstreamConfig } from "./config.js";
 import { ConfigError } from "./errors.js";
 import type { Log } from "./log.js";
 import {
@@ -24,7 +24,7 @@ const secretDocument = z.union([
     .strict(),
   z
     .object({
-      iam_endpoint: z.string().url(),
+      iam_endpoint: z.string().min(1),
       username: z.string().min(1),
       password: z.string().min(1),
       domain: z.string().min(1),
@@ -48,6 +48,7 @@ async function authenticatorFor(
         ak: auth.ak,
         sk: auth.sk.reveal(),
         securityToken: auth.securityToken?.reveal(),
+        projectId,
       });
     case "iam":
       return iamPasswordAuth({
@@ -75,9 +76,19 @@ async function authenticatorFor(
       }
       if ("token" in doc) return staticTokenAuth(doc.token);
       if ("ak" in doc)
-        return akskAuth({ ak: doc.ak, sk: doc.sk, securityToken: doc.security_token });
+        return akskAuth({ ak: doc.ak, sk: doc.sk, securityToken: doc.security_token, projectId });
+      let iamEndpoint: string;
+      try {
+        // The same rule as IAM_ENDPOINT: https, plain http only on loopback, no path.
+        iamEndpoint = parseEndpoint(doc.iam_endpoint, "iam_endpoint");
+      } catch (error) {
+        throw new ConfigError(
+          `secret ${auth.secretId}: iam_endpoint must be an https:// base URL (http:// only on loopback) with no path`,
+          { cause: error },
+        );
+      }
       return iamPasswordAuth({
-        iamEndpoint: doc.iam_endpoint,
+        iamEndpoint,
         username: doc.username,
         password: doc.password,
         domain: doc.domain,

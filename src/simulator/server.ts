@@ -388,7 +388,20 @@ export async function startSimulator(
         (ak) => secrets.get(ak),
         new Date(now()),
       );
-      if (verdict.ok) return { ok: true };
+      if (verdict.ok) {
+        // Project-scoped services need X-Project-Id, signed, with AK/SK (subprojects do; the
+        // official SDKs always send it): modelarts-api.md, "Authentication".
+        const signed = /SignedHeaders=([^,\s]*)/.exec(authorization)?.[1]?.split(";") ?? [];
+        if (header(req, "x-project-id") !== opts.projectId || !signed.includes("x-project-id")) {
+          return {
+            ok: false,
+            status: 403,
+            code: "ModelArts.0206",
+            message: "Invalid AK/SK request: a signed X-Project-Id of the project is required",
+          };
+        }
+        return { ok: true };
+      }
       return {
         ok: false,
         status: 403,

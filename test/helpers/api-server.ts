@@ -1,15 +1,8 @@
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import type {
-  APIGatewayProxyEventV2,
-  APIGatewayProxyStructuredResultV2,
-  Context,
-} from "aws-lambda";
-import { handler as getReport } from "../../src/handlers/get-report.js";
-import { handler as getReportFile } from "../../src/handlers/get-report-file.js";
-import { handler as listReports } from "../../src/handlers/list-reports.js";
-import { handler as postReports } from "../../src/handlers/post-reports.js";
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from "aws-lambda";
 import { apiGatewayEvent, lambdaContext, matchRoute, type RouteKey } from "./apigw.js";
+import type { HttpLambda } from "./handlers.js";
 
 /**
  * A small stand-in for API Gateway on 127.0.0.1: each real HTTP request becomes the payload
@@ -19,20 +12,7 @@ import { apiGatewayEvent, lambdaContext, matchRoute, type RouteKey } from "./api
  * the API's error shape so that tests can hold every error body to one rule).
  */
 
-type LambdaHandler = (
-  event: APIGatewayProxyEventV2,
-  context: Context,
-) => Promise<APIGatewayProxyStructuredResultV2>;
-
-const DEFAULT_HANDLERS: Record<RouteKey, LambdaHandler> = {
-  "GET /reports": listReports,
-  "GET /reports/{date}": getReport,
-  "GET /reports/{date}/files/{name}": getReportFile,
-  "POST /reports": postReports,
-};
-
 export interface ApiServerOptions {
-  handlers?: Partial<Record<RouteKey, LambdaHandler>>;
   /** Hand every body to the handler base64-encoded (API Gateway does so for binary types). */
   base64Bodies?: boolean;
 }
@@ -42,6 +22,8 @@ export interface ApiServer {
   readonly url: string;
   /** The events handed to handlers, newest last (for tests that look at what API Gateway sent). */
   readonly events: APIGatewayProxyEventV2[];
+  /** The functions behind the routes from now on (see loadHandlers). */
+  setHandlers(handlers: Record<RouteKey, HttpLambda>): void;
   close(): Promise<void>;
 }
 
@@ -75,8 +57,11 @@ function writeResult(res: ServerResponse, result: APIGatewayProxyStructuredResul
   res.end(body);
 }
 
-export async function startApiServer(opts: ApiServerOptions = {}): Promise<ApiServer> {
-  const handlers = { ...DEFAULT_HANDLERS, ...opts.handlers };
+export async function startApiServer(
+  initial: Record<RouteKey, HttpLambda>,
+  opts: ApiServerOptions = {},
+): Promise<ApiServer> {
+  let handlers = initial;
   const events: APIGatewayProxyEventV2[] = [];
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -125,6 +110,9 @@ export async function startApiServer(opts: ApiServerOptions = {}): Promise<ApiSe
   return {
     url: `http://127.0.0.1:${port}`,
     events,
+    setHandlers(next) {
+      handlers = next;
+    },
     close: () =>
       new Promise<void>((resolve, reject) => {
         server.closeAllConnections();

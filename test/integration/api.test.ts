@@ -6,9 +6,6 @@ import { join } from "node:path";
 import { PutObjectCommand } from "@aws-sdk/client-s3";
 import fc from "fast-check";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
-import { handler as getReportFile } from "../../src/handlers/get-report-file.js";
-import { handler as postReports } from "../../src/handlers/post-reports.js";
-import { resetRuntime } from "../../src/handlers/runtime.js";
 import { runReportJob } from "../../src/lib/job.js";
 import { staticTokenAuth } from "../../src/lib/modelarts/auth.js";
 import { ModelArtsClient } from "../../src/lib/modelarts/client.js";
@@ -19,12 +16,14 @@ import { type Simulator, startSimulator } from "../../src/simulator/server.js";
 import { generateWorkload } from "../../src/simulator/workload.js";
 import { type ApiServer, startApiServer } from "../helpers/api-server.js";
 import { apiGatewayEvent, lambdaContext, matchRoute } from "../helpers/apigw.js";
+import { type Handlers, loadHandlers, localS3Env } from "../helpers/handlers.js";
 import { type LocalS3, startS3 } from "../helpers/s3.js";
 
 /**
  * The HTTP API of report.md §7 over real HTTP: a node:http stand-in for API Gateway builds
  * payload 2.0 events for the real handlers, which read reports that the real job wrote from
- * the simulator into file storage and into S3 (s3rver).
+ * the simulator into file storage and into S3 (s3rver). The handlers are configured only
+ * through their environment (REPORT_STORAGE, the token, AWS_ENDPOINT_URL_S3), as deployed.
  */
 
 const NOW = Date.UTC(2026, 10, 28, 0, 30);
@@ -49,7 +48,10 @@ type StoreKind = "file storage" | "S3";
 /** One kind of store: a root filled with reports, an empty one, and fresh ones for POST. */
 interface Subject {
   filled: ReportStore;
-  empty: ReportStore;
+  filledUrl: string;
+  emptyUrl: string;
+  /** What the functions need beside REPORT_STORAGE to reach this kind of store. */
+  env: Record<string, string>;
   /** A new empty root and its REPORT_STORAGE URL. */
   fresh(): { store: ReportStore; url: string };
 }
@@ -95,7 +97,9 @@ beforeAll(async () => {
   await mkdir(fileRoot);
   subjects.set("file storage", {
     filled: new FileStore(fileRoot),
-    empty: new FileStore(join(dir, "empty")),
+    filledUrl: `file://${fileRoot}`,
+    emptyUrl: `file://${join(dir, "empty")}`,
+    env: {},
     fresh() {
       const path = join(dir, `post-${++freshCount}`);
       return { store: new FileStore(path), url: `file://${path}` };
@@ -104,7 +108,9 @@ beforeAll(async () => {
   const s3Store = (prefix: string) => new S3Store({ bucket: BUCKET, prefix, client: s3.client });
   subjects.set("S3", {
     filled: s3Store("root"),
-    empty: s3Store("empty"),
+    filledUrl: `s3://${BUCKET}/root`,
+    emptyUrl: `s3://${BUCKET}/empty`,
+    env: localS3Env(s3.endpoint),
     fresh() {
       const prefix = `post-${++freshCount}`;
       return { store: s3Store(prefix), url: `s3://${BUCKET}/${prefix}` };
@@ -131,7 +137,7 @@ beforeAll(async () => {
       },
     );
   }
-  server = await startApiServer();
+  server = await startApiServer((await configure({})).routes);
 });
 
 afterAll(async () => {
@@ -145,18 +151,50 @@ afterAll(async () => {
   await sim?.close();
   await s3?.close();
   if (dir !== undefined) await rm(dir, { recursive: true, force: true });
-  resetRuntime();
 });
 
 afterEach(() => {
   vi.unstubAllEnvs();
-  resetRuntime();
+  for (const name of Object.keys(environment)) delete environment[name];
 });
 
+/** The functions' environment in the current test: what `configure` was given, merged. */
+const environment: Record<string, string | undefined> = {};
+
+/**
+ * Gives the functions `env` (merged into what this test set before) and loads them afresh, as
+ * a new container reads its environment; the API server calls these from then on.
+ */
+async function configure(env: Record<string, string | undefined>): Promise<Handlers> {
+  Object.assign(environment, env);
+  const handlers = await loadHandlers(environment);
+  server?.setHandlers(handlers.routes);
+  current = handlers;
+  return handlers;
+}
+
+/** The handlers loaded last. */
+let current: Handlers | undefined;
+
+/** The files route's function, called with a hand-made event (what API Gateway would pass). */
+const fileRoute: Handlers["routes"]["GET /reports/{date}/files/{name}"] = (event, context) => {
+  if (current === undefined) throw new Error("no handlers loaded");
+  return current.routes["GET /reports/{date}/files/{name}"](event, context);
+};
+
+/** The functions over one kind of store, with REPORT_API_TOKEN (the local stage's token). */
+function useStore(kind: StoreKind, url: string, token: string | undefined = API_TOKEN) {
+  return configure({
+    ...subject(kind).env,
+    REPORT_STORAGE: url,
+    REPORT_API_TOKEN_SECRET: undefined,
+    REPORT_API_TOKEN: token,
+  });
+}
+
 /** The token is configured only through REPORT_API_TOKEN (the local stage). */
-function useToken(token: string | undefined): void {
-  vi.stubEnv("REPORT_API_TOKEN_SECRET", undefined);
-  vi.stubEnv("REPORT_API_TOKEN", token);
+function useToken(token: string | undefined) {
+  return configure({ REPORT_API_TOKEN_SECRET: undefined, REPORT_API_TOKEN: token });
 }
 
 // --- talking to the API ------------------------------------------------------------------
@@ -268,9 +306,8 @@ const authHeader = { authorization: `Bearer ${API_TOKEN}` };
 // --- the tests ---------------------------------------------------------------------------
 
 describe.each(["file storage", "S3"] as const)("the report API over %s", (kind) => {
-  beforeEach(() => {
-    useToken(API_TOKEN);
-    resetRuntime({ store: subject(kind).filled });
+  beforeEach(async () => {
+    await useStore(kind, subject(kind).filledUrl);
   });
 
   describe("authentication", () => {
@@ -320,7 +357,7 @@ describe.each(["file storage", "S3"] as const)("the report API over %s", (kind) 
     });
 
     it("accepts the token when REPORT_API_TOKEN ends in a newline, as one read from a file does", async () => {
-      useToken(`${API_TOKEN}\n`);
+      await useToken(`${API_TOKEN}\n`);
       expect((await call("/reports")).status).toBe(200);
       expect((await call("/reports", { token: "wrong" })).status).toBe(401);
     });
@@ -339,8 +376,8 @@ describe.each(["file storage", "S3"] as const)("the report API over %s", (kind) 
     ])(
       "answers 500 not_configured when REPORT_API_TOKEN is %s and no secret is named",
       async (_label, value) => {
-        useToken(value);
-        vi.stubEnv("MODELARTS_TOKEN", UPSTREAM_TOKEN);
+        await useToken(value);
+        await configure({ MODELARTS_TOKEN: UPSTREAM_TOKEN });
         for (const token of [API_TOKEN, null, ""]) {
           const answer = await call("/reports", { token });
           expect(answer.status).toBe(500);
@@ -424,7 +461,7 @@ describe.each(["file storage", "S3"] as const)("the report API over %s", (kind) 
     });
 
     it("answers 200 with no reports on an empty store", async () => {
-      resetRuntime({ store: subject(kind).empty });
+      await useStore(kind, subject(kind).emptyUrl);
       const answer = await call("/reports");
       expect(JSON.parse(answer.text)).toEqual({ reports: [], next_cursor: null });
     });
@@ -442,7 +479,7 @@ describe.each(["file storage", "S3"] as const)("the report API over %s", (kind) 
     });
 
     it("answers 404 no_report for latest on an empty store", async () => {
-      resetRuntime({ store: subject(kind).empty });
+      await useStore(kind, subject(kind).emptyUrl);
       await expectError(call("/reports/latest"), 404, "no_report");
       await expectError(call("/reports/latest?format=csv"), 404, "no_report");
     });
@@ -621,7 +658,7 @@ describe.each(["file storage", "S3"] as const)("the report API over %s", (kind) 
             pathParameters: { date: LATEST, name },
           },
         });
-        const result = await getReportFile(event, lambdaContext());
+        const result = await fileRoute(event, lambdaContext());
         expect(result.statusCode).toBe(404);
         expect(result.body).not.toContain(SECRET);
         expectErrorBody(result.body ?? "", "not_found");
@@ -643,7 +680,7 @@ describe.each(["file storage", "S3"] as const)("the report API over %s", (kind) 
           pathParameters: { date: "../..", name: "outside-secret.txt" },
         },
       });
-      const result = await getReportFile(event, lambdaContext());
+      const result = await fileRoute(event, lambdaContext());
       expect(result.statusCode).toBe(400);
       expect(result.body).not.toContain(SECRET);
     });
@@ -667,19 +704,21 @@ describe.each(["file storage", "S3"] as const)("the report API over %s", (kind) 
   describe("POST /reports (regeneration in this process)", () => {
     let target: ReportStore;
 
-    beforeEach(() => {
+    let handlers: Handlers;
+
+    beforeEach(async () => {
       const fresh = subject(kind).fresh();
       target = fresh.store;
-      vi.stubEnv("REPORT_FUNCTION_NAME", undefined);
-      vi.stubEnv("AWS_LAMBDA_FUNCTION_NAME", undefined);
-      vi.stubEnv("MODELARTS_ENDPOINT", sim.url);
-      vi.stubEnv("MODELARTS_PROJECT_ID", PROJECT);
-      vi.stubEnv("MODELARTS_TOKEN", UPSTREAM_TOKEN);
-      vi.stubEnv("REPORT_TIMEZONE", "UTC");
-      vi.stubEnv("REPORT_STORAGE", fresh.url);
-      // File storage is opened from REPORT_STORAGE, as in `npm run dev`; S3 needs the client
-      // of s3rver, which openStore cannot be given through the environment.
-      resetRuntime(kind === "S3" ? { store: target } : {});
+      // The local stage: no report function to hand the dates to, so the job runs here.
+      handlers = await configure({
+        REPORT_FUNCTION_NAME: undefined,
+        AWS_LAMBDA_FUNCTION_NAME: undefined,
+        MODELARTS_ENDPOINT: sim.url,
+        MODELARTS_PROJECT_ID: PROJECT,
+        MODELARTS_TOKEN: UPSTREAM_TOKEN,
+        REPORT_TIMEZONE: "UTC",
+        REPORT_STORAGE: fresh.url,
+      });
     });
 
     async function expectFiles(dates: readonly string[]): Promise<void> {
@@ -735,6 +774,18 @@ describe.each(["file storage", "S3"] as const)("the report API over %s", (kind) 
     it.each([
       ["a date that does not exist", '{"date":"2026-02-30"}'],
       ["a date without leading zeros", '{"date":"2026-1-1"}'],
+      ["a date far in the future", '{"date":"2099-01-01"}'],
+      ["today, which has not ended", `{"date":"${new Date().toISOString().slice(0, 10)}"}`],
+      ["a range that ends in the future", '{"from":"2026-11-20","to":"2099-01-01"}'],
+    ])("answers 400 invalid_date for %s and runs nothing", async (_label, body) => {
+      const listingsBefore = sim.requests.listing;
+      await expectError(jsonPost(body), 400, "invalid_date");
+      expect(sim.requests.listing).toBe(listingsBefore);
+      expect(await target.listFolders("daily")).toEqual([]);
+      expect(await target.get("latest.json")).toBeUndefined();
+    });
+
+    it.each([
       ["a date that is a number", '{"date":20261120}'],
       ["from after to", '{"from":"2026-11-20","to":"2026-11-18"}'],
       ["both forms at once", '{"date":"2026-11-20","from":"2026-11-18","to":"2026-11-20"}'],
@@ -798,6 +849,82 @@ describe.each(["file storage", "S3"] as const)("the report API over %s", (kind) 
       },
     );
 
+    it("answers 400 invalid_json, not 500, for a JSON content type with no body at all", async () => {
+      const answer = await rawRequest("/reports", {
+        method: "POST",
+        headers: [
+          ["authorization", `Bearer ${API_TOKEN}`],
+          ["content-type", "application/json"],
+        ],
+      });
+      expect(answer.status).toBe(400);
+      expectErrorBody(answer.text, "invalid_json");
+      const event = apiGatewayEvent({
+        method: "POST",
+        url: "/reports",
+        headers: { ...authHeader, "content-type": "application/json" },
+      });
+      expect(event.body).toBeUndefined();
+      const result = await handlers.routes["POST /reports"](event, lambdaContext());
+      expect(result.statusCode).toBe(400);
+      expectErrorBody(result.body ?? "", "invalid_json");
+    });
+
+    it("answers 409 with what is pending while an overlapping regeneration is queued", async () => {
+      // What a queued deployed run looks like: its entry in the regeneration queue.
+      const queued = {
+        pending: [
+          {
+            id: "queued-1",
+            from: "2026-11-19",
+            to: "2026-11-21",
+            accepted_at: new Date().toISOString(),
+            expires_at: new Date(Date.now() + 600_000).toISOString(),
+          },
+        ],
+      };
+      await target.put("regenerations.json", JSON.stringify(queued), "application/json");
+      const listingsBefore = sim.requests.listing;
+      const refused = await expectError(
+        jsonPost('{"date":"2026-11-20"}'),
+        409,
+        "regeneration_pending",
+      );
+      expect(refused).toMatchObject({
+        pending: [
+          { from: "2026-11-19", to: "2026-11-21", expires_at: queued.pending[0]?.expires_at },
+        ],
+      });
+      await expectError(
+        jsonPost('{"from":"2026-11-10","to":"2026-11-19"}'),
+        409,
+        "regeneration_pending",
+      );
+      expect(sim.requests.listing).toBe(listingsBefore);
+      // Dates that do not overlap go ahead, and leave nothing pending behind them.
+      expect((await jsonPost('{"date":"2026-11-22"}')).status).toBe(202);
+      const after = JSON.parse((await stored(target, "regenerations.json")).toString());
+      expect(after.pending.map((p: { id: string }) => p.id)).toEqual(["queued-1"]);
+    });
+
+    it("forgets a pending regeneration once it has expired", async () => {
+      const expired = {
+        pending: [
+          {
+            id: "old",
+            from: "2026-11-20",
+            to: "2026-11-20",
+            accepted_at: "2026-11-01T00:00:00.000Z",
+            expires_at: "2026-11-01T01:00:00.000Z",
+          },
+        ],
+      };
+      await target.put("regenerations.json", JSON.stringify(expired), "application/json");
+      expect((await jsonPost('{"date":"2026-11-20"}')).status).toBe(202);
+      const after = JSON.parse((await stored(target, "regenerations.json")).toString());
+      expect(after.pending).toEqual([]);
+    });
+
     it("answers 413 for a body over 16 KiB", async () => {
       const body = JSON.stringify({ date: "2026-11-20", pad: "x".repeat(16 * 1024) });
       const listingsBefore = sim.requests.listing;
@@ -806,7 +933,7 @@ describe.each(["file storage", "S3"] as const)("the report API over %s", (kind) 
     });
 
     it("reads a base64-encoded body, over HTTP and as a raw event", async () => {
-      const base64Server = await startApiServer({ base64Bodies: true });
+      const base64Server = await startApiServer(handlers.routes, { base64Bodies: true });
       try {
         const answer = await jsonPost('{"date":"2026-11-22"}', { base: base64Server.url });
         expect(answer.status).toBe(202);
@@ -824,7 +951,7 @@ describe.each(["file storage", "S3"] as const)("the report API over %s", (kind) 
       expect(event.body).toBe(
         Buffer.from('{"from":"2026-11-23","to":"2026-11-24"}').toString("base64"),
       );
-      const result = await postReports(event, lambdaContext());
+      const result = await handlers.routes["POST /reports"](event, lambdaContext());
       expect(result.statusCode).toBe(202);
       expect(JSON.parse(result.body ?? "")).toEqual({ dates: ["2026-11-23", "2026-11-24"] });
       await expectFiles(["2026-11-22", "2026-11-23", "2026-11-24"]);
@@ -1053,12 +1180,31 @@ describe("the report API over a damaged store", () => {
     await damaged.put(`daily/${LATEST}/report.json`, `{"broken": "${SECRET}"`, "application/json");
   });
 
-  beforeEach(() => {
-    useToken(API_TOKEN);
-    resetRuntime({ store: damaged });
+  beforeEach(async () => {
+    await configure({ REPORT_STORAGE: `file://${damagedRoot}`, REPORT_API_TOKEN: API_TOKEN });
   });
 
-  it.each(["/reports", "/reports/latest", `/reports/${LATEST}?format=html`])(
+  it("lists the other days and skips (and logs) a report.json that cannot be read", async () => {
+    await damaged.put(
+      "daily/2026-11-26/report.json",
+      JSON.stringify({ schema_version: 1, report_date: "2026-11-26", generated_at: "g" }),
+      "application/json",
+    );
+    await damaged.put("daily/2026-11-25/report.json", '{"schema_version": 2}', "application/json");
+    const answer = await call("/reports");
+    expect(answer.status).toBe(200);
+    expect(JSON.parse(answer.text)).toEqual({
+      reports: [{ report_date: "2026-11-26", generated_at: "g" }],
+      next_cursor: null,
+    });
+    expect(answer.text).not.toContain(SECRET);
+    const log = logLines.join("");
+    expect(log).toContain("skipped a stored report.json that cannot be read");
+    expect(log).toContain(`daily/${LATEST}/report.json`);
+    expect(log).toContain("daily/2026-11-25/report.json");
+  });
+
+  it.each(["/reports/latest", `/reports/${LATEST}?format=html`])(
     "answers %s with a bare 500 internal_error, hiding paths and contents",
     async (path) => {
       const answer = await call(path);

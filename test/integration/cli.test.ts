@@ -119,7 +119,7 @@ describe("npm run report", () => {
     const before = await readFile(join(dir, "out", "latest.json"), "utf8");
     const cli = io({ ...env(), MODELARTS_MAX_ATTEMPTS: "2" });
     sim.queueFaults({ kind: "status", status: 503 }, { kind: "status", status: 503 });
-    expect(await runReportCli(["--date", "2026-11-28"], cli)).toBe(1);
+    expect(await runReportCli(["--date", "2026-11-26"], cli)).toBe(1);
     expect(cli.err.text).toMatch(/error: the report run failed: .*HTTP 503/);
     expect(cli.err.text).toContain("latest.json was not changed");
     expect(await readFile(join(dir, "out", "latest.json"), "utf8")).toBe(before);

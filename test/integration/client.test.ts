@@ -73,7 +73,9 @@ describe("paging through the simulator", () => {
 
 describe("authentication", () => {
   it("accepts AK/SK signed requests", async () => {
-    const page = await client(akskAuth({ ak: "AKTEST", sk: "sk-test-secret" })).listPage(0, 5);
+    const page = await client(
+      akskAuth({ ak: "AKTEST", sk: "sk-test-secret", projectId: PROJECT }),
+    ).listPage(0, 5);
     expect(page.totalCount).toBe(workload.length);
     expect(page.records).toHaveLength(5);
   });
@@ -91,7 +93,9 @@ describe("authentication", () => {
   });
 
   it("rejects a wrong AK/SK with an error naming the code, without the secret", async () => {
-    const error = await client(akskAuth({ ak: "AKTEST", sk: "wrong-secret-xyz" }))
+    const error = await client(
+      akskAuth({ ak: "AKTEST", sk: "wrong-secret-xyz", projectId: PROJECT }),
+    )
       .listPage(0, 5)
       .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(UpstreamHttpError);

@@ -6,8 +6,6 @@ import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
-import { handler as getReport } from "../../src/handlers/get-report.js";
-import { resetRuntime } from "../../src/handlers/runtime.js";
 import { runReportJob } from "../../src/lib/job.js";
 import { staticTokenAuth } from "../../src/lib/modelarts/auth.js";
 import { ModelArtsClient } from "../../src/lib/modelarts/client.js";
@@ -15,6 +13,7 @@ import { FileStore } from "../../src/lib/storage/file-store.js";
 import { type Simulator, startSimulator } from "../../src/simulator/server.js";
 import { generateWorkload } from "../../src/simulator/workload.js";
 import { apiGatewayEvent, lambdaContext } from "../helpers/apigw.js";
+import { loadHandlers } from "../helpers/handlers.js";
 
 /**
  * The report page as a browser draws it: the handler renders the page of a real report, and
@@ -64,9 +63,11 @@ beforeAll(async () => {
       sourceInfo: { endpoint: sim.url, projectId: PROJECT, workspaceId: null, poolId: null },
     },
   );
-  vi.stubEnv("REPORT_API_TOKEN", TOKEN);
-  resetRuntime({ store });
-  const result = await getReport(
+  const { routes } = await loadHandlers({
+    REPORT_API_TOKEN: TOKEN,
+    REPORT_STORAGE: `file://${join(dir, "reports")}`,
+  });
+  const result = await routes["GET /reports/{date}"](
     apiGatewayEvent({
       url: `/reports/${DATE}`,
       headers: { authorization: `Bearer ${TOKEN}`, accept: "text/html" },
@@ -79,7 +80,6 @@ beforeAll(async () => {
 
 afterAll(async () => {
   vi.unstubAllEnvs();
-  resetRuntime();
   await sim?.close();
   if (dir !== undefined) await rm(dir, { recursive: true, force: true });
 });

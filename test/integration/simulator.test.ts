@@ -380,8 +380,18 @@ describe("ModelArts simulator", () => {
   });
 
   describe("AK/SK signing", () => {
-    const signed = (url: URL, sk = SK, date = new Date(clock)) =>
-      signRequest({ method: "GET", url, headers: {}, body: "" }, { ak: AK, sk }, date);
+    /** `projectId: null` signs without X-Project-Id. */
+    const signed = (
+      url: URL,
+      sk = SK,
+      date = new Date(clock),
+      projectId: string | null = PROJECT,
+    ) =>
+      signRequest(
+        { method: "GET", url, headers: {}, body: "" },
+        { ak: AK, sk, projectId: projectId ?? undefined },
+        date,
+      );
     const listingUrl = (query: string) =>
       new URL(`${sim.url}/v1/${PROJECT}/training-jobs/versions${query}`);
 
@@ -389,6 +399,21 @@ describe("ModelArts simulator", () => {
       const url = listingUrl("?limit=5&order=asc&sort_by=create_time");
       const res = await fetch(url, { headers: signed(url) });
       expect(res.status).toBe(200);
+    });
+
+    it("requires a signed X-Project-Id of the project, as a subproject's APIs do", async () => {
+      const url = listingUrl("?limit=5");
+      const without = await fetch(url, { headers: signed(url, SK, new Date(clock), null) });
+      expect(without.status).toBe(403);
+      expect(await without.json()).toMatchObject({ error_code: "ModelArts.0206" });
+      const other = await fetch(url, { headers: signed(url, SK, new Date(clock), "other") });
+      expect(other.status).toBe(403);
+      // Present but left out of SignedHeaders: added after signing.
+      const unsigned = {
+        ...signed(url, SK, new Date(clock), null),
+        "X-Project-Id": PROJECT,
+      };
+      expect((await fetch(url, { headers: unsigned })).status).toBe(403);
     });
 
     it("rejects a tampered request with 403 ModelArts.0206", async () => {

@@ -77,7 +77,7 @@ function storeContract(subject: Subject): void {
     });
 
     it("creates an object only if absent, and deletes it", async () => {
-      expect(await store.create("run.lock", "a", JSON_TYPE)).toBe(true);
+      expect(await store.putIf("run.lock", "a", JSON_TYPE, null)).toBe(true);
       expect((await store.get("run.lock"))?.body.toString()).toBe("a");
       await store.delete("run.lock");
       expect(await store.has("run.lock")).toBe(false);

@@ -7,6 +7,7 @@ import type { CliIo } from "../../src/cli/main.js";
 import { runReportCli } from "../../src/cli/report.js";
 import { type Simulator, startSimulator } from "../../src/simulator/server.js";
 import { generateWorkload } from "../../src/simulator/workload.js";
+import { loadHandlers } from "../helpers/handlers.js";
 
 /**
  * Secrets never reach logs, errors or files: the whole job runs with recognisable fake
@@ -155,22 +156,20 @@ describe("no secret in any output or file", () => {
         return true;
       });
     }
-    vi.stubEnv("MODELARTS_ENDPOINT", sim.url);
-    vi.stubEnv("MODELARTS_PROJECT_ID", "p");
-    vi.stubEnv("MODELARTS_TOKEN", SECRETS.token);
-    vi.stubEnv("MODELARTS_MAX_ATTEMPTS", "2");
-    vi.stubEnv("REPORT_STORAGE", `file://${join(dir, "lambda")}`);
-    const { handler } = await import("../../src/handlers/report.js");
-    const { resetRuntime } = await import("../../src/handlers/runtime.js");
-    resetRuntime();
+    const { report: handler } = await loadHandlers({
+      MODELARTS_ENDPOINT: sim.url,
+      MODELARTS_PROJECT_ID: "p",
+      MODELARTS_TOKEN: SECRETS.token,
+      MODELARTS_MAX_ATTEMPTS: "2",
+      REPORT_STORAGE: `file://${join(dir, "lambda")}`,
+    });
     sim.queueFaults({ kind: "status", status: 503 });
     const context = { functionName: "report", awsRequestId: "r1" } as never;
     const outcome = await handler({ dates: ["2026-11-27"] }, context);
-    expect(outcome.latest).toBe("2026-11-27");
+    expect(outcome).toMatchObject({ latest: "2026-11-27" });
     sim.queueFaults(...Array.from({ length: 2 }, () => ({ kind: "status" as const, status: 500 })));
     await expect(handler({ dates: ["2026-11-26"] }, context)).rejects.toThrow(/HTTP 500/);
     vi.unstubAllEnvs();
-    resetRuntime();
     const log = lines.join("");
     expect(log).toMatch(/report run failed/);
     expect(log).not.toMatch(LEAK);

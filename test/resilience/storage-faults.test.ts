@@ -72,7 +72,7 @@ describe("a failed write", () => {
     // A client of its own, so that this test's fault middleware stays its own.
     const client = localS3Client(s3.endpoint);
     const store = new S3Store({ bucket: "fault-bucket", prefix: "reports", client });
-    await runReportJob({ versions: source(), store }, options(NOW - 86_400_000));
+    await runReportJob({ versions: source(), store }, options(NOW - 60_000));
     const latestBefore = await text(store, "latest.json");
     const fault = failPuts(client, "usage.csv");
     const error = await runReportJob({ versions: source(), store }, options()).catch(
@@ -95,7 +95,7 @@ describe("a failed write", () => {
   it("on file storage leaves latest.json untouched and no partial file behind", async () => {
     const root = join(dir, "file-fault");
     const store = new FileStore(root);
-    await runReportJob({ versions: source(), store }, options(NOW - 86_400_000));
+    await runReportJob({ versions: source(), store }, options(NOW - 60_000));
     const latestBefore = await text(store, "latest.json");
     const jobsBefore = await text(store, `daily/${DATE}/jobs.csv`);
     // A directory where jobs.csv must go: the rename fails, like a full or read-only disk.

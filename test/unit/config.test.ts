@@ -1,6 +1,6 @@
 import { inspect } from "node:util";
 import { describe, expect, it } from "vitest";
-import { loadConfig } from "../../src/lib/config.js";
+import { loadApiConfig, loadBaseConfig, loadReportConfig } from "../../src/lib/config.js";
 import { ConfigError } from "../../src/lib/errors.js";
 
 const base = {
@@ -10,7 +10,7 @@ const base = {
 
 function fails(env: Record<string, string>): string {
   try {
-    loadConfig(env);
+    loadReportConfig(env);
   } catch (error) {
     expect(error).toBeInstanceOf(ConfigError);
     return (error as Error).message;
@@ -18,9 +18,9 @@ function fails(env: Record<string, string>): string {
   throw new Error("expected a ConfigError");
 }
 
-describe("loadConfig", () => {
+describe("loadReportConfig", () => {
   it("uses the demo and local defaults when nothing is set", () => {
-    const config = loadConfig({});
+    const config = loadReportConfig({});
     expect(config).toEqual({
       storage: "file://./reports",
       timeZone: "UTC",
@@ -38,18 +38,32 @@ describe("loadConfig", () => {
   });
 
   it("parses and sorts a failure set", () => {
-    expect(loadConfig({ FAILURE_STATUSES: "13, 3,11,5,6,3" }).failureStatuses).toEqual([
+    expect(loadReportConfig({ FAILURE_STATUSES: "13, 3,11,5,6,3" }).failureStatuses).toEqual([
       3, 5, 6, 11, 13,
     ]);
     expect(fails({ FAILURE_STATUSES: "3,x" })).toMatch(/^FAILURE_STATUSES "3,x"/);
   });
 
   it("requires an endpoint when running in AWS", () => {
-    expect(fails({ AWS_LAMBDA_FUNCTION_NAME: "f" })).toMatch(/MODELARTS_ENDPOINT is required/);
+    expect(fails({ AWS_LAMBDA_FUNCTION_NAME: "f", REPORT_STORAGE: "s3://b/p" })).toMatch(
+      /MODELARTS_ENDPOINT is required/,
+    );
+  });
+
+  it("requires s3:// storage when running in AWS, where a file root would vanish", () => {
+    expect(fails({ ...base, MODELARTS_TOKEN: "t", AWS_LAMBDA_FUNCTION_NAME: "f" })).toBe(
+      "REPORT_STORAGE must be an s3:// URL when running in AWS",
+    );
+  });
+
+  it("takes serverless-offline (IS_OFFLINE) as local, not AWS", () => {
+    const config = loadReportConfig({ AWS_LAMBDA_FUNCTION_NAME: "f", IS_OFFLINE: "true" });
+    expect(config.upstream).toBeNull();
+    expect(config.storage).toBe("file://./reports");
   });
 
   it("reads token auth and never shows the token when printed", () => {
-    const config = loadConfig({ ...base, MODELARTS_TOKEN: "tok-SECRET-123" });
+    const config = loadReportConfig({ ...base, MODELARTS_TOKEN: "tok-SECRET-123" });
     expect(config.upstream?.auth.kind).toBe("token");
     expect(JSON.stringify(config)).not.toContain("tok-SECRET-123");
     expect(inspect(config, { depth: 10 })).not.toContain("tok-SECRET-123");
@@ -57,9 +71,9 @@ describe("loadConfig", () => {
 
   it("reads AK/SK and IAM password auth", () => {
     expect(
-      loadConfig({ ...base, MODELARTS_AK: "AK", MODELARTS_SK: "SK" }).upstream?.auth.kind,
+      loadReportConfig({ ...base, MODELARTS_AK: "AK", MODELARTS_SK: "SK" }).upstream?.auth.kind,
     ).toBe("aksk");
-    const iam = loadConfig({
+    const iam = loadReportConfig({
       ...base,
       IAM_ENDPOINT: "https://iam.eu-de.otc.t-systems.com",
       IAM_USERNAME: "u",
@@ -87,8 +101,11 @@ describe("loadConfig", () => {
       fails({ ...base, MODELARTS_ENDPOINT: "http://modelarts.example.com", MODELARTS_TOKEN: "t" }),
     ).toMatch(/https/);
     expect(
-      loadConfig({ ...base, MODELARTS_ENDPOINT: "http://127.0.0.1:4010", MODELARTS_TOKEN: "t" })
-        .upstream?.endpoint,
+      loadReportConfig({
+        ...base,
+        MODELARTS_ENDPOINT: "http://127.0.0.1:4010",
+        MODELARTS_TOKEN: "t",
+      }).upstream?.endpoint,
     ).toBe("http://127.0.0.1:4010");
     expect(
       fails({ ...base, MODELARTS_ENDPOINT: "https://x.com/v1/p1", MODELARTS_TOKEN: "t" }),
@@ -100,17 +117,83 @@ describe("loadConfig", () => {
       'MODELARTS_PAGE_SIZE "0" is not a whole number from 1 to 1000',
     );
     expect(
-      loadConfig({ ...base, MODELARTS_TOKEN: "t", MODELARTS_CONCURRENCY: "8" }).upstream
+      loadReportConfig({ ...base, MODELARTS_TOKEN: "t", MODELARTS_CONCURRENCY: "8" }).upstream
         ?.concurrency,
     ).toBe(8);
   });
 
   it("lets command-line values win over the environment", () => {
-    const config = loadConfig(
+    const config = loadReportConfig(
       { REPORT_TIMEZONE: "UTC", REPORT_STORAGE: "file://./a" },
       { timeZone: "Europe/Berlin", storage: "s3://b/p" },
     );
     expect(config.timeZone).toBe("Europe/Berlin");
     expect(config.storage).toBe("s3://b/p");
+  });
+});
+
+describe("loadApiConfig", () => {
+  /** The API functions' environment as the compiled template gives it. */
+  const deployed = {
+    AWS_LAMBDA_FUNCTION_NAME: "modelarts-usage-report-prod-getReport",
+    REPORT_STORAGE: "s3://bucket-1/reports",
+    REPORT_TIMEZONE: "Europe/Berlin",
+    FAILURE_STATUSES: "3,5,6,13",
+    REPORT_API_TOKEN_SECRET: "arn:aws:secretsmanager:eu-central-1:1:secret:api-token",
+    REPORT_FUNCTION_NAME: "modelarts-usage-report-prod-report",
+  };
+
+  it("reads a deployed API function's settings without any upstream setting", () => {
+    const config = loadApiConfig(deployed);
+    expect(config).toEqual({
+      storage: "s3://bucket-1/reports",
+      timeZone: "Europe/Berlin",
+      failureStatuses: [3, 5, 6, 13],
+      apiToken: { kind: "secret", secretId: deployed.REPORT_API_TOKEN_SECRET },
+      reportFunctionName: "modelarts-usage-report-prod-report",
+    });
+    expect(Object.isFrozen(config)).toBe(true);
+  });
+
+  it("ignores upstream settings, good or bad: they belong to the report function", () => {
+    expect(() =>
+      loadApiConfig({ ...deployed, MODELARTS_ENDPOINT: "ftp://x", MODELARTS_PAGE_SIZE: "0" }),
+    ).not.toThrow();
+  });
+
+  it("takes REPORT_API_TOKEN on the local stage and never prints it", () => {
+    const config = loadApiConfig({ REPORT_API_TOKEN: "local-SECRET-token" });
+    expect(config.apiToken.kind).toBe("value");
+    expect(config.reportFunctionName).toBeNull();
+    expect(JSON.stringify(config)).not.toContain("local-SECRET-token");
+    expect(inspect(config, { depth: 10 })).not.toContain("local-SECRET-token");
+  });
+
+  it("refuses to run without a token, with a plain token in AWS, or with both", () => {
+    const apiFails = (env: Record<string, string>) => {
+      try {
+        loadApiConfig(env);
+      } catch (error) {
+        expect(error).toBeInstanceOf(ConfigError);
+        return (error as Error).message;
+      }
+      throw new Error("expected a ConfigError");
+    };
+    expect(apiFails({})).toMatch(/the API token is not configured/);
+    const { REPORT_API_TOKEN_SECRET: _, ...withoutSecret } = deployed;
+    expect(apiFails({ ...withoutSecret, REPORT_API_TOKEN: "t" })).toMatch(
+      /REPORT_API_TOKEN is for the local stage only/,
+    );
+    expect(apiFails({ ...deployed, REPORT_API_TOKEN: "t" })).toMatch(/not both/);
+  });
+});
+
+describe("loadBaseConfig", () => {
+  it("reads only storage, time zone and failure set", () => {
+    expect(loadBaseConfig({ REPORT_STORAGE: "file:///x", MODELARTS_ENDPOINT: "bad" })).toEqual({
+      storage: "file:///x",
+      timeZone: "UTC",
+      failureStatuses: [3, 5, 6, 13],
+    });
   });
 });

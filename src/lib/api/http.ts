@@ -25,7 +25,7 @@ export function jsonResponse(
 export function errorResponse(error: HttpError): ApiResponse {
   return jsonResponse(
     error.status,
-    { error: { code: error.code, message: error.message } },
+    { error: { code: error.code, message: error.message, ...error.details } },
     { ...error.headers },
   );
 }

@@ -1,13 +1,15 @@
 import { z } from "zod";
 import { HttpError } from "../errors.js";
+import { type Log, silentLog } from "../log.js";
 import { renderReportHtml } from "../report/render-html.js";
-import { countDates, datesInRange, isValidDate } from "../report/time.js";
+import { isValidDate } from "../report/time.js";
 import {
   MANIFEST_FILE,
   REPORT_FILES,
   type ReportFileName,
   type UsageReport,
 } from "../report/types.js";
+import { DateSelectionError, selectDates } from "../select-dates.js";
 import { CONTENT_TYPES, dailyKey, readLatest } from "../storage/publish.js";
 import type { ReportStore } from "../storage/store.js";
 import { type ApiResponse, conditional, jsonResponse, negotiateFormat } from "./http.js";
@@ -54,7 +56,13 @@ const reportShape = z
 
 /** report.json as stored by this service; a file that is not one is a server-side fault. */
 function parseStoredReport(body: Buffer, key: string): UsageReport {
-  const parsed = reportShape.safeParse(JSON.parse(body.toString("utf8")));
+  let json: unknown;
+  try {
+    json = JSON.parse(body.toString("utf8"));
+  } catch {
+    throw new Error(`${key} is not JSON`);
+  }
+  const parsed = reportShape.safeParse(json);
   if (!parsed.success) throw new Error(`${key} is not a report.json of schema version 1`);
   // The writer is this service (render-json.ts); beyond the checked head the shape is trusted.
   return parsed.data as unknown as UsageReport;
@@ -150,6 +158,7 @@ function decodeCursor(cursor: string): string {
 export async function listReports(
   store: ReportStore,
   query: { limit?: string | undefined; cursor?: string | undefined },
+  log: Log = silentLog,
 ): Promise<ApiResponse> {
   let limit = 30;
   if (query.limit !== undefined) {
@@ -166,10 +175,20 @@ export async function listReports(
   const page = dates.slice(0, limit);
   const reports = await Promise.all(
     page.map(async (date) => {
-      const object = await store.get(dailyKey(date, "report.json"));
+      const key = dailyKey(date, "report.json");
+      const object = await store.get(key);
       if (object === undefined) return undefined; // a day still being written
-      const report = parseStoredReport(object.body, dailyKey(date, "report.json"));
-      return { report_date: date, generated_at: report.generated_at };
+      try {
+        const report = parseStoredReport(object.body, key);
+        return { report_date: date, generated_at: report.generated_at };
+      } catch (error) {
+        // One damaged or foreign file must not hide every other day from the listing.
+        log.warn("skipped a stored report.json that cannot be read", {
+          key,
+          reason: error instanceof Error ? error.message : String(error),
+        });
+        return undefined;
+      }
     }),
   );
   const last = page[page.length - 1];
@@ -180,16 +199,21 @@ export async function listReports(
   return jsonResponse(200, { reports: reports.filter((r) => r !== undefined), next_cursor });
 }
 
-const dateField = z
-  .string()
-  .refine(isValidDate, { message: "not a date (YYYY-MM-DD that exists)" });
-const regenerationBody = z.union([
-  z.object({ date: dateField }).strict(),
-  z.object({ from: dateField, to: dateField }).strict(),
-]);
+const regenerationBody = z.strictObject({
+  date: z.string().optional(),
+  from: z.string().optional(),
+  to: z.string().optional(),
+});
 
-/** The dates a POST /reports body asks for (report.md §7), or a 400 saying what is wrong. */
-export function parseRegeneration(body: unknown): string[] {
+/**
+ * The dates a POST /reports body asks for (report.md §7), or a 400 saying what is wrong:
+ * `invalid_date` for a date that does not exist or has not ended in the report time zone,
+ * `invalid_body` for anything else.
+ */
+export function parseRegeneration(
+  body: unknown,
+  opts: { now: number; timeZone: string },
+): string[] {
   if (typeof body !== "object" || body === null || Array.isArray(body)) {
     throw new HttpError(
       400,
@@ -197,32 +221,28 @@ export function parseRegeneration(body: unknown): string[] {
       'the body must be a JSON object {"date": D} or {"from": D, "to": D}',
     );
   }
-  const keys = Object.keys(body);
-  if (keys.includes("date") && (keys.includes("from") || keys.includes("to"))) {
-    throw new HttpError(400, "invalid_body", "give either date or from/to, not both");
-  }
   const parsed = regenerationBody.safeParse(body);
   if (!parsed.success) {
-    const issue =
-      parsed.error.issues.find((i) => i.code !== "invalid_union") ?? parsed.error.issues[0];
-    const unknown = keys.filter((k) => !["date", "from", "to"].includes(k));
+    const unknown = Object.keys(body).filter((k) => !["date", "from", "to"].includes(k));
+    const issue = parsed.error.issues[0];
     const message =
       unknown.length > 0
         ? `unknown field ${JSON.stringify(unknown[0]?.slice(0, 40))}`
-        : `${issue?.path.join(".") || "body"}: ${issue?.message ?? "invalid"}`;
+        : `${issue?.path.join(".") || "body"}: must be a date string (YYYY-MM-DD)`;
     throw new HttpError(400, "invalid_body", message);
   }
-  const value = parsed.data;
-  if ("date" in value) return [value.date];
-  if (value.from > value.to)
-    throw new HttpError(400, "invalid_body", `from ${value.from} is after to ${value.to}`);
-  const days = countDates(value.from, value.to);
-  if (days > MAX_REGENERATION_DAYS) {
-    throw new HttpError(
-      400,
-      "invalid_body",
-      `the range covers ${days} dates; at most ${MAX_REGENERATION_DAYS}`,
-    );
+  try {
+    return selectDates(parsed.data, {
+      now: opts.now,
+      timeZone: opts.timeZone,
+      maxDays: MAX_REGENERATION_DAYS,
+      defaultYesterday: false,
+    });
+  } catch (error) {
+    if (error instanceof DateSelectionError) {
+      const code = error.problem === "invalid_date" ? "invalid_date" : "invalid_body";
+      throw new HttpError(400, code, error.message);
+    }
+    throw error;
   }
-  return datesInRange(value.from, value.to);
 }

@@ -1,6 +1,17 @@
 import { createHash, randomBytes } from "node:crypto";
-import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
-import { dirname, join } from "node:path";
+import {
+  link,
+  mkdir,
+  readdir,
+  readFile,
+  rename,
+  rm,
+  stat,
+  unlink,
+  writeFile,
+} from "node:fs/promises";
+import { basename, dirname, join } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
 import { pathToFileURL } from "node:url";
 import { StorageError } from "../errors.js";
 import type { ReportStore, StoredObject } from "./store.js";
@@ -45,6 +56,16 @@ function errnoCode(error: unknown): string | undefined {
   return undefined;
 }
 
+/** A strong validator of a file's content, quoted as an HTTP ETag. */
+function etagOf(body: Buffer): string {
+  return `"${createHash("sha256").update(body).digest("hex").slice(0, 32)}"`;
+}
+
+/** A compare-and-replace guard older than this was left by a process that died holding it. */
+const GUARD_STALE_MS = 10_000;
+/** How long to wait for another process's guard before giving up. */
+const GUARD_WAIT_MS = 5_000;
+
 function describe(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
@@ -82,18 +103,97 @@ export class FileStore implements ReportStore {
     }
   }
 
-  async create(key: string, body: string, _contentType: string): Promise<boolean> {
+  async putIf(
+    key: string,
+    body: string,
+    _contentType: string,
+    expected: string | null,
+  ): Promise<boolean> {
     const path = this.#path(key);
+    const tmp = join(dirname(path), `.${randomBytes(6).toString("hex")}.tmp`);
     try {
       await mkdir(dirname(path), { recursive: true });
-      // "wx": exclusive create, so two runs cannot both succeed.
-      await writeFile(path, body, { flag: "wx" });
-      return true;
+      // Written whole under a temporary name first, so no reader ever sees a partial object.
+      await writeFile(tmp, body);
+      if (expected === null) {
+        // link() creates the name only if it is free, atomically, with the whole content.
+        try {
+          await link(tmp, path);
+          return true;
+        } catch (error) {
+          if (errnoCode(error) === "EEXIST") return false;
+          throw error;
+        }
+      }
+      return await this.#guarded(path, async () => {
+        if ((await this.#etagAt(path)) !== expected) return false;
+        await rename(tmp, path);
+        return true;
+      });
     } catch (error) {
-      if (errnoCode(error) === "EEXIST") return false;
-      throw new StorageError(`create ${key} in ${this.url} failed: ${describe(error)}`, {
+      throw new StorageError(`conditional put ${key} in ${this.url} failed: ${describe(error)}`, {
         cause: error,
       });
+    } finally {
+      await rm(tmp, { force: true }).catch(() => undefined);
+    }
+  }
+
+  async deleteIf(key: string, expected: string): Promise<boolean> {
+    const path = this.#path(key);
+    try {
+      return await this.#guarded(path, async () => {
+        if ((await this.#etagAt(path)) !== expected) return false;
+        await unlink(path);
+        return true;
+      });
+    } catch (error) {
+      throw new StorageError(
+        `conditional delete ${key} in ${this.url} failed: ${describe(error)}`,
+        { cause: error },
+      );
+    }
+  }
+
+  /** The ETag of the file at `path` (as `get` gives it), or `null` when there is none. */
+  async #etagAt(path: string): Promise<string | null> {
+    try {
+      return etagOf(await readFile(path));
+    } catch (error) {
+      if (errnoCode(error) === "ENOENT") return null;
+      throw error;
+    }
+  }
+
+  /**
+   * Runs `step` (a compare-then-replace) while holding `<path>.guard`, taken by an atomic
+   * exclusive create, so that two processes cannot interleave their compare and replace. A
+   * guard is held for a few milliseconds; one older than GUARD_STALE_MS was left by a process
+   * that died holding it and is broken.
+   */
+  async #guarded<T>(path: string, step: () => Promise<T>): Promise<T> {
+    const guard = join(dirname(path), `.${basename(path)}.guard`);
+    const started = Date.now();
+    for (;;) {
+      try {
+        await writeFile(guard, String(process.pid), { flag: "wx" });
+        break;
+      } catch (error) {
+        if (errnoCode(error) !== "EEXIST") throw error;
+        const age = await stat(guard).then(
+          (s) => Date.now() - s.mtimeMs,
+          () => 0,
+        );
+        if (age > GUARD_STALE_MS) await rm(guard, { force: true });
+        else if (Date.now() - started > GUARD_WAIT_MS) {
+          throw new Error(`${guard} has been held for over ${GUARD_WAIT_MS} ms`);
+        } else await sleep(5 + Math.random() * 20);
+      }
+    }
+    try {
+      return await step();
+    } finally {
+      await rm(guard, { force: true });
     }
   }
 
@@ -134,8 +234,7 @@ export class FileStore implements ReportStore {
         cause: error,
       });
     }
-    const etag = `"${createHash("sha256").update(body).digest("hex").slice(0, 32)}"`;
-    return { body, etag };
+    return { body, etag: etagOf(body) };
   }
 
   async listFolders(prefix: string): Promise<string[]> {

@@ -175,23 +175,41 @@ export async function readLatest(store: ReportStore): Promise<LatestPointer | un
 }
 
 /**
- * Points `latest.json` at `candidate` unless it already names a newer date. Returns the
- * pointer in force afterwards. (Overlapping runs are serialised by the deployment: the report
- * function runs one at a time.)
+ * Points `latest.json` at `candidate` unless it already names a newer date, and returns the
+ * pointer in force afterwards. `latestAllowed` is the run's own yesterday: a candidate after it
+ * is refused (a report of a day that has not ended must never become "latest", since the
+ * pointer never moves back), and a stored pointer after it (written before that rule) is
+ * replaced as if it were damaged. The write is conditional on the pointer read (If-Match), so
+ * two runs cannot both move it from the same state: the one that loses reads again and decides
+ * anew.
  */
 export async function updateLatest(
   store: ReportStore,
   candidate: LatestPointer,
+  opts: { latestAllowed: string },
 ): Promise<LatestPointer> {
-  // A pointer that cannot be read (edited by hand, say) is replaced rather than blocking
-  // every later run: the candidate's files are complete, so it is a valid pointer.
-  const object = await store.get(LATEST_KEY);
-  const current = object === undefined ? undefined : parsePointer(object.body);
-  if (current !== undefined && current.report_date > candidate.report_date) return current;
-  await store.put(
-    LATEST_KEY,
-    `${JSON.stringify(candidate, null, 2)}\n`,
-    CONTENT_TYPES["report.json"],
-  );
-  return candidate;
+  if (candidate.report_date > opts.latestAllowed) {
+    throw new StorageError(
+      `refusing to point ${LATEST_KEY} at ${candidate.report_date}, a date that has not ended (the latest possible is ${opts.latestAllowed})`,
+    );
+  }
+  const body = `${JSON.stringify(candidate, null, 2)}\n`;
+  for (let attempt = 0; attempt < 5; attempt++) {
+    const object = await store.get(LATEST_KEY);
+    // A pointer that cannot be read (edited by hand, say) or that names a day that cannot have
+    // been complete is replaced rather than blocking every later run: the candidate's files
+    // are complete, so it is a valid pointer.
+    const current = object === undefined ? undefined : parsePointer(object.body);
+    const trusted =
+      current !== undefined && current.report_date <= opts.latestAllowed ? current : undefined;
+    if (trusted !== undefined && trusted.report_date > candidate.report_date) return trusted;
+    const written = await store.putIf(
+      LATEST_KEY,
+      body,
+      CONTENT_TYPES["report.json"],
+      object?.etag ?? null,
+    );
+    if (written) return candidate;
+  }
+  throw new StorageError(`${LATEST_KEY} in ${store.url} kept changing while it was updated`);
 }

@@ -34,7 +34,7 @@ export async function acquireRunLock(store: ReportStore, now: number, log?: Log)
     started_at: new Date(now).toISOString(),
     expires_at: new Date(now + LOCK_TTL_MS).toISOString(),
   });
-  if (!(await store.create(LOCK_KEY, body, "application/json"))) {
+  if (!(await store.putIf(LOCK_KEY, body, "application/json", null))) {
     const existing = await store.get(LOCK_KEY);
     let held: z.infer<typeof lockBody> | undefined;
     try {

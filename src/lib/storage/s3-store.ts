@@ -42,6 +42,15 @@ function isNotFound(error: unknown): boolean {
   );
 }
 
+/**
+ * 412 Precondition Failed: the condition did not hold. 409 ConditionalRequestConflict: another
+ * conditional write to the key was in progress; either way, someone else got there first.
+ */
+function isConditionFailure(error: unknown): boolean {
+  const status = error instanceof S3ServiceException ? error.$metadata.httpStatusCode : undefined;
+  return status === 412 || status === 409;
+}
+
 /** A name safe to put between the quotes of `filename="..."` without escaping. */
 const SAFE_DOWNLOAD_NAME = /^[A-Za-z0-9._-]+$/;
 
@@ -90,7 +99,12 @@ export class S3Store implements ReportStore {
     }
   }
 
-  async create(key: string, body: string, contentType: string): Promise<boolean> {
+  async putIf(
+    key: string,
+    body: string,
+    contentType: string,
+    expected: string | null,
+  ): Promise<boolean> {
     const fullKey = this.#key(key);
     try {
       await this.#client.send(
@@ -99,16 +113,27 @@ export class S3Store implements ReportStore {
           Key: fullKey,
           Body: body,
           ContentType: contentType,
-          // S3 conditional write: fails with 412 when the key exists (s3rver ignores it).
-          IfNoneMatch: "*",
+          // S3 conditional writes: 412 when the object is not (or no longer) the one read.
+          ...(expected === null ? { IfNoneMatch: "*" } : { IfMatch: expected }),
         }),
       );
       return true;
     } catch (error) {
-      const status =
-        error instanceof S3ServiceException ? error.$metadata.httpStatusCode : undefined;
-      if (status === 412 || status === 409) return false;
-      throw this.#fail("PutObject (if absent)", fullKey, error);
+      if (isConditionFailure(error)) return false;
+      throw this.#fail("PutObject (conditional)", fullKey, error);
+    }
+  }
+
+  async deleteIf(key: string, expected: string): Promise<boolean> {
+    const fullKey = this.#key(key);
+    try {
+      await this.#client.send(
+        new DeleteObjectCommand({ Bucket: this.#bucket, Key: fullKey, IfMatch: expected }),
+      );
+      return true;
+    } catch (error) {
+      if (isConditionFailure(error) || isNotFound(error)) return false;
+      throw this.#fail("DeleteObject (conditional)", fullKey, error);
     }
   }
 

@@ -15,12 +15,19 @@ export interface ReportStore {
   /** Writes a whole object; a reader sees either the old or the new content, never a mix. */
   put(key: string, body: string | Buffer, contentType: string): Promise<void>;
   /**
-   * Writes an object only if none exists under `key`; `false` when one does. Atomic on file
-   * storage (exclusive create) and on S3 (`If-None-Match: *`); it guards the run lock.
+   * Writes an object only if the one under `key` is still `expected`: the ETag read before, or
+   * `null` for "there is none". `false` when it is not (someone else wrote first). Atomic on
+   * S3 (`If-Match` / `If-None-Match: *`) and on file storage (see FileStore). It guards the
+   * run lock, `latest.json` and the regeneration queue.
    */
-  create(key: string, body: string, contentType: string): Promise<boolean>;
+  putIf(key: string, body: string, contentType: string, expected: string | null): Promise<boolean>;
   /** Removes an object; no error when it does not exist. */
   delete(key: string): Promise<void>;
+  /**
+   * Removes an object only if its ETag is still `expected`; `false` when it is not (or it is
+   * gone). On S3 a conditional DeleteObject (`If-Match`).
+   */
+  deleteIf(key: string, expected: string): Promise<boolean>;
   /** Whether an object exists under `key`, without reading it. */
   has(key: string): Promise<boolean>;
   /** The object, or `undefined` when it does not exist. */

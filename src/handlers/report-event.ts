@@ -1,0 +1,61 @@
+import { z } from "zod";
+import { MAX_RANGE_DAYS } from "../lib/job.js";
+import { yesterday } from "../lib/report/time.js";
+import { DateSelectionError, selectDates } from "../lib/select-dates.js";
+
+/**
+ * What the report function is invoked with:
+ * - by EventBridge Scheduler, the schedule's Input from serverless.yml with the schedule's
+ *   own time filled in: `{"source": "schedule", "scheduled_time": "2026-11-28T00:30:00Z"}`;
+ * - by POST /reports, `{"dates": [...], "request_id": "..."}`;
+ * - by hand (the console, `serverless invoke`), `{}` or `{"dates": [...]}`.
+ * Anything else is refused: a run of an event that was meant otherwise could overwrite days.
+ */
+const reportEvent = z.strictObject({
+  source: z.literal("schedule").optional(),
+  scheduled_time: z.iso.datetime({ offset: true }).optional(),
+  dates: z.array(z.string()).min(1).max(MAX_RANGE_DAYS).optional(),
+  request_id: z.string().min(1).max(100).optional(),
+});
+
+export type ReportEvent = z.input<typeof reportEvent>;
+
+export interface ReportRequest {
+  readonly dates: string[];
+  /** The regeneration this run carries out, when it came from POST /reports. */
+  readonly requestId: string | undefined;
+}
+
+/**
+ * The dates an invocation asks for: the given ones (consecutive, ended), or yesterday in
+ * `timeZone` as of the scheduled time (so a retry after midnight still reports the day it was
+ * scheduled for), or as of `now`.
+ */
+export function parseReportEvent(input: unknown, now: number, timeZone: string): ReportRequest {
+  const parsed = reportEvent.safeParse(input ?? {});
+  if (!parsed.success) {
+    throw new DateSelectionError(
+      "invalid_range",
+      `the event is not one the report function takes: ${parsed.error.issues[0]?.message ?? "invalid"} at ${parsed.error.issues[0]?.path.join(".") || "the top"}`,
+    );
+  }
+  const event = parsed.data;
+  const requestId = event.request_id;
+  if (event.dates !== undefined) {
+    const first = event.dates[0] as string;
+    const last = event.dates[event.dates.length - 1] as string;
+    const dates = selectDates(
+      { from: first, to: last },
+      { now, timeZone, maxDays: MAX_RANGE_DAYS, defaultYesterday: false },
+    );
+    if (dates.length !== event.dates.length || dates.some((d, i) => d !== event.dates?.[i])) {
+      throw new DateSelectionError(
+        "invalid_range",
+        "the event's dates must be consecutive and ascending",
+      );
+    }
+    return { dates, requestId };
+  }
+  const at = event.scheduled_time === undefined ? now : Date.parse(event.scheduled_time);
+  return { dates: [yesterday(Math.min(at, now), timeZone)], requestId };
+}

@@ -1,0 +1,107 @@
+import { ConfigError } from "./errors.js";
+import { countDates, datesInRange, isValidDate, yesterday } from "./report/time.js";
+
+/**
+ * The one rule for which report dates a run may cover, shared by the command line, POST
+ * /reports and the report function's event: a date, or a range from..to (both ends included),
+ * of dates that exist and have ended in the report time zone. Each edge maps the error: exit
+ * code 2 on the command line, 400 over HTTP, a failed invocation in Lambda.
+ */
+
+export type DateSelectionProblem =
+  /** A date that does not exist, or has not ended yet: 400 `invalid_date`. */
+  | "invalid_date"
+  /** Fields that do not go together, or a range that is too long: 400 `invalid_body`. */
+  | "invalid_range";
+
+export class DateSelectionError extends ConfigError {
+  override readonly name: string = "DateSelectionError";
+  readonly problem: DateSelectionProblem;
+  constructor(problem: DateSelectionProblem, message: string) {
+    super(message);
+    this.problem = problem;
+  }
+}
+
+export interface DateSelection {
+  readonly date?: string | undefined;
+  readonly from?: string | undefined;
+  readonly to?: string | undefined;
+}
+
+export interface SelectDatesOptions {
+  /** The clock of the run: dates after yesterday (in `timeZone`) at `now` are refused. */
+  readonly now: number;
+  readonly timeZone: string;
+  /** Most dates a range may hold. */
+  readonly maxDays: number;
+  /** How the fields are called where they came from (`--from`, `from`). */
+  readonly names?: { readonly date: string; readonly from: string; readonly to: string };
+  /** Whether no field at all means yesterday (CLI, schedule) or is an error (POST). */
+  readonly defaultYesterday: boolean;
+}
+
+const clip = (s: string) => JSON.stringify(s.slice(0, 40));
+
+/** The dates `selection` names, ascending; throws DateSelectionError saying what is wrong. */
+export function selectDates(selection: DateSelection, opts: SelectDatesOptions): string[] {
+  const names = opts.names ?? { date: "date", from: "from", to: "to" };
+  const latest = yesterday(opts.now, opts.timeZone);
+  for (const field of ["date", "from", "to"] as const) {
+    const value = selection[field];
+    if (value !== undefined && !isValidDate(value)) {
+      throw new DateSelectionError(
+        "invalid_date",
+        `${names[field]} ${clip(value)} is not a date (YYYY-MM-DD that exists)`,
+      );
+    }
+  }
+  const { date, from, to } = selection;
+  if (date !== undefined && (from !== undefined || to !== undefined)) {
+    throw new DateSelectionError(
+      "invalid_range",
+      `give either ${names.date} or ${names.from}/${names.to}, not both`,
+    );
+  }
+  if ((from === undefined) !== (to === undefined)) {
+    throw new DateSelectionError("invalid_range", `${names.from} and ${names.to} go together`);
+  }
+  let dates: string[];
+  if (from !== undefined && to !== undefined) {
+    if (from > to) {
+      throw new DateSelectionError(
+        "invalid_range",
+        `${names.from} ${from} is after ${names.to} ${to}`,
+      );
+    }
+    if (to > latest) throw notEnded(to, latest, opts.timeZone);
+    const days = countDates(from, to);
+    if (days > opts.maxDays) {
+      throw new DateSelectionError(
+        "invalid_range",
+        `${names.from}/${names.to} covers ${days} days; at most ${opts.maxDays}`,
+      );
+    }
+    dates = datesInRange(from, to);
+  } else if (date !== undefined) {
+    dates = [date];
+  } else if (opts.defaultYesterday) {
+    dates = [latest];
+  } else {
+    throw new DateSelectionError(
+      "invalid_range",
+      `give ${names.date}, or ${names.from} and ${names.to}`,
+    );
+  }
+  const last = dates[dates.length - 1] as string;
+  if (last > latest) throw notEnded(last, latest, opts.timeZone);
+  return dates;
+}
+
+/** A report of a day that has not ended would be short, and latest.json never moves back. */
+function notEnded(date: string, latest: string, timeZone: string): DateSelectionError {
+  return new DateSelectionError(
+    "invalid_date",
+    `${date} has not ended yet in ${timeZone}: the latest date that can be reported is ${latest}`,
+  );
+}
