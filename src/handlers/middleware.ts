@@ -92,12 +92,11 @@ export function jsonBody(): HttpMiddleware {
       if (!JSON_TYPE.test(headers?.["content-type"] ?? "")) {
         throw new HttpError(415, "unsupported_media_type", "send the body as application/json");
       }
-      const bytes =
-        body === undefined || body === null
-          ? 0
-          : isBase64Encoded
-            ? Buffer.from(body, "base64").length
-            : Buffer.byteLength(body);
+      // API Gateway leaves `body` out when there is none; serverless-offline sends null.
+      if (body === undefined || body === null || body === "") {
+        throw new HttpError(400, "invalid_json", "the body is missing or is not valid JSON");
+      }
+      const bytes = isBase64Encoded ? Buffer.from(body, "base64").length : Buffer.byteLength(body);
       if (bytes > MAX_BODY_BYTES) {
         throw new HttpError(
           413,

@@ -35,7 +35,7 @@ async function run(input: unknown, remainingMs: number): Promise<ReportOutcome> 
     const config = report.config();
     // Retries and timeouts of upstream requests end before the function would be killed, so a
     // run against a failing API fails cleanly (and is retried) instead of timing out silently.
-    const deadline = now + Math.max(remainingMs - WRITE_MARGIN_MS, remainingMs / 2);
+    const deadline = now + Math.floor(Math.max(remainingMs - WRITE_MARGIN_MS, remainingMs / 2));
     const { dates, requestId } = parseReportEvent(input, now, config.timeZone);
     label = `${dates[0]}..${dates[dates.length - 1]}`;
     const store = report.store();

@@ -3,6 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { CreateBucketCommand, S3Client } from "@aws-sdk/client-s3";
 import S3rver from "s3rver";
+import { DUMMY_ACCOUNT } from "s3rver/lib/models/account.js";
 
 export interface LocalS3 {
   /** A client for this server; tests hand it to the stores they build. */
@@ -25,6 +26,14 @@ export function localS3Client(endpoint: string, maxAttempts?: number): S3Client 
     responseChecksumValidation: "WHEN_REQUIRED",
     ...(maxAttempts === undefined ? {} : { maxAttempts }),
   });
+}
+
+/**
+ * Lets s3rver accept requests signed with this key pair too (it checks SigV4 signatures), as
+ * a role's temporary keys would be in AWS.
+ */
+export function allowS3Keys(accessKeyId: string, secretAccessKey: string): void {
+  DUMMY_ACCOUNT.createKeyPair(accessKeyId, secretAccessKey);
 }
 
 /** Starts s3rver in this process on a free port, storing into a fresh temporary directory. */

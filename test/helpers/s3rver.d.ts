@@ -22,3 +22,11 @@ declare module "s3rver" {
 
   export = S3rver;
 }
+
+// The account s3rver checks signatures against; more key pairs can be added to it.
+declare module "s3rver/lib/models/account.js" {
+  interface AWSAccount {
+    createKeyPair(accessKeyId: string, secretAccessKey: string): void;
+  }
+  export const DUMMY_ACCOUNT: AWSAccount;
+}

@@ -148,10 +148,84 @@ function storeContract(subject: Subject): void {
 
 let fileParent: string;
 
+/**
+ * Conditional writes (the run lock, latest.json, the regeneration queue), for stores that
+ * honour them. s3rver ignores the conditions, so S3 is held to this against a server that
+ * honours them (see the S3 conditional tests).
+ */
+function conditionalContract(subject: Subject): void {
+  describe(`${subject.name} (conditional writes)`, () => {
+    let store: ReportStore;
+    beforeAll(() => subject.setup());
+    afterAll(() => subject.teardown());
+    beforeEach(async () => {
+      store = await subject.open();
+    });
+
+    it("creates only when absent: a second create is refused and changes nothing", async () => {
+      expect(await store.putIf("run.lock", "first", JSON_TYPE, null)).toBe(true);
+      expect(await store.putIf("run.lock", "second", JSON_TYPE, null)).toBe(false);
+      expect((await store.get("run.lock"))?.body.toString()).toBe("first");
+    });
+
+    it("replaces only the version that was read", async () => {
+      await store.put("latest.json", "v1", JSON_TYPE);
+      const v1 = (await store.get("latest.json"))?.etag ?? "";
+      expect(await store.putIf("latest.json", "v2", JSON_TYPE, v1)).toBe(true);
+      // v1 is stale now: a writer that read it loses.
+      expect(await store.putIf("latest.json", "v3", JSON_TYPE, v1)).toBe(false);
+      expect((await store.get("latest.json"))?.body.toString()).toBe("v2");
+      // An ETag for an object that is not there matches nothing.
+      expect(await store.putIf("gone.json", "x", JSON_TYPE, v1)).toBe(false);
+      expect(await store.has("gone.json")).toBe(false);
+    });
+
+    it("deletes only the version that was read", async () => {
+      await store.put("run.lock", "mine", JSON_TYPE);
+      const mine = (await store.get("run.lock"))?.etag ?? "";
+      await store.put("run.lock", "theirs", JSON_TYPE);
+      expect(await store.deleteIf("run.lock", mine)).toBe(false);
+      expect((await store.get("run.lock"))?.body.toString()).toBe("theirs");
+      const theirs = (await store.get("run.lock"))?.etag ?? "";
+      expect(await store.deleteIf("run.lock", theirs)).toBe(true);
+      expect(await store.has("run.lock")).toBe(false);
+      expect(await store.deleteIf("run.lock", theirs)).toBe(false);
+    });
+
+    it("lets exactly one of many writers that read the same version win", async () => {
+      await store.put("regenerations.json", "0", JSON_TYPE);
+      const read = (await store.get("regenerations.json"))?.etag ?? "";
+      const wins = await Promise.all(
+        Array.from({ length: 10 }, (_, i) =>
+          store.putIf("regenerations.json", `writer ${i}`, JSON_TYPE, read),
+        ),
+      );
+      expect(wins.filter(Boolean)).toHaveLength(1);
+      const creates = await Promise.all(
+        Array.from({ length: 10 }, (_, i) => store.putIf("new.lock", `c${i}`, JSON_TYPE, null)),
+      );
+      expect(creates.filter(Boolean)).toHaveLength(1);
+    });
+  });
+}
+
 storeContract({
   name: "FileStore",
   async setup() {
     fileParent = await mkdtemp(join(tmpdir(), "file-store-"));
+  },
+  async open() {
+    return new FileStore(await mkdtemp(join(fileParent, "root-")));
+  },
+  async teardown() {
+    await rm(fileParent, { recursive: true, force: true });
+  },
+});
+
+conditionalContract({
+  name: "FileStore",
+  async setup() {
+    fileParent = await mkdtemp(join(tmpdir(), "file-store-cas-"));
   },
   async open() {
     return new FileStore(await mkdtemp(join(fileParent, "root-")));

@@ -1,19 +1,20 @@
-import { execFile } from "node:child_process";
-import { cp, mkdtemp, readFile, rm, stat, symlink } from "node:fs/promises";
+import { mkdtemp, readFile, rm, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
-import { promisify } from "node:util";
-import { inflateRawSync } from "node:zlib";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import {
+  PACKAGE_TIMEOUT_MS,
+  type Props,
+  packageService,
+  type Template,
+  unzip,
+} from "../helpers/serverless-package.js";
 
 /**
  * The deployment as CloudFormation: `serverless package` run for real (as CI does), with no
  * AWS credentials, then the generated template read back and checked against report.md §8.
  */
 
-const ROOT = fileURLToPath(new URL("../..", import.meta.url));
-const PACKAGE_TIMEOUT_MS = 180_000;
 const MAX_ZIP_BYTES = 5 * 1024 * 1024;
 const REPORT_FUNCTION = "ReportLambdaFunction";
 const API_FUNCTIONS: Record<string, string> = {
@@ -27,71 +28,11 @@ const ALLOWED_MANAGED_POLICIES = [
   "arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole",
 ];
 
-type Props = Record<string, unknown>;
-interface Resource {
-  Type: string;
-  Properties?: Props;
-}
-interface Template {
-  Resources: Record<string, Resource>;
-}
 interface Statement {
   Effect: string;
   Action: string | string[];
   Resource?: unknown;
   NotResource?: unknown;
-}
-
-const execFileAsync = promisify(execFile);
-
-/** The process environment minus anything that could give the CLI AWS credentials. */
-function envWithoutCredentials(dir: string): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = {};
-  for (const [name, value] of Object.entries(process.env)) {
-    if (!name.startsWith("AWS_")) env[name] = value;
-  }
-  // Nor from ~/.aws or the instance metadata service.
-  env.AWS_SHARED_CREDENTIALS_FILE = join(dir, "no-credentials");
-  env.AWS_CONFIG_FILE = join(dir, "no-config");
-  env.AWS_EC2_METADATA_DISABLED = "true";
-  return env;
-}
-
-/** The files `serverless package` reads; node_modules is linked, not copied. */
-const PROJECT_FILES = [
-  "serverless.yml",
-  "package.json",
-  "package-lock.json",
-  "tsconfig.json",
-  "src",
-];
-
-/**
- * Packages a copy of the project in `dir`: serverless-esbuild builds in `<service>/.esbuild`
- * and deletes it when done, which would pull the bundle from under a running `npm run dev`
- * (or a parallel `npm run package`) if this ran in the working tree.
- */
-async function packageService(dir: string, extraArgs: string[] = []): Promise<Template> {
-  const project = join(dir, "project");
-  const outDir = join(dir, "package");
-  for (const file of PROJECT_FILES) {
-    await cp(join(ROOT, file), join(project, file), { recursive: true });
-  }
-  await symlink(join(ROOT, "node_modules"), join(project, "node_modules"), "dir");
-  const args = ["serverless", "package", "--stage", "ci", "--package", outDir, ...extraArgs];
-  try {
-    await execFileAsync("npx", args, {
-      cwd: project,
-      env: envWithoutCredentials(dir),
-      timeout: PACKAGE_TIMEOUT_MS,
-      maxBuffer: 16 * 1024 * 1024,
-    });
-  } catch (error) {
-    const { stdout = "", stderr = "" } = error as { stdout?: string; stderr?: string };
-    throw new Error(`npx ${args.join(" ")} failed:\n${stdout}\n${stderr}`, { cause: error });
-  }
-  const path = join(outDir, "cloudformation-template-update-stack.json");
-  return JSON.parse(await readFile(path, "utf8")) as Template;
 }
 
 function ofType(template: Template, type: string): [string, Props][] {
@@ -151,28 +92,6 @@ function isWildcardResource(resource: unknown): boolean {
   return typeof resource === "string" && (resource === "*" || /:\*$/.test(resource));
 }
 
-/** The files in a zip, by name, inflated: enough of the format to read our own bundles. */
-function unzip(zip: Buffer): Map<string, Buffer> {
-  const end = zip.lastIndexOf(Buffer.from([0x50, 0x4b, 0x05, 0x06]));
-  if (end < 0) throw new Error("not a zip file");
-  const count = zip.readUInt16LE(end + 10);
-  let at = zip.readUInt32LE(end + 16);
-  const files = new Map<string, Buffer>();
-  for (let i = 0; i < count; i++) {
-    const method = zip.readUInt16LE(at + 10);
-    const size = zip.readUInt32LE(at + 20);
-    const nameLength = zip.readUInt16LE(at + 28);
-    const skip = nameLength + zip.readUInt16LE(at + 30) + zip.readUInt16LE(at + 32);
-    const name = zip.toString("utf8", at + 46, at + 46 + nameLength);
-    const local = zip.readUInt32LE(at + 42);
-    const start = local + 30 + zip.readUInt16LE(local + 26) + zip.readUInt16LE(local + 28);
-    const data = zip.subarray(start, start + size);
-    files.set(name, method === 0 ? data : inflateRawSync(data));
-    at += 46 + skip;
-  }
-  return files;
-}
-
 describe("the packaged stack (serverless package --stage ci, no AWS credentials)", () => {
   let dir: string;
   let template: Template;
@@ -205,6 +124,38 @@ describe("the packaged stack (serverless package --stage ci, no AWS credentials)
       list(s.Action).includes("lambda:InvokeFunction"),
     );
     expect(invoke.flatMap((s) => list(s.Resource)).map(target)).toEqual([REPORT_FUNCTION]);
+  });
+
+  it("hands the report function the schedule's own time, so it reports the day before it", () => {
+    const [, schedule] = ofType(template, "AWS::Scheduler::Schedule")[0] ?? [];
+    const target = schedule?.Target as { Input?: string } | undefined;
+    const input = JSON.parse(target?.Input ?? "null");
+    expect(input).toEqual({
+      source: "schedule",
+      scheduled_time: "<aws.scheduler.scheduled-time>",
+    });
+  });
+
+  it("throttles the whole HTTP API at its stage, with the defaults as parameters", () => {
+    const stages = ofType(template, "AWS::ApiGatewayV2::Stage");
+    expect(stages).toHaveLength(1);
+    const [, stage] = stages[0] as [string, Props];
+    expect(stage.DefaultRouteSettings).toEqual({
+      ThrottlingRateLimit: 10,
+      ThrottlingBurstLimit: 20,
+    });
+  });
+
+  it("lets the API functions write only the regeneration queue, and read the reports", () => {
+    const apiRole = roleOf(template, "GetReportLambdaFunction");
+    const writes = statementsOf(template, apiRole).filter((s) =>
+      list(s.Action).some((a) => /^s3:(Put|Delete)/.test(a)),
+    );
+    expect(writes.flatMap((s) => list(s.Action))).toEqual(["s3:PutObject"]);
+    expect(writes.flatMap((s) => list(s.Resource))).toEqual([
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: Fn::Sub syntax, not a JS template
+      { "Fn::Sub": "${ReportBucket.Arn}/reports/regenerations.json" },
+    ]);
   });
 
   it("runs one report at a time, for up to 15 minutes, on nodejs22.x", () => {
@@ -365,7 +316,18 @@ describe("the packaged stack (serverless package --stage ci, no AWS credentials)
       expect(target(variablesOf(functionId).REPORT_API_TOKEN_SECRET), functionId).toBe(
         "ApiTokenSecret",
       );
+      // The API functions read no upstream setting; only POST needs the report function.
+      const names = Object.keys(variablesOf(functionId));
+      expect(
+        names.filter((n) => /^(MODELARTS_|IAM_|PRICE_TABLE)/.test(n)),
+        functionId,
+      ).toEqual([]);
+      expect(names.includes("REPORT_FUNCTION_NAME"), functionId).toBe(
+        functionId === "PostReportsLambdaFunction",
+      );
     }
+    // Left empty at deploy time, the endpoint fails the report function (not the API).
+    expect(variablesOf(REPORT_FUNCTION).MODELARTS_ENDPOINT).toBe("");
   });
 
   it("packages each function as an ES module bundle under 5 MB", async () => {

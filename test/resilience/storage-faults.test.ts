@@ -8,6 +8,7 @@ import { type ReportJobOptions, renderFiles, runReportJob } from "../../src/lib/
 import { staticTokenAuth } from "../../src/lib/modelarts/auth.js";
 import { ModelArtsClient } from "../../src/lib/modelarts/client.js";
 import { FileStore } from "../../src/lib/storage/file-store.js";
+import { updateLatest } from "../../src/lib/storage/publish.js";
 import { LOCK_KEY, RunInProgressError } from "../../src/lib/storage/run-lock.js";
 import { S3Store } from "../../src/lib/storage/s3-store.js";
 import type { ReportStore } from "../../src/lib/storage/store.js";
@@ -160,6 +161,49 @@ describe("overlapping runs", () => {
 function never(): never {
   throw new Error("expected a report");
 }
+
+describe("latest.json and dates that have not ended", () => {
+  const pointer = (date: string) =>
+    JSON.stringify({ report_date: date, generated_at: "2099-01-02T00:30:00.000Z", files: {} });
+
+  it("is replaced by the next good run when it already points past yesterday", async () => {
+    const store = new FileStore(join(dir, "future-latest"));
+    // Written by a release that accepted POST {"date": "2099-01-01"}.
+    await store.put("latest.json", pointer("2099-01-01"), "application/json");
+    const result = await runReportJob({ versions: source(), store }, options());
+    expect(result.latest.report_date).toBe(DATE);
+    expect(JSON.parse((await text(store, "latest.json")) ?? "").report_date).toBe(DATE);
+  });
+
+  it("is never pointed at a date after the run's own yesterday", async () => {
+    const store = new FileStore(join(dir, "guard-latest"));
+    await store.put("latest.json", pointer("2026-11-26"), "application/json");
+    const before = await text(store, "latest.json");
+    await expect(
+      updateLatest(
+        store,
+        { report_date: "2026-11-28", generated_at: new Date(NOW).toISOString(), files: {} },
+        { latestAllowed: "2026-11-27" },
+      ),
+    ).rejects.toThrow(/refusing to point latest.json at 2026-11-28, a date that has not ended/);
+    expect(await text(store, "latest.json")).toBe(before);
+  });
+
+  it("moves forward only, even when two runs update it at once", async () => {
+    const store = new FileStore(join(dir, "racing-latest"));
+    const dates = ["2026-11-20", "2026-11-24", "2026-11-22", "2026-11-27", "2026-11-21"];
+    await Promise.all(
+      dates.map((date) =>
+        updateLatest(
+          store,
+          { report_date: date, generated_at: "g", files: {} },
+          { latestAllowed: "2026-11-27" },
+        ),
+      ),
+    );
+    expect(JSON.parse((await text(store, "latest.json")) ?? "").report_date).toBe("2026-11-27");
+  });
+});
 
 describe("a damaged latest.json", () => {
   it("is replaced by the next complete run instead of blocking it", async () => {

@@ -135,7 +135,10 @@ export class ModelArtsClient implements VersionSource {
     const timeout = this.#opts.timeoutMs ?? 30_000;
     const deadline = this.#opts.retry?.deadline;
     const clock = this.#opts.retryHooks?.clock ?? Date.now;
-    return deadline === undefined ? timeout : Math.max(1, Math.min(timeout, deadline - clock()));
+    // Whole milliseconds: AbortSignal.timeout throws a RangeError for a fraction.
+    return deadline === undefined
+      ? timeout
+      : Math.max(1, Math.floor(Math.min(timeout, deadline - clock())));
   }
 
   async #withTokenRefresh(url: URL): Promise<ListPage> {

@@ -1,0 +1,299 @@
+import { randomUUID } from "node:crypto";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { GetObjectCommand, ListObjectsV2Command } from "@aws-sdk/client-s3";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { addDays, localDate, startOfDay } from "../../src/lib/report/time.js";
+import { type Simulator, startSimulator } from "../../src/simulator/server.js";
+import { generateWorkload } from "../../src/simulator/workload.js";
+import { apiGatewayEvent } from "../helpers/apigw.js";
+import { PACKAGE_TIMEOUT_MS } from "../helpers/serverless-package.js";
+import { type Stack, startStack } from "./stack.js";
+
+/**
+ * What `serverless deploy` creates, as it would run: every function of the compiled template
+ * of a deployed stage, from its own zip, in its own process, with exactly the environment the
+ * template gives it (see stack.ts). Events are the ones AWS sends: API Gateway's payload 2.0
+ * and the schedule's own Input. This is the suite that would have caught the first release's
+ * 500 on every GET.
+ */
+
+const STAGE = "prod";
+const TIME_ZONE = "Europe/Berlin";
+const PROJECT = "proj-deployed";
+const API_TOKEN = `api-${randomUUID()}`;
+const AK = "AKDEPLOYEDTEST";
+const SK = `sk-${randomUUID()}`;
+const REPORT = "ReportLambdaFunction";
+
+let dir: string;
+let sim: Simulator;
+let stack: Stack;
+/** The date the scheduled run reports: yesterday in the report time zone. */
+let day: string;
+let versionCount: number;
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), "deployed-"));
+  const now = Date.now();
+  const versions = generateWorkload({ versions: 700, seed: 21, now, days: 6 });
+  versionCount = versions.length;
+  // AK/SK, so the signed X-Project-Id of a project-scoped call is exercised too.
+  sim = await startSimulator({
+    projectId: PROJECT,
+    versions,
+    auth: { aksk: [{ ak: AK, sk: SK }] },
+    pageCap: 100,
+  });
+  stack = await startStack({
+    dir,
+    stage: STAGE,
+    params: {
+      timezone: TIME_ZONE,
+      modelartsEndpoint: sim.url,
+      modelartsProjectId: PROJECT,
+    },
+    secretValues: {
+      ApiTokenSecret: API_TOKEN,
+      ModelArtsCredentialsSecret: JSON.stringify({ ak: AK, sk: SK }),
+    },
+  });
+  day = addDays(localDate(now, TIME_ZONE), -1);
+}, PACKAGE_TIMEOUT_MS);
+
+afterAll(async () => {
+  if (process.env.DEPLOYED_DEBUG)
+    for (const f of stack?.functions.values() ?? []) console.log(f.logicalId, f.process.logs());
+  await stack?.close();
+  await sim?.close();
+  if (dir !== undefined) await rm(dir, { recursive: true, force: true });
+});
+
+async function object(key: string): Promise<Buffer | undefined> {
+  try {
+    const res = await stack.s3.client.send(
+      new GetObjectCommand({ Bucket: stack.bucket, Key: `reports/${key}` }),
+    );
+    return Buffer.from(await (res.Body?.transformToByteArray() ?? new Uint8Array()));
+  } catch {
+    return undefined;
+  }
+}
+
+async function keys(prefix: string): Promise<string[]> {
+  const res = await stack.s3.client.send(
+    new ListObjectsV2Command({ Bucket: stack.bucket, Prefix: `reports/${prefix}` }),
+  );
+  return (res.Contents ?? []).map((o) => (o.Key ?? "").slice("reports/".length)).sort();
+}
+
+function get(path: string, headers: Record<string, string> = {}) {
+  return stack.request(
+    apiGatewayEvent({ url: path, headers: { authorization: `Bearer ${API_TOKEN}`, ...headers } }),
+  );
+}
+
+function post(body: string, token = API_TOKEN) {
+  return stack.request(
+    apiGatewayEvent({
+      method: "POST",
+      url: "/reports",
+      headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+      body,
+    }),
+  );
+}
+
+const json = (body: string | undefined): unknown => JSON.parse(body ?? "");
+
+/** The event EventBridge Scheduler sends: the template's Input, its placeholder filled in. */
+function scheduledEvent(scheduledTime: number): unknown {
+  const schedules = Object.values(stack.template.Resources).filter(
+    (r) => r.Type === "AWS::Scheduler::Schedule",
+  );
+  expect(schedules).toHaveLength(1);
+  const target = schedules[0]?.Properties?.Target as { Input?: string } | undefined;
+  const input = target?.Input ?? "";
+  const iso = new Date(scheduledTime).toISOString().replace(/\.\d{3}Z$/, "Z");
+  return JSON.parse(input.replaceAll("<aws.scheduler.scheduled-time>", iso));
+}
+
+describe(`the deployed stack (stage ${STAGE}, packaged, each function in its own process)`, () => {
+  it("runs every function of the template, and each gets only its own settings", () => {
+    expect([...stack.functions.keys()].sort()).toEqual([
+      "GetReportFileLambdaFunction",
+      "GetReportLambdaFunction",
+      "ListReportsLambdaFunction",
+      "PostReportsLambdaFunction",
+      REPORT,
+    ]);
+    for (const fn of stack.functions.values()) {
+      const names = Object.keys(fn.templateVariables);
+      if (fn.logicalId === REPORT) {
+        expect(names).toContain("MODELARTS_CREDENTIALS_SECRET");
+        expect(names).not.toContain("REPORT_API_TOKEN_SECRET");
+      } else {
+        // The API functions never see the upstream's settings.
+        expect(
+          names.filter((n) => n.startsWith("MODELARTS_")),
+          fn.logicalId,
+        ).toEqual([]);
+        expect(names, fn.logicalId).toContain("REPORT_API_TOKEN_SECRET");
+      }
+    }
+  });
+
+  it("writes yesterday's report when EventBridge Scheduler invokes it at 00:30", async () => {
+    const scheduled = startOfDay(localDate(Date.now(), TIME_ZONE), TIME_ZONE) + 30 * 60_000;
+    const result = await stack.functions.get(REPORT)?.process.invoke(scheduledEvent(scheduled));
+    expect(result, stack.functions.get(REPORT)?.process.logs()).toMatchObject({ ok: true });
+    expect(result?.result).toMatchObject({ dates: [day], latest: day });
+    expect(await keys(`daily/${day}/`)).toEqual(
+      ["jobs.csv", "manifest.json", "report.json", "usage.csv"].map((f) => `daily/${day}/${f}`),
+    );
+    const report = JSON.parse((await object(`daily/${day}/report.json`))?.toString() ?? "");
+    expect(report).toMatchObject({
+      report_date: day,
+      timezone: TIME_ZONE,
+      source: { endpoint: sim.url, project_id: PROJECT, versions_scanned: versionCount },
+    });
+    expect(report.totals.versions_active).toBeGreaterThan(0);
+    const latest = JSON.parse((await object("latest.json"))?.toString() ?? "");
+    expect(latest).toMatchObject({ report_date: day });
+    // The credentials came from the secret the template names, read at run time.
+    const credentials = stack.functions.get(REPORT)?.templateVariables.MODELARTS_CREDENTIALS_SECRET;
+    expect(stack.secrets.requests.map((r) => r.secretId)).toContain(credentials);
+    expect(sim.requests.listing).toBeGreaterThan(0);
+  });
+
+  it("answers GET /reports with the stored dates", async () => {
+    const answer = await get("/reports");
+    expect(answer.statusCode).toBe(200);
+    expect(json(answer.body)).toMatchObject({ reports: [{ report_date: day }], next_cursor: null });
+  });
+
+  it("answers GET /reports/latest and /reports/{date} with the stored report.json", async () => {
+    const stored = (await object(`daily/${day}/report.json`))?.toString();
+    for (const path of ["/reports/latest", `/reports/${day}`]) {
+      const answer = await get(path);
+      expect(answer.statusCode, path).toBe(200);
+      expect(answer.headers?.["content-type"]).toBe("application/json; charset=utf-8");
+      expect(answer.body).toBe(stored);
+      const etag = String(answer.headers?.etag);
+      expect((await get(path, { "if-none-match": etag })).statusCode).toBe(304);
+    }
+  });
+
+  it("answers ?format=csv with usage.csv and ?format=html with the page", async () => {
+    const csv = await get(`/reports/${day}?format=csv`);
+    expect(csv.statusCode).toBe(200);
+    expect(csv.headers?.["content-type"]).toBe("text/csv; charset=utf-8");
+    expect(csv.body).toBe((await object(`daily/${day}/usage.csv`))?.toString());
+    const html = await get(`/reports/${day}?format=html`);
+    expect(html.statusCode).toBe(200);
+    expect(html.headers?.["content-type"]).toBe("text/html; charset=utf-8");
+    expect(html.body).toContain(`ModelArts usage ${day}`);
+  });
+
+  it.each(["report.json", "usage.csv", "jobs.csv", "manifest.json"])(
+    "redirects /files/%s to a presigned S3 URL that returns the file's bytes",
+    async (name) => {
+      const answer = await get(`/reports/${day}/files/${name}`);
+      expect(answer.statusCode).toBe(302);
+      const location = String(answer.headers?.location);
+      expect(location.startsWith(`${stack.s3.endpoint}/${stack.bucket}/reports/daily/`)).toBe(true);
+      const download = await fetch(location);
+      expect(download.status).toBe(200);
+      expect(download.headers.get("content-disposition")).toBe(
+        `attachment; filename="${day}-${name}"`,
+      );
+      expect(Buffer.from(await download.arrayBuffer())).toEqual(
+        await object(`daily/${day}/${name}`),
+      );
+    },
+  );
+
+  it("answers 401 with a challenge for a wrong token on every route", async () => {
+    const wrong = { authorization: `Bearer ${API_TOKEN}x` };
+    const events = [
+      apiGatewayEvent({ url: "/reports", headers: wrong }),
+      apiGatewayEvent({ url: "/reports/latest", headers: wrong }),
+      apiGatewayEvent({ url: `/reports/${day}/files/usage.csv`, headers: wrong }),
+      apiGatewayEvent({
+        method: "POST",
+        url: "/reports",
+        headers: { ...wrong, "content-type": "application/json" },
+        body: `{"date":"${day}"}`,
+      }),
+    ];
+    for (const event of events) {
+      const answer = await stack.request(event);
+      expect(answer.statusCode, event.routeKey).toBe(401);
+      expect(answer.headers?.["www-authenticate"]).toBe("Bearer");
+      expect(json(answer.body)).toMatchObject({ error: { code: "unauthorized" } });
+    }
+  });
+
+  it("queues POST /reports as one asynchronous invocation of the report function, which writes the dates", async () => {
+    const before = stack.lambda.invocations.length;
+    const date = addDays(day, -2);
+    const answer = await post(`{"date":"${date}"}`);
+    expect(answer.statusCode, answer.body).toBe(202);
+    expect(json(answer.body)).toEqual({ dates: [date] });
+    const invocations = stack.lambda.invocations.slice(before);
+    expect(invocations).toHaveLength(1);
+    const [invocation] = invocations;
+    expect(invocation?.invocationType).toBe("Event");
+    expect(invocation?.functionName).toBe(stack.functions.get(REPORT)?.name);
+    const payload = JSON.parse(invocation?.payload ?? "");
+    expect(payload).toMatchObject({ dates: [date], request_id: expect.any(String) });
+
+    // While it is queued, an overlapping POST is refused with what is pending.
+    const again = await post(`{"from":"${addDays(date, -1)}","to":"${date}"}`);
+    expect(again.statusCode).toBe(409);
+    expect(json(again.body)).toMatchObject({
+      error: { code: "regeneration_pending", pending: [{ from: date, to: date }] },
+    });
+    expect(stack.lambda.invocations.length).toBe(before + 1);
+
+    // Lambda delivers the event: the report function writes the date and clears the entry.
+    const run = await stack.functions.get(REPORT)?.process.invoke(payload);
+    expect(run, stack.functions.get(REPORT)?.process.logs()).toMatchObject({ ok: true });
+    expect(await keys(`daily/${date}/`)).toHaveLength(4);
+    const queue = JSON.parse((await object("regenerations.json"))?.toString() ?? "");
+    expect(queue).toEqual({ pending: [] });
+    // latest.json stays on the newer day.
+    expect(JSON.parse((await object("latest.json"))?.toString() ?? "")).toMatchObject({
+      report_date: day,
+    });
+  });
+
+  it("refuses POST /reports for a day that has not ended, and a body that is not JSON", async () => {
+    const today = localDate(Date.now(), TIME_ZONE);
+    const future = await post(`{"date":"${today}"}`);
+    expect(future.statusCode).toBe(400);
+    expect(json(future.body)).toMatchObject({ error: { code: "invalid_date" } });
+    const broken = await post("{");
+    expect(broken.statusCode).toBe(400);
+    expect(json(broken.body)).toMatchObject({ error: { code: "invalid_json" } });
+  });
+
+  it("fails the report function, not the API, when the upstream is not configured", async () => {
+    // The template's value when `modelartsEndpoint` is not given at deploy time.
+    const variant = await stack.startVariant(REPORT, { MODELARTS_ENDPOINT: "" });
+    const result = await variant.invoke(scheduledEvent(Date.now()));
+    expect(result).toMatchObject({ ok: false, errorType: "ConfigError" });
+    expect(variant.logs()).toContain("MODELARTS_ENDPOINT is required when running in AWS");
+    expect((await get("/reports/latest")).statusCode).toBe(200);
+  });
+
+  it("keeps the API token, the SK and the role's keys out of every function's logs", () => {
+    for (const fn of stack.functions.values()) {
+      const logs = fn.process.logs();
+      for (const secret of [API_TOKEN, SK, fn.env.AWS_SECRET_ACCESS_KEY ?? "?"]) {
+        expect(logs.includes(secret), `${fn.logicalId} logged a secret`).toBe(false);
+      }
+    }
+  });
+});

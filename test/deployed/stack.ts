@@ -1,0 +1,276 @@
+import { mkdir, readFile, rm, writeFile } from "node:fs/promises";
+import { dirname, join } from "node:path";
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from "aws-lambda";
+import {
+  type LambdaStandIn,
+  type SecretsManagerStandIn,
+  startLambda,
+  startSecretsManager,
+} from "../helpers/aws-standins.js";
+import {
+  type InvokeResult,
+  type LambdaProcess,
+  lambdaVariables,
+  startLambdaProcess,
+} from "../helpers/lambda-runtime.js";
+import { allowS3Keys, type LocalS3, startS3 } from "../helpers/s3.js";
+import {
+  type Props,
+  packageDir,
+  packageService,
+  type Template,
+  unzip,
+} from "../helpers/serverless-package.js";
+
+/**
+ * The stack as `serverless deploy` would create it, run on this machine: a real
+ * `serverless package` of a deployed stage, and every function of the compiled template in a
+ * node process of its own, from its own zip, with exactly its `Environment.Variables`. The
+ * template's intrinsics resolve to loopback stand-ins: the bucket is in s3rver, the secrets
+ * in a Secrets Manager stand-in, the report function behind a Lambda stand-in, all reached
+ * through the SDK's standard endpoint variables. Nothing in src/ knows it is under test.
+ */
+
+export const REGION = "eu-central-1";
+export const ACCOUNT = "123456789012";
+/** Access keys of the functions' role, as Lambda hands them over in the environment. */
+const ROLE_KEYS = {
+  AWS_ACCESS_KEY_ID: "ASIADEPLOYEDTEST0001",
+  AWS_SECRET_ACCESS_KEY: "deployed-test-secret-access-key",
+  AWS_SESSION_TOKEN: "deployed-test-session-token",
+};
+
+export interface StackOptions {
+  readonly dir: string;
+  readonly stage: string;
+  /** `--param=name=value` for serverless package. */
+  readonly params: Record<string, string>;
+  /** Secret values by logical id (the template only says where a secret is). */
+  readonly secretValues: Record<string, string>;
+}
+
+export interface DeployedFunction {
+  readonly logicalId: string;
+  readonly name: string;
+  readonly handler: string;
+  /** Exactly what the template gives it, intrinsics resolved. */
+  readonly templateVariables: Record<string, string>;
+  /** The whole environment of its process: the template's variables and Lambda's own. */
+  readonly env: Record<string, string>;
+  readonly process: LambdaProcess;
+}
+
+export interface Stack {
+  readonly template: Template;
+  readonly bucket: string;
+  readonly s3: LocalS3;
+  readonly secrets: SecretsManagerStandIn;
+  readonly lambda: LambdaStandIn;
+  /** By logical id. */
+  readonly functions: ReadonlyMap<string, DeployedFunction>;
+  /** The function behind an HTTP API route key such as `GET /reports/{date}`. */
+  routeFunction(routeKey: string): DeployedFunction;
+  /** API Gateway's part: the payload 2.0 event goes to its route's function. */
+  request(event: APIGatewayProxyEventV2): Promise<APIGatewayProxyStructuredResultV2>;
+  /** A further process of a function, with variables changed (for misconfiguration tests). */
+  startVariant(logicalId: string, changes: Record<string, string>): Promise<LambdaProcess>;
+  close(): Promise<void>;
+}
+
+const ofType = (template: Template, type: string): [string, Props][] =>
+  Object.entries(template.Resources)
+    .filter(([, r]) => r.Type === type)
+    .map(([id, r]) => [id, r.Properties ?? {}]);
+
+/** Refs and attributes of the resources the functions' variables can point at. */
+interface Names {
+  refs: Map<string, string>;
+  attributes: Map<string, string>;
+}
+
+/**
+ * Resolves the intrinsics a template's environment uses (Ref, Fn::GetAtt, Fn::Sub, Fn::Join);
+ * anything else fails, so a new kind of value cannot slip through unresolved.
+ */
+export function resolveIntrinsic(value: unknown, names: Names, where: string): string {
+  if (typeof value === "string") return value;
+  if (typeof value === "number" || typeof value === "boolean") return String(value);
+  if (typeof value === "object" && value !== null) {
+    const entries = Object.entries(value);
+    const [key, arg] = entries[0] ?? [];
+    if (entries.length === 1 && key === "Ref" && typeof arg === "string") {
+      const ref = names.refs.get(arg);
+      if (ref !== undefined) return ref;
+    }
+    if (entries.length === 1 && key === "Fn::GetAtt" && Array.isArray(arg)) {
+      const attribute = names.attributes.get(arg.join("."));
+      if (attribute !== undefined) return attribute;
+    }
+    if (entries.length === 1 && key === "Fn::Sub" && typeof arg === "string") {
+      return arg.replace(/\$\{([^}]+)\}/g, (_, name: string) => {
+        const found = names.refs.get(name) ?? names.attributes.get(name);
+        if (found === undefined) throw new Error(`${where}: cannot resolve \${${name}}`);
+        return found;
+      });
+    }
+    if (entries.length === 1 && key === "Fn::Join" && Array.isArray(arg)) {
+      const [separator, parts] = arg as [string, unknown[]];
+      return parts.map((p) => resolveIntrinsic(p, names, where)).join(separator);
+    }
+  }
+  throw new Error(`${where}: cannot resolve ${JSON.stringify(value)}`);
+}
+
+export async function startStack(opts: StackOptions): Promise<Stack> {
+  const params = Object.entries(opts.params).map(([k, v]) => `--param=${k}=${v}`);
+  const template = await packageService(opts.dir, params, opts.stage);
+  const stackName = `modelarts-usage-report-${opts.stage}`;
+  const names: Names = {
+    refs: new Map([
+      ["AWS::StackName", stackName],
+      ["AWS::AccountId", ACCOUNT],
+      ["AWS::Region", REGION],
+    ]),
+    attributes: new Map(),
+  };
+
+  // Buckets: the report bucket's name is a Fn::Sub of pseudo parameters; serverless's own
+  // deployment bucket has a generated one.
+  const buckets: string[] = [];
+  for (const [id, p] of ofType(template, "AWS::S3::Bucket")) {
+    const name =
+      p.BucketName === undefined
+        ? `${stackName}-${id.toLowerCase()}-1a2b3c`
+        : resolveIntrinsic(p.BucketName, names, id);
+    names.refs.set(id, name);
+    names.attributes.set(`${id}.Arn`, `arn:aws:s3:::${name}`);
+    if (p.BucketName !== undefined) buckets.push(name);
+  }
+  const [bucket] = buckets;
+  if (bucket === undefined || buckets.length !== 1) throw new Error("expected one named bucket");
+
+  // Secrets: Ref gives the ARN, which carries a random suffix after the name.
+  const secretEntries = ofType(template, "AWS::SecretsManager::Secret").map(([id, p]) => {
+    const name = resolveIntrinsic(p.Name, names, id);
+    const arn = `arn:aws:secretsmanager:${REGION}:${ACCOUNT}:secret:${name}-Ab12Cd`;
+    names.refs.set(id, arn);
+    const value = opts.secretValues[id];
+    if (value === undefined) throw new Error(`no value given for the secret ${id}`);
+    return { arn, name, value };
+  });
+
+  // Functions: Ref gives the name.
+  const functionIds = ofType(template, "AWS::Lambda::Function");
+  for (const [id, p] of functionIds) {
+    const name = resolveIntrinsic(p.FunctionName, names, id);
+    names.refs.set(id, name);
+    names.attributes.set(`${id}.Arn`, `arn:aws:lambda:${REGION}:${ACCOUNT}:function:${name}`);
+  }
+  for (const [id] of ofType(template, "AWS::SQS::Queue")) {
+    names.refs.set(id, `https://sqs.${REGION}.amazonaws.com/${ACCOUNT}/${id}`);
+    names.attributes.set(`${id}.Arn`, `arn:aws:sqs:${REGION}:${ACCOUNT}:${id}`);
+  }
+
+  const s3 = await startS3();
+  allowS3Keys(ROLE_KEYS.AWS_ACCESS_KEY_ID, ROLE_KEYS.AWS_SECRET_ACCESS_KEY);
+  await s3.createBucket(bucket);
+  const secrets = await startSecretsManager(secretEntries);
+  const lambda = await startLambda({
+    functions: functionIds.map(([id]) => ({
+      name: names.refs.get(id) as string,
+      arn: names.attributes.get(`${id}.Arn`) as string,
+    })),
+  });
+  const endpoints = {
+    AWS_ENDPOINT_URL_S3: s3.endpoint,
+    AWS_ENDPOINT_URL_SECRETS_MANAGER: secrets.endpoint,
+    AWS_ENDPOINT_URL_LAMBDA: lambda.endpoint,
+  };
+
+  const functions = new Map<string, DeployedFunction>();
+  const environments = new Map<string, Record<string, string>>();
+  for (const [id, p] of functionIds) {
+    const name = names.refs.get(id) as string;
+    const handler = p.Handler as string;
+    const key = (p.Code as { S3Key: string }).S3Key;
+    const zip = await readFile(join(packageDir(opts.dir), key.slice(key.lastIndexOf("/") + 1)));
+    const taskRoot = join(opts.dir, "functions", id);
+    for (const [file, body] of unzip(zip)) {
+      if (file.endsWith("/")) continue;
+      await mkdir(dirname(join(taskRoot, file)), { recursive: true });
+      await writeFile(join(taskRoot, file), body);
+    }
+    const variables = (p.Environment as { Variables?: Record<string, unknown> } | undefined)
+      ?.Variables;
+    const templateVariables = Object.fromEntries(
+      Object.entries(variables ?? {}).map(([k, v]) => [
+        k,
+        resolveIntrinsic(v, names, `${id}.${k}`),
+      ]),
+    );
+    const env = {
+      ...lambdaVariables({
+        functionName: name,
+        handler,
+        taskRoot,
+        region: REGION,
+        memoryMb: typeof p.MemorySize === "number" ? p.MemorySize : 128,
+      }),
+      ...ROLE_KEYS,
+      ...endpoints,
+      ...templateVariables,
+    };
+    environments.set(id, env);
+    const process = await startLambdaProcess(name, env);
+    functions.set(id, { logicalId: id, name, handler, templateVariables, env, process });
+  }
+
+  // Routes of the HTTP API: RouteKey → integration → function.
+  const routes = new Map<string, string>();
+  for (const [, route] of ofType(template, "AWS::ApiGatewayV2::Route")) {
+    const join = (route.Target as { "Fn::Join": [string, unknown[]] })["Fn::Join"];
+    const integrationId = (join[1][1] as { Ref: string }).Ref;
+    const uri = template.Resources[integrationId]?.Properties?.IntegrationUri;
+    const functionId = (uri as { "Fn::GetAtt": [string, string] })["Fn::GetAtt"][0];
+    routes.set(route.RouteKey as string, functionId);
+  }
+
+  const variants: LambdaProcess[] = [];
+  const stack: Stack = {
+    template,
+    bucket,
+    s3,
+    secrets,
+    lambda,
+    functions,
+    routeFunction(routeKey) {
+      const fn = functions.get(routes.get(routeKey) ?? "");
+      if (fn === undefined) throw new Error(`the template routes nothing to ${routeKey}`);
+      return fn;
+    },
+    async request(event) {
+      const result: InvokeResult = await stack
+        .routeFunction(event.routeKey)
+        .process.invoke(event, 29_000);
+      // API Gateway answers 500 {"message":"Internal Server Error"} when the function throws.
+      if (!result.ok) return { statusCode: 500, body: '{"message":"Internal Server Error"}' };
+      return result.result as APIGatewayProxyStructuredResultV2;
+    },
+    async startVariant(logicalId, changes) {
+      const env = environments.get(logicalId);
+      if (env === undefined) throw new Error(`no function ${logicalId}`);
+      const process = await startLambdaProcess(`${logicalId}-variant`, { ...env, ...changes });
+      variants.push(process);
+      return process;
+    },
+    async close() {
+      await Promise.all([...functions.values()].map((f) => f.process.close()));
+      await Promise.all(variants.map((v) => v.close()));
+      await lambda.close();
+      await secrets.close();
+      await s3.close();
+      await rm(join(opts.dir, "functions"), { recursive: true, force: true });
+    },
+  };
+  return stack;
+}

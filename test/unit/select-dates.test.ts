@@ -1,0 +1,129 @@
+import { describe, expect, it } from "vitest";
+import { parseReportEvent } from "../../src/handlers/report-event.js";
+import { ConfigError } from "../../src/lib/errors.js";
+import { DateSelectionError, selectDates } from "../../src/lib/select-dates.js";
+
+/** 2026-12-02 00:30 UTC: yesterday is 2026-12-01 in UTC, and in Europe/Berlin too. */
+const NOW = Date.UTC(2026, 11, 2, 0, 30);
+const opts = { now: NOW, timeZone: "UTC", maxDays: 31, defaultYesterday: false };
+
+function problem(fn: () => unknown): [string, string] {
+  try {
+    fn();
+  } catch (error) {
+    expect(error).toBeInstanceOf(DateSelectionError);
+    expect(error).toBeInstanceOf(ConfigError); // so the command line exits with 2
+    return [(error as DateSelectionError).problem, (error as Error).message];
+  }
+  throw new Error("expected a DateSelectionError");
+}
+
+describe("selectDates", () => {
+  it("gives one date, or a range with both ends counted", () => {
+    expect(selectDates({ date: "2026-11-27" }, opts)).toEqual(["2026-11-27"]);
+    expect(selectDates({ from: "2026-11-29", to: "2026-12-01" }, opts)).toEqual([
+      "2026-11-29",
+      "2026-11-30",
+      "2026-12-01",
+    ]);
+  });
+
+  it("takes yesterday in the time zone when asked to and nothing is given", () => {
+    expect(selectDates({}, { ...opts, defaultYesterday: true })).toEqual(["2026-12-01"]);
+    // 23:30 UTC on 2026-12-01 is already 2026-12-02 in Tokyo: yesterday there is 2026-12-01.
+    const late = Date.UTC(2026, 11, 1, 23, 30);
+    expect(
+      selectDates({}, { ...opts, now: late, timeZone: "Asia/Tokyo", defaultYesterday: true }),
+    ).toEqual(["2026-12-01"]);
+    expect(selectDates({}, { ...opts, now: late, defaultYesterday: true })).toEqual(["2026-11-30"]);
+    expect(problem(() => selectDates({}, opts))[0]).toBe("invalid_range");
+  });
+
+  it("refuses a date that has not ended in the report time zone", () => {
+    expect(problem(() => selectDates({ date: "2026-12-02" }, opts))).toEqual([
+      "invalid_date",
+      "2026-12-02 has not ended yet in UTC: the latest date that can be reported is 2026-12-01",
+    ]);
+    expect(problem(() => selectDates({ date: "2099-01-01" }, opts))[0]).toBe("invalid_date");
+    // A range into the future says so, before it says the range is too long.
+    expect(problem(() => selectDates({ from: "2026-01-01", to: "2099-01-01" }, opts))[0]).toBe(
+      "invalid_date",
+    );
+    // The limit is the zone's own yesterday: in Pacific/Kiritimati (UTC+14) it is already the
+    // afternoon of the 2nd; in Honolulu (UTC-10), at 09:00 UTC on the 1st, still November 30.
+    expect(
+      selectDates({ date: "2026-12-01" }, { ...opts, timeZone: "Pacific/Kiritimati" }),
+    ).toEqual(["2026-12-01"]);
+    expect(
+      problem(() =>
+        selectDates(
+          { date: "2026-12-01" },
+          { ...opts, now: Date.UTC(2026, 11, 1, 9), timeZone: "Pacific/Honolulu" },
+        ),
+      )[0],
+    ).toBe("invalid_date");
+  });
+
+  it("names the fields as the caller calls them", () => {
+    const names = { date: "--date", from: "--from", to: "--to" };
+    expect(problem(() => selectDates({ date: "2026-02-30" }, { ...opts, names }))[1]).toBe(
+      '--date "2026-02-30" is not a date (YYYY-MM-DD that exists)',
+    );
+    expect(problem(() => selectDates({ from: "2026-11-02" }, { ...opts, names }))[1]).toBe(
+      "--from and --to go together",
+    );
+  });
+
+  it.each([
+    [{ date: "2026-11-20", from: "2026-11-18", to: "2026-11-20" }, "not both"],
+    [{ from: "2026-11-20", to: "2026-11-18" }, "is after"],
+    [{ from: "2026-10-01", to: "2026-11-01" }, "covers 32 days; at most 31"],
+    [{ to: "2026-11-01" }, "go together"],
+  ])("refuses %j as a range that cannot be (%s)", (selection, message) => {
+    const [kind, text] = problem(() => selectDates(selection, opts));
+    expect(kind).toBe("invalid_range");
+    expect(text).toContain(message);
+  });
+
+  it("clips what it quotes of a long bad value", () => {
+    const [, message] = problem(() => selectDates({ date: "x".repeat(10_000) }, opts));
+    expect(message.length).toBeLessThan(100);
+  });
+});
+
+describe("parseReportEvent", () => {
+  it("reports the day before the scheduled time, whenever the run starts", () => {
+    const event = { source: "schedule", scheduled_time: "2026-11-28T00:30:00Z" };
+    expect(parseReportEvent(event, NOW, "UTC")).toEqual({
+      dates: ["2026-11-27"],
+      requestId: undefined,
+    });
+    // Berlin's 00:30 is 23:30 UTC the day before.
+    const berlin = { source: "schedule", scheduled_time: "2026-11-27T23:30:00Z" };
+    expect(parseReportEvent(berlin, NOW, "Europe/Berlin").dates).toEqual(["2026-11-27"]);
+  });
+
+  it("reports yesterday for an empty event, as a run from the console", () => {
+    expect(parseReportEvent({}, NOW, "UTC").dates).toEqual(["2026-12-01"]);
+    expect(parseReportEvent(null, NOW, "UTC").dates).toEqual(["2026-12-01"]);
+  });
+
+  it("takes the consecutive dates POST /reports sends, with its request id", () => {
+    expect(
+      parseReportEvent({ dates: ["2026-11-26", "2026-11-27"], request_id: "r-1" }, NOW, "UTC"),
+    ).toEqual({ dates: ["2026-11-26", "2026-11-27"], requestId: "r-1" });
+  });
+
+  it.each([
+    [{ dates: ["2026-11-26", "2026-11-28"] }],
+    [{ dates: ["2026-11-27", "2026-11-26"] }],
+    [{ dates: [] }],
+    [{ dates: ["2026-12-02"] }],
+    [{ date: "2026-11-27" }],
+    [{ "detail-type": "Scheduled Event", source: "aws.scheduler", detail: "{}" }],
+    [{ scheduled_time: "yesterday" }],
+    ["2026-11-27"],
+  ])("refuses the event %j rather than guess what it meant", (event) => {
+    expect(() => parseReportEvent(event, NOW, "UTC")).toThrow(DateSelectionError);
+  });
+});
