@@ -81,6 +81,9 @@ describe("parseReportArgs", () => {
     );
     bad(["--from", "2026-01-01", "--to", "2026-04-03"], /covers 93 days; at most 92/);
     bad(["--dates", "2026-01-01"], /Unknown option '--dates'/);
+    // Today has not ended: its report would be short, and latest.json never moves back.
+    bad(["--date", "2026-11-28"], /2026-11-28 has not ended yet in UTC/);
+    bad(["--from", "2026-11-20", "--to", "2099-01-01"], /2099-01-01 has not ended yet/);
     bad(
       ["--date", "2026-01-01", "--from", "2026-01-01", "--to", "2026-01-02"],
       /either --date or --from/,

@@ -218,4 +218,15 @@ describe("the run's deadline", () => {
     expect(hung).toBeInstanceOf(UpstreamError);
     expect(Date.now() - started).toBeLessThan(2_000);
   });
+
+  it("works with a deadline that is not a whole millisecond, as half a Lambda's time can be", async () => {
+    const c = new ModelArtsClient({
+      endpoint: sim.url,
+      projectId: PROJECT,
+      auth: staticTokenAuth("good-token"),
+      retry: { ...FAST_RETRY, deadline: Date.now() + 59_999 / 2 },
+    });
+    const page = await c.listPage(0, 5);
+    expect(page.records).toHaveLength(5);
+  });
 });
