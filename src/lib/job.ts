@@ -126,20 +126,20 @@ export async function runReportJob(
     anomalies: scan.anomalies,
   });
 
-  // Files are written under the run lock, so two runs never interleave their files.
-  const lock = await acquireRunLock(deps.store, now, log);
+  // Files are written under the run lock, so two runs never interleave their files. The lock
+  // is renewed after each date and checked right before latest.json moves.
+  const lock = await acquireRunLock(deps.store, { log });
   try {
     const written: { date: string; keys: Record<ReportFileName | typeof MANIFEST_FILE, string> }[] =
       [];
     const generatedAt = new Date(now).toISOString();
+    // The scan fails rather than return short (IncompleteScanError): what is written is whole.
     const completeness = {
       total_count_first: scan.totalCountFirst,
       total_count_last: scan.totalCountLast,
-      versions_scanned: scan.versionsScanned,
-      complete: scan.versionsScanned >= Math.min(scan.totalCountFirst, scan.totalCountLast),
+      versions_scanned: scan.recordsRead,
+      complete: scan.recordsRead >= Math.min(scan.totalCountFirst, scan.totalCountLast),
     };
-    if (!completeness.complete)
-      log.warn("the scan read fewer versions than total_count", completeness);
     for (const daily of reports) {
       const date = daily.report.report_date;
       const files = renderFiles(daily);
@@ -151,6 +151,7 @@ export async function runReportJob(
       );
       written.push({ date, keys: { ...dataKeys, [MANIFEST_FILE]: manifestKey } });
       log.info("report written", { date, store: deps.store.url });
+      await lock.renew();
     }
     const newest = written[written.length - 1] as (typeof written)[number];
     const latest = await updateLatest(

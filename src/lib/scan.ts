@@ -1,6 +1,11 @@
 import { IncompleteScanError } from "./errors.js";
 import type { VersionSource } from "./modelarts/client.js";
-import { type JobVersion, parseVersionRecord } from "./modelarts/version-record.js";
+import {
+  type JobVersion,
+  parseVersionRecord,
+  readableVersionId,
+  recordFingerprint,
+} from "./modelarts/version-record.js";
 import type { Anomalies } from "./report/types.js";
 
 /**
@@ -22,6 +27,7 @@ import type { Anomalies } from "./report/types.js";
 
 export interface ScanProgress {
   readonly pages: number;
+  /** Distinct records read so far, valid or malformed. */
   readonly versionsRead: number;
   /** `undefined` until the first page is in. */
   readonly totalCount: number | undefined;
@@ -37,6 +43,8 @@ export interface ScanOptions {
   /** Whether a valid version belongs to the report. */
   readonly keep: (version: JobVersion) => boolean;
   readonly onProgress?: ((progress: ScanProgress) => void) | undefined;
+  /** Ends the scan from outside (a signal or the deadline of the process). */
+  readonly signal?: AbortSignal | undefined;
 }
 
 export interface ScanResult {
@@ -44,6 +52,11 @@ export interface ScanResult {
   readonly versions: ReadonlyMap<number, JobVersion>;
   /** Distinct valid versions read. */
   readonly versionsScanned: number;
+  /**
+   * Distinct records read, valid or malformed: each version id once, each record without a
+   * readable id once (by its content). What completeness is measured with (§9).
+   */
+  readonly recordsRead: number;
   /** Successful listing calls. */
   readonly pages: number;
   /** Calls made beyond the plan to bridge pages that did not overlap. */
@@ -53,20 +66,26 @@ export interface ScanResult {
   readonly anomalies: Anomalies;
 }
 
+/**
+ * What identifies a record across pages: its version id when it has a readable one, else a
+ * fingerprint of its content (a string).
+ */
+export type RecordKey = number | string;
+
 /** Collects parsed records: de-duplication by id, "last copy wins", anomaly counting. */
 export class VersionCollector {
   readonly #keep: (version: JobVersion) => boolean;
   readonly #kept = new Map<number, JobVersion>();
   readonly #valid = new Set<number>();
-  /** Bad records by key → reason; a record read twice counts once. */
+  /** Bad records by key (`id:N` or `raw:fingerprint`) → reason; a record read twice counts once. */
   readonly #bad = new Map<string, string>();
 
   constructor(keep: (version: JobVersion) => boolean) {
     this.#keep = keep;
   }
 
-  /** Takes one raw record; returns its version id, or NaN when it has none that can be read. */
-  add(raw: unknown): number {
+  /** Takes one raw record; returns its key (its version id, or a fingerprint without one). */
+  add(raw: unknown): RecordKey {
     const parsed = parseVersionRecord(raw);
     if (parsed.ok) {
       const v = parsed.version;
@@ -78,16 +97,17 @@ export class VersionCollector {
     }
     this.#bad.set(parsed.key, parsed.reason);
     // A later bad copy of a version replaces an earlier good one: last copy wins.
-    const id = parsed.key.startsWith("id:") ? Number(parsed.key.slice(3)) : Number.NaN;
-    if (Number.isSafeInteger(id)) {
+    const id = readableVersionId(raw);
+    if (id !== undefined) {
       this.#valid.delete(id);
       this.#kept.delete(id);
       return id;
     }
-    return Number.NaN;
+    return `raw:${recordFingerprint(raw)}`;
   }
 
-  get versionsRead(): number {
+  /** Distinct records, valid or not (valid ids and bad keys never overlap). */
+  get recordsRead(): number {
     return this.#valid.size + this.#bad.size;
   }
 
@@ -111,35 +131,76 @@ interface Page {
   readonly offset: number;
   readonly count: number;
   readonly totalCount: number;
-  /** Version ids in page order (NaN for records without a readable id). */
-  readonly ids: readonly number[];
+  /** Record keys in page order. */
+  readonly keys: readonly RecordKey[];
 }
 
-/** Whether two pages share a record, i.e. no version can hide between them. */
+function occurrences(keys: readonly RecordKey[]): Map<RecordKey, number> {
+  const counts = new Map<RecordKey, number>();
+  for (const key of keys) counts.set(key, (counts.get(key) ?? 0) + 1);
+  return counts;
+}
+
+/**
+ * Whether two pages share a record, i.e. no version can hide between them. Only a record that
+ * occurs once in each page counts: a record that repeats (identical malformed ones, say) could
+ * be another copy further along the listing.
+ */
 function linked(a: Page, b: Page): boolean {
   if (a.count === 0 || b.count === 0) return false;
-  const inA = new Set(a.ids.filter((id) => !Number.isNaN(id)));
-  return b.ids.some((id) => inA.has(id));
+  const inA = occurrences(a.keys);
+  const inB = occurrences(b.keys);
+  return b.keys.some((key) => inA.get(key) === 1 && inB.get(key) === 1);
 }
 
 /** The last page of the listing as it was when fetched. */
 const isTerminal = (p: Page) => p.count === 0 || p.offset + p.count >= p.totalCount;
 
-/** Runs `tasks` with at most `limit` in flight; results in task order. */
-async function pool<T>(limit: number, tasks: readonly (() => Promise<T>)[]): Promise<T[]> {
+/**
+ * Runs `tasks` with at most `limit` in flight; results in task order. Once `signal` aborts,
+ * no further task starts.
+ */
+async function pool<T>(
+  limit: number,
+  tasks: readonly (() => Promise<T>)[],
+  signal: AbortSignal,
+): Promise<T[]> {
   const results = new Array<T>(tasks.length);
   let next = 0;
   const worker = async () => {
-    while (next < tasks.length) {
+    while (next < tasks.length && !signal.aborted) {
       const i = next++;
       results[i] = await (tasks[i] as () => Promise<T>)();
     }
+    signal.throwIfAborted();
   };
   await Promise.all(Array.from({ length: Math.min(limit, tasks.length) }, worker));
   return results;
 }
 
+/**
+ * Reads the whole listing (see the module comment). The first failure ends the scan at once:
+ * it aborts every request in flight and every planned one, and is what the scan throws.
+ */
 export async function scanVersions(source: VersionSource, opts: ScanOptions): Promise<ScanResult> {
+  const controller = new AbortController();
+  const signal =
+    opts.signal === undefined
+      ? controller.signal
+      : AbortSignal.any([controller.signal, opts.signal]);
+  try {
+    return await scan(source, opts, signal);
+  } catch (error) {
+    controller.abort(error);
+    throw error;
+  }
+}
+
+async function scan(
+  source: VersionSource,
+  opts: ScanOptions,
+  signal: AbortSignal,
+): Promise<ScanResult> {
   const collector = new VersionCollector(opts.keep);
   let pages = 0;
   let repairPages = 0;
@@ -148,16 +209,24 @@ export async function scanVersions(source: VersionSource, opts: ScanOptions): Pr
   const report = (done: boolean) => {
     if (!done && pages === lastProgress) return;
     lastProgress = pages;
-    opts.onProgress?.({ pages, versionsRead: collector.versionsRead, totalCount, done });
+    opts.onProgress?.({ pages, versionsRead: collector.recordsRead, totalCount, done });
   };
 
   const fetchPage = async (offset: number): Promise<Page> => {
-    const page = await source.listPage(offset, opts.pageSize);
+    const page = await source.listPage(offset, opts.pageSize, { signal });
+    signal.throwIfAborted();
+    if (page.records.length === 0 && offset < page.totalCount) {
+      // The HTTP client retries such a page as a fault; a source that still sends one cannot
+      // be trusted to have shown everything.
+      throw new IncompleteScanError(
+        `the listing answered an empty page at offset ${offset} of ${page.totalCount} versions`,
+      );
+    }
     pages++;
     totalCount = page.totalCount;
-    const ids = page.records.map((record) => collector.add(record));
+    const keys = page.records.map((record) => collector.add(record));
     report(false);
-    return { offset, count: page.records.length, totalCount: page.totalCount, ids };
+    return { offset, count: page.records.length, totalCount: page.totalCount, keys };
   };
 
   const first = await fetchPage(0);
@@ -175,6 +244,7 @@ export async function scanVersions(source: VersionSource, opts: ScanOptions): Pr
     const planned = await pool(
       Math.max(1, opts.concurrency ?? 1),
       offsets.map((o) => () => fetchPage(o)),
+      signal,
     );
     chain.push(...planned);
 
@@ -249,14 +319,24 @@ export async function scanVersions(source: VersionSource, opts: ScanOptions): Pr
       while (!isTerminal(last)) last = await fetchPage(last.offset + last.count);
     }
   }
+  const totalCountLast = totalCount ?? totalCountFirst;
+  const needed = Math.min(totalCountFirst, totalCountLast);
+  if (collector.recordsRead < needed) {
+    // Every version that existed during the whole scan is counted by both totals: reading
+    // fewer records than the smaller one means some were never seen.
+    throw new IncompleteScanError(
+      `the scan read ${collector.recordsRead} records, but the listing counted at least ${needed} throughout; nothing was written`,
+    );
+  }
   report(true);
   return {
     versions: collector.versions,
     versionsScanned: collector.versionsScanned,
+    recordsRead: collector.recordsRead,
     pages,
     repairPages,
     totalCountFirst,
-    totalCountLast: totalCount ?? totalCountFirst,
+    totalCountLast,
     anomalies: collector.anomalies(),
   };
 }

@@ -56,18 +56,23 @@ describe("paging through the simulator", () => {
     expect(result.anomalies).toEqual({ skipped: 0, reasons: {} });
   });
 
-  it("skips and counts a bad record, and counts a duplicate once", async () => {
+  it("skips and counts a bad record, and counts a record read on two pages once", async () => {
     const bad = { version_id: 999_999_001, status: 10, create_time: NOW - 1000, gpu_num: -1 };
     const notObject = "garbage";
-    const first = workload[0];
-    sim.setVersions([...workload.slice(0, 50), bad, notObject, { ...first }]);
-    const result = await scanVersions(client(), { pageSize: 20, keep: () => true });
-    expect(result.versionsScanned).toBe(50);
-    expect(result.anomalies).toEqual({
-      skipped: 2,
-      reasons: { "gpu_num: not a non-negative integer": 1, "record: not an object": 1 },
-    });
-    sim.setVersions(workload);
+    sim.setVersions([...workload.slice(0, 50), bad, notObject]);
+    try {
+      const result = await scanVersions(client(), { pageSize: 20, keep: () => true });
+      // Pages at offsets 0, 18 and 36 overlap by 2: 56 records read, 52 distinct.
+      expect(result.pages).toBe(3);
+      expect(result.versionsScanned).toBe(50);
+      expect(result.recordsRead).toBe(52);
+      expect(result.anomalies).toEqual({
+        skipped: 2,
+        reasons: { "gpu_num: not a non-negative integer": 1, "record: not an object": 1 },
+      });
+    } finally {
+      sim.setVersions(workload);
+    }
   });
 });
 

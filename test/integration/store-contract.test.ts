@@ -77,7 +77,7 @@ function storeContract(subject: Subject): void {
     });
 
     it("creates an object only if absent, and deletes it", async () => {
-      expect(await store.putIf("run.lock", "a", JSON_TYPE, null)).toBe(true);
+      expect(await store.putIf("run.lock", "a", JSON_TYPE, null)).toBeTypeOf("string");
       expect((await store.get("run.lock"))?.body.toString()).toBe("a");
       await store.delete("run.lock");
       expect(await store.has("run.lock")).toBe(false);
@@ -163,20 +163,22 @@ function conditionalContract(subject: Subject): void {
     });
 
     it("creates only when absent: a second create is refused and changes nothing", async () => {
-      expect(await store.putIf("run.lock", "first", JSON_TYPE, null)).toBe(true);
-      expect(await store.putIf("run.lock", "second", JSON_TYPE, null)).toBe(false);
+      const etag = await store.putIf("run.lock", "first", JSON_TYPE, null);
+      expect(etag).toBe((await store.get("run.lock"))?.etag);
+      expect(await store.putIf("run.lock", "second", JSON_TYPE, null)).toBeUndefined();
       expect((await store.get("run.lock"))?.body.toString()).toBe("first");
     });
 
     it("replaces only the version that was read", async () => {
       await store.put("latest.json", "v1", JSON_TYPE);
       const v1 = (await store.get("latest.json"))?.etag ?? "";
-      expect(await store.putIf("latest.json", "v2", JSON_TYPE, v1)).toBe(true);
+      const v2 = await store.putIf("latest.json", "v2", JSON_TYPE, v1);
+      expect(v2).toBe((await store.get("latest.json"))?.etag);
       // v1 is stale now: a writer that read it loses.
-      expect(await store.putIf("latest.json", "v3", JSON_TYPE, v1)).toBe(false);
+      expect(await store.putIf("latest.json", "v3", JSON_TYPE, v1)).toBeUndefined();
       expect((await store.get("latest.json"))?.body.toString()).toBe("v2");
       // An ETag for an object that is not there matches nothing.
-      expect(await store.putIf("gone.json", "x", JSON_TYPE, v1)).toBe(false);
+      expect(await store.putIf("gone.json", "x", JSON_TYPE, v1)).toBeUndefined();
       expect(await store.has("gone.json")).toBe(false);
     });
 
@@ -200,11 +202,11 @@ function conditionalContract(subject: Subject): void {
           store.putIf("regenerations.json", `writer ${i}`, JSON_TYPE, read),
         ),
       );
-      expect(wins.filter(Boolean)).toHaveLength(1);
+      expect(wins.filter((w) => w !== undefined)).toHaveLength(1);
       const creates = await Promise.all(
         Array.from({ length: 10 }, (_, i) => store.putIf("new.lock", `c${i}`, JSON_TYPE, null)),
       );
-      expect(creates.filter(Boolean)).toHaveLength(1);
+      expect(creates.filter((c) => c !== undefined)).toHaveLength(1);
     });
   });
 }

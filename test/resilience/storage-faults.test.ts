@@ -140,19 +140,20 @@ describe("overlapping runs", () => {
 
   it("refuses to start writing while another run holds the lock, and takes over a stale one", async () => {
     const store = new FileStore(join(dir, "locked"));
+    // The lock's times are real ones (when it was taken), not the report's `now`.
     const lock = (expires: number) =>
       JSON.stringify({
         run_id: "other",
-        started_at: new Date(NOW).toISOString(),
+        acquired_at: new Date().toISOString(),
         expires_at: new Date(expires).toISOString(),
       });
-    await store.put(LOCK_KEY, lock(NOW + 60_000), "application/json");
+    await store.put(LOCK_KEY, lock(Date.now() + 60_000), "application/json");
     const error = await runReportJob({ versions: source(), store }, options()).catch(
       (e: unknown) => e,
     );
     expect(error).toBeInstanceOf(RunInProgressError);
     expect(await store.get("latest.json")).toBeUndefined();
-    await store.put(LOCK_KEY, lock(NOW - 1), "application/json");
+    await store.put(LOCK_KEY, lock(Date.now() - 1), "application/json");
     await runReportJob({ versions: source(), store }, options());
     expect(await store.get("latest.json")).toBeDefined();
   });

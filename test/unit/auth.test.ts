@@ -155,11 +155,29 @@ describe("iamPasswordAuth", () => {
     expect(iam.calls).toHaveLength(2);
   });
 
-  it("fetches a new token after invalidate()", async () => {
+  it("fetches a new token after the one in use is invalidated", async () => {
     const iam = await startServer(issueTokens());
     const auth = iamAuth(iam);
-    await auth.authenticate(request);
-    expect(auth.invalidate()).toBe(true);
+    const used = await auth.authenticate(request);
+    expect(auth.invalidate(used)).toBe(true);
+    expect(await auth.authenticate(request)).toEqual({ "X-Auth-Token": "token-2" });
+    expect(iam.calls).toHaveLength(2);
+  });
+
+  it("refreshes once for any number of requests rejected with the same token", async () => {
+    const iam = await startServer(issueTokens(T0 + 24 * HOUR, 50));
+    const auth = iamAuth(iam);
+    const used = await auth.authenticate(request);
+    // Eight workers got 401 with token-1, one after the other or at once.
+    const retried = await Promise.all(
+      Array.from({ length: 8 }, async () => {
+        expect(auth.invalidate(used)).toBe(true);
+        return auth.authenticate(request);
+      }),
+    );
+    expect(retried).toEqual(Array(8).fill({ "X-Auth-Token": "token-2" }));
+    // A late 401 for the old token does not throw the new one away.
+    expect(auth.invalidate(used)).toBe(true);
     expect(await auth.authenticate(request)).toEqual({ "X-Auth-Token": "token-2" });
     expect(iam.calls).toHaveLength(2);
   });
@@ -294,8 +312,9 @@ describe("iamPasswordAuth", () => {
 describe("staticTokenAuth", () => {
   it("sends the token as X-Auth-Token and cannot renew it", async () => {
     const auth = staticTokenAuth("given-token");
-    expect(await auth.authenticate(request)).toEqual({ "X-Auth-Token": "given-token" });
-    expect(auth.invalidate()).toBe(false);
+    const used = await auth.authenticate(request);
+    expect(used).toEqual({ "X-Auth-Token": "given-token" });
+    expect(auth.invalidate(used)).toBe(false);
     expect(auth.description).toBe("token");
   });
 });
@@ -350,7 +369,7 @@ describe("akskAuth", () => {
     const auth = akskAuth(creds, () => new Date("2024-06-01T10:00:00Z"));
     const added = await auth.authenticate(request);
     expect(added["X-Sdk-Date"]).toBe("20240601T100000Z");
-    expect(auth.invalidate()).toBe(false);
+    expect(auth.invalidate(added)).toBe(false);
     expect(auth.description).toBe("aksk (AK HPUA…)");
     expect(auth.description).not.toContain(creds.sk);
   });

@@ -5,16 +5,19 @@
  */
 import { z } from "zod";
 import { UpstreamError, UpstreamHttpError } from "../errors.js";
+import { parseRetryAfter } from "./retry-after.js";
 import { type AkSkCredentials, type SignableRequest, signRequest } from "./signer.js";
 
 export interface RequestAuthenticator {
   /** Headers to add to this request (may fetch/cached token). */
   authenticate(req: SignableRequest): Promise<Record<string, string>>;
   /**
-   * Called once when the API said the credentials are invalid (401, or ModelArts.0203):
-   * drop any cached token. Returns true when a retry may succeed (a new token can be fetched).
+   * Called when the API said the credentials in `used` (headers from `authenticate`) are
+   * invalid (401, or ModelArts.0203): drop that token, unless a newer one has replaced it
+   * already, so any number of concurrent rejections cost one refresh. Returns true when a
+   * retry may succeed (a new token can be had).
    */
-  invalidate(): boolean;
+  invalidate(used: Readonly<Record<string, string>>): boolean;
   /** Short description for logs, no secrets, e.g. "token", "iam-password (user alice)", "aksk (AK ABCD…)". */
   readonly description: string;
 }
@@ -135,7 +138,7 @@ export function iamPasswordAuth(opts: IamPasswordAuthOptions): RequestAuthentica
     const requestId = response.headers.get("x-request-id") ?? undefined;
     if (!response.ok) {
       const { errorCode, errorMessage } = parseIamError(text);
-      const retryAfter = Number(response.headers.get("retry-after") ?? Number.NaN);
+      const retryAfter = parseRetryAfter(response.headers.get("retry-after"), clock());
       throw new UpstreamHttpError(
         {
           method: "POST",
@@ -144,7 +147,7 @@ export function iamPasswordAuth(opts: IamPasswordAuthOptions): RequestAuthentica
           errorCode: safeText(errorCode),
           errorMessage: safeText(errorMessage),
           requestId,
-          retryAfterSeconds: Number.isFinite(retryAfter) ? retryAfter : undefined,
+          retryAfterSeconds: retryAfter,
         },
         // Bad credentials or scope will not fix themselves; overload and outages may.
         {
@@ -205,10 +208,15 @@ export function iamPasswordAuth(opts: IamPasswordAuthOptions): RequestAuthentica
   return {
     description: `iam-password (user ${opts.username})`,
     authenticate: async () => ({ "X-Auth-Token": await currentToken() }),
-    invalidate: () => {
-      cached = undefined;
-      inFlight = undefined;
-      generation += 1;
+    invalidate: (used) => {
+      const rejected = used["X-Auth-Token"];
+      // Drop the token only if it is the one rejected: a rejection of an older token (another
+      // request already had it refreshed) just retries with the current one, and a refresh in
+      // flight is shared by everyone waiting for it.
+      if (cached !== undefined && cached.token === rejected) {
+        cached = undefined;
+        generation += 1;
+      }
       return true;
     },
   };

@@ -1,8 +1,10 @@
+import { setTimeout as sleepFor } from "node:timers/promises";
 import { z } from "zod";
 import { UpstreamError, UpstreamHttpError } from "../errors.js";
 import { type Log, silentLog } from "../log.js";
 import type { RequestAuthenticator } from "./auth.js";
 import { DEFAULT_RETRY_POLICY, type RetryHooks, type RetryPolicy, withRetry } from "./retry.js";
+import { parseRetryAfter } from "./retry-after.js";
 
 /** One listing page as the scan needs it; records are still raw (parsed by the scan). */
 export interface ListPage {
@@ -11,9 +13,14 @@ export interface ListPage {
   readonly requestId: string | undefined;
 }
 
+export interface ListPageOptions {
+  /** Aborts the request, its retries and its waits (the scan failed elsewhere). */
+  readonly signal?: AbortSignal | undefined;
+}
+
 /** The port the scan reads from: the real HTTP client here, or anything with the same shape. */
 export interface VersionSource {
-  listPage(offset: number, limit: number): Promise<ListPage>;
+  listPage(offset: number, limit: number, options?: ListPageOptions): Promise<ListPage>;
 }
 
 export interface ModelArtsClientOptions {
@@ -44,6 +51,7 @@ const FATAL_ERROR_CODES = new Set([
   "ModelArts.0206",
 ]);
 const TOKEN_INVALID_CODE = "ModelArts.0203";
+const BASE_HEADERS: Readonly<Record<string, string>> = { accept: "application/json" };
 
 const integer = z.union([
   z.number().int().nonnegative(),
@@ -65,13 +73,6 @@ const errorBody = z.object({
   error_message: z.string().optional(),
   error_msg: z.string().optional(),
 });
-
-function parseRetryAfter(value: string | null): number | undefined {
-  if (value === null) return undefined;
-  if (/^[0-9]+$/.test(value.trim())) return Number(value.trim());
-  const date = Date.parse(value);
-  return Number.isNaN(date) ? undefined : Math.max(0, Math.ceil((date - Date.now()) / 1000));
-}
 
 /** The ModelArts training-job versions listing, with auth, timeouts, error mapping and retries. */
 export class ModelArtsClient implements VersionSource {
@@ -103,31 +104,40 @@ export class ModelArtsClient implements VersionSource {
     return url;
   }
 
-  listPage(offset: number, limit: number): Promise<ListPage> {
+  listPage(offset: number, limit: number, options: ListPageOptions = {}): Promise<ListPage> {
     const url = this.pageUrl(offset, limit);
+    const { signal } = options;
     const hooks = this.#opts.retryHooks ?? {};
     const clock = hooks.clock ?? Date.now;
-    const sleep = hooks.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
+    const sleep =
+      hooks.sleep ??
+      ((ms: number, s: AbortSignal | undefined) =>
+        sleepFor(ms, undefined, s === undefined ? {} : { signal: s }));
     const attempt = async () => {
       const wait = this.#pausedUntil - clock();
-      if (wait > 0) await sleep(wait);
-      return this.#withTokenRefresh(url);
+      if (wait > 0) await sleep(wait, signal);
+      return this.#withTokenRefresh(url, offset, signal);
     };
-    return withRetry(this.#opts.retry ?? DEFAULT_RETRY_POLICY, attempt, {
-      ...hooks,
-      onRetry: (info) => {
-        if (info.error instanceof UpstreamHttpError && info.error.status === 429) {
-          this.#pausedUntil = Math.max(this.#pausedUntil, clock() + info.delayMs);
-        }
-        this.#log.warn("ModelArts request failed, retrying", {
-          attempt: info.attempt,
-          delayMs: info.delayMs,
-          error: info.error.message,
-          requestId: info.error instanceof UpstreamHttpError ? info.error.requestId : undefined,
-        });
-        hooks.onRetry?.(info);
+    return withRetry(
+      this.#opts.retry ?? DEFAULT_RETRY_POLICY,
+      attempt,
+      {
+        ...hooks,
+        onRetry: (info) => {
+          if (info.error instanceof UpstreamHttpError && info.error.status === 429) {
+            this.#pausedUntil = Math.max(this.#pausedUntil, clock() + info.delayMs);
+          }
+          this.#log.warn("ModelArts request failed, retrying", {
+            attempt: info.attempt,
+            delayMs: info.delayMs,
+            error: info.error.message,
+            requestId: info.error instanceof UpstreamHttpError ? info.error.requestId : undefined,
+          });
+          hooks.onRetry?.(info);
+        },
       },
-    });
+      signal,
+    );
   }
 
   /** The request timeout, shortened so that no request outlives the run's deadline. */
@@ -141,55 +151,81 @@ export class ModelArtsClient implements VersionSource {
       : Math.max(1, Math.floor(Math.min(timeout, deadline - clock())));
   }
 
-  async #withTokenRefresh(url: URL): Promise<ListPage> {
+  /** The auth headers; a token fetch in flight is left to others when the scan aborts. */
+  async #authHeaders(url: URL, signal: AbortSignal | undefined): Promise<Record<string, string>> {
+    const headers = this.#opts.auth.authenticate({
+      method: "GET",
+      url,
+      headers: { ...BASE_HEADERS },
+      body: "",
+    });
+    if (signal === undefined) return headers;
+    signal.throwIfAborted();
+    return new Promise((resolve, reject) => {
+      const onAbort = () => reject(signal.reason);
+      signal.addEventListener("abort", onAbort, { once: true });
+      headers.then(resolve, reject).finally(() => signal.removeEventListener("abort", onAbort));
+    });
+  }
+
+  async #withTokenRefresh(
+    url: URL,
+    offset: number,
+    signal: AbortSignal | undefined,
+  ): Promise<ListPage> {
+    const used = await this.#authHeaders(url, signal);
     try {
-      return await this.#getPage(url);
+      return await this.#getPage(url, offset, used, signal);
     } catch (error) {
       const expired =
         error instanceof UpstreamHttpError &&
         (error.status === 401 || error.errorCode === TOKEN_INVALID_CODE);
-      if (!expired || !this.#opts.auth.invalidate()) throw error;
+      // The authenticator refreshes once for all the requests rejected with the same token.
+      if (!expired || !this.#opts.auth.invalidate(used)) throw error;
       this.#log.info("ModelArts rejected the token; fetching a new one", {
         requestId: error.requestId,
       });
-      return await this.#getPage(url);
+      return await this.#getPage(url, offset, await this.#authHeaders(url, signal), signal);
     }
   }
 
-  async #getPage(url: URL): Promise<ListPage> {
+  async #getPage(
+    url: URL,
+    offset: number,
+    authHeaders: Record<string, string>,
+    signal: AbortSignal | undefined,
+  ): Promise<ListPage> {
     const method = "GET";
     const where = `${method} ${url.href}`;
-    const baseHeaders: Record<string, string> = { accept: "application/json" };
-    const authHeaders = await this.#opts.auth.authenticate({
-      method,
-      url,
-      headers: baseHeaders,
-      body: "",
-    });
+    const timeoutMs = this.#timeout();
+    const timeout = AbortSignal.timeout(timeoutMs);
     let response: Response;
     let text: string;
     try {
       response = await this.#fetch(url, {
         method,
-        headers: { ...baseHeaders, ...authHeaders },
-        signal: AbortSignal.timeout(this.#timeout()),
+        headers: { ...BASE_HEADERS, ...authHeaders },
+        signal: signal === undefined ? timeout : AbortSignal.any([timeout, signal]),
       });
       text = await response.text();
     } catch (cause) {
-      const timedOut = cause instanceof DOMException && cause.name === "TimeoutError";
+      // Aborted by the scan: its reason (the first failure) is what the caller reports.
+      signal?.throwIfAborted();
+      const timedOut = timeout.aborted;
       const reason = timedOut
-        ? `no answer within ${this.#timeout()} ms`
+        ? `no answer within ${timeoutMs} ms`
         : `the connection failed (${cause instanceof Error ? cause.message : String(cause)})`;
       throw new UpstreamError(`${where}: ${reason}`, { retryable: true, cause });
     }
     const requestId = response.headers.get("x-request-id") ?? undefined;
+    const now = (this.#opts.retryHooks?.clock ?? Date.now)();
     let json: unknown;
     try {
       json = JSON.parse(text);
     } catch (cause) {
       const type = response.headers.get("content-type") ?? "no content type";
       const details = { method, url: url.href, status: response.status, requestId };
-      if (!response.ok) throw httpError(details, undefined, response);
+      if (!response.ok) throw httpError(details, undefined, response, now);
       throw new UpstreamError(
         `${where} answered HTTP ${response.status} with a body that is not JSON (${type}, ${text.length} characters; truncated?)${requestId ? ` (request id ${requestId})` : ""}`,
         { retryable: true, cause },
@@ -202,6 +238,7 @@ export class ModelArtsClient implements VersionSource {
         { method, url: url.href, status: response.status, requestId },
         failureBody,
         response,
+        now,
       );
     }
     const page = pageBody.safeParse(json);
@@ -212,7 +249,15 @@ export class ModelArtsClient implements VersionSource {
         { retryable: true },
       );
     }
-    return { totalCount: page.data.total_count, records: page.data.versions, requestId };
+    const { total_count: totalCount, versions: records } = page.data;
+    if (records.length === 0 && offset < totalCount) {
+      // Inside the listing by its own count, yet empty: a fault of the server, not the end.
+      throw new UpstreamError(
+        `${where} answered an empty page although total_count is ${totalCount}${requestId ? ` (request id ${requestId})` : ""}`,
+        { retryable: true },
+      );
+    }
+    return { totalCount, records, requestId };
   }
 }
 
@@ -220,6 +265,7 @@ function httpError(
   details: { method: string; url: string; status: number; requestId: string | undefined },
   body: z.infer<typeof errorBody> | undefined,
   response: Response,
+  now: number,
 ): UpstreamHttpError {
   const errorCode = body?.error_code;
   const status = details.status;
@@ -231,7 +277,7 @@ function httpError(
       ...details,
       errorCode,
       errorMessage: body?.error_message ?? body?.error_msg,
-      retryAfterSeconds: parseRetryAfter(response.headers.get("retry-after")),
+      retryAfterSeconds: parseRetryAfter(response.headers.get("retry-after"), now),
     },
     { retryable },
   );

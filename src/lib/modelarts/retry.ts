@@ -1,3 +1,4 @@
+import { setTimeout as sleepFor } from "node:timers/promises";
 import { UpstreamError, UpstreamHttpError } from "../errors.js";
 
 /**
@@ -30,13 +31,15 @@ export const DEFAULT_RETRY_POLICY: RetryPolicy = {
 };
 
 export interface RetryHooks {
-  sleep?: (ms: number) => Promise<void>;
+  /** Waits `ms`, or rejects as soon as `signal` aborts. */
+  sleep?: (ms: number, signal: AbortSignal | undefined) => Promise<void>;
   random?: () => number;
   clock?: () => number;
   onRetry?: (info: { attempt: number; delayMs: number; error: UpstreamError }) => void;
 }
 
-const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+const defaultSleep = (ms: number, signal: AbortSignal | undefined) =>
+  sleepFor(ms, undefined, signal === undefined ? {} : { signal });
 
 /** The delay before attempt `attempt + 1` (attempt counts from 1). */
 export function retryDelay(
@@ -52,19 +55,27 @@ export function retryDelay(
   return Math.floor(random() * ceiling);
 }
 
+/**
+ * Runs `operation` until it succeeds, fails for good, or the policy says stop. With `signal`,
+ * an abort (the scan failed elsewhere) ends it at once, between attempts or during a wait,
+ * with the signal's reason; the operation should pass the signal on to its request.
+ */
 export async function withRetry<T>(
   policy: RetryPolicy,
   operation: (attempt: number) => Promise<T>,
   hooks: RetryHooks = {},
+  signal?: AbortSignal,
 ): Promise<T> {
   const sleep = hooks.sleep ?? defaultSleep;
   const random = hooks.random ?? Math.random;
   const clock = hooks.clock ?? Date.now;
   const started = clock();
   for (let attempt = 1; ; attempt++) {
+    signal?.throwIfAborted();
     try {
       return await operation(attempt);
     } catch (error) {
+      signal?.throwIfAborted();
       if (!(error instanceof UpstreamError) || !error.retryable || attempt >= policy.maxAttempts) {
         throw error;
       }
@@ -73,7 +84,7 @@ export async function withRetry<T>(
       if (resumeAt - started > policy.budgetMs) throw error;
       if (policy.deadline !== undefined && resumeAt >= policy.deadline) throw error;
       hooks.onRetry?.({ attempt, delayMs, error });
-      await sleep(delayMs);
+      await sleep(delayMs, signal);
     }
   }
 }

@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import { z } from "zod";
 
 /** One training-job version as the report uses it: every field parsed and typed. */
@@ -67,17 +68,37 @@ const versionSchema = z.object({
   npu_num: optionalCount,
 });
 
+/** The record's version id when it can be read as one (report.md §4), else `undefined`. */
+export function readableVersionId(raw: unknown): number | undefined {
+  if (typeof raw !== "object" || raw === null || !("version_id" in raw)) return undefined;
+  const id = (raw as { version_id: unknown }).version_id;
+  const n = typeof id === "string" ? (DIGITS.test(id) ? Number(id) : Number.NaN) : id;
+  return typeof n === "number" && Number.isSafeInteger(n) && n >= 0 ? n : undefined;
+}
+
+/** JSON with object keys sorted, so that the same record gives the same text. */
+function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(",")}]`;
+  if (typeof value === "object" && value !== null) {
+    const entries = Object.entries(value).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(",")}}`;
+  }
+  return JSON.stringify(value) ?? "null";
+}
+
+/**
+ * A stable fingerprint of a whole record, for records without a readable version id: the
+ * same record read on two pages gives the same fingerprint, so it is counted once and can
+ * link neighbouring pages.
+ */
+export function recordFingerprint(raw: unknown): string {
+  return createHash("sha1").update(canonicalJson(raw)).digest("base64url");
+}
+
 /** A stable key for a record that failed to parse: its version id when readable. */
 function badRecordKey(raw: unknown): string {
-  if (typeof raw === "object" && raw !== null && "version_id" in raw) {
-    const id = (raw as { version_id: unknown }).version_id;
-    if (typeof id === "number" || typeof id === "string") return `id:${String(id)}`;
-  }
-  try {
-    return `raw:${JSON.stringify(raw) ?? String(raw)}`;
-  } catch {
-    return `raw:${String(raw)}`;
-  }
+  const id = readableVersionId(raw);
+  return id === undefined ? `raw:${recordFingerprint(raw)}` : `id:${id}`;
 }
 
 /** Parses one element of the `versions` array of a listing page (report.md §4). */

@@ -108,9 +108,10 @@ export class FileStore implements ReportStore {
     body: string,
     _contentType: string,
     expected: string | null,
-  ): Promise<boolean> {
+  ): Promise<string | undefined> {
     const path = this.#path(key);
     const tmp = join(dirname(path), `.${randomBytes(6).toString("hex")}.tmp`);
+    const etag = etagOf(Buffer.from(body));
     try {
       await mkdir(dirname(path), { recursive: true });
       // Written whole under a temporary name first, so no reader ever sees a partial object.
@@ -119,16 +120,16 @@ export class FileStore implements ReportStore {
         // link() creates the name only if it is free, atomically, with the whole content.
         try {
           await link(tmp, path);
-          return true;
+          return etag;
         } catch (error) {
-          if (errnoCode(error) === "EEXIST") return false;
+          if (errnoCode(error) === "EEXIST") return undefined;
           throw error;
         }
       }
       return await this.#guarded(path, async () => {
-        if ((await this.#etagAt(path)) !== expected) return false;
+        if ((await this.#etagAt(path)) !== expected) return undefined;
         await rename(tmp, path);
-        return true;
+        return etag;
       });
     } catch (error) {
       throw new StorageError(`conditional put ${key} in ${this.url} failed: ${describe(error)}`, {
@@ -224,8 +225,10 @@ export class FileStore implements ReportStore {
   async get(key: string): Promise<StoredObject | undefined> {
     const path = this.#path(key);
     let body: Buffer;
+    let modifiedAt: number;
     try {
       body = await readFile(path);
+      modifiedAt = (await stat(path)).mtimeMs;
     } catch (error) {
       const code = errnoCode(error);
       // EISDIR/ENOTDIR: the key names a folder, or goes through a file; like S3, no object.
@@ -234,7 +237,7 @@ export class FileStore implements ReportStore {
         cause: error,
       });
     }
-    return { body, etag: etagOf(body) };
+    return { body, etag: etagOf(body), modifiedAt };
   }
 
   async listFolders(prefix: string): Promise<string[]> {

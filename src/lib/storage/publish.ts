@@ -209,7 +209,7 @@ export async function updateLatest(
       CONTENT_TYPES["report.json"],
       object?.etag ?? null,
     );
-    if (written) return candidate;
+    if (written !== undefined) return candidate;
   }
   throw new StorageError(`${LATEST_KEY} in ${store.url} kept changing while it was updated`);
 }

@@ -64,9 +64,15 @@ async function read(store: ReportStore): Promise<Current> {
   }
 }
 
-async function write(store: ReportStore, current: Current, pending: PendingRegeneration[]) {
+async function write(
+  store: ReportStore,
+  current: Current,
+  pending: PendingRegeneration[],
+): Promise<boolean> {
   const body = `${JSON.stringify({ pending }, null, 2)}\n`;
-  return store.putIf(REGENERATIONS_KEY, body, "application/json", current.etag);
+  return (
+    (await store.putIf(REGENERATIONS_KEY, body, "application/json", current.etag)) !== undefined
+  );
 }
 
 const live = (now: number) => (e: PendingRegeneration) => Date.parse(e.expires_at) > now;

@@ -1,60 +1,125 @@
 import { randomUUID } from "node:crypto";
 import { z } from "zod";
 import { UsageReportError } from "../errors.js";
-import type { Log } from "../log.js";
+import { type Log, silentLog } from "../log.js";
 import type { ReportStore } from "./store.js";
 
 /**
  * One report run at a time per storage root, so two overlapping runs cannot leave a date with
  * files from both. In AWS the report function's reserved concurrency of 1 already serialises
- * runs; this lock covers everything else (a CLI run beside the schedule, two terminals). It is
- * an object created only if absent; a lock older than its expiry (a run that crashed) is taken
- * over.
+ * runs; this lock covers everything else (a CLI run beside the schedule, two terminals, a
+ * retry of a run that was cut off).
+ *
+ * Every step is a conditional write on what was read, so two runs can never both hold it:
+ * - taken by creating `run.lock` only if absent (written whole, atomically);
+ * - a lock whose expiry has passed (its run crashed) is taken over only by a write
+ *   conditional on the ETag of the lock that was read: of two runs that saw it stale, one wins;
+ * - it expires LOCK_TTL_MS after it was taken or last renewed (not after the run started: a
+ *   long scan happens before the lock is taken), and the run renews it as it writes;
+ * - renewing, and releasing, are conditional on the lock still being the one this run wrote:
+ *   a run whose lock was taken over stops writing and never deletes the new holder's lock.
+ * A lock that cannot be read (edited by hand) is held until LOCK_TTL_MS after it was written.
  */
 
 export const LOCK_KEY = "run.lock";
 /** Longer than the Lambda timeout (15 min), so a live run's lock is never taken over. */
 export const LOCK_TTL_MS = 20 * 60_000;
+const CONTENT_TYPE = "application/json";
 
-const lockBody = z.object({ run_id: z.string(), started_at: z.string(), expires_at: z.string() });
+const lockBody = z.object({
+  run_id: z.string(),
+  expires_at: z.string(),
+  acquired_at: z.string().optional(),
+  /** What the first release wrote instead of acquired_at. */
+  started_at: z.string().optional(),
+});
 
 export class RunInProgressError extends UsageReportError {
   override readonly name = "RunInProgressError";
 }
 
+/** Another run took the lock over: this run must stop writing. */
+export class RunLockLostError extends UsageReportError {
+  override readonly name = "RunLockLostError";
+}
+
 export interface RunLock {
   readonly runId: string;
+  /** Extends the lock by LOCK_TTL_MS from now; throws RunLockLostError if it is not ours now. */
+  renew(): Promise<void>;
+  /** Removes the lock if it is still ours; never someone else's. */
   release(): Promise<void>;
 }
 
-export async function acquireRunLock(store: ReportStore, now: number, log?: Log): Promise<RunLock> {
+export interface RunLockOptions {
+  /** Epoch ms; the lock's times are taken from it when it is written, not from the run's start. */
+  readonly clock?: () => number;
+  readonly ttlMs?: number;
+  readonly log?: Log | undefined;
+}
+
+export async function acquireRunLock(
+  store: ReportStore,
+  opts: RunLockOptions = {},
+): Promise<RunLock> {
+  const clock = opts.clock ?? Date.now;
+  const ttl = opts.ttlMs ?? LOCK_TTL_MS;
+  const log = opts.log ?? silentLog;
   const runId = randomUUID();
-  const body = JSON.stringify({
-    run_id: runId,
-    started_at: new Date(now).toISOString(),
-    expires_at: new Date(now + LOCK_TTL_MS).toISOString(),
-  });
-  if (!(await store.putIf(LOCK_KEY, body, "application/json", null))) {
+  const acquiredAt = new Date(clock()).toISOString();
+  const body = () =>
+    JSON.stringify({
+      run_id: runId,
+      acquired_at: acquiredAt,
+      expires_at: new Date(clock() + ttl).toISOString(),
+    });
+
+  let etag: string | undefined;
+  for (let attempt = 0; etag === undefined; attempt++) {
+    if (attempt >= 3) {
+      throw new RunInProgressError(`the run lock of ${store.url} kept changing hands; try again`);
+    }
+    etag = await store.putIf(LOCK_KEY, body(), CONTENT_TYPE, null);
+    if (etag !== undefined) break;
     const existing = await store.get(LOCK_KEY);
+    if (existing === undefined) continue; // released in between: try to create it again
     let held: z.infer<typeof lockBody> | undefined;
     try {
-      held = lockBody.parse(JSON.parse(existing?.body.toString("utf8") ?? "null"));
+      held = lockBody.parse(JSON.parse(existing.body.toString("utf8")));
     } catch {
-      held = undefined; // unreadable: treat as stale
+      held = undefined;
     }
-    if (held !== undefined && Date.parse(held.expires_at) > now) {
+    const stated = held === undefined ? Number.NaN : Date.parse(held.expires_at);
+    const expiresAt = Number.isNaN(stated) ? existing.modifiedAt + ttl : stated;
+    if (expiresAt > clock()) {
+      const since =
+        held?.acquired_at ?? held?.started_at ?? new Date(existing.modifiedAt).toISOString();
       throw new RunInProgressError(
-        `another report run has been writing to ${store.url} since ${held.started_at}; try again after it ends (its lock expires at ${held.expires_at})`,
+        `another report run has been writing to ${store.url} since ${since}; try again after it ends (its lock expires at ${new Date(expiresAt).toISOString()})`,
       );
     }
-    log?.warn("taking over a stale run lock", { heldSince: held?.started_at });
-    await store.put(LOCK_KEY, body, "application/json");
+    log.warn("taking over a stale run lock", {
+      heldSince: held?.acquired_at ?? held?.started_at ?? null,
+    });
+    etag = await store.putIf(LOCK_KEY, body(), CONTENT_TYPE, existing.etag);
   }
+
+  let current: string = etag;
   return {
     runId,
-    release: async () => {
-      const current = await store.get(LOCK_KEY);
-      if (current?.body.toString("utf8").includes(runId)) await store.delete(LOCK_KEY);
+    async renew() {
+      const next = await store.putIf(LOCK_KEY, body(), CONTENT_TYPE, current);
+      if (next === undefined) {
+        throw new RunLockLostError(
+          `another run took over the run lock of ${store.url}; this run stopped writing (latest.json was not changed by it)`,
+        );
+      }
+      current = next;
+    },
+    async release() {
+      if (!(await store.deleteIf(LOCK_KEY, current))) {
+        log.warn("the run lock was no longer ours to release", { runId });
+      }
     },
   };
 }

@@ -104,10 +104,10 @@ export class S3Store implements ReportStore {
     body: string,
     contentType: string,
     expected: string | null,
-  ): Promise<boolean> {
+  ): Promise<string | undefined> {
     const fullKey = this.#key(key);
     try {
-      await this.#client.send(
+      const res = await this.#client.send(
         new PutObjectCommand({
           Bucket: this.#bucket,
           Key: fullKey,
@@ -117,9 +117,10 @@ export class S3Store implements ReportStore {
           ...(expected === null ? { IfNoneMatch: "*" } : { IfMatch: expected }),
         }),
       );
-      return true;
+      // S3 answers a PUT with the new ETag; a clone that does not is read back.
+      return res.ETag ?? (await this.get(key))?.etag;
     } catch (error) {
-      if (isConditionFailure(error)) return false;
+      if (isConditionFailure(error)) return undefined;
       throw this.#fail("PutObject (conditional)", fullKey, error);
     }
   }
@@ -167,7 +168,7 @@ export class S3Store implements ReportStore {
       const body = Buffer.from((await res.Body?.transformToByteArray()) ?? new Uint8Array());
       // S3 always sends an ETag; the fallback keeps the contract if a clone does not.
       const etag = res.ETag ?? `"${createHash("sha256").update(body).digest("hex").slice(0, 32)}"`;
-      return { body, etag };
+      return { body, etag, modifiedAt: res.LastModified?.getTime() ?? Date.now() };
     } catch (error) {
       // Without s3:ListBucket, S3 answers 403 for a missing key; the deployment grants it.
       if (isNotFound(error)) return undefined;

@@ -7,6 +7,8 @@ export interface StoredObject {
   body: Buffer;
   /** A strong validator of the content, quoted as in an HTTP ETag header. */
   etag: string;
+  /** When it was last written (epoch ms). */
+  modifiedAt: number;
 }
 
 export interface ReportStore {
@@ -16,11 +18,17 @@ export interface ReportStore {
   put(key: string, body: string | Buffer, contentType: string): Promise<void>;
   /**
    * Writes an object only if the one under `key` is still `expected`: the ETag read before, or
-   * `null` for "there is none". `false` when it is not (someone else wrote first). Atomic on
-   * S3 (`If-Match` / `If-None-Match: *`) and on file storage (see FileStore). It guards the
-   * run lock, `latest.json` and the regeneration queue.
+   * `null` for "there is none". Returns the new object's ETag, or `undefined` when the
+   * condition did not hold (someone else wrote first). Atomic on S3 (`If-Match` /
+   * `If-None-Match: *`) and on file storage (see FileStore). It guards the run lock,
+   * `latest.json` and the regeneration queue.
    */
-  putIf(key: string, body: string, contentType: string, expected: string | null): Promise<boolean>;
+  putIf(
+    key: string,
+    body: string,
+    contentType: string,
+    expected: string | null,
+  ): Promise<string | undefined>;
   /** Removes an object; no error when it does not exist. */
   delete(key: string): Promise<void>;
   /**
