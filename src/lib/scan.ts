@@ -1,5 +1,5 @@
 import { IncompleteScanError } from "./errors.js";
-import type { VersionSource } from "./modelarts/client.js";
+import type { ListPage, VersionSource } from "./modelarts/client.js";
 import {
   type JobVersion,
   parseVersionRecord,
@@ -188,10 +188,15 @@ export async function scanVersions(source: VersionSource, opts: ScanOptions): Pr
     opts.signal === undefined
       ? controller.signal
       : AbortSignal.any([controller.signal, opts.signal]);
+  // Aborted by the first failure itself, before its error travels up: no worker that finishes
+  // in the meantime starts another request.
+  const fail = (error: unknown) => {
+    if (!controller.signal.aborted) controller.abort(error);
+  };
   try {
-    return await scan(source, opts, signal);
+    return await scan(source, opts, signal, fail);
   } catch (error) {
-    controller.abort(error);
+    fail(error);
     throw error;
   }
 }
@@ -200,6 +205,7 @@ async function scan(
   source: VersionSource,
   opts: ScanOptions,
   signal: AbortSignal,
+  fail: (error: unknown) => void,
 ): Promise<ScanResult> {
   const collector = new VersionCollector(opts.keep);
   let pages = 0;
@@ -213,7 +219,13 @@ async function scan(
   };
 
   const fetchPage = async (offset: number): Promise<Page> => {
-    const page = await source.listPage(offset, opts.pageSize, { signal });
+    let page: ListPage;
+    try {
+      page = await source.listPage(offset, opts.pageSize, { signal });
+    } catch (error) {
+      fail(error);
+      throw error;
+    }
     signal.throwIfAborted();
     if (page.records.length === 0 && offset < page.totalCount) {
       // The HTTP client retries such a page as a fault; a source that still sends one cannot

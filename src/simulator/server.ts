@@ -36,8 +36,19 @@ export interface SimulatorAuth {
 }
 
 export type Fault =
-  /** An HTTP error status with the documented ModelArts error body. */
-  | { kind: "status"; status: number; retryAfterSeconds?: number; errorCode?: string }
+  /**
+   * An HTTP error status with the documented ModelArts error body; `retryAfter` is sent as
+   * the Retry-After header as it is (any text), `retryAfterSeconds` as a number.
+   */
+  | {
+      kind: "status";
+      status: number;
+      retryAfterSeconds?: number;
+      retryAfter?: string;
+      errorCode?: string;
+    }
+  /** HTTP 200 with `total_count` as it is but no records: a page that lost its contents. */
+  | { kind: "empty" }
   /** HTTP 200 with `is_success: false`. */
   | { kind: "not-success"; errorCode: string; errorMessage?: string }
   /**
@@ -68,6 +79,11 @@ export interface SimulatorOptions {
   now?: () => number;
   /** Fraction of listing requests answered with a random 429/500/502/503. */
   failureRate?: number;
+  /**
+   * A fault for a listing request by what it asks (after the queued faults, before the
+   * random ones): lets a test fail one offset, or draw faults from a seeded schedule.
+   */
+  faultFor?: (request: { offset: number; limit: number; request: number }) => Fault | undefined;
   /** Seed of the random failures, so that a run can be repeated. */
   seed?: number;
   /** Lifetime of IAM-issued tokens; default 24 h. */
@@ -466,6 +482,7 @@ export async function startSimulator(
         if (fault.retryAfterSeconds !== undefined) {
           extra["Retry-After"] = String(fault.retryAfterSeconds);
         }
+        if (fault.retryAfter !== undefined) extra["Retry-After"] = fault.retryAfter;
         const message = REASON[fault.status] ?? `Simulated HTTP ${fault.status}`;
         sendModelArtsError(
           res,
@@ -485,6 +502,14 @@ export async function startSimulator(
             error_code: fault.errorCode,
             error_message: fault.errorMessage ?? "Simulated failure",
           },
+          headers,
+        );
+        return;
+      case "empty":
+        sendJson(
+          res,
+          200,
+          { is_success: true, total_count: selection(p).length, versions: [], offset: p.offset },
           headers,
         );
         return;
@@ -571,7 +596,10 @@ export async function startSimulator(
     if (opts.latencyMs !== undefined && opts.latencyMs > 0) {
       await sleep(opts.latencyMs, undefined, { signal: closing.signal });
     }
-    const fault = faults.shift() ?? randomFailure();
+    const fault =
+      faults.shift() ??
+      opts.faultFor?.({ offset: params.offset, limit: params.limit, request }) ??
+      randomFailure();
     if (fault !== undefined) return answerWithFault(fault, req, res, params, headers);
 
     if (hook !== undefined) {

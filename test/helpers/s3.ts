@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { CreateBucketCommand, S3Client } from "@aws-sdk/client-s3";
 import S3rver from "s3rver";
 import { DUMMY_ACCOUNT } from "s3rver/lib/models/account.js";
+import { honourConditionalWrites } from "./s3-conditions.js";
 
 export interface LocalS3 {
   /** A client for this server; tests hand it to the stores they build. */
@@ -36,10 +37,15 @@ export function allowS3Keys(accessKeyId: string, secretAccessKey: string): void 
   DUMMY_ACCOUNT.createKeyPair(accessKeyId, secretAccessKey);
 }
 
-/** Starts s3rver in this process on a free port, storing into a fresh temporary directory. */
-export async function startS3(): Promise<LocalS3> {
+/**
+ * Starts s3rver in this process on a free port, storing into a fresh temporary directory.
+ * With `conditionalWrites`, it honours S3's If-Match / If-None-Match on writes and deletes
+ * (see s3-conditions.ts); plain s3rver ignores them.
+ */
+export async function startS3(opts: { conditionalWrites?: boolean } = {}): Promise<LocalS3> {
   const directory = await mkdtemp(join(tmpdir(), "s3rver-"));
   const server = new S3rver({ address: "127.0.0.1", port: 0, silent: true, directory });
+  if (opts.conditionalWrites === true) honourConditionalWrites(server);
   let address: Awaited<ReturnType<S3rver["run"]>>;
   try {
     address = await server.run();

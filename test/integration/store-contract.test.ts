@@ -323,6 +323,72 @@ storeContract({
   },
 });
 
+conditionalContract({
+  name: "S3Store on an S3 that honours conditional writes",
+  async setup() {
+    s3 = await startS3({ conditionalWrites: true });
+  },
+  async open() {
+    return (await freshS3Store()).store;
+  },
+  async teardown() {
+    await s3.close();
+  },
+});
+
+describe("S3Store's conditional requests, as sent", () => {
+  let server: LocalS3;
+  /** Method, key and condition headers of every request the client sent. */
+  const sent: { method: string; path: string; ifMatch?: string; ifNoneMatch?: string }[] = [];
+
+  beforeAll(async () => {
+    // Plain s3rver (it ignores the conditions): what matters here is what goes on the wire.
+    server = await startS3();
+    server.client.middlewareStack.add(
+      (next) => async (args) => {
+        const request = args.request as {
+          method: string;
+          path: string;
+          headers: Record<string, string>;
+        };
+        sent.push({
+          method: request.method,
+          path: request.path,
+          ...(request.headers["if-match"] === undefined
+            ? {}
+            : { ifMatch: request.headers["if-match"] }),
+          ...(request.headers["if-none-match"] === undefined
+            ? {}
+            : { ifNoneMatch: request.headers["if-none-match"] }),
+        });
+        return next(args);
+      },
+      { step: "finalizeRequest", name: "recordConditions" },
+    );
+  });
+  afterAll(async () => {
+    await server.close();
+  });
+
+  it("creates with If-None-Match: *, replaces and deletes with If-Match on the ETag read", async () => {
+    await server.createBucket("conditions-sent");
+    const store = new S3Store({ bucket: "conditions-sent", prefix: "r", client: server.client });
+    sent.length = 0;
+    const created = await store.putIf("run.lock", "a", JSON_TYPE, null);
+    const replaced = await store.putIf("run.lock", "b", JSON_TYPE, created ?? "");
+    await store.deleteIf("run.lock", replaced ?? "");
+    await store.put("usage.csv", "x", CSV_TYPE);
+    expect(sent).toEqual([
+      { method: "PUT", path: "/conditions-sent/r/run.lock", ifNoneMatch: "*" },
+      { method: "PUT", path: "/conditions-sent/r/run.lock", ifMatch: created },
+      { method: "DELETE", path: "/conditions-sent/r/run.lock", ifMatch: replaced },
+      // Plain writes carry no condition.
+      { method: "PUT", path: "/conditions-sent/r/usage.csv" },
+    ]);
+    expect(created).toMatch(/^"[0-9a-f]{32}"$/);
+  });
+});
+
 describe("S3Store", () => {
   let server: LocalS3;
   let store: S3Store;

@@ -120,7 +120,8 @@ export class S3Store implements ReportStore {
       // S3 answers a PUT with the new ETag; a clone that does not is read back.
       return res.ETag ?? (await this.get(key))?.etag;
     } catch (error) {
-      if (isConditionFailure(error)) return undefined;
+      // If-Match on a key that is gone: 404 NoSuchKey, the condition did not hold either.
+      if (isConditionFailure(error) || (expected !== null && isNotFound(error))) return undefined;
       throw this.#fail("PutObject (conditional)", fullKey, error);
     }
   }

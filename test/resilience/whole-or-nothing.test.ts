@@ -1,0 +1,348 @@
+import { execFile } from "node:child_process";
+import { mkdtemp, readdir, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { Writable } from "node:stream";
+import { promisify } from "node:util";
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import type { CliIo } from "../../src/cli/main.js";
+import { runReportCli } from "../../src/cli/report.js";
+import { runVerifyCli } from "../../src/cli/verify.js";
+import { IncompleteScanError, UpstreamError } from "../../src/lib/errors.js";
+import { type ReportJobOptions, runReportJob } from "../../src/lib/job.js";
+import { staticTokenAuth } from "../../src/lib/modelarts/auth.js";
+import { ModelArtsClient } from "../../src/lib/modelarts/client.js";
+import type { RetryPolicy } from "../../src/lib/modelarts/retry.js";
+import { scanVersions } from "../../src/lib/scan.js";
+import { FileStore } from "../../src/lib/storage/file-store.js";
+import { LOCK_KEY, RunLockLostError } from "../../src/lib/storage/run-lock.js";
+import { type Fault, type Simulator, startSimulator } from "../../src/simulator/server.js";
+import { generateWorkload, type RawVersion } from "../../src/simulator/workload.js";
+
+/**
+ * A run publishes a whole, correct report or nothing: each way a bad night could publish a
+ * wrong one, through the real client, the simulator over HTTP and real file storage.
+ */
+
+const NOW = Date.UTC(2026, 10, 28, 0, 30);
+const DATE = "2026-11-27";
+const PROJECT = "p-whole";
+const FAST: RetryPolicy = { maxAttempts: 3, baseDelayMs: 1, maxDelayMs: 2, budgetMs: 5_000 };
+const workload = generateWorkload({ versions: 1185, seed: 17, now: NOW, days: 10 });
+let sim: Simulator;
+let dir: string;
+/** Faults of the shared simulator by offset, set by a test. */
+let faultAt: ((offset: number) => Fault | undefined) | undefined;
+
+beforeAll(async () => {
+  sim = await startSimulator({
+    projectId: PROJECT,
+    versions: workload,
+    auth: { tokens: ["t"] },
+    pageCap: 50,
+    faultFor: ({ offset }) => faultAt?.(offset),
+  });
+  dir = await mkdtemp(join(tmpdir(), "whole-"));
+});
+afterAll(async () => {
+  await sim.close();
+  await rm(dir, { recursive: true, force: true });
+});
+beforeEach(() => {
+  sim.setVersions(workload);
+  faultAt = undefined;
+});
+
+const client = (retry = FAST, timeoutMs = 5_000) =>
+  new ModelArtsClient({
+    endpoint: sim.url,
+    projectId: PROJECT,
+    auth: staticTokenAuth("t"),
+    retry,
+    timeoutMs,
+  });
+const options = (concurrency = 4): ReportJobOptions => ({
+  dates: [DATE],
+  timeZone: "UTC",
+  failureStatuses: [3, 5, 6, 13],
+  now: NOW,
+  pageSize: 50,
+  concurrency,
+  sourceInfo: { endpoint: "sim", projectId: PROJECT, workspaceId: null, poolId: null },
+});
+let roots = 0;
+const freshStore = () => new FileStore(join(dir, `root-${++roots}`));
+const files = async (store: FileStore) =>
+  readdir(new URL(store.url.replace(/^file:\/\//, "file://")).pathname, { recursive: true }).catch(
+    () => [],
+  );
+
+function sink(): NodeJS.WriteStream & { text: string } {
+  const stream = new Writable({
+    write(chunk, _encoding, done) {
+      stream.text += chunk.toString();
+      done();
+    },
+  }) as unknown as NodeJS.WriteStream & { text: string };
+  stream.text = "";
+  return stream;
+}
+
+/** 21 malformed records among the versions: a typical night's worth of bad data. */
+function withMalformed(): unknown[] {
+  const records: unknown[] = [...workload];
+  for (let i = 0; i < 21; i++) {
+    const at = 40 + i * 50;
+    const v = workload[at] as RawVersion;
+    records.splice(at, 0, { ...v, version_id: 900_000 + i, gpu_num: -1 });
+  }
+  return records;
+}
+
+describe("completeness", () => {
+  it("counts malformed records, so a whole scan with bad records is complete and verifies", async () => {
+    const records = withMalformed();
+    expect(records).toHaveLength(1206);
+    sim.setVersions(records);
+    const store = freshStore();
+    const result = await runReportJob({ versions: client(), store }, options());
+    expect(result.scan.versionsScanned).toBe(1185);
+    expect(result.scan.recordsRead).toBe(1206);
+    const manifest = JSON.parse(
+      (await store.get(`daily/${DATE}/manifest.json`))?.body.toString() ?? "",
+    );
+    expect(manifest.completeness).toEqual({
+      total_count_first: 1206,
+      total_count_last: 1206,
+      versions_scanned: 1206,
+      complete: true,
+    });
+    const out = sink();
+    const io: CliIo = { stdout: out, stderr: sink(), env: {}, now: () => NOW, cwd: dir };
+    const code = await runVerifyCli(["--date", DATE, "--storage", store.url], io);
+    expect(out.text).toContain(`${DATE}: verified`);
+    expect(code).toBe(0);
+  });
+
+  it("fails a listing that counts more versions than it ever shows, and writes nothing", async () => {
+    // The same version listed twice: total_count says 1186, only 1185 distinct exist.
+    sim.setVersions([...workload, { ...(workload[7] as RawVersion) }]);
+    const store = freshStore();
+    const error = await runReportJob({ versions: client(), store }, options()).catch(
+      (e: unknown) => e,
+    );
+    expect(error).toBeInstanceOf(IncompleteScanError);
+    expect((error as Error).message).toMatch(/read 1185 records, but the listing counted .*1186/);
+    expect(await files(store)).toEqual([]);
+  });
+});
+
+describe("an empty page inside the listing", () => {
+  it("is retried like any fault, and the run then reports the whole listing", async () => {
+    sim.queueFaults({ kind: "empty" });
+    const store = freshStore();
+    const result = await runReportJob({ versions: client(), store }, options(1));
+    expect(result.scan.recordsRead).toBe(1185);
+    expect(result.latest.report_date).toBe(DATE);
+  });
+
+  it("fails the run when it keeps coming, and nothing is written", async () => {
+    sim.queueFaults({ kind: "empty" }, { kind: "empty" }, { kind: "empty" });
+    const store = freshStore();
+    await store.put("latest.json", '{"report_date":"2026-11-20"}', "application/json");
+    const error = await runReportJob({ versions: client(), store }, options(1)).catch(
+      (e: unknown) => e,
+    );
+    expect(error).toBeInstanceOf(UpstreamError);
+    expect((error as Error).message).toMatch(/answered an empty page although total_count is 1185/);
+    expect((await store.get("latest.json"))?.body.toString()).toBe('{"report_date":"2026-11-20"}');
+    expect(await store.has(`daily/${DATE}/report.json`)).toBe(false);
+  });
+});
+
+describe("the first failure of a scan", () => {
+  it("stops every other request: none starts after it, and the scan ends at once", async () => {
+    /** Listing requests the server had seen when it sent the failure. */
+    let atFailure = Number.POSITIVE_INFINITY;
+    const slow = await startSimulator({
+      projectId: PROJECT,
+      versions: generateWorkload({ versions: 5000, seed: 3, now: NOW }),
+      auth: { tokens: ["t"] },
+      pageCap: 50,
+      latencyMs: 30,
+      faultFor: ({ offset, request }) => {
+        if (offset < 450 || offset >= 500) return undefined;
+        atFailure = Math.min(atFailure, request);
+        return { kind: "status", status: 400, errorCode: "ModelArts.0104" };
+      },
+    });
+    try {
+      const source = new ModelArtsClient({
+        endpoint: slow.url,
+        projectId: PROJECT,
+        auth: staticTokenAuth("t"),
+        retry: FAST,
+      });
+      const started = Date.now();
+      const error = await scanVersions(source, {
+        pageSize: 50,
+        concurrency: 8,
+        keep: () => true,
+      }).catch((e: unknown) => e);
+      expect((error as Error).message).toMatch(/HTTP 400 ModelArts\.0104/);
+      expect(Date.now() - started).toBeLessThan(2_000);
+      await new Promise((r) => setTimeout(r, 300));
+      // ~110 pages were planned. After the failure, only the (at most 7) requests already on
+      // their way arrived; none was started after it (the first release made 47 more).
+      expect(slow.requests.listing - atFailure).toBeLessThanOrEqual(7);
+      expect(atFailure).toBeLessThanOrEqual(10 + 8);
+    } finally {
+      await slow.close();
+    }
+  });
+
+  it("aborts a request that hangs, instead of waiting for its timeout", async () => {
+    // One page hangs; another fails for good. The scan must not wait out the 30 s timeout.
+    let hung = false;
+    const hanging = await startSimulator({
+      projectId: PROJECT,
+      versions: workload,
+      auth: { tokens: ["t"] },
+      pageCap: 50,
+      latencyMs: 20,
+      faultFor: ({ offset }) => {
+        if (offset === 0) return undefined;
+        if (!hung) {
+          hung = true;
+          return { kind: "hang" };
+        }
+        return offset > 500
+          ? { kind: "status", status: 403, errorCode: "ModelArts.0108" }
+          : undefined;
+      },
+    });
+    try {
+      const source = new ModelArtsClient({
+        endpoint: hanging.url,
+        projectId: PROJECT,
+        auth: staticTokenAuth("t"),
+        retry: FAST,
+        timeoutMs: 30_000,
+      });
+      const started = Date.now();
+      const error = await scanVersions(source, {
+        pageSize: 50,
+        concurrency: 8,
+        keep: () => true,
+      }).catch((e: unknown) => e);
+      expect((error as Error).message).toMatch(/HTTP 403 ModelArts\.0108/);
+      expect(Date.now() - started).toBeLessThan(3_000);
+    } finally {
+      await hanging.close();
+    }
+  });
+
+  it("lets the command line exit promptly with code 1, a hung request and all", async () => {
+    // One page never answers (the timeout is 30 s); a later one fails for good.
+    faultAt = (offset) =>
+      offset > 0 && offset < 100
+        ? { kind: "hang" }
+        : offset >= 300
+          ? { kind: "status", status: 400, errorCode: "ModelArts.0104" }
+          : undefined;
+    const started = Date.now();
+    const run = await promisify(execFile)(
+      "npx",
+      ["tsx", "src/cli/report.ts", "--date", DATE, "--storage", `file://${join(dir, "cli")}`],
+      {
+        cwd: process.cwd(),
+        env: {
+          ...process.env,
+          MODELARTS_ENDPOINT: sim.url,
+          MODELARTS_PROJECT_ID: PROJECT,
+          MODELARTS_TOKEN: "t",
+          MODELARTS_PAGE_SIZE: "50",
+          MODELARTS_CONCURRENCY: "8",
+        },
+      },
+    ).catch((e: unknown) => e as { code: number; stderr: string });
+    expect(run).toMatchObject({ code: 1 });
+    expect((run as { stderr: string }).stderr).toContain("latest.json was not changed");
+    // tsx starts in about a second; the failure ends the process at once, not after the hung
+    // request's 30 s timeout.
+    expect(Date.now() - started).toBeLessThan(10_000);
+  });
+});
+
+describe("records without a version_id", () => {
+  it("link neighbouring pages by their content, so a page-long run of them fails nothing", async () => {
+    const idless = Array.from({ length: 120 }, (_, i) => ({
+      version_name: `orphan-${i}`,
+      status: 10,
+      create_time: NOW - 86_400_000 * 20 + i,
+    }));
+    const records = [...workload.slice(0, 400), ...idless, ...workload.slice(400)];
+    sim.setVersions(records);
+    const store = freshStore();
+    const result = await runReportJob({ versions: client(), store }, options(4));
+    expect(result.scan.versionsScanned).toBe(1185);
+    expect(result.scan.recordsRead).toBe(1185 + 120);
+    expect(result.scan.anomalies).toEqual({
+      skipped: 120,
+      reasons: { "version_id: missing": 120 },
+    });
+  });
+});
+
+describe("a run that lost its lock", () => {
+  it("stops writing and cannot move latest.json", async () => {
+    const root = join(dir, "lost-lock");
+    /** Another run takes the lock over while this one writes its first date. */
+    class TakenOver extends FileStore {
+      override async put(key: string, body: string | Buffer, type: string): Promise<void> {
+        await super.put(key, body, type);
+        if (key.endsWith("manifest.json")) {
+          await super.put(
+            LOCK_KEY,
+            JSON.stringify({ run_id: "other", expires_at: "2099-01-01T00:00:00.000Z" }),
+            type,
+          );
+        }
+      }
+    }
+    const store = new TakenOver(root);
+    await store.put("latest.json", '{"report_date":"2026-11-20"}', "application/json");
+    const error = await runReportJob({ versions: client(), store }, options()).catch(
+      (e: unknown) => e,
+    );
+    expect(error).toBeInstanceOf(RunLockLostError);
+    expect((await store.get("latest.json"))?.body.toString()).toBe('{"report_date":"2026-11-20"}');
+    // The other run's lock is left alone.
+    expect(JSON.parse((await store.get(LOCK_KEY))?.body.toString() ?? "")).toMatchObject({
+      run_id: "other",
+    });
+  });
+});
+
+describe("the command line", () => {
+  it("exits 1 and leaves latest.json when the scan is short", async () => {
+    sim.setVersions([...workload, { ...(workload[7] as RawVersion) }]);
+    const storage = `file://${join(dir, "cli-short")}`;
+    const err = sink();
+    const io: CliIo = {
+      stdout: sink(),
+      stderr: err,
+      env: {
+        MODELARTS_ENDPOINT: sim.url,
+        MODELARTS_PROJECT_ID: PROJECT,
+        MODELARTS_TOKEN: "t",
+        MODELARTS_MAX_ATTEMPTS: "1",
+      },
+      now: () => NOW,
+      cwd: dir,
+    };
+    expect(await runReportCli(["--date", DATE, "--storage", storage], io)).toBe(1);
+    expect(err.text).toMatch(/error: the report run failed: the scan read 1185 records/);
+    expect(err.text).toContain("latest.json was not changed");
+  });
+});
