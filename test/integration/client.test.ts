@@ -198,6 +198,38 @@ describe("upstream errors", () => {
   });
 });
 
+describe("Retry-After", () => {
+  it.each([
+    ["delta-seconds", "2", 2000],
+    ["an IMF-fixdate", () => new Date(Date.now() + 3_000).toUTCString(), [2000, 3000]],
+    ["a decimal, which is no valid form", "1.5", 50],
+    ["a negative number", "-1", 50],
+    ["a word", "later", 50],
+  ] as const)("waits as %s says, or backs off as usual", async (_label, header, expected) => {
+    const delays: number[] = [];
+    const c = new ModelArtsClient({
+      endpoint: sim.url,
+      projectId: PROJECT,
+      auth: staticTokenAuth("good-token"),
+      retry: { maxAttempts: 2, baseDelayMs: 100, maxDelayMs: 1000, budgetMs: 60_000 },
+      retryHooks: {
+        random: () => 0.5,
+        sleep: async () => {},
+        onRetry: ({ delayMs }) => delays.push(delayMs),
+      },
+    });
+    const value = typeof header === "function" ? header() : header;
+    sim.queueFaults({ kind: "status", status: 429, retryAfter: value });
+    await c.listPage(0, 5);
+    expect(delays).toHaveLength(1);
+    if (typeof expected === "number") expect(delays[0]).toBe(expected);
+    else {
+      expect(delays[0]).toBeGreaterThanOrEqual(expected[0]);
+      expect(delays[0]).toBeLessThanOrEqual(expected[1]);
+    }
+  });
+});
+
 describe("the run's deadline", () => {
   it("stops retrying and shortens timeouts so no request outlives it", async () => {
     const started = Date.now();

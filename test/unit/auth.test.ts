@@ -182,6 +182,20 @@ describe("iamPasswordAuth", () => {
     expect(iam.calls).toHaveLength(2);
   });
 
+  it.each([
+    ["delta-seconds", "7", 7],
+    ["an IMF-fixdate", new Date(T0 + 30_000).toUTCString(), 30],
+    ["a decimal", "1.5", undefined],
+    ["a negative number", "-1", undefined],
+  ])("reads Retry-After as %s with the same rules as ModelArts", async (_label, value, seconds) => {
+    const iam = await startServer(answer(503, { error: { code: 503 } }, { "retry-after": value }));
+    const error = await iamAuth(iam)
+      .authenticate(request)
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(UpstreamHttpError);
+    expect((error as UpstreamHttpError).retryAfterSeconds).toBe(seconds);
+  });
+
   it("shares one IAM call among concurrent requests", async () => {
     const iam = await startServer(issueTokens(T0 + 24 * HOUR, 100));
     const auth = iamAuth(iam);
