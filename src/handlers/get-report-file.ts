@@ -1,10 +1,12 @@
 import { getReportFile } from "../lib/api/reports.js";
-import { httpHandler, pathParam, toApiGateway } from "./middleware.js";
+import { dateTarget, httpHandler, pathParam, toApiGateway } from "./middleware.js";
 import { api } from "./runtime.js";
 
 /** GET /reports/{date}/files/{name}: a presigned redirect on S3, the file itself locally. */
-export const handler = httpHandler(async (event) =>
-  toApiGateway(
-    await getReportFile(api.store(), pathParam(event, "date"), pathParam(event, "name")),
-  ),
+export const handler = httpHandler(
+  async (event) =>
+    toApiGateway(
+      await getReportFile(api.store(), pathParam(event, "date"), pathParam(event, "name")),
+    ),
+  { linkTarget: dateTarget },
 );

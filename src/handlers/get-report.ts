@@ -1,14 +1,18 @@
 import { getReport } from "../lib/api/reports.js";
-import { httpHandler, pathParam, toApiGateway } from "./middleware.js";
+import { pageHref } from "./auth.js";
+import { dateTarget, httpHandler, pathParam, toApiGateway } from "./middleware.js";
 import { api } from "./runtime.js";
 
 /** GET /reports/{date} and /reports/latest: report.json, or usage.csv or the page (report.md §7). */
-export const handler = httpHandler(async (event) =>
-  toApiGateway(
-    await getReport(api.store(), pathParam(event, "date"), {
-      format: event.queryStringParameters?.format,
-      accept: event.headers.accept,
-      ifNoneMatch: event.headers["if-none-match"],
-    }),
-  ),
+export const handler = httpHandler(
+  async (event, access) =>
+    toApiGateway(
+      await getReport(api.store(), pathParam(event, "date"), {
+        format: event.queryStringParameters?.format,
+        accept: event.headers.accept,
+        ifNoneMatch: event.headers["if-none-match"],
+        href: await pageHref(access),
+      }),
+    ),
+  { linkTarget: dateTarget },
 );

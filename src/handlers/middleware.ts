@@ -1,43 +1,26 @@
-import { createHash, timingSafeEqual } from "node:crypto";
 import middy, { type MiddlewareObj } from "@middy/core";
 import httpHeaderNormalizer from "@middy/http-header-normalizer";
 import httpJsonBodyParser from "@middy/http-json-body-parser";
 import httpSecurityHeaders from "@middy/http-security-headers";
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from "aws-lambda";
-import { type ApiResponse, errorResponse } from "../lib/api/http.js";
+import { type ApiResponse, acceptQuality, errorResponse, PAGE_CSP } from "../lib/api/http.js";
+import type { LinkTarget } from "../lib/api/links.js";
 import { ConfigError, HttpError } from "../lib/errors.js";
-import { api, logger } from "./runtime.js";
+import { renderRefusalHtml } from "../lib/report/render-pages.js";
+import { isValidDate } from "../lib/report/time.js";
+import {
+  type Access,
+  accessOf,
+  authenticate,
+  LinkRefusedError,
+  type LinkTargetOf,
+} from "./auth.js";
+import { logger } from "./runtime.js";
 
 type HttpMiddleware = MiddlewareObj<APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2>;
 
 export function toApiGateway(response: ApiResponse): APIGatewayProxyStructuredResultV2 {
   return { statusCode: response.status, headers: response.headers, body: response.body };
-}
-
-/** Compares digests so that neither the content nor the length of the token leaks by timing. */
-export function tokensEqual(given: string, expected: string): boolean {
-  const a = createHash("sha256").update(given).digest();
-  const b = createHash("sha256").update(expected).digest();
-  return timingSafeEqual(a, b);
-}
-
-const CHALLENGE = { "www-authenticate": "Bearer" };
-
-/** Every route needs `Authorization: Bearer <token>` (report.md §7). */
-export function bearerAuth(getToken: () => Promise<string>): HttpMiddleware {
-  return {
-    before: async (request) => {
-      const expected = await getToken();
-      const header = request.event.headers?.authorization ?? "";
-      const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
-      if (match?.[1] === undefined) {
-        throw new HttpError(401, "unauthorized", "send Authorization: Bearer <token>", CHALLENGE);
-      }
-      if (!tokensEqual(match[1], expected)) {
-        throw new HttpError(401, "unauthorized", "the token is not valid", CHALLENGE);
-      }
-    },
-  };
 }
 
 /**
@@ -48,6 +31,19 @@ export function jsonErrors(): HttpMiddleware {
   return {
     onError: (request) => {
       const error = request.error;
+      if (error instanceof LinkRefusedError && !prefersJson(request.event.headers?.accept)) {
+        // A person followed the link: a page that says what happened, not a JSON error.
+        request.response = {
+          statusCode: 403,
+          headers: {
+            "content-type": "text/html; charset=utf-8",
+            "content-security-policy": PAGE_CSP,
+            "cache-control": "no-store",
+          },
+          body: renderRefusalHtml(error.refusal, error.message),
+        };
+        return;
+      }
       if (error instanceof HttpError) {
         if (error.status >= 500) logger.error(error.message);
         request.response = toApiGateway(errorResponse(error));
@@ -123,9 +119,33 @@ function isClientHttpError(error: unknown): boolean {
   return typeof status === "number" && status >= 400 && status < 500;
 }
 
+/** Whether the client asked for JSON over HTML (a script); a browser's Accept prefers HTML. */
+function prefersJson(accept: string | undefined): boolean {
+  if (accept === undefined) return false;
+  return acceptQuality(accept, "application/json") > acceptQuality(accept, "text/html");
+}
+
+/** Every answer is private: reports are not for shared caches, whoever asked. */
+function privateCaching(): HttpMiddleware {
+  const mark = (response: APIGatewayProxyStructuredResultV2 | undefined) => {
+    if (response === undefined) return;
+    const headers = { ...(response.headers ?? {}) };
+    const current = headers["cache-control"];
+    if (current === undefined) headers["cache-control"] = "private, no-store";
+    else if (!/\bprivate\b/.test(String(current))) headers["cache-control"] = `private, ${current}`;
+    response.headers = headers;
+  };
+  return {
+    after: (request) => mark(request.response ?? undefined),
+    onError: (request) => mark(request.response ?? undefined),
+  };
+}
+
 export interface HttpHandlerOptions {
   /** Parse a JSON body (POST routes). */
   readonly jsonBody?: boolean;
+  /** What the route serves, if a signed link may open it (GET routes). */
+  readonly linkTarget?: LinkTargetOf;
 }
 
 /**
@@ -134,29 +154,52 @@ export interface HttpHandlerOptions {
  * answer; then, for POST routes, the JSON body.
  */
 export function httpHandler(
-  handler: (event: APIGatewayProxyEventV2) => Promise<APIGatewayProxyStructuredResultV2>,
+  handler: (
+    event: APIGatewayProxyEventV2,
+    access: Access,
+  ) => Promise<APIGatewayProxyStructuredResultV2>,
   options: HttpHandlerOptions = {},
 ) {
   const chain = middy<APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2>()
     .use(httpHeaderNormalizer())
     .use(
       httpSecurityHeaders({
-        contentSecurityPolicy: {
-          "default-src": "'none'",
-          "style-src": "'unsafe-inline'",
-          "img-src": "data:",
-        },
+        // The pages set their own Content-Security-Policy (PAGE_CSP): middy's default adds
+        // upgrade-insecure-requests, which breaks the page's links on the http://localhost of
+        // `npm run dev`, and a bare sandbox, which blocks its downloads.
+        contentSecurityPolicy: false,
+        // Deprecated headers, and Report-To without an endpoint.
+        reportTo: false,
+        xssProtection: false,
       }),
     )
+    .use(privateCaching())
     .use(jsonErrors())
-    .use(bearerAuth(() => api.token()));
+    .use(authenticate({ linkTarget: options.linkTarget }));
   // After the auth check: a caller without the token learns nothing about body rules.
   if (options.jsonBody === true) chain.use(jsonBody());
-  return chain.handler(handler);
+  return chain.handler((event) => handler(event, accessOf(event)));
 }
 
 export function pathParam(event: APIGatewayProxyEventV2, name: string): string {
   const value = event.pathParameters?.[name];
   if (value === undefined) throw new HttpError(404, "not_found", "no such route");
   return value;
+}
+
+/**
+ * What a route with a `{date}` parameter serves, for a signed link: the latest report, or one
+ * day (a malformed date is the route's own 400).
+ */
+export function dateTarget(event: APIGatewayProxyEventV2): LinkTarget {
+  const date = pathParam(event, "date");
+  if (date === "latest") return { kind: "latest" };
+  if (!isValidDate(date)) {
+    throw new HttpError(
+      400,
+      "invalid_date",
+      `"${date.slice(0, 40)}" is not a date (YYYY-MM-DD that exists)`,
+    );
+  }
+  return { kind: "day", date };
 }

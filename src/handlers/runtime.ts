@@ -8,6 +8,7 @@ import {
 } from "../lib/config.js";
 import { ConfigError } from "../lib/errors.js";
 import type { Log } from "../lib/log.js";
+import { redactingReplacer } from "../lib/redact.js";
 import { openStore } from "../lib/storage/open-store.js";
 import type { ReportStore } from "../lib/storage/store.js";
 
@@ -21,7 +22,11 @@ import type { ReportStore } from "../lib/storage/store.js";
  * There is deliberately no way to inject a store or a config here: tests set the environment
  * (as the template does) and load the handler modules afresh.
  */
-export const logger = new Logger({ serviceName: "modelarts-usage-report" });
+export const logger = new Logger({
+  serviceName: "modelarts-usage-report",
+  // Signatures and tokens never reach the log, whatever field or message carries them.
+  jsonReplacerFn: redactingReplacer,
+});
 
 export const log: Log = {
   info: (message, extra) => logger.info(message, extra ?? {}),
@@ -62,6 +67,17 @@ export const api = {
         : source.token.reveal().trim();
     if (token === "") throw new ConfigError("the API token is empty");
     return token;
+  },
+  /** The link key, or `undefined` where none is configured (the local stage, optionally). */
+  async linkKey(): Promise<Buffer | undefined> {
+    const source = api.config().linkKey;
+    if (source === null) return undefined;
+    const key =
+      source.kind === "secret"
+        ? (await fetchSecret(source.secretId)).trim()
+        : source.token.reveal().trim();
+    if (key.length < 32) throw new ConfigError("the link key is shorter than 32 characters");
+    return Buffer.from(key, "utf8");
   },
 };
 

@@ -66,6 +66,11 @@ export type ApiTokenSource =
 export interface ApiConfig extends BaseConfig {
   readonly apiToken: ApiTokenSource;
   /**
+   * The key that signs links (REPORT_LINK_KEY_SECRET deployed, REPORT_LINK_KEY locally);
+   * `null` when none is set (locally only): then no link is made or accepted.
+   */
+  readonly linkKey: ApiTokenSource | null;
+  /**
    * REPORT_FUNCTION_NAME: deployed, POST /reports hands its dates to this function; `null`
    * locally, where the run happens in-process.
    */
@@ -276,6 +281,31 @@ export function loadApiConfig(env: Env = process.env): ApiConfig {
   return Object.freeze({
     ...base,
     apiToken: Object.freeze(apiToken),
+    linkKey: parseLinkKey(env),
     reportFunctionName: read(env, "REPORT_FUNCTION_NAME") ?? null,
   });
+}
+
+/** A link key must be long enough that guessing a signature is hopeless. */
+const MIN_LINK_KEY_LENGTH = 32;
+
+function parseLinkKey(env: Env): ApiTokenSource | null {
+  const secretId = read(env, "REPORT_LINK_KEY_SECRET");
+  const key = read(env, "REPORT_LINK_KEY");
+  if (secretId !== undefined && key !== undefined) {
+    throw new ConfigError("set REPORT_LINK_KEY_SECRET or REPORT_LINK_KEY, not both");
+  }
+  if (secretId !== undefined) return Object.freeze({ kind: "secret", secretId });
+  if (isRunningInAws(env)) {
+    throw new ConfigError(
+      key === undefined
+        ? "REPORT_LINK_KEY_SECRET is required when running in AWS"
+        : "REPORT_LINK_KEY is for the local stage only; in AWS set REPORT_LINK_KEY_SECRET",
+    );
+  }
+  if (key === undefined) return null;
+  if (key.length < MIN_LINK_KEY_LENGTH) {
+    throw new ConfigError(`REPORT_LINK_KEY must be at least ${MIN_LINK_KEY_LENGTH} characters`);
+  }
+  return Object.freeze({ kind: "value", token: new Secret(key) });
 }

@@ -23,6 +23,7 @@ const STAGE = "prod";
 const TIME_ZONE = "Europe/Berlin";
 const PROJECT = "proj-deployed";
 const API_TOKEN = `api-${randomUUID()}`;
+const LINK_KEY = `link-key-${randomUUID()}-${randomUUID()}`;
 const AK = "AKDEPLOYEDTEST";
 const SK = `sk-${randomUUID()}`;
 const REPORT = "ReportLambdaFunction";
@@ -56,6 +57,7 @@ beforeAll(async () => {
     },
     secretValues: {
       ApiTokenSecret: API_TOKEN,
+      LinkKeySecret: LINK_KEY,
       ModelArtsCredentialsSecret: JSON.stringify({ ak: AK, sk: SK }),
     },
   });
@@ -122,6 +124,7 @@ function scheduledEvent(scheduledTime: number): unknown {
 describe(`the deployed stack (stage ${STAGE}, packaged, each function in its own process)`, () => {
   it("runs every function of the template, and each gets only its own settings", () => {
     expect([...stack.functions.keys()].sort()).toEqual([
+      "CreateLinkLambdaFunction",
       "GetReportFileLambdaFunction",
       "GetReportLambdaFunction",
       "ListReportsLambdaFunction",

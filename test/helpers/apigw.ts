@@ -21,6 +21,7 @@ export const ROUTE_KEYS = [
   "GET /reports/{date}",
   "GET /reports/{date}/files/{name}",
   "POST /reports",
+  "POST /links",
 ] as const;
 
 export type RouteKey = (typeof ROUTE_KEYS)[number];

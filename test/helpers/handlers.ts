@@ -26,11 +26,12 @@ export interface Handlers {
 export async function loadHandlers(env: Record<string, string | undefined>): Promise<Handlers> {
   for (const [name, value] of Object.entries(env)) vi.stubEnv(name, value);
   vi.resetModules();
-  const [list, get, file, post, report] = await Promise.all([
+  const [list, get, file, post, links, report] = await Promise.all([
     import("../../src/handlers/list-reports.js"),
     import("../../src/handlers/get-report.js"),
     import("../../src/handlers/get-report-file.js"),
     import("../../src/handlers/post-reports.js"),
+    import("../../src/handlers/post-links.js"),
     import("../../src/handlers/report.js"),
   ]);
   return {
@@ -39,6 +40,7 @@ export async function loadHandlers(env: Record<string, string | undefined>): Pro
       "GET /reports/{date}": get.handler,
       "GET /reports/{date}/files/{name}": file.handler,
       "POST /reports": post.handler,
+      "POST /links": links.handler,
     },
     report: report.handler,
   };

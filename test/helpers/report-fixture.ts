@@ -3,10 +3,12 @@ import type { Metrics, UsageReport } from "../../src/lib/report/types.js";
 
 /**
  * Hand-built report objects for the renderers' tests: the renderers are pure, so they are
- * tested on exactly the figures given here, not on what the aggregation would compute.
+ * tested on exactly the figures given here, not on what the aggregation would compute. The
+ * aggregation's tests build their expected metrics with the same helpers.
  */
 
-const byOutcome = (hours: Partial<Record<Outcome, number>> = {}): Record<Outcome, number> =>
+/** Hours by outcome, zero unless given. */
+export const byOutcome = (hours: Partial<Record<Outcome, number>> = {}): Record<Outcome, number> =>
   Object.fromEntries(OUTCOMES.map((o) => [o, hours[o] ?? 0])) as Record<Outcome, number>;
 
 /**

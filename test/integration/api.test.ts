@@ -620,7 +620,7 @@ describe.each(["file storage", "S3"] as const)("the report API over %s", (kind) 
         expect(url.origin).toBe(s3.endpoint);
         expect(url.pathname).toBe(`/${BUCKET}/root/daily/${LATEST}/${name}`);
         expect(url.searchParams.get("X-Amz-Expires")).toBe("300");
-        expect(answer.headers.get("cache-control")).toBe("no-store");
+        expect(answer.headers.get("cache-control")).toBe("private, no-store");
         // The presigned URL needs no bearer token: it is the credential.
         const res = await fetch(location);
         expect(res.status).toBe(200);

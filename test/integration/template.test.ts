@@ -22,6 +22,7 @@ const API_FUNCTIONS: Record<string, string> = {
   "GET /reports/{date}": "GetReportLambdaFunction",
   "GET /reports/{date}/files/{name}": "GetReportFileLambdaFunction",
   "POST /reports": "PostReportsLambdaFunction",
+  "POST /links": "CreateLinkLambdaFunction",
 };
 /** Managed policies a function role may carry: logging only, nothing that reaches data. */
 const ALLOWED_MANAGED_POLICIES = [
@@ -266,7 +267,7 @@ describe("the packaged stack (serverless package --stage ci, no AWS credentials)
         .flatMap((s) => list(s.Resource).map(target));
     expect(secretsOf(REPORT_FUNCTION)).toEqual(["ModelArtsCredentialsSecret"]);
     for (const functionId of Object.values(API_FUNCTIONS)) {
-      expect(secretsOf(functionId), functionId).toEqual(["ApiTokenSecret"]);
+      expect(secretsOf(functionId), functionId).toEqual(["ApiTokenSecret", "LinkKeySecret"]);
     }
   });
 

@@ -1,10 +1,9 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import type { Outcome } from "../../src/lib/modelarts/statuses.js";
 import type { JobVersion } from "../../src/lib/modelarts/version-record.js";
 import { aggregate, type DayWindow, peaks } from "../../src/lib/report/aggregate.js";
 import { overlapMs, runInterval } from "../../src/lib/report/interval.js";
-import type { Metrics } from "../../src/lib/report/types.js";
+import { byOutcome, makeMetrics } from "../helpers/report-fixture.js";
 import { HOUR, version } from "../helpers/versions.js";
 
 const T0 = Date.UTC(2026, 10, 27); // 2026-11-27T00:00Z
@@ -151,33 +150,6 @@ const fixtures: JobVersion[] = [
   }),
 ];
 
-function metrics(partial: Partial<Metrics>): Metrics {
-  return {
-    versions_active: 0,
-    versions_created: 0,
-    versions_failed: 0,
-    failures_by_status: { "3": 0, "5": 0, "6": 0, "13": 0 },
-    gpus: 0,
-    npus: 0,
-    peak_gpus: 0,
-    peak_npus: 0,
-    gpu_hours: 0,
-    npu_hours: 0,
-    run_hours: 0,
-    versions_started: 0,
-    wait_hours: 0,
-    max_wait_hours: 0,
-    gpu_hours_by_outcome: outcomes({}),
-    npu_hours_by_outcome: outcomes({}),
-    cost: null,
-    ...partial,
-  };
-}
-
-function outcomes(partial: Partial<Record<Outcome, number>>): Record<Outcome, number> {
-  return { completed: 0, failed: 0, lost: 0, cancelled: 0, running: 0, unknown: 0, ...partial };
-}
-
 describe("aggregate", () => {
   const [day] = aggregate({
     versions: fixtures,
@@ -189,7 +161,7 @@ describe("aggregate", () => {
 
   it("computes every total metric of a hand-worked day", () => {
     expect(day.totals).toEqual(
-      metrics({
+      makeMetrics({
         versions_active: 9,
         versions_created: 10,
         versions_failed: 3,
@@ -206,8 +178,8 @@ describe("aggregate", () => {
         wait_hours: 9.5,
         max_wait_hours: 3,
         // completed 24 (v1) + 8 (v5) + 4 (v6); running 8 (v2); cancelled 1 (v7) + 1 (v9); failed 1 (v10, status 11)
-        gpu_hours_by_outcome: outcomes({ completed: 36, running: 8, cancelled: 2, failed: 1 }),
-        npu_hours_by_outcome: outcomes({ completed: 4 }),
+        gpu_hours_by_outcome: byOutcome({ completed: 36, running: 8, cancelled: 2, failed: 1 }),
+        npu_hours_by_outcome: byOutcome({ completed: 4 }),
       }),
     );
   });
@@ -221,7 +193,7 @@ describe("aggregate", () => {
     ]);
     expect(day.by_flavor[0]).toEqual({
       flavor_code: "gpu.a",
-      ...metrics({
+      ...makeMetrics({
         versions_active: 4,
         versions_created: 4,
         versions_failed: 1,
@@ -233,7 +205,7 @@ describe("aggregate", () => {
         versions_started: 3, // v2, v9, v10, each after 1 h in the queue
         wait_hours: 3,
         max_wait_hours: 1,
-        gpu_hours_by_outcome: outcomes({ completed: 24, running: 8, cancelled: 1, failed: 1 }),
+        gpu_hours_by_outcome: byOutcome({ completed: 24, running: 8, cancelled: 1, failed: 1 }),
       }),
     });
     // back-to-back jobs do not add up: the peak on gpu.b is 4 + 2 during [07:00, 07:30)

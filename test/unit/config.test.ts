@@ -140,6 +140,7 @@ describe("loadApiConfig", () => {
     REPORT_TIMEZONE: "Europe/Berlin",
     FAILURE_STATUSES: "3,5,6,13",
     REPORT_API_TOKEN_SECRET: "arn:aws:secretsmanager:eu-central-1:1:secret:api-token",
+    REPORT_LINK_KEY_SECRET: "arn:aws:secretsmanager:eu-central-1:1:secret:link-key",
     REPORT_FUNCTION_NAME: "modelarts-usage-report-prod-report",
   };
 
@@ -150,6 +151,7 @@ describe("loadApiConfig", () => {
       timeZone: "Europe/Berlin",
       failureStatuses: [3, 5, 6, 13],
       apiToken: { kind: "secret", secretId: deployed.REPORT_API_TOKEN_SECRET },
+      linkKey: { kind: "secret", secretId: deployed.REPORT_LINK_KEY_SECRET },
       reportFunctionName: "modelarts-usage-report-prod-report",
     });
     expect(Object.isFrozen(config)).toBe(true);
@@ -185,6 +187,21 @@ describe("loadApiConfig", () => {
       /REPORT_API_TOKEN is for the local stage only/,
     );
     expect(apiFails({ ...deployed, REPORT_API_TOKEN: "t" })).toMatch(/not both/);
+  });
+
+  it("needs the link key's secret in AWS, and takes a long enough local key otherwise", () => {
+    const { REPORT_LINK_KEY_SECRET: _, ...withoutKey } = deployed;
+    expect(() => loadApiConfig(withoutKey)).toThrow(/REPORT_LINK_KEY_SECRET is required/);
+    expect(() => loadApiConfig({ ...withoutKey, REPORT_LINK_KEY: "k".repeat(40) })).toThrow(
+      /REPORT_LINK_KEY is for the local stage only/,
+    );
+    expect(loadApiConfig({ REPORT_API_TOKEN: "t" }).linkKey).toBeNull();
+    expect(() => loadApiConfig({ REPORT_API_TOKEN: "t", REPORT_LINK_KEY: "short" })).toThrow(
+      /at least 32 characters/,
+    );
+    const local = loadApiConfig({ REPORT_API_TOKEN: "t", REPORT_LINK_KEY: "k".repeat(40) });
+    expect(local.linkKey?.kind).toBe("value");
+    expect(JSON.stringify(local)).not.toContain("k".repeat(40));
   });
 });
 

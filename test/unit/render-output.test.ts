@@ -10,51 +10,8 @@ import {
 } from "../../src/lib/report/render-csv.js";
 import { escapeHtml, renderReportHtml } from "../../src/lib/report/render-html.js";
 import { renderReportJson } from "../../src/lib/report/render-json.js";
+import { readCsv } from "../helpers/csv.js";
 import { HOUR, version } from "../helpers/versions.js";
-
-/** A strict RFC 4180 reader, to read back what the renderers wrote. */
-function parseCsv(text: string): string[][] {
-  const rows: string[][] = [];
-  let row: string[] = [];
-  let i = 0;
-  while (i < text.length) {
-    let cell = "";
-    if (text[i] === '"') {
-      i++;
-      for (;;) {
-        const q = text.indexOf('"', i);
-        if (q < 0) throw new Error("unterminated quote");
-        cell += text.slice(i, q);
-        if (text[q + 1] === '"') {
-          cell += '"';
-          i = q + 2;
-        } else {
-          i = q + 1;
-          break;
-        }
-      }
-    } else {
-      const end = text.slice(i).search(/,|\r\n/);
-      const stop = end < 0 ? text.length : i + end;
-      cell = text.slice(i, stop);
-      if (/["\r\n]/.test(cell))
-        throw new Error(`unquoted special character in ${JSON.stringify(cell)}`);
-      i = stop;
-    }
-    row.push(cell);
-    if (text.startsWith(",", i)) {
-      i++;
-    } else if (text.startsWith("\r\n", i)) {
-      rows.push(row);
-      row = [];
-      i += 2;
-    } else if (i < text.length) {
-      throw new Error(`unexpected ${JSON.stringify(text[i])} at ${i}`);
-    }
-  }
-  if (row.length > 0) throw new Error("last row without CRLF");
-  return rows;
-}
 
 const D = Date.UTC(2026, 10, 27);
 const HOSTILE = [
@@ -111,7 +68,7 @@ describe("CSV output", () => {
     const day = report(HOSTILE);
     const text = renderJobsCsv("2026-11-27", day.jobs);
     expect(text.charCodeAt(0)).not.toBe(0xfeff); // no byte-order mark
-    const rows = parseCsv(text);
+    const rows = readCsv(text);
     expect(rows[0]).toEqual([...JOBS_CSV_HEADER]);
     const names = rows.slice(1).map((r) => r[2] ?? "");
     for (const [i, name] of names.entries()) {
@@ -127,7 +84,7 @@ describe("CSV output", () => {
     const day = report(["a", "b"], (i) => (i === 0 ? null : "=flavor"));
     const text = renderUsageCsv(day.report);
     expect(text.endsWith("\r\n")).toBe(true);
-    const rows = parseCsv(text);
+    const rows = readCsv(text);
     expect(rows[0]).toEqual([...USAGE_CSV_HEADER]);
     expect(rows.slice(1).map((r) => [r[1], r[2]])).toEqual([
       ["'=flavor", "pool-1"],
@@ -140,7 +97,7 @@ describe("CSV output", () => {
       fc.property(
         fc.array(fc.string({ unit: "binary", maxLength: 40 }), { minLength: 1, maxLength: 5 }),
         (names) => {
-          const rows = parseCsv(renderJobsCsv("2026-11-27", report(names).jobs));
+          const rows = readCsv(renderJobsCsv("2026-11-27", report(names).jobs));
           expect(rows.slice(1).map((r) => unneutralise(r[2] ?? ""))).toEqual(names);
         },
       ),

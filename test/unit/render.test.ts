@@ -11,6 +11,7 @@ import {
 import { escapeHtml, renderReportHtml } from "../../src/lib/report/render-html.js";
 import { renderReportJson } from "../../src/lib/report/render-json.js";
 import type { JobRow, Metrics } from "../../src/lib/report/types.js";
+import { readCsv } from "../helpers/csv.js";
 import { makeMetrics, makeReport } from "../helpers/report-fixture.js";
 import { HOUR, version } from "../helpers/versions.js";
 
@@ -19,49 +20,6 @@ import { HOUR, version } from "../helpers/versions.js";
  * and the page are for given figures (report.md §3, §5, §7). What the figures should be is the
  * aggregation's business and is tested there.
  */
-
-/** A strict RFC 4180 reader (csv-parse is not a dependency): CRLF after every row, quotes doubled. */
-function parseCsv(text: string): string[][] {
-  const rows: string[][] = [];
-  let row: string[] = [];
-  let i = 0;
-  while (i < text.length) {
-    let cell = "";
-    if (text[i] === '"') {
-      i++;
-      for (;;) {
-        const q = text.indexOf('"', i);
-        if (q < 0) throw new Error("unterminated quote");
-        cell += text.slice(i, q);
-        if (text[q + 1] === '"') {
-          cell += '"';
-          i = q + 2;
-        } else {
-          i = q + 1;
-          break;
-        }
-      }
-    } else {
-      const end = text.slice(i).search(/,|\r\n/);
-      const stop = end < 0 ? text.length : i + end;
-      cell = text.slice(i, stop);
-      if (/["\r\n]/.test(cell)) throw new Error(`unquoted special character in ${cell}`);
-      i = stop;
-    }
-    row.push(cell);
-    if (text.startsWith(",", i)) {
-      i++;
-    } else if (text.startsWith("\r\n", i)) {
-      rows.push(row);
-      row = [];
-      i += 2;
-    } else if (i < text.length) {
-      throw new Error(`unexpected ${JSON.stringify(text[i])} at ${i}`);
-    }
-  }
-  if (row.length > 0) throw new Error("last row without CRLF");
-  return rows;
-}
 
 const FORMULA_START = /^[=+\-@\t\r\n]/;
 /** What a text cell holds for `s`: `s` itself, behind a `'` when a spreadsheet would run it. */
@@ -317,7 +275,7 @@ describe("usage.csv", () => {
           pool_id,
           ...makeMetrics(),
         }));
-        const parsed = parseCsv(renderUsageCsv(makeReport({ by_flavor_pool: rows })));
+        const parsed = readCsv(renderUsageCsv(makeReport({ by_flavor_pool: rows })));
         expect(parsed.slice(1).map((r) => [r[1], r[2]])).toEqual(
           keys.map(([f, p]) => [expectedCell(f), expectedCell(p)]),
         );
@@ -340,7 +298,7 @@ describe("jobs.csv", () => {
   it("quotes and neutralises hostile job names and reads back to them", () => {
     const jobs = HOSTILE.map((name, i) => job({ id: i + 1, name }));
     const text = renderJobsCsv("2026-11-27", jobs);
-    const rows = parseCsv(text);
+    const rows = readCsv(text);
     expect(rows[0]).toEqual([...JOBS_CSV_HEADER]);
     const names = rows.slice(1).map((r) => r[2]);
     expect(names).toEqual([
@@ -378,7 +336,7 @@ describe("jobs.csv", () => {
       }),
       job({ id: 2, overlapMs: 1.5 * HOUR }),
     ];
-    const rows = parseCsv(renderJobsCsv("2026-11-27", jobs));
+    const rows = readCsv(renderJobsCsv("2026-11-27", jobs));
     expect(rows[1]).toEqual([
       "2026-11-27",
       "7",
@@ -427,7 +385,7 @@ describe("jobs.csv", () => {
             version: version({ versionId: i + 1, versionName: name, flavorCode, poolId }),
           }),
         );
-        const rows = parseCsv(renderJobsCsv("2026-11-27", jobs));
+        const rows = readCsv(renderJobsCsv("2026-11-27", jobs));
         expect(rows.slice(1).map((r) => [r[2], r[5], r[6]])).toEqual(
           cells.map((c) => c.map(expectedCell)),
         );

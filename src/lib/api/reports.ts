@@ -2,6 +2,7 @@ import { z } from "zod";
 import { HttpError } from "../errors.js";
 import { type Log, silentLog } from "../log.js";
 import { renderReportHtml } from "../report/render-html.js";
+import { renderListingHtml } from "../report/render-pages.js";
 import { isValidDate } from "../report/time.js";
 import {
   MANIFEST_FILE,
@@ -12,7 +13,14 @@ import {
 import { DateSelectionError, selectDates } from "../select-dates.js";
 import { CONTENT_TYPES, dailyKey, readLatest } from "../storage/publish.js";
 import type { ReportStore } from "../storage/store.js";
-import { type ApiResponse, conditional, jsonResponse, negotiateFormat } from "./http.js";
+import {
+  type ApiResponse,
+  conditional,
+  htmlResponse,
+  jsonResponse,
+  negotiateFormat,
+} from "./http.js";
+import type { LinkScope } from "./links.js";
 
 /**
  * The routes of report.md §7 over a report store, independent of Lambda. Every input is
@@ -68,6 +76,14 @@ function parseStoredReport(body: Buffer, key: string): UsageReport {
   return parsed.data as unknown as UsageReport;
 }
 
+/**
+ * How a page links to another route: the plain path for scripts, or a short-lived signed link
+ * (scoped to what it opens) so that a browser can follow it. Given by the handler.
+ */
+export type PageHref = (path: string, scope: LinkScope) => string;
+
+const plainHref: PageHref = (path) => path;
+
 export async function getReport(
   store: ReportStore,
   dateParam: string,
@@ -75,6 +91,7 @@ export async function getReport(
     format?: string | undefined;
     accept?: string | undefined;
     ifNoneMatch?: string | undefined;
+    href?: PageHref | undefined;
   },
 ): Promise<ApiResponse> {
   const format = negotiateFormat(request.format, request.accept);
@@ -86,15 +103,14 @@ export async function getReport(
   // The same URL answers JSON or HTML by Accept, so caches must key on it (Vary).
   const cache = { "cache-control": "private, no-cache", vary: "accept" };
   if (format === "html") {
+    // The page's links open this date's files, whatever route it was reached by.
+    const href = request.href ?? plainHref;
+    const day: LinkScope = { kind: "day", date };
     const html = renderReportHtml(parseStoredReport(object.body, key), {
-      csvHref: `/reports/${date}/files/usage.csv`,
-      jsonHref: `/reports/${date}/files/report.json`,
+      csvHref: href(`/reports/${date}/files/usage.csv`, day),
+      jsonHref: href(`/reports/${date}/files/report.json`, day),
     });
-    return {
-      status: 200,
-      headers: { "content-type": "text/html; charset=utf-8", ...cache },
-      body: html,
-    };
+    return htmlResponse(200, html, cache);
   }
   const answer = conditional(request.ifNoneMatch, object.etag, () => ({
     status: 200,
@@ -125,7 +141,11 @@ export async function getReportFile(
     // Presigning does not check existence: look (HEAD) first so a missing day is a 404, not a
     // broken link.
     if (!(await store.has(key))) throw notFound(date);
-    return { status: 302, headers: { location: url, "cache-control": "no-store" }, body: "" };
+    return {
+      status: 302,
+      headers: { location: url, "cache-control": "private, no-store" },
+      body: "",
+    };
   }
   const object = await store.get(key);
   if (object === undefined) throw notFound(date);
@@ -157,9 +177,17 @@ function decodeCursor(cursor: string): string {
 
 export async function listReports(
   store: ReportStore,
-  query: { limit?: string | undefined; cursor?: string | undefined },
+  query: {
+    limit?: string | undefined;
+    cursor?: string | undefined;
+    format?: string | undefined;
+    accept?: string | undefined;
+    href?: PageHref | undefined;
+  },
   log: Log = silentLog,
 ): Promise<ApiResponse> {
+  // The listing has no CSV form; JSON or a page.
+  const format = negotiateFormat(query.format === "csv" ? "json" : query.format, query.accept);
   let limit = 30;
   if (query.limit !== undefined) {
     const parsed = limitSchema.safeParse(query.limit);
@@ -196,7 +224,27 @@ export async function listReports(
     dates.length > limit && last !== undefined
       ? Buffer.from(last, "utf8").toString("base64url")
       : null;
-  return jsonResponse(200, { reports: reports.filter((r) => r !== undefined), next_cursor });
+  const found = reports.filter((r) => r !== undefined);
+  if (format === "html") {
+    const href = query.href ?? plainHref;
+    const rows = found.map((r) => {
+      const day: LinkScope = { kind: "day", date: r.report_date };
+      return {
+        ...r,
+        pageHref: href(`/reports/${r.report_date}?format=html`, day),
+        csvHref: href(`/reports/${r.report_date}/files/usage.csv`, day),
+      };
+    });
+    const older =
+      next_cursor === null
+        ? null
+        : href(`/reports?format=html&limit=${limit}&cursor=${next_cursor}`, { kind: "list" });
+    return htmlResponse(200, renderListingHtml(rows, older), {
+      "cache-control": "private, no-cache",
+      vary: "accept",
+    });
+  }
+  return jsonResponse(200, { reports: found, next_cursor });
 }
 
 const regenerationBody = z.strictObject({

@@ -183,7 +183,7 @@ function card(label: string, value: number, before: number | undefined, kind: Ki
   return `<div class="card"><div class="v">${fmt(value, kind)}</div><div class="l">${escapeHtml(label)}</div>${change(value, before, kind)}</div>`;
 }
 
-const STYLE = `
+export const PAGE_STYLE = `
 :root{color-scheme:light dark;--fg:#1b1f24;--muted:#5b6570;--bg:#fff;--line:#d8dee4;--bar:#2f6fde;--card:#f4f6f8;--up:#c92a2a;--down:#2b8a3e}
 @media (prefers-color-scheme:dark){:root{--fg:#e6e9ed;--muted:#9aa5b1;--bg:#111418;--line:#2c333b;--bar:#5b9bff;--card:#1a1f25;--up:#ff8787;--down:#69db7c}}
 *{box-sizing:border-box}body{margin:0 auto;padding:1rem;font:15px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;color:var(--fg);background:var(--bg);max-width:1280px}
@@ -243,7 +243,7 @@ export function renderReportHtml(report: UsageReport, opts: HtmlOptions = {}): s
           .join("")}</tbody></table></div>`;
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
-<title>${escapeHtml(title)}</title><style>${STYLE}</style></head>
+<title>${escapeHtml(title)}</title><style>${PAGE_STYLE}</style></head>
 <body>
 <header><h1>ModelArts usage <span class="nw">${escapeHtml(report.report_date)}</span> <span class="nw">(${escapeHtml(report.timezone)})</span></h1>
 <p class="meta">Window <span class="nw">${escapeHtml(report.window.start)}</span> – <span class="nw">${escapeHtml(report.window.end)}</span> · generated <span class="nw">${escapeHtml(report.generated_at)}</span><br>

@@ -1,0 +1,29 @@
+import type { APIGatewayProxyEventV2 } from "aws-lambda";
+import { createLink } from "../lib/api/link-request.js";
+import { ConfigError } from "../lib/errors.js";
+import { httpHandler, toApiGateway } from "./middleware.js";
+import { api, logger } from "./runtime.js";
+
+/** POST /links (bearer token only): a signed link a plain browser can open. */
+
+/** The API's origin as the caller reached it: API Gateway's domain, or the local host. */
+function origin(event: APIGatewayProxyEventV2): string {
+  const host = event.headers.host ?? event.requestContext.domainName;
+  const local = /^(localhost|127\.0\.0\.1|\[::1\])(:\d+)?$/.test(host);
+  const proto = event.headers["x-forwarded-proto"] ?? (local ? "http" : "https");
+  return `${proto === "http" && local ? "http" : "https"}://${host}`;
+}
+
+export const handler = httpHandler(
+  async (event) => {
+    const key = await api.linkKey();
+    if (key === undefined) {
+      throw new ConfigError("no link key: set REPORT_LINK_KEY (local stage) to make links");
+    }
+    const answer = createLink(key, event.body, { now: Date.now(), base: origin(event) });
+    // The URL carries a signature: never logged. What it opens is.
+    logger.info("link made", { path: (event.body as { path?: unknown } | null)?.path ?? null });
+    return toApiGateway(answer);
+  },
+  { jsonBody: true },
+);

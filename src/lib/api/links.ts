@@ -1,0 +1,224 @@
+import { createHmac, timingSafeEqual } from "node:crypto";
+import { isValidDate } from "../report/time.js";
+
+/**
+ * Signed links: a URL a plain browser can open, without the API token in it. A link names a
+ * scope (the listing, the latest report, one day, one month, the latest month) and an expiry,
+ * and carries `HMAC-SHA-256(key, "v1\nGET\n<scope>\n<expires>")` under the link key (kept in
+ * Secrets Manager; rotating it invalidates every link). Pure: the clock comes in as `now`.
+ *
+ * Query parameters: `scope`, `expires` (epoch seconds) and `signature` (base64url). Any other
+ * parameter (`format=html`) is left to the route: the signature grants access to the scope,
+ * whatever form the answer takes.
+ */
+
+export type LinkScope =
+  | { readonly kind: "list" }
+  | { readonly kind: "latest" }
+  | { readonly kind: "day"; readonly date: string }
+  | { readonly kind: "month"; readonly month: string }
+  | { readonly kind: "latest-month" };
+
+/** What a request reaches, as the route names it. */
+export type LinkTarget =
+  | { readonly kind: "list" }
+  | { readonly kind: "latest" }
+  | { readonly kind: "day"; readonly date: string }
+  | { readonly kind: "month"; readonly month: string }
+  | { readonly kind: "latest-month" };
+
+/** The longest a link may live. */
+export const MAX_LINK_SECONDS = 30 * 86_400;
+/** Links on a page served through a link: short, and never beyond the link they came from. */
+export const PAGE_LINK_SECONDS = 15 * 60;
+
+const MONTH = /^[0-9]{4}-(0[1-9]|1[0-2])$/;
+
+export function isValidMonth(month: string): boolean {
+  return MONTH.test(month);
+}
+
+export function formatScope(scope: LinkScope): string {
+  switch (scope.kind) {
+    case "day":
+      return `day:${scope.date}`;
+    case "month":
+      return `month:${scope.month}`;
+    default:
+      return scope.kind;
+  }
+}
+
+export function parseScope(text: string): LinkScope | undefined {
+  if (text === "list" || text === "latest" || text === "latest-month") return { kind: text };
+  const day = /^day:(.+)$/.exec(text)?.[1];
+  if (day !== undefined) return isValidDate(day) ? { kind: "day", date: day } : undefined;
+  const month = /^month:(.+)$/.exec(text)?.[1];
+  if (month !== undefined) return isValidMonth(month) ? { kind: "month", month } : undefined;
+  return undefined;
+}
+
+/**
+ * The scope of an API path a link may be made for: `/reports` (the listing), `/reports/latest`,
+ * `/reports/YYYY-MM-DD`, `/reports/months/latest`, `/reports/months/YYYY-MM`. `undefined` for
+ * anything else.
+ */
+export function scopeOfPath(path: string): LinkScope | undefined {
+  const p = path.replace(/\/+$/, "");
+  if (p === "/reports") return { kind: "list" };
+  if (p === "/reports/latest") return { kind: "latest" };
+  if (p === "/reports/months/latest") return { kind: "latest-month" };
+  const month = /^\/reports\/months\/([^/]+)$/.exec(p)?.[1];
+  if (month !== undefined) return isValidMonth(month) ? { kind: "month", month } : undefined;
+  const day = /^\/reports\/([^/]+)$/.exec(p)?.[1];
+  if (day !== undefined) return isValidDate(day) ? { kind: "day", date: day } : undefined;
+  return undefined;
+}
+
+/**
+ * Whether a link of `scope` opens `target`. The listing opens everything under it; a month
+ * opens its own days; the latest report (or month) opens only the route that says "latest":
+ * the page it serves links to its date with links scoped to that date.
+ */
+export function covers(scope: LinkScope, target: LinkTarget): boolean {
+  switch (scope.kind) {
+    case "list":
+      return true;
+    case "latest":
+      return target.kind === "latest";
+    case "latest-month":
+      return target.kind === "latest-month";
+    case "day":
+      return target.kind === "day" && target.date === scope.date;
+    case "month":
+      return (
+        (target.kind === "month" && target.month === scope.month) ||
+        (target.kind === "day" && target.date.startsWith(`${scope.month}-`))
+      );
+  }
+}
+
+function mac(key: Buffer, scope: string, expires: number): Buffer {
+  return createHmac("sha256", key).update(`v1\nGET\n${scope}\n${expires}`).digest();
+}
+
+export interface SignedLink {
+  readonly scope: LinkScope;
+  /** Epoch seconds. */
+  readonly expires: number;
+}
+
+/** The query parameters that sign a link to `scope` until `expires` (epoch seconds). */
+export function signLink(key: Buffer, link: SignedLink): URLSearchParams {
+  const scope = formatScope(link.scope);
+  return new URLSearchParams({
+    scope,
+    expires: String(link.expires),
+    signature: mac(key, scope, link.expires).toString("base64url"),
+  });
+}
+
+export type LinkVerdict =
+  | { readonly ok: true; readonly link: SignedLink }
+  | { readonly ok: false; readonly reason: "invalid" | "expired" };
+
+/**
+ * Checks the signature parameters of a request. `invalid` for a link that was not made with
+ * this key for this scope and expiry (tampered, cut, or signed before the key was rotated),
+ * `expired` for a genuine one past its time. The expiry is checked only once the signature
+ * holds, so a forged expiry is `invalid`, never `expired`.
+ */
+export function verifyLink(
+  key: Buffer,
+  query: Readonly<Record<string, string | undefined>>,
+  now: number,
+): LinkVerdict {
+  const { scope: scopeText, expires: expiresText, signature } = query;
+  if (scopeText === undefined || expiresText === undefined || signature === undefined) {
+    return { ok: false, reason: "invalid" };
+  }
+  const scope = parseScope(scopeText);
+  const expires = /^[0-9]{1,12}$/.test(expiresText) ? Number(expiresText) : Number.NaN;
+  if (scope === undefined || Number.isNaN(expires) || !/^[A-Za-z0-9_-]{43}$/.test(signature)) {
+    return { ok: false, reason: "invalid" };
+  }
+  const expected = mac(key, scopeText, expires);
+  const given = Buffer.from(signature, "base64url");
+  if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
+    return { ok: false, reason: "invalid" };
+  }
+  // A link can never have been made to last longer than the maximum.
+  const nowSeconds = Math.floor(now / 1000);
+  if (expires > nowSeconds + MAX_LINK_SECONDS + 300) return { ok: false, reason: "invalid" };
+  if (expires <= nowSeconds) return { ok: false, reason: "expired" };
+  return { ok: true, link: { scope, expires } };
+}
+
+const TTL = /^([0-9]{1,7})(s|m|h|d)?$/;
+const UNIT_SECONDS = { s: 1, m: 60, h: 3600, d: 86_400 } as const;
+
+/** `"7d"`, `"12h"`, `"30m"`, `"90s"` or plain seconds → seconds; `undefined` when malformed. */
+export function parseTtl(text: string): number | undefined {
+  const m = TTL.exec(text.trim());
+  if (m === null) return undefined;
+  const unit = (m[2] ?? "s") as keyof typeof UNIT_SECONDS;
+  return Number(m[1]) * UNIT_SECONDS[unit];
+}
+
+/** The shortest link worth making. */
+export const MIN_LINK_SECONDS = 60;
+
+export type LinkRequestProblem = "path" | "ttl";
+
+export class LinkRequestError extends Error {
+  override readonly name = "LinkRequestError";
+  readonly problem: LinkRequestProblem;
+  constructor(problem: LinkRequestProblem, message: string) {
+    super(message);
+    this.problem = problem;
+  }
+}
+
+export interface MadeLink {
+  readonly url: string;
+  readonly scope: string;
+  /** ISO 8601, UTC. */
+  readonly expires_at: string;
+}
+
+/**
+ * A signed link to `path` (an API path and, optionally, its own query such as
+ * `?format=html`) on `base` (the API's origin), valid for `ttlSeconds` from `now`.
+ */
+export function makeLink(
+  key: Buffer,
+  request: { path: string; ttlSeconds: number; now: number; base: string },
+): MadeLink {
+  const at = request.path.indexOf("?");
+  const pathname = at === -1 ? request.path : request.path.slice(0, at);
+  const scope = scopeOfPath(pathname);
+  if (scope === undefined) {
+    throw new LinkRequestError(
+      "path",
+      "path must be /reports, /reports/latest, /reports/YYYY-MM-DD, /reports/months/latest or /reports/months/YYYY-MM",
+    );
+  }
+  const { ttlSeconds } = request;
+  if (!Number.isSafeInteger(ttlSeconds) || ttlSeconds < MIN_LINK_SECONDS) {
+    throw new LinkRequestError("ttl", `ttl must be at least ${MIN_LINK_SECONDS} seconds`);
+  }
+  if (ttlSeconds > MAX_LINK_SECONDS) {
+    throw new LinkRequestError("ttl", "ttl must be at most 30 days");
+  }
+  const expires = Math.floor(request.now / 1000) + ttlSeconds;
+  const query = new URLSearchParams(at === -1 ? "" : request.path.slice(at + 1));
+  for (const name of ["scope", "expires", "signature"]) query.delete(name);
+  for (const [name, value] of signLink(key, { scope, expires })) query.set(name, value);
+  const url = new URL(pathname, request.base);
+  url.search = query.toString();
+  return {
+    url: url.href,
+    scope: formatScope(scope),
+    expires_at: new Date(expires * 1000).toISOString(),
+  };
+}
