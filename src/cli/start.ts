@@ -14,8 +14,8 @@ if (code === 0) {
     [
       "",
       "The demo report is in ./reports (daily/<date>/report.json, usage.csv, jobs.csv, and latest.json).",
-      "Serve it over HTTP:  REPORT_API_TOKEN=dev-token npm run dev",
-      "then open http://localhost:3000/reports/latest?format=html with 'Authorization: Bearer dev-token'.",
+      "Serve it over HTTP:  REPORT_API_TOKEN=dev-token REPORT_LINK_KEY=<32+ characters> npm run dev",
+      "then make a link a browser can open:  REPORT_LINK_KEY=<the same> npm run link -- --path /reports/latest?format=html",
       "",
     ].join("\n"),
   );

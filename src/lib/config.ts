@@ -289,7 +289,8 @@ export function loadApiConfig(env: Env = process.env): ApiConfig {
 /** A link key must be long enough that guessing a signature is hopeless. */
 const MIN_LINK_KEY_LENGTH = 32;
 
-function parseLinkKey(env: Env): ApiTokenSource | null {
+/** Where the link key comes from (REPORT_LINK_KEY_SECRET or REPORT_LINK_KEY), or `null`. */
+export function parseLinkKey(env: Env): ApiTokenSource | null {
   const secretId = read(env, "REPORT_LINK_KEY_SECRET");
   const key = read(env, "REPORT_LINK_KEY");
   if (secretId !== undefined && key !== undefined) {

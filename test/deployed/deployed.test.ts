@@ -291,12 +291,61 @@ describe(`the deployed stack (stage ${STAGE}, packaged, each function in its own
     expect((await get("/reports/latest")).statusCode).toBe(200);
   });
 
+  it("makes a signed link with POST /links that opens the page and its download without the token", async () => {
+    const host = "r3pap1.execute-api.eu-central-1.amazonaws.com";
+    const made = await stack.request(
+      apiGatewayEvent({
+        method: "POST",
+        url: "/links",
+        headers: {
+          host,
+          authorization: `Bearer ${API_TOKEN}`,
+          "content-type": "application/json",
+        },
+        body: JSON.stringify({ path: "/reports/latest?format=html", ttl: "1h" }),
+      }),
+    );
+    expect(made.statusCode, made.body).toBe(201);
+    const link = new URL((json(made.body) as { url: string }).url);
+    expect(link.origin).toBe(`https://${host}`);
+    // The key came from the secret the template names.
+    const keySecret = stack.routeFunction("POST /links").templateVariables.REPORT_LINK_KEY_SECRET;
+    expect(stack.secrets.requests.map((r) => r.secretId)).toContain(keySecret);
+
+    const browser = { accept: "text/html,*/*;q=0.8" };
+    const page = await stack.request(
+      apiGatewayEvent({ url: `${link.pathname}${link.search}`, headers: browser }),
+    );
+    expect(page.statusCode).toBe(200);
+    expect(page.headers?.["content-security-policy"]).toContain("sandbox allow-downloads");
+    const csv = /href="([^"]*usage\.csv[^"]*)"/
+      .exec(page.body ?? "")?.[1]
+      ?.replaceAll("&amp;", "&");
+    expect(csv).toBeDefined();
+    const redirect = await stack.request(apiGatewayEvent({ url: csv ?? "", headers: browser }));
+    expect(redirect.statusCode).toBe(302);
+    const download = await fetch(String(redirect.headers?.location));
+    expect(Buffer.from(await download.arrayBuffer())).toEqual(
+      await object(`daily/${day}/usage.csv`),
+    );
+
+    link.searchParams.set("scope", "list");
+    const tampered = await stack.request(
+      apiGatewayEvent({ url: `${link.pathname}${link.search}`, headers: browser }),
+    );
+    expect(tampered.statusCode).toBe(403);
+    expect(tampered.body).toContain("This link does not open this page");
+  });
+
   it("keeps the API token, the SK and the role's keys out of every function's logs", () => {
     for (const fn of stack.functions.values()) {
       const logs = fn.process.logs();
-      for (const secret of [API_TOKEN, SK, fn.env.AWS_SECRET_ACCESS_KEY ?? "?"]) {
+      for (const secret of [API_TOKEN, SK, LINK_KEY, fn.env.AWS_SECRET_ACCESS_KEY ?? "?"]) {
         expect(logs.includes(secret), `${fn.logicalId} logged a secret`).toBe(false);
       }
+      expect(logs, `${fn.logicalId} logged a signature`).not.toMatch(
+        /signature=[A-Za-z0-9_-]{20,}|X-Amz-Signature=[0-9a-f]{20,}/i,
+      );
     }
   });
 });

@@ -1,0 +1,84 @@
+import { GetSecretValueCommand, SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
+import { LinkRequestError, makeLink, parseTtl } from "../lib/api/links.js";
+import { parseLinkKey } from "../lib/config.js";
+import { ConfigError } from "../lib/errors.js";
+import { type CliIo, parseOptions, runIfMain } from "./main.js";
+
+/**
+ * `npm run link -- --path /reports/latest [--ttl 7d] [--base https://…]`: prints a signed
+ * link a plain browser can open until it expires (at most 30 days). The key is the deployed
+ * one (REPORT_LINK_KEY_SECRET, read with your AWS credentials) or the local one
+ * (REPORT_LINK_KEY). Exit codes: 0 printed, 2 bad arguments or configuration, 1 the key could
+ * not be read.
+ */
+
+const USAGE =
+  "usage: npm run link -- --path /reports/latest|/reports|/reports/YYYY-MM-DD|/reports/months/YYYY-MM [--ttl 7d] [--base URL]";
+
+async function readKey(io: CliIo): Promise<Buffer> {
+  const source = parseLinkKey({ ...io.env, AWS_LAMBDA_FUNCTION_NAME: undefined });
+  if (source === null) {
+    throw new ConfigError(
+      "no link key: set REPORT_LINK_KEY_SECRET (the deployed secret) or REPORT_LINK_KEY (local)",
+    );
+  }
+  if (source.kind === "value") return Buffer.from(source.token.reveal().trim(), "utf8");
+  const client = new SecretsManagerClient({});
+  try {
+    const res = await client.send(new GetSecretValueCommand({ SecretId: source.secretId }));
+    return Buffer.from((res.SecretString ?? "").trim(), "utf8");
+  } finally {
+    client.destroy();
+  }
+}
+
+export async function runLinkCli(argv: readonly string[], io: CliIo): Promise<number> {
+  let path: string;
+  let ttlSeconds: number;
+  let base: string;
+  try {
+    const values = parseOptions(
+      argv,
+      { path: { type: "string" }, ttl: { type: "string" }, base: { type: "string" } },
+      USAGE,
+    );
+    if (values.path === undefined) throw new ConfigError(`--path is required. ${USAGE}`);
+    path = values.path;
+    const ttl = parseTtl(values.ttl ?? "7d");
+    if (ttl === undefined)
+      throw new ConfigError(`--ttl "${values.ttl}" is not like 30m, 12h or 7d`);
+    ttlSeconds = ttl;
+    base = new URL(values.base ?? "http://localhost:3000").origin;
+  } catch (error) {
+    io.stderr.write(`error: ${error instanceof Error ? error.message : String(error)}\n`);
+    return 2;
+  }
+  let key: Buffer;
+  try {
+    key = await readKey(io);
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      io.stderr.write(`error: ${error.message}\n`);
+      return 2;
+    }
+    // The SDK's message names the secret and the reason; it holds no secret value.
+    io.stderr.write(
+      `error: the link key could not be read: ${error instanceof Error ? error.message : String(error)}\n`,
+    );
+    return 1;
+  }
+  try {
+    const link = makeLink(key, { path, ttlSeconds, now: io.now(), base });
+    io.stdout.write(`${link.url}\n`);
+    io.stderr.write(`opens ${link.scope} until ${link.expires_at}\n`);
+    return 0;
+  } catch (error) {
+    if (error instanceof LinkRequestError) {
+      io.stderr.write(`error: ${error.message}\n`);
+      return 2;
+    }
+    throw error;
+  }
+}
+
+runIfMain(import.meta.url, runLinkCli);

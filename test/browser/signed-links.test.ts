@@ -1,0 +1,156 @@
+import { randomUUID } from "node:crypto";
+import { existsSync } from "node:fs";
+import { mkdir, readFile } from "node:fs/promises";
+import { join } from "node:path";
+import { type Browser, chromium } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { runReportJob } from "../../src/lib/job.js";
+import { staticTokenAuth } from "../../src/lib/modelarts/auth.js";
+import { ModelArtsClient } from "../../src/lib/modelarts/client.js";
+import { S3Store } from "../../src/lib/storage/s3-store.js";
+import { type Simulator, startSimulator } from "../../src/simulator/server.js";
+import { generateWorkload } from "../../src/simulator/workload.js";
+import { type ApiServer, startApiServer } from "../helpers/api-server.js";
+import { loadHandlers, localS3Env } from "../helpers/handlers.js";
+import { type LocalS3, startS3 } from "../helpers/s3.js";
+
+/**
+ * A person with a link: headless Chromium (Debian's `chromium`) opens a signed link to the
+ * latest report, sees the page, clicks its usage.csv link (the API redirects to a presigned
+ * S3 URL, s3rver here) and receives the stored bytes; an expired and a tampered link show the
+ * 403 page. Screenshots go to test-artifacts/ (or $TEST_ARTIFACTS), not into git. Without
+ * Chromium installed the test does not run.
+ */
+
+const CHROMIUM = "/usr/bin/chromium";
+const ARTIFACTS = process.env.TEST_ARTIFACTS ?? join(process.cwd(), "test-artifacts");
+const NOW = Date.UTC(2026, 10, 28, 0, 30);
+const API_TOKEN = `api-${randomUUID()}`;
+const LINK_KEY = `key-${randomUUID()}-${randomUUID()}`;
+const BUCKET = "browser-reports";
+
+let sim: Simulator;
+let s3: LocalS3;
+let server: ApiServer;
+let browser: Browser;
+let store: S3Store;
+
+async function link(path: string, ttl: string | number): Promise<string> {
+  const res = await fetch(`${server.url}/links`, {
+    method: "POST",
+    headers: { authorization: `Bearer ${API_TOKEN}`, "content-type": "application/json" },
+    body: JSON.stringify({ path, ttl }),
+  });
+  return ((await res.json()) as { url: string }).url;
+}
+
+describe.runIf(existsSync(CHROMIUM))("a signed link in a plain browser", () => {
+  beforeAll(async () => {
+    sim = await startSimulator({
+      projectId: "p",
+      versions: generateWorkload({ versions: 800, seed: 9, now: NOW, days: 6 }),
+      auth: { tokens: ["t"] },
+      pageCap: 100,
+    });
+    s3 = await startS3();
+    await s3.createBucket(BUCKET);
+    store = new S3Store({ bucket: BUCKET, prefix: "reports", client: s3.client });
+    await runReportJob(
+      {
+        versions: new ModelArtsClient({
+          endpoint: sim.url,
+          projectId: "p",
+          auth: staticTokenAuth("t"),
+        }),
+        store,
+      },
+      {
+        dates: ["2026-11-26", "2026-11-27"],
+        timeZone: "UTC",
+        failureStatuses: [3, 5, 6, 13],
+        now: NOW,
+        pageSize: 100,
+        sourceInfo: { endpoint: sim.url, projectId: "p", workspaceId: null, poolId: null },
+      },
+    );
+    const { routes } = await loadHandlers({
+      ...localS3Env(s3.endpoint),
+      REPORT_STORAGE: `s3://${BUCKET}/reports`,
+      REPORT_API_TOKEN: API_TOKEN,
+      REPORT_LINK_KEY: LINK_KEY,
+    });
+    server = await startApiServer(routes);
+    await mkdir(ARTIFACTS, { recursive: true });
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: [
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+      ],
+    });
+  }, 60_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await server?.close();
+    await s3?.close();
+    await sim?.close();
+  });
+
+  it("shows the latest report and downloads its usage.csv from a click", async () => {
+    const context = await browser.newContext({ acceptDownloads: true });
+    try {
+      const page = await context.newPage();
+      const answer = await page.goto(await link("/reports/latest?format=html", "7d"));
+      expect(answer?.status()).toBe(200);
+      await expect(page.title()).resolves.toBe("ModelArts usage 2026-11-27 (UTC)");
+      await page.screenshot({ path: join(ARTIFACTS, "signed-link-latest.png"), fullPage: true });
+      await page.screenshot({ path: join(ARTIFACTS, "signed-link-latest-top.png") });
+      const [download] = await Promise.all([
+        page.waitForEvent("download"),
+        page.getByRole("link", { name: "usage.csv" }).click(),
+      ]);
+      expect(download.suggestedFilename()).toBe("2026-11-27-usage.csv");
+      const saved = await download.path();
+      const stored = (await store.get("daily/2026-11-27/usage.csv"))?.body;
+      expect(await readFile(saved)).toEqual(stored);
+    } finally {
+      await context.close();
+    }
+  }, 60_000);
+
+  it("shows the 403 page for an expired and for a tampered link", async () => {
+    const context = await browser.newContext();
+    try {
+      const page = await context.newPage();
+      const tampered = new URL(await link("/reports/2026-11-27", "1h"));
+      tampered.pathname = "/reports/2026-11-26";
+      tampered.searchParams.set("scope", "day:2026-11-26");
+      const expired = await link("/reports/latest", 60);
+      const cases: [string, string, string, number][] = [
+        [tampered.href, "link_invalid", "signed-link-tampered.png", 0],
+        // The server's clock a minute and a second on: the genuine link has expired.
+        [expired, "link_expired", "signed-link-expired.png", 61_000],
+      ];
+      for (const [url, code, shot, skew] of cases) {
+        if (skew > 0) vi.useFakeTimers({ now: Date.now() + skew, toFake: ["Date"] });
+        try {
+          const answer = await page.goto(url);
+          expect(answer?.status()).toBe(403);
+        } finally {
+          vi.useRealTimers();
+        }
+        await expect(page.title()).resolves.toBe("This link does not open this page");
+        expect(await page.content()).toContain(code);
+        await page.screenshot({ path: join(ARTIFACTS, shot) });
+      }
+    } finally {
+      await context.close();
+    }
+  }, 60_000);
+});

@@ -1,0 +1,77 @@
+import { Writable } from "node:stream";
+import { describe, expect, it } from "vitest";
+import { runLinkCli } from "../../src/cli/link.js";
+import type { CliIo } from "../../src/cli/main.js";
+import { verifyLink } from "../../src/lib/api/links.js";
+
+const KEY = "local-link-key-0123456789-abcdefghij";
+const NOW = Date.UTC(2026, 11, 2, 1, 0);
+
+function sink(): NodeJS.WriteStream & { text: string } {
+  const stream = new Writable({
+    write(chunk, _encoding, done) {
+      stream.text += chunk.toString();
+      done();
+    },
+  }) as unknown as NodeJS.WriteStream & { text: string };
+  stream.text = "";
+  return stream;
+}
+
+function io(env: Record<string, string | undefined>) {
+  return {
+    stdout: sink(),
+    stderr: sink(),
+    env,
+    now: () => NOW,
+    cwd: process.cwd(),
+  } satisfies CliIo;
+}
+
+describe("npm run link", () => {
+  it("prints a signed link to the path on the given base, valid for the ttl", async () => {
+    const cli = io({ REPORT_LINK_KEY: KEY });
+    const code = await runLinkCli(
+      [
+        "--path",
+        "/reports/latest?format=html",
+        "--ttl",
+        "7d",
+        "--base",
+        "https://api.example.com/x",
+      ],
+      cli,
+    );
+    expect(code).toBe(0);
+    const url = new URL(cli.stdout.text.trim());
+    expect(url.origin).toBe("https://api.example.com");
+    expect(url.pathname).toBe("/reports/latest");
+    expect(cli.stderr.text).toBe("opens latest until 2026-12-09T01:00:00.000Z\n");
+    const verdict = verifyLink(Buffer.from(KEY), Object.fromEntries(url.searchParams), NOW);
+    expect(verdict.ok).toBe(true);
+  });
+
+  it.each([
+    [["--ttl", "7d"], /--path is required/],
+    [["--path", "/reports", "--ttl", "31d"], /at most 30 days/],
+    [["--path", "/reports", "--ttl", "a week"], /is not like 30m, 12h or 7d/],
+    [["--path", "/nowhere"], /path must be/],
+    [["--path", "/reports", "--bogus"], /Unknown option '--bogus'/],
+  ])("exits 2 for %j with one clear line", async (argv, message) => {
+    const cli = io({ REPORT_LINK_KEY: KEY });
+    expect(await runLinkCli(argv, cli)).toBe(2);
+    expect(cli.stderr.text).toMatch(message);
+    expect(cli.stdout.text).toBe("");
+  });
+
+  it("exits 2 without a link key, and never prints the key", async () => {
+    const none = io({});
+    expect(await runLinkCli(["--path", "/reports"], none)).toBe(2);
+    expect(none.stderr.text).toMatch(/no link key/);
+    const short = io({ REPORT_LINK_KEY: "short" });
+    expect(await runLinkCli(["--path", "/reports"], short)).toBe(2);
+    const ok = io({ REPORT_LINK_KEY: KEY });
+    await runLinkCli(["--path", "/reports"], ok);
+    expect(ok.stdout.text + ok.stderr.text).not.toContain(KEY);
+  });
+});
