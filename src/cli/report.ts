@@ -4,7 +4,7 @@ import { MAX_RANGE_DAYS, type ReportJobResult } from "../lib/job.js";
 import type { Log } from "../lib/log.js";
 import { formatHours } from "../lib/report/format.js";
 import { runConfiguredReport } from "../lib/run.js";
-import { selectDates } from "../lib/select-dates.js";
+import { selectRun } from "../lib/select-dates.js";
 import { type CliIo, parseOptions, runIfMain } from "./main.js";
 import { progressPrinter } from "./progress.js";
 
@@ -14,10 +14,12 @@ import { progressPrinter } from "./progress.js";
  */
 
 const USAGE =
-  "usage: npm run report -- [--date YYYY-MM-DD | --from YYYY-MM-DD --to YYYY-MM-DD] [--storage URL] [--timezone TZ]";
+  "usage: npm run report -- [--date YYYY-MM-DD | --from YYYY-MM-DD --to YYYY-MM-DD | --month YYYY-MM] [--storage URL] [--timezone TZ]";
 
 export interface ReportArgs {
   readonly dates: string[];
+  /** A month to report as one window (then `dates` is empty). */
+  readonly month: string | undefined;
   readonly config: ReportConfig;
 }
 
@@ -33,23 +35,25 @@ export function parseReportArgs(
       date: { type: "string" },
       from: { type: "string" },
       to: { type: "string" },
+      month: { type: "string" },
       storage: { type: "string" },
       timezone: { type: "string" },
     },
     USAGE,
   );
   const config = loadReportConfig(env, { storage: values.storage, timeZone: values.timezone });
-  const dates = selectDates(
-    { date: values.date, from: values.from, to: values.to },
+  const { dates, month } = selectRun(
+    { date: values.date, from: values.from, to: values.to, month: values.month },
     {
       now,
       timeZone: config.timeZone,
       maxDays: MAX_RANGE_DAYS,
       names: { date: "--date", from: "--from", to: "--to" },
+      monthName: "--month",
       defaultYesterday: true,
     },
   );
-  return { dates, config };
+  return { dates, month, config };
 }
 
 function stderrLog(stderr: NodeJS.WritableStream): Log {
@@ -74,8 +78,16 @@ export function summary(result: ReportJobResult, storeUrl: string): string {
     for (const key of Object.values(keys)) out.push(`wrote ${storeUrl.replace(/\/$/, "")}/${key}`);
     void date;
   }
-  out.push(`latest.json → ${result.latest.report_date}`);
-  const last = result.reports[result.reports.length - 1];
+  if (result.month !== undefined) {
+    for (const key of Object.values(result.month.keys)) {
+      out.push(`wrote ${storeUrl.replace(/\/$/, "")}/${key}`);
+    }
+  }
+  if (result.latest !== undefined) out.push(`latest.json → ${result.latest.report_date}`);
+  if (result.month !== undefined) {
+    out.push(`latest-month.json → ${result.month.latest.report_month}`);
+  }
+  const last = result.month?.report ?? result.reports[result.reports.length - 1];
   if (last !== undefined) {
     const r = last.report;
     out.push("");
@@ -114,20 +126,24 @@ export async function runReportCli(argv: readonly string[], io: CliIo): Promise<
     }
     throw error;
   }
-  const { config, dates } = args;
+  const { config, dates, month } = args;
   const now = io.now();
   const log = stderrLog(io.stderr);
   try {
-    const result = await runConfiguredReport(config, dates, {
-      now,
-      log,
-      cwd: io.cwd,
-      onProgress: progressPrinter(io.stderr),
-      onDemo: () =>
-        io.stderr.write(
-          "MODELARTS_ENDPOINT is not set: using the built-in demo data (a simulated ModelArts on loopback)\n",
-        ),
-    });
+    const result = await runConfiguredReport(
+      config,
+      { dates, month },
+      {
+        now,
+        log,
+        cwd: io.cwd,
+        onProgress: progressPrinter(io.stderr),
+        onDemo: () =>
+          io.stderr.write(
+            "MODELARTS_ENDPOINT is not set: using the built-in demo data (a simulated ModelArts on loopback)\n",
+          ),
+      },
+    );
     io.stdout.write(summary(result, result.storeUrl));
     return 0;
   } catch (error) {

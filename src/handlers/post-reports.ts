@@ -1,7 +1,8 @@
 import { InvocationType, InvokeCommand, LambdaClient } from "@aws-sdk/client-lambda";
 import { jsonResponse } from "../lib/api/http.js";
-import { parseRegeneration } from "../lib/api/reports.js";
+import { parseRegeneration, type Regeneration } from "../lib/api/reports.js";
 import { HttpError } from "../lib/errors.js";
+import { datesOfMonth } from "../lib/report/time.js";
 import {
   claimRegeneration,
   finishRegeneration,
@@ -21,11 +22,11 @@ import { api, fetchSecret, lazy, log, logger, report } from "./runtime.js";
 
 const lambda = lazy(() => new LambdaClient({}));
 
-async function runHere(dates: string[], claim: PendingRegeneration): Promise<void> {
+async function runHere(request: Regeneration, claim: PendingRegeneration): Promise<void> {
   // Loaded only on the local stage: the deployed function hands the run over instead.
   const { runConfiguredReport } = await import("../lib/run.js");
   try {
-    await runConfiguredReport(report.config(), dates, {
+    await runConfiguredReport(report.config(), request, {
       now: Date.now(),
       log,
       fetchSecret,
@@ -42,10 +43,12 @@ export const handler = httpHandler(
     const now = Date.now();
     // The body was parsed by the JSON body middleware.
     const body: unknown = event.body;
-    const dates = parseRegeneration(body, { now, timeZone: config.timeZone });
+    const request = parseRegeneration(body, { now, timeZone: config.timeZone });
+    // A month claims all of its dates: a regeneration of one of them overlaps it.
+    const claimed = request.month === undefined ? request.dates : datesOfMonth(request.month);
     let claim: PendingRegeneration;
     try {
-      claim = await claimRegeneration(api.store(), dates, now);
+      claim = await claimRegeneration(api.store(), claimed, now);
     } catch (error) {
       if (error instanceof RegenerationPendingError) {
         throw new HttpError(
@@ -66,7 +69,10 @@ export const handler = httpHandler(
       throw error;
     }
     if (config.reportFunctionName !== null) {
-      const payload: ReportEvent = { dates, request_id: claim.id };
+      const payload: ReportEvent =
+        request.month === undefined
+          ? { dates: request.dates, request_id: claim.id }
+          : { month: request.month, request_id: claim.id };
       try {
         await lambda().send(
           new InvokeCommand({
@@ -81,10 +87,15 @@ export const handler = httpHandler(
         throw error;
       }
     } else {
-      await runHere(dates, claim);
+      await runHere(request, claim);
     }
     logger.info("regeneration accepted", { dates: `${claim.from}..${claim.to}`, id: claim.id });
-    return toApiGateway(jsonResponse(202, { dates }));
+    return toApiGateway(
+      jsonResponse(
+        202,
+        request.month === undefined ? { dates: request.dates } : { month: request.month },
+      ),
+    );
   },
   { jsonBody: true },
 );

@@ -1,20 +1,21 @@
 import { z } from "zod";
 import { MAX_RANGE_DAYS } from "../lib/job.js";
-import { yesterday } from "../lib/report/time.js";
-import { DateSelectionError, selectDates } from "../lib/select-dates.js";
+import { lastEndedMonth, yesterday } from "../lib/report/time.js";
+import { DateSelectionError, selectDates, selectMonth } from "../lib/select-dates.js";
 
 /**
  * What the report function is invoked with:
  * - by EventBridge Scheduler, the schedule's Input from serverless.yml with the schedule's
  *   own time filled in: `{"source": "schedule", "scheduled_time": "2026-11-28T00:30:00Z"}`;
- * - by POST /reports, `{"dates": [...], "request_id": "..."}`;
- * - by hand (the console, `serverless invoke`), `{}` or `{"dates": [...]}`.
+ * - by POST /reports, `{"dates": [...], "request_id": "..."}` or `{"month": "YYYY-MM", ...}`;
+ * - by hand (the console, `serverless invoke`), `{}`, `{"dates": [...]}` or `{"month": ...}`.
  * Anything else is refused: a run of an event that was meant otherwise could overwrite days.
  */
 const reportEvent = z.strictObject({
   source: z.literal("schedule").optional(),
   scheduled_time: z.iso.datetime({ offset: true }).optional(),
   dates: z.array(z.string()).min(1).max(MAX_RANGE_DAYS).optional(),
+  month: z.string().optional(),
   request_id: z.string().min(1).max(100).optional(),
 });
 
@@ -22,6 +23,13 @@ export type ReportEvent = z.input<typeof reportEvent>;
 
 export interface ReportRequest {
   readonly dates: string[];
+  /** A month asked for explicitly. */
+  readonly month: string | undefined;
+  /**
+   * Set for the scheduled run (and an empty event): the last month ended by then, which the
+   * run also reports if it has not been reported yet.
+   */
+  readonly dueMonth: string | undefined;
   /** The regeneration this run carries out, when it came from POST /reports. */
   readonly requestId: string | undefined;
 }
@@ -41,6 +49,13 @@ export function parseReportEvent(input: unknown, now: number, timeZone: string):
   }
   const event = parsed.data;
   const requestId = event.request_id;
+  if (event.month !== undefined) {
+    if (event.dates !== undefined) {
+      throw new DateSelectionError("invalid_range", "the event gives both dates and a month");
+    }
+    const month = selectMonth(event.month, { now, timeZone });
+    return { dates: [], month, dueMonth: undefined, requestId };
+  }
   if (event.dates !== undefined) {
     const first = event.dates[0] as string;
     const last = event.dates[event.dates.length - 1] as string;
@@ -54,8 +69,16 @@ export function parseReportEvent(input: unknown, now: number, timeZone: string):
         "the event's dates must be consecutive and ascending",
       );
     }
-    return { dates, requestId };
+    return { dates, month: undefined, dueMonth: undefined, requestId };
   }
-  const at = event.scheduled_time === undefined ? now : Date.parse(event.scheduled_time);
-  return { dates: [yesterday(Math.min(at, now), timeZone)], requestId };
+  const at = Math.min(
+    event.scheduled_time === undefined ? now : Date.parse(event.scheduled_time),
+    now,
+  );
+  return {
+    dates: [yesterday(at, timeZone)],
+    month: undefined,
+    dueMonth: lastEndedMonth(at, timeZone),
+    requestId,
+  };
 }

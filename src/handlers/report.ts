@@ -2,6 +2,7 @@ import { Metrics, MetricUnit } from "@aws-lambda-powertools/metrics";
 import middy from "@middy/core";
 import type { Context } from "aws-lambda";
 import { runConfiguredReport } from "../lib/run.js";
+import { readLatestMonth } from "../lib/storage/publish.js";
 import { finishRegeneration } from "../lib/storage/regenerations.js";
 import { parseReportEvent } from "./report-event.js";
 import { fetchSecret, log, logger, report } from "./runtime.js";
@@ -19,7 +20,9 @@ const metrics = new Metrics({
 
 export interface ReportOutcome {
   dates: string[];
-  latest: string;
+  month: string | null;
+  latest: string | null;
+  latestMonth: string | null;
   versionsScanned: number;
   pages: number;
   skipped: number;
@@ -36,24 +39,49 @@ async function run(input: unknown, remainingMs: number): Promise<ReportOutcome> 
     // Retries and timeouts of upstream requests end before the function would be killed, so a
     // run against a failing API fails cleanly (and is retried) instead of timing out silently.
     const deadline = now + Math.floor(Math.max(remainingMs - WRITE_MARGIN_MS, remainingMs / 2));
-    const { dates, requestId } = parseReportEvent(input, now, config.timeZone);
-    label = `${dates[0]}..${dates[dates.length - 1]}`;
+    const {
+      dates,
+      month: asked,
+      dueMonth,
+      requestId,
+    } = parseReportEvent(input, now, config.timeZone);
     const store = report.store();
-    const result = await runConfiguredReport(config, dates, {
-      now,
-      log,
-      fetchSecret,
-      store,
-      deadline,
-    });
+    // The first scheduled run after a month ended reports that month too, from the same scan.
+    const reported =
+      dueMonth === undefined ? undefined : await readLatestMonth(store).catch(() => undefined);
+    const month =
+      asked ??
+      (dueMonth !== undefined && (reported === undefined || reported.report_month < dueMonth)
+        ? dueMonth
+        : undefined);
+    label = [dates.length > 0 ? `${dates[0]}..${dates[dates.length - 1]}` : undefined, month]
+      .filter(Boolean)
+      .join(" and ");
+    const result = await runConfiguredReport(
+      config,
+      { dates, month },
+      {
+        now,
+        log,
+        fetchSecret,
+        store,
+        deadline,
+      },
+    );
     if (requestId !== undefined) await finishRegeneration(store, requestId, Date.now());
     metrics.addMetric("ReportRuns", MetricUnit.Count, 1);
     metrics.addMetric("VersionsScanned", MetricUnit.Count, result.scan.versionsScanned);
     metrics.addMetric("BadRecords", MetricUnit.Count, result.scan.anomalies.skipped);
-    logger.info("report run finished", { dates: label, latest: result.latest.report_date });
+    logger.info("report run finished", {
+      dates: label,
+      latest: result.latest?.report_date ?? null,
+      latestMonth: result.month?.latest.report_month ?? null,
+    });
     return {
       dates,
-      latest: result.latest.report_date,
+      month: month ?? null,
+      latest: result.latest?.report_date ?? null,
+      latestMonth: result.month?.latest.report_month ?? null,
       versionsScanned: result.scan.versionsScanned,
       pages: result.scan.pages,
       skipped: result.scan.anomalies.skipped,

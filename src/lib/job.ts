@@ -1,35 +1,42 @@
 import { ConfigError } from "./errors.js";
 import { type Log, silentLog } from "./log.js";
 import type { VersionSource } from "./modelarts/client.js";
-import { buildDailyReports, dayWindows } from "./report/build.js";
+import { buildDailyReports, buildMonthReport, dayWindows } from "./report/build.js";
 import { isInReport } from "./report/interval.js";
 import type { PriceTable } from "./report/prices.js";
 import { renderJobsCsv, renderUsageCsv } from "./report/render-csv.js";
 import { renderReportJson } from "./report/render-json.js";
-import { addDays, yesterday } from "./report/time.js";
+import { addDays, addMonths, lastEndedMonth, monthWindow, yesterday } from "./report/time.js";
 import { type DailyReport, MANIFEST_FILE, type ReportFileName } from "./report/types.js";
 import { type ScanProgress, type ScanResult, scanVersions } from "./scan.js";
+import { historyDayOf, updateHistory } from "./storage/history.js";
 import {
   buildManifest,
+  type LatestMonthPointer,
   type LatestPointer,
+  readLatest,
   readReportTotals,
   updateLatest,
-  writeDailyFiles,
+  updateLatestMonth,
   writeManifest,
+  writeReportFiles,
 } from "./storage/publish.js";
 import { acquireRunLock } from "./storage/run-lock.js";
 import type { ReportStore } from "./storage/store.js";
 
 /**
- * The main job: one scan of the API, the reports of every requested date, their files, and
- * then `latest.json`. Any failure before the end throws, and `latest.json` has not moved.
+ * The main job: one scan of the API, the reports of every requested date (and of a month, when
+ * asked), their files, the history index, and then `latest.json` / `latest-month.json`. Any
+ * failure before the end throws, and the pointers have not moved.
  */
 
 export const MAX_RANGE_DAYS = 92;
 
 export interface ReportJobOptions {
-  /** Consecutive dates, ascending, at most MAX_RANGE_DAYS. */
+  /** Consecutive dates, ascending, at most MAX_RANGE_DAYS; may be empty with a month. */
   readonly dates: readonly string[];
+  /** A calendar month (`YYYY-MM`) to report as one window, from the same scan. */
+  readonly month?: string | undefined;
   readonly timeZone: string;
   readonly failureStatuses: readonly number[];
   readonly now: number;
@@ -54,14 +61,19 @@ export interface ReportJobDeps {
   readonly onProgress?: ((progress: ScanProgress) => void) | undefined;
 }
 
+type WrittenKeys = Record<ReportFileName | typeof MANIFEST_FILE, string>;
+
 export interface ReportJobResult {
   readonly reports: readonly DailyReport[];
-  readonly written: readonly {
-    date: string;
-    keys: Record<ReportFileName | typeof MANIFEST_FILE, string>;
-  }[];
-  /** The pointer in force after the run. */
-  readonly latest: LatestPointer;
+  readonly written: readonly { date: string; keys: WrittenKeys }[];
+  /** The pointer in force after the run; `undefined` for a run of a month alone, before any day. */
+  readonly latest: LatestPointer | undefined;
+  /** The month's report, its files and latest-month.json after the run, when a month was asked. */
+  readonly month?: {
+    readonly report: DailyReport;
+    readonly keys: WrittenKeys;
+    readonly latest: LatestMonthPointer;
+  };
   readonly scan: Omit<ScanResult, "versions">;
 }
 
@@ -69,7 +81,7 @@ export function renderFiles(daily: DailyReport): Record<ReportFileName, string> 
   return {
     "report.json": renderReportJson(daily.report),
     "usage.csv": renderUsageCsv(daily.report),
-    "jobs.csv": renderJobsCsv(daily.report.report_date, daily.jobs),
+    "jobs.csv": renderJobsCsv(daily.report.report_date, daily.jobs, daily.report.period ?? "day"),
   };
 }
 
@@ -78,18 +90,27 @@ export async function runReportJob(
   opts: ReportJobOptions,
 ): Promise<ReportJobResult> {
   const log = deps.log ?? silentLog;
-  const { dates, timeZone, now } = opts;
-  if (dates.length === 0 || dates.length > MAX_RANGE_DAYS) {
-    throw new ConfigError(`a run covers 1 to ${MAX_RANGE_DAYS} dates, not ${dates.length}`);
+  const { dates, timeZone, now, month } = opts;
+  if (dates.length > MAX_RANGE_DAYS || (dates.length === 0 && month === undefined)) {
+    throw new ConfigError(
+      `a run covers 1 to ${MAX_RANGE_DAYS} dates or a month, not ${dates.length}`,
+    );
   }
-  const windows = dayWindows(dates, timeZone);
+  // The scan keeps what any of the requested windows needs.
+  const windows = [
+    ...dayWindows(dates, timeZone),
+    ...(month === undefined ? [] : [monthWindow(month, timeZone)]),
+  ];
   const range = {
-    start: (windows[0] as (typeof windows)[number]).start,
-    end: (windows[windows.length - 1] as (typeof windows)[number]).end,
+    start: Math.min(...windows.map((w) => w.start)),
+    end: Math.max(...windows.map((w) => w.end)),
   };
   const failureSet = new Set(opts.failureStatuses);
 
-  log.info("scan started", { dates: `${dates[0]}..${dates[dates.length - 1]}`, timeZone });
+  const label = [dates.length === 0 ? undefined : `${dates[0]}..${dates[dates.length - 1]}`, month]
+    .filter(Boolean)
+    .join(" and ");
+  log.info("scan started", { dates: label, timeZone });
   const scan = await scanVersions(deps.versions, {
     pageSize: opts.pageSize,
     concurrency: opts.concurrency,
@@ -106,32 +127,46 @@ export async function runReportJob(
     totalCountLast: scan.totalCountLast,
   });
 
-  const previousTotals = await readReportTotals(deps.store, addDays(dates[0] as string, -1));
-  const reports = buildDailyReports({
+  const source = {
+    endpoint: opts.sourceInfo.endpoint,
+    project_id: opts.sourceInfo.projectId,
+    workspace_id: opts.sourceInfo.workspaceId,
+    pool_id: opts.sourceInfo.poolId,
+    versions_scanned: scan.versionsScanned,
+    pages: scan.pages,
+  };
+  const shared = {
     prices: opts.prices,
-    previousTotals,
-    versions: versions.values(),
-    dates,
     timeZone,
     now,
     failureStatuses: opts.failureStatuses,
-    source: {
-      endpoint: opts.sourceInfo.endpoint,
-      project_id: opts.sourceInfo.projectId,
-      workspace_id: opts.sourceInfo.workspaceId,
-      pool_id: opts.sourceInfo.poolId,
-      versions_scanned: scan.versionsScanned,
-      pages: scan.pages,
-    },
+    source,
     anomalies: scan.anomalies,
-  });
+  };
+  const reports =
+    dates.length === 0
+      ? []
+      : buildDailyReports({
+          ...shared,
+          versions: versions.values(),
+          dates,
+          previousTotals: await readReportTotals(deps.store, addDays(dates[0] as string, -1)),
+        });
+  const monthReport =
+    month === undefined
+      ? undefined
+      : buildMonthReport({
+          ...shared,
+          versions: versions.values(),
+          month,
+          previousTotals: await readReportTotals(deps.store, addMonths(month, -1), "month"),
+        });
 
   // Files are written under the run lock, so two runs never interleave their files. The lock
-  // is renewed after each date and checked right before latest.json moves.
+  // is renewed after each report and checked right before the pointers move.
   const lock = await acquireRunLock(deps.store, { log });
   try {
-    const written: { date: string; keys: Record<ReportFileName | typeof MANIFEST_FILE, string> }[] =
-      [];
+    const written: { date: string; keys: WrittenKeys }[] = [];
     const generatedAt = new Date(now).toISOString();
     // The scan fails rather than return short (IncompleteScanError): what is written is whole.
     const completeness = {
@@ -140,26 +175,63 @@ export async function runReportJob(
       versions_scanned: scan.recordsRead,
       complete: scan.recordsRead >= Math.min(scan.totalCountFirst, scan.totalCountLast),
     };
-    for (const daily of reports) {
-      const date = daily.report.report_date;
-      const files = renderFiles(daily);
-      const dataKeys = await writeDailyFiles(deps.store, date, files);
+    const write = async (report: DailyReport): Promise<WrittenKeys> => {
+      const period = report.report.period ?? "day";
+      const name = report.report.report_date;
+      const files = renderFiles(report);
+      const dataKeys = await writeReportFiles(deps.store, period, name, files);
       // The manifest comes after the data files, so a manifest always describes whole files.
       const manifestKey = await writeManifest(
         deps.store,
-        buildManifest(date, generatedAt, files, completeness),
+        buildManifest(name, generatedAt, files, completeness, period),
       );
-      written.push({ date, keys: { ...dataKeys, [MANIFEST_FILE]: manifestKey } });
-      log.info("report written", { date, store: deps.store.url });
+      log.info("report written", {
+        [period === "month" ? "month" : "date"]: name,
+        store: deps.store.url,
+      });
+      await lock.renew();
+      return { ...dataKeys, [MANIFEST_FILE]: manifestKey };
+    };
+    for (const daily of reports) {
+      written.push({ date: daily.report.report_date, keys: await write(daily) });
+    }
+    const monthKeys = monthReport === undefined ? undefined : await write(monthReport);
+    if (reports.length > 0) {
+      await updateHistory(
+        deps.store,
+        reports.map((r) => historyDayOf(r.report)),
+        log,
+      );
       await lock.renew();
     }
-    const newest = written[written.length - 1] as (typeof written)[number];
-    const latest = await updateLatest(
-      deps.store,
-      { report_date: newest.date, generated_at: generatedAt, files: newest.keys },
-      { latestAllowed: yesterday(now, timeZone) },
-    );
-    return { reports, written, latest, scan: scanSummary };
+    const newest = written[written.length - 1];
+    const latest =
+      newest === undefined
+        ? await readLatest(deps.store).catch(() => undefined)
+        : await updateLatest(
+            deps.store,
+            { report_date: newest.date, generated_at: generatedAt, files: newest.keys },
+            { latestAllowed: yesterday(now, timeZone) },
+          );
+    const monthResult =
+      monthReport === undefined || monthKeys === undefined || month === undefined
+        ? undefined
+        : {
+            report: monthReport,
+            keys: monthKeys,
+            latest: await updateLatestMonth(
+              deps.store,
+              { report_month: month, generated_at: generatedAt, files: monthKeys },
+              { latestAllowed: lastEndedMonth(now, timeZone) },
+            ),
+          };
+    return {
+      reports,
+      written,
+      latest,
+      ...(monthResult === undefined ? {} : { month: monthResult }),
+      scan: scanSummary,
+    };
   } finally {
     await lock.release();
   }

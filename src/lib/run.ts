@@ -27,9 +27,15 @@ export interface RunOptions {
   readonly deadline?: number | undefined;
 }
 
+/** What a run reports: dates (consecutive), a month, or both, from one scan. */
+export interface RunRequest {
+  readonly dates: readonly string[];
+  readonly month?: string | undefined;
+}
+
 export async function runConfiguredReport(
   config: ReportConfig,
-  dates: readonly string[],
+  request: RunRequest,
   opts: RunOptions,
 ): Promise<ReportJobResult & { storeUrl: string }> {
   const store =
@@ -58,7 +64,8 @@ export async function runConfiguredReport(
     const result = await runReportJob(
       { versions, store, log: opts.log, onProgress: opts.onProgress },
       {
-        dates,
+        dates: request.dates,
+        month: request.month,
         timeZone: config.timeZone,
         failureStatuses: config.failureStatuses,
         now: opts.now,

@@ -1,5 +1,12 @@
 import { ConfigError } from "./errors.js";
-import { countDates, datesInRange, isValidDate, yesterday } from "./report/time.js";
+import {
+  countDates,
+  datesInRange,
+  isValidDate,
+  isValidMonth,
+  lastEndedMonth,
+  yesterday,
+} from "./report/time.js";
 
 /**
  * The one rule for which report dates a run may cover, shared by the command line, POST
@@ -104,4 +111,49 @@ function notEnded(date: string, latest: string, timeZone: string): DateSelection
     "invalid_date",
     `${date} has not ended yet in ${timeZone}: the latest date that can be reported is ${latest}`,
   );
+}
+
+/**
+ * A month a run may report: `YYYY-MM` that has ended in `timeZone` at `now` (a month report
+ * of a month still going would be short, and latest-month.json never moves back).
+ */
+export function selectMonth(
+  month: string,
+  opts: { now: number; timeZone: string; name?: string },
+): string {
+  const name = opts.name ?? "month";
+  if (!isValidMonth(month)) {
+    throw new DateSelectionError("invalid_date", `${name} ${clip(month)} is not a month (YYYY-MM)`);
+  }
+  const last = lastEndedMonth(opts.now, opts.timeZone);
+  if (month > last) {
+    throw new DateSelectionError(
+      "invalid_date",
+      `${month} has not ended yet in ${opts.timeZone}: the latest month that can be reported is ${last}`,
+    );
+  }
+  return month;
+}
+
+/** What a run is asked for: dates, or a month (never both). */
+export interface RunSelection {
+  readonly dates: string[];
+  readonly month: string | undefined;
+}
+
+/** `selectDates`, or a month given instead of any date. */
+export function selectRun(
+  selection: DateSelection & { readonly month?: string | undefined },
+  opts: SelectDatesOptions & { readonly monthName?: string },
+): RunSelection {
+  const { month, ...days } = selection;
+  if (month === undefined) return { dates: selectDates(days, opts), month: undefined };
+  if (days.date !== undefined || days.from !== undefined || days.to !== undefined) {
+    const names = opts.names ?? { date: "date", from: "from", to: "to" };
+    throw new DateSelectionError(
+      "invalid_range",
+      `give either ${opts.monthName ?? "month"} or ${names.date} (${names.from}/${names.to}), not both`,
+    );
+  }
+  return { dates: [], month: selectMonth(month, { ...opts, name: opts.monthName ?? "month" }) };
 }

@@ -1,7 +1,12 @@
 import { describe, expect, it } from "vitest";
 import { parseReportEvent } from "../../src/handlers/report-event.js";
 import { ConfigError } from "../../src/lib/errors.js";
-import { DateSelectionError, selectDates } from "../../src/lib/select-dates.js";
+import {
+  DateSelectionError,
+  selectDates,
+  selectMonth,
+  selectRun,
+} from "../../src/lib/select-dates.js";
 
 /** 2026-12-02 00:30 UTC: yesterday is 2026-12-01 in UTC, and in Europe/Berlin too. */
 const NOW = Date.UTC(2026, 11, 2, 0, 30);
@@ -96,6 +101,9 @@ describe("parseReportEvent", () => {
     const event = { source: "schedule", scheduled_time: "2026-11-28T00:30:00Z" };
     expect(parseReportEvent(event, NOW, "UTC")).toEqual({
       dates: ["2026-11-27"],
+      month: undefined,
+      // The month ended by then: reported too if it has not been yet.
+      dueMonth: "2026-10",
       requestId: undefined,
     });
     // Berlin's 00:30 is 23:30 UTC the day before.
@@ -111,7 +119,20 @@ describe("parseReportEvent", () => {
   it("takes the consecutive dates POST /reports sends, with its request id", () => {
     expect(
       parseReportEvent({ dates: ["2026-11-26", "2026-11-27"], request_id: "r-1" }, NOW, "UTC"),
-    ).toEqual({ dates: ["2026-11-26", "2026-11-27"], requestId: "r-1" });
+    ).toMatchObject({ dates: ["2026-11-26", "2026-11-27"], dueMonth: undefined, requestId: "r-1" });
+  });
+
+  it("takes a month that has ended, alone", () => {
+    expect(parseReportEvent({ month: "2026-11", request_id: "r-2" }, NOW, "UTC")).toEqual({
+      dates: [],
+      month: "2026-11",
+      dueMonth: undefined,
+      requestId: "r-2",
+    });
+    expect(() => parseReportEvent({ month: "2026-12" }, NOW, "UTC")).toThrow(/has not ended yet/);
+    expect(() => parseReportEvent({ month: "2026-11", dates: ["2026-11-27"] }, NOW, "UTC")).toThrow(
+      /both dates and a month/,
+    );
   });
 
   it.each([
@@ -125,5 +146,37 @@ describe("parseReportEvent", () => {
     ["2026-11-27"],
   ])("refuses the event %j rather than guess what it meant", (event) => {
     expect(() => parseReportEvent(event, NOW, "UTC")).toThrow(DateSelectionError);
+  });
+});
+
+describe("selectRun and selectMonth", () => {
+  it("gives a month that has ended in the report time zone, and refuses one still going", () => {
+    expect(selectRun({ month: "2026-11" }, opts)).toEqual({ dates: [], month: "2026-11" });
+    expect(problem(() => selectRun({ month: "2026-12" }, opts))).toEqual([
+      "invalid_date",
+      "2026-12 has not ended yet in UTC: the latest month that can be reported is 2026-11",
+    ]);
+    // 2026-12-01 00:30 in Berlin is still November 30 in New York: November has not ended there.
+    const early = Date.UTC(2026, 11, 1, 0, 30);
+    expect(selectMonth("2026-11", { now: early, timeZone: "Europe/Berlin" })).toBe("2026-11");
+    expect(() => selectMonth("2026-11", { now: early, timeZone: "America/New_York" })).toThrow(
+      /2026-11 has not ended yet in America\/New_York/,
+    );
+  });
+
+  it("refuses a malformed month, and a month with dates", () => {
+    for (const bad of ["2026-13", "2026-1", "202611", "2026-11-01"]) {
+      expect(problem(() => selectRun({ month: bad }, opts))[0]).toBe("invalid_date");
+    }
+    expect(problem(() => selectRun({ month: "2026-11", date: "2026-11-03" }, opts))[0]).toBe(
+      "invalid_range",
+    );
+  });
+
+  it("gives dates as selectDates does without a month", () => {
+    expect(selectRun({ date: "2026-11-27" }, opts)).toEqual({
+      dates: ["2026-11-27"],
+      month: undefined,
+    });
   });
 });

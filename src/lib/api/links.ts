@@ -1,5 +1,5 @@
 import { createHmac, timingSafeEqual } from "node:crypto";
-import { isValidDate } from "../report/time.js";
+import { isValidDate, isValidMonth } from "../report/time.js";
 
 /**
  * Signed links: a URL a plain browser can open, without the API token in it. A link names a
@@ -31,12 +31,6 @@ export type LinkTarget =
 export const MAX_LINK_SECONDS = 30 * 86_400;
 /** Links on a page served through a link: short, and never beyond the link they came from. */
 export const PAGE_LINK_SECONDS = 15 * 60;
-
-const MONTH = /^[0-9]{4}-(0[1-9]|1[0-2])$/;
-
-export function isValidMonth(month: string): boolean {
-  return MONTH.test(month);
-}
 
 export function formatScope(scope: LinkScope): string {
   switch (scope.kind) {

@@ -10,7 +10,7 @@ import {
   type ReportFileName,
   type UsageReport,
 } from "../report/types.js";
-import { DateSelectionError, selectDates } from "../select-dates.js";
+import { DateSelectionError, type RunSelection, selectRun } from "../select-dates.js";
 import { CONTENT_TYPES, dailyKey, readLatest } from "../storage/publish.js";
 import type { ReportStore } from "../storage/store.js";
 import {
@@ -251,7 +251,11 @@ const regenerationBody = z.strictObject({
   date: z.string().optional(),
   from: z.string().optional(),
   to: z.string().optional(),
+  month: z.string().optional(),
 });
+
+/** What POST /reports asks for: dates, or a month. */
+export type Regeneration = RunSelection;
 
 /**
  * The dates a POST /reports body asks for (report.md §7), or a 400 saying what is wrong:
@@ -261,26 +265,26 @@ const regenerationBody = z.strictObject({
 export function parseRegeneration(
   body: unknown,
   opts: { now: number; timeZone: string },
-): string[] {
+): Regeneration {
   if (typeof body !== "object" || body === null || Array.isArray(body)) {
     throw new HttpError(
       400,
       "invalid_body",
-      'the body must be a JSON object {"date": D} or {"from": D, "to": D}',
+      'the body must be a JSON object {"date": D}, {"from": D, "to": D} or {"month": M}',
     );
   }
   const parsed = regenerationBody.safeParse(body);
   if (!parsed.success) {
-    const unknown = Object.keys(body).filter((k) => !["date", "from", "to"].includes(k));
+    const unknown = Object.keys(body).filter((k) => !["date", "from", "to", "month"].includes(k));
     const issue = parsed.error.issues[0];
     const message =
       unknown.length > 0
         ? `unknown field ${JSON.stringify(unknown[0]?.slice(0, 40))}`
-        : `${issue?.path.join(".") || "body"}: must be a date string (YYYY-MM-DD)`;
+        : `${issue?.path.join(".") || "body"}: must be a string (YYYY-MM-DD, or YYYY-MM for month)`;
     throw new HttpError(400, "invalid_body", message);
   }
   try {
-    return selectDates(parsed.data, {
+    return selectRun(parsed.data, {
       now: opts.now,
       timeZone: opts.timeZone,
       maxDays: MAX_REGENERATION_DAYS,

@@ -1,8 +1,8 @@
 import type { JobVersion } from "../modelarts/version-record.js";
-import { aggregate, type DayWindow } from "./aggregate.js";
+import { aggregate, type DayAggregate, type DayWindow } from "./aggregate.js";
 import type { PriceTable } from "./prices.js";
-import { dayWindow, formatWithOffset } from "./time.js";
-import type { Anomalies, DailyReport, Metrics, ReportSource } from "./types.js";
+import { dayWindow, formatWithOffset, monthWindow } from "./time.js";
+import type { Anomalies, DailyReport, Metrics, ReportPeriod, ReportSource } from "./types.js";
 
 export interface BuildInput {
   readonly versions: Iterable<JobVersion>;
@@ -24,10 +24,55 @@ export function dayWindows(dates: readonly string[], timeZone: string): DayWindo
   return dates.map((date) => ({ date, ...dayWindow(date, timeZone) }));
 }
 
+type Shared = Omit<BuildInput, "versions" | "dates" | "previousTotals">;
+
+/** The report object of one aggregated window. */
+function shape(
+  day: DayAggregate,
+  window: DayWindow,
+  input: Shared,
+  failureStatuses: number[],
+  previous: Metrics | null,
+  period: ReportPeriod,
+): DailyReport {
+  return {
+    report: {
+      schema_version: 1,
+      ...(period === "month" ? { period } : {}),
+      report_date: day.date,
+      timezone: input.timeZone,
+      window: {
+        start: formatWithOffset(window.start, input.timeZone),
+        end: formatWithOffset(window.end, input.timeZone),
+      },
+      generated_at: new Date(input.now).toISOString(),
+      source: { ...input.source },
+      failure_statuses: failureStatuses,
+      totals: day.totals,
+      by_flavor: day.by_flavor,
+      by_pool: day.by_pool,
+      by_flavor_pool: day.by_flavor_pool,
+      statuses: day.statuses,
+      anomalies: {
+        skipped: input.anomalies.skipped,
+        reasons: { ...input.anomalies.reasons },
+        unpriced_flavors: day.unpricedFlavors,
+      },
+      currency: input.prices?.currency ?? null,
+      previous,
+      longest_waits: day.longestWaits,
+    },
+    jobs: day.jobs,
+  };
+}
+
+const sortedStatuses = (statuses: readonly number[]) =>
+  [...new Set(statuses)].sort((a, b) => a - b);
+
 /** The daily reports of a range of dates, from one set of versions. Pure. */
 export function buildDailyReports(input: BuildInput): DailyReport[] {
   const windows = dayWindows(input.dates, input.timeZone);
-  const failureStatuses = [...new Set(input.failureStatuses)].sort((a, b) => a - b);
+  const failureStatuses = sortedStatuses(input.failureStatuses);
   const days = aggregate({
     versions: input.versions,
     windows,
@@ -35,37 +80,38 @@ export function buildDailyReports(input: BuildInput): DailyReport[] {
     failureStatuses,
     prices: input.prices,
   });
-  const generatedAt = new Date(input.now).toISOString();
-  return days.map((day, i) => {
-    const w = windows[i] as DayWindow;
-    return {
-      report: {
-        schema_version: 1,
-        report_date: day.date,
-        timezone: input.timeZone,
-        window: {
-          start: formatWithOffset(w.start, input.timeZone),
-          end: formatWithOffset(w.end, input.timeZone),
-        },
-        generated_at: generatedAt,
-        source: { ...input.source },
-        failure_statuses: failureStatuses,
-        totals: day.totals,
-        by_flavor: day.by_flavor,
-        by_pool: day.by_pool,
-        by_flavor_pool: day.by_flavor_pool,
-        statuses: day.statuses,
-        anomalies: {
-          skipped: input.anomalies.skipped,
-          reasons: { ...input.anomalies.reasons },
-          unpriced_flavors: day.unpricedFlavors,
-        },
-        currency: input.prices?.currency ?? null,
-        // Within a range the day before is in memory; for the first date it comes from storage.
-        previous: i === 0 ? (input.previousTotals ?? null) : (days[i - 1]?.totals ?? null),
-        longest_waits: day.longestWaits,
-      },
-      jobs: day.jobs,
-    };
+  return days.map((day, i) =>
+    shape(
+      day,
+      windows[i] as DayWindow,
+      input,
+      failureStatuses,
+      // Within a range the day before is in memory; for the first date it comes from storage.
+      i === 0 ? (input.previousTotals ?? null) : (days[i - 1]?.totals ?? null),
+      "day",
+    ),
+  );
+}
+
+export interface MonthInput extends Omit<BuildInput, "dates"> {
+  /** `YYYY-MM`. */
+  readonly month: string;
+}
+
+/**
+ * The report of a calendar month as one window (§3 and §9 over the whole month): its peaks are
+ * the month's peaks, its counts count distinct versions, its hours are exact. Pure.
+ */
+export function buildMonthReport(input: MonthInput): DailyReport {
+  const window: DayWindow = { date: input.month, ...monthWindow(input.month, input.timeZone) };
+  const failureStatuses = sortedStatuses(input.failureStatuses);
+  const [month] = aggregate({
+    versions: input.versions,
+    windows: [window],
+    now: input.now,
+    failureStatuses,
+    prices: input.prices,
   });
+  if (month === undefined) throw new RangeError("no month aggregated");
+  return shape(month, window, input, failureStatuses, input.previousTotals ?? null, "month");
 }

@@ -1,7 +1,7 @@
 import { stringify } from "csv-stringify/sync";
 import { OUTCOMES, outcomeOf, statusName } from "../modelarts/statuses.js";
 import { csvText, formatHours, isoUtc } from "./format.js";
-import type { JobRow, UsageReport } from "./types.js";
+import type { JobRow, ReportPeriod, UsageReport } from "./types.js";
 
 /** usage.csv and jobs.csv (report.md §5): RFC 4180, UTF-8 without BOM, CRLF after every row. */
 
@@ -26,6 +26,9 @@ export const USAGE_CSV_HEADER = [
   "cost",
 ] as const;
 
+/** The month report's usage.csv: `report_month` in place of `report_date`. */
+export const MONTHLY_USAGE_CSV_HEADER = ["report_month", ...USAGE_CSV_HEADER.slice(1)] as const;
+
 export const JOBS_CSV_HEADER = [
   "report_date",
   "version_id",
@@ -47,6 +50,9 @@ export const JOBS_CSV_HEADER = [
   "wait_hours",
   "cost",
 ] as const;
+
+/** The month report's jobs.csv: `report_month` in place of `report_date`. */
+export const MONTHLY_JOBS_CSV_HEADER = ["report_month", ...JOBS_CSV_HEADER.slice(1)] as const;
 
 type Cell = string | number;
 
@@ -86,13 +92,20 @@ export function renderUsageCsv(report: UsageReport): string {
     ...OUTCOMES.map((o) => formatHours(r.gpu_hours_by_outcome[o])),
     formatCost(r.cost),
   ]);
-  return csv(USAGE_CSV_HEADER, rows);
+  return csv(report.period === "month" ? MONTHLY_USAGE_CSV_HEADER : USAGE_CSV_HEADER, rows);
 }
 
 const MS_PER_HOUR = 3_600_000;
 
-/** One row per version in the report, in the order given (the aggregation sorts by id). */
-export function renderJobsCsv(reportDate: string, jobs: readonly JobRow[]): string {
+/**
+ * One row per version in the report, in the order given (the aggregation sorts by id).
+ * `reportDate` is the date, or for a month report (`period` "month") the month.
+ */
+export function renderJobsCsv(
+  reportDate: string,
+  jobs: readonly JobRow[],
+  period: ReportPeriod = "day",
+): string {
   const rows = jobs.map(({ version: v, overlapMs, failed, waitMs, cost }): Cell[] => [
     reportDate,
     v.versionId,
@@ -114,5 +127,5 @@ export function renderJobsCsv(reportDate: string, jobs: readonly JobRow[]): stri
     waitMs === null ? "" : formatHours(waitMs / MS_PER_HOUR),
     formatCost(cost),
   ]);
-  return csv(JOBS_CSV_HEADER, rows);
+  return csv(period === "month" ? MONTHLY_JOBS_CSV_HEADER : JOBS_CSV_HEADER, rows);
 }

@@ -37,9 +37,14 @@ function roundOutcomes(hours: Record<Outcome, number>): Record<Outcome, number> 
  * indentation, a final newline.
  */
 export function renderReportJson(report: UsageReport): string {
-  const ordered: UsageReport = {
+  // A month report names its month `report_month` where a day's names its `report_date`.
+  const label =
+    report.period === "month"
+      ? { report_month: report.report_date }
+      : { report_date: report.report_date };
+  const ordered = {
     schema_version: report.schema_version,
-    report_date: report.report_date,
+    ...label,
     timezone: report.timezone,
     window: { start: report.window.start, end: report.window.end },
     generated_at: report.generated_at,

@@ -114,6 +114,50 @@ export function dayWindow(date: string, timeZone: string): { start: number; end:
   };
 }
 
+const MONTH_PATTERN = /^(\d{4})-(0[1-9]|1[0-2])$/;
+
+/** "YYYY-MM", years 0000–9999. */
+export function isValidMonth(month: string): boolean {
+  return MONTH_PATTERN.test(month);
+}
+
+/** The month `months` after `month` (before it when negative). */
+export function addMonths(month: string, months: number): string {
+  const m = MONTH_PATTERN.exec(month);
+  if (m === null || !Number.isSafeInteger(months)) throw new RangeError(`not a month: ${month}`);
+  const index = Number(m[1]) * 12 + Number(m[2]) - 1 + months;
+  return `${String(Math.floor(index / 12)).padStart(4, "0")}-${pad2((index % 12) + 1)}`;
+}
+
+/** The month a date falls in. */
+export function monthOf(date: string): string {
+  return date.slice(0, 7);
+}
+
+/** Every date of `month`, ascending. */
+export function datesOfMonth(month: string): string[] {
+  const next = `${addMonths(month, 1)}-01`;
+  return datesInRange(`${month}-01`, addDays(next, -1));
+}
+
+/**
+ * The window of a calendar month in `timeZone`: from the first instant of its first day to
+ * the first instant of the next month's first day. On the wall clock, so a month with a
+ * daylight-saving change has an hour more or less (Europe/Berlin: 743 h in March, 745 h in
+ * October).
+ */
+export function monthWindow(month: string, timeZone: string): { start: number; end: number } {
+  return {
+    start: startOfDay(`${month}-01`, timeZone),
+    end: startOfDay(`${addMonths(month, 1)}-01`, timeZone),
+  };
+}
+
+/** The last month that has ended in `timeZone` at `now`: the month before today's. */
+export function lastEndedMonth(now: number, timeZone: string): string {
+  return addMonths(monthOf(localDate(now, timeZone)), -1);
+}
+
 /**
  * `YYYY-MM-DDTHH:MM:SS±HH:MM`: the wall time in `timeZone` with its offset, as the report
  * writes its window (§5). Seconds precision (milliseconds are dropped, rounding down), the

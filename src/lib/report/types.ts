@@ -74,8 +74,14 @@ export interface ReportSource {
   pages: number;
 }
 
+/** What a report covers: one day, or one calendar month as a single window (§3 over it). */
+export type ReportPeriod = "day" | "month";
+
 export interface UsageReport {
   schema_version: 1;
+  /** Absent for a day; `"month"` for a month report (written as `report_month`). */
+  period?: ReportPeriod;
+  /** The date (`YYYY-MM-DD`), or for a month report the month (`YYYY-MM`). */
   report_date: string;
   timezone: string;
   /** The window's bounds as ISO 8601 with the time zone's offset. */
@@ -91,7 +97,7 @@ export interface UsageReport {
   anomalies: Anomalies;
   /** The price table's currency; `null` without one. */
   currency: string | null;
-  /** The previous day's totals, when that report exists; for the change day over day. */
+  /** The previous day's (month's) totals, when that report exists; for the change. */
   previous: Metrics | null;
   /** The longest queue waits of versions started in the window, longest first (at most 10). */
   longest_waits: QueueWait[];

@@ -1,0 +1,179 @@
+import { z } from "zod";
+import { StorageError } from "../errors.js";
+import { type Log, silentLog } from "../log.js";
+import { roundHours } from "../report/format.js";
+import { isValidDate } from "../report/time.js";
+import type { UsageReport } from "../report/types.js";
+import { dailyKey } from "./publish.js";
+import type { ReportStore } from "./store.js";
+
+/**
+ * A compact history of the daily reports in storage, `history.json` at the root: for each
+ * reported day, its totals and the GPU-/NPU-hours, failures and peaks by pool. It feeds the
+ * listing (GET /reports, without opening every report.json) and the 30-day trend on the pages.
+ * Each run merges its days in at its end, under the run lock, with a conditional write;
+ * `npm run reindex` rebuilds it from the daily files if it is ever lost or damaged (a run that
+ * finds it missing rebuilds it too, so the first run of a release that adds it sees every day).
+ */
+
+export const HISTORY_KEY = "history.json";
+
+const totals = z.object({
+  versions_active: z.number(),
+  versions_failed: z.number(),
+  gpu_hours: z.number(),
+  npu_hours: z.number(),
+  run_hours: z.number(),
+  peak_gpus: z.number(),
+  peak_npus: z.number(),
+  cost: z.number().nullable(),
+});
+const pool = z.object({
+  pool_id: z.string().nullable(),
+  gpu_hours: z.number(),
+  npu_hours: z.number(),
+  versions_failed: z.number(),
+  peak_gpus: z.number(),
+  peak_npus: z.number(),
+});
+const day = z.object({
+  date: z.string().refine(isValidDate),
+  generated_at: z.string(),
+  totals,
+  pools: z.array(pool),
+});
+const historySchema = z.object({ schema_version: z.literal(1), days: z.array(day) });
+
+export type HistoryDay = z.infer<typeof day>;
+
+/** A day's entry, from its report (hours rounded as in the files). Pure. */
+export function historyDayOf(report: UsageReport): HistoryDay {
+  const t = report.totals;
+  return {
+    date: report.report_date,
+    generated_at: report.generated_at,
+    totals: {
+      versions_active: t.versions_active,
+      versions_failed: t.versions_failed,
+      gpu_hours: roundHours(t.gpu_hours),
+      npu_hours: roundHours(t.npu_hours),
+      run_hours: roundHours(t.run_hours),
+      peak_gpus: t.peak_gpus,
+      peak_npus: t.peak_npus,
+      cost: t.cost,
+    },
+    pools: report.by_pool.map((p) => ({
+      pool_id: p.pool_id,
+      gpu_hours: roundHours(p.gpu_hours),
+      npu_hours: roundHours(p.npu_hours),
+      versions_failed: p.versions_failed,
+      peak_gpus: p.peak_gpus,
+      peak_npus: p.peak_npus,
+    })),
+  };
+}
+
+/** The part of a stored report.json the history needs. */
+const storedReport = z.object({
+  report_date: z.string(),
+  generated_at: z.string(),
+  totals,
+  by_pool: z.array(pool),
+});
+
+function parse(body: Buffer): HistoryDay[] | undefined {
+  try {
+    const parsed = historySchema.safeParse(JSON.parse(body.toString("utf8")));
+    return parsed.success ? parsed.data.days : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The days of the history, ascending; `undefined` when it is missing or damaged. */
+export async function readHistory(store: ReportStore): Promise<HistoryDay[] | undefined> {
+  const object = await store.get(HISTORY_KEY);
+  return object === undefined ? undefined : parse(object.body);
+}
+
+function serialise(days: readonly HistoryDay[]): string {
+  return `${JSON.stringify({ schema_version: 1, days })}\n`;
+}
+
+/** The history as the daily files say it is: every readable report.json. */
+export async function historyFromFiles(
+  store: ReportStore,
+  log: Log = silentLog,
+): Promise<{ days: HistoryDay[]; skipped: string[] }> {
+  const days: HistoryDay[] = [];
+  const skipped: string[] = [];
+  for (const date of (await store.listFolders("daily")).filter(isValidDate).sort()) {
+    const object = await store.get(dailyKey(date, "report.json"));
+    if (object === undefined) continue; // a folder without its report.json yet
+    let entry: HistoryDay | undefined;
+    try {
+      const parsed = storedReport.safeParse(JSON.parse(object.body.toString("utf8")));
+      if (parsed.success && parsed.data.report_date === date) {
+        // Only the fields of the history, not the rest of the stored metrics.
+        entry = day.parse({
+          date,
+          generated_at: parsed.data.generated_at,
+          totals: totals.parse(parsed.data.totals),
+          pools: parsed.data.by_pool.map((p) => pool.parse(p)),
+        });
+      }
+    } catch {
+      entry = undefined;
+    }
+    if (entry === undefined) {
+      skipped.push(date);
+      log.warn("skipped a stored report.json that cannot be read", {
+        key: dailyKey(date, "report.json"),
+      });
+      continue;
+    }
+    days.push(entry);
+  }
+  return { days, skipped };
+}
+
+/**
+ * Merges `written` into the history (a day written again replaces its entry), with a write
+ * conditional on the history read, retried when another writer got there first. A history
+ * that is missing or damaged is first rebuilt from the daily files.
+ */
+export async function updateHistory(
+  store: ReportStore,
+  written: readonly HistoryDay[],
+  log: Log = silentLog,
+): Promise<void> {
+  for (let attempt = 0; attempt < 5; attempt++) {
+    const object = await store.get(HISTORY_KEY);
+    let days = object === undefined ? undefined : parse(object.body);
+    if (days === undefined) {
+      if (object !== undefined) log.warn(`${HISTORY_KEY} could not be read; rebuilding it`);
+      days = (await historyFromFiles(store, log)).days;
+    }
+    const byDate = new Map(days.map((d) => [d.date, d]));
+    for (const d of written) byDate.set(d.date, d);
+    const merged = [...byDate.values()].sort((a, b) => (a.date < b.date ? -1 : 1));
+    const stored = await store.putIf(
+      HISTORY_KEY,
+      serialise(merged),
+      "application/json",
+      object?.etag ?? null,
+    );
+    if (stored !== undefined) return;
+  }
+  throw new StorageError(`${HISTORY_KEY} in ${store.url} kept changing while it was updated`);
+}
+
+/** `npm run reindex`: replaces the history with what the daily files say. */
+export async function rebuildHistory(
+  store: ReportStore,
+  log: Log = silentLog,
+): Promise<{ days: number; skipped: string[] }> {
+  const { days, skipped } = await historyFromFiles(store, log);
+  await store.put(HISTORY_KEY, serialise(days), "application/json");
+  return { days: days.length, skipped };
+}
