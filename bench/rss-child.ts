@@ -8,10 +8,11 @@ import { FileStore } from "../src/lib/storage/file-store.js";
 import { DEMO_CREDENTIALS } from "../src/simulator/demo.js";
 
 /**
- * Runs one 1-day report against the simulator at argv[2] in a fresh process and prints its
- * peak resident memory, so the benchmark's own state does not count.
+ * Runs one report against the simulator at argv[2] in a fresh process and prints its peak
+ * resident memory, so the benchmark's own state does not count: a 1-day report of argv[4], or,
+ * with argv[5], the month report of that month alone.
  */
-const [url, concurrency, date] = process.argv.slice(2);
+const [url, concurrency, date, month] = process.argv.slice(2);
 const dir = await mkdtemp(join(tmpdir(), "bench-rss-"));
 try {
   const started = performance.now();
@@ -25,7 +26,8 @@ try {
       store: new FileStore(dir),
     },
     {
-      dates: [date as string],
+      dates: month === undefined ? [date as string] : [],
+      month,
       timeZone: "UTC",
       failureStatuses: [3, 5, 6, 13],
       now: Date.now(),

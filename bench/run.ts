@@ -11,7 +11,7 @@ import { ModelArtsClient } from "../src/lib/modelarts/client.js";
 import type { JobVersion } from "../src/lib/modelarts/version-record.js";
 import { aggregate } from "../src/lib/report/aggregate.js";
 import { dayWindows } from "../src/lib/report/build.js";
-import { addDays, yesterday } from "../src/lib/report/time.js";
+import { addDays, lastEndedMonth, yesterday } from "../src/lib/report/time.js";
 import { scanVersions } from "../src/lib/scan.js";
 import { FileStore } from "../src/lib/storage/file-store.js";
 import { DEMO_CREDENTIALS } from "../src/simulator/demo.js";
@@ -230,21 +230,27 @@ row("report: 92 days from one scan", `${fmt(day92)} ms`);
     },
     logLevel: "silent",
   });
-  const result = await withSim(0, RSS_N, (sim) =>
-    run(process.execPath, [child, sim.url, String(CONCURRENCY), lastDay], {
-      maxBuffer: 1 << 20,
-      // the child's memory is what is measured: no inherited heap settings
-      env: { ...process.env, NODE_OPTIONS: "" },
-    }),
-  );
-  const { versions, ms, maxRssMb } = JSON.parse(result.stdout) as {
-    versions: number;
-    ms: number;
-    maxRssMb: number;
-  };
-  await rm(bundleDir, { recursive: true, force: true });
+  const measure = (extra: string[]) =>
+    withSim(0, RSS_N, (sim) =>
+      run(process.execPath, [child, sim.url, String(CONCURRENCY), lastDay, ...extra], {
+        maxBuffer: 1 << 20,
+        // the child's memory is what is measured: no inherited heap settings
+        env: { ...process.env, NODE_OPTIONS: "" },
+      }),
+    ).then(
+      (result) =>
+        JSON.parse(result.stdout) as { versions: number; ms: number; maxRssMb: number },
+    );
+  const day = await measure([]);
   row(
-    `memory: peak RSS, 1-day report over ${fmt(versions)} versions`,
-    `${fmt(maxRssMb)} MB (${fmt(ms)} ms)`,
+    `memory: peak RSS, 1-day report over ${fmt(day.versions)} versions`,
+    `${fmt(day.maxRssMb)} MB (${fmt(day.ms)} ms)`,
   );
+  const month = lastEndedMonth(now, "UTC");
+  const monthly = await measure([month]);
+  row(
+    `memory: peak RSS, month report (${month}) over ${fmt(monthly.versions)} versions`,
+    `${fmt(monthly.maxRssMb)} MB (${fmt(monthly.ms)} ms)`,
+  );
+  await rm(bundleDir, { recursive: true, force: true });
 }

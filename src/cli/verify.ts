@@ -1,40 +1,50 @@
-import { parseArgs } from "node:util";
 import { loadBaseConfig } from "../lib/config.js";
 import { ConfigError, UsageReportError } from "../lib/errors.js";
-import { isValidDate } from "../lib/report/time.js";
+import { isValidDate, isValidMonth } from "../lib/report/time.js";
+import type { ReportPeriod } from "../lib/report/types.js";
 import { openStore } from "../lib/storage/open-store.js";
 import { verifyDate } from "../lib/verify.js";
-import { type CliIo, runIfMain } from "./main.js";
+import { type CliIo, parseOptions, runIfMain } from "./main.js";
 
 /**
  * `npm run verify -- --date D [--storage URL]`: checks a day's files against its manifest.
  * Exit codes: 0 every file matches and the scan was complete, 1 something does not match
  * (or there is no manifest), 2 bad arguments.
  */
+const USAGE = "usage: npm run verify -- --date YYYY-MM-DD | --month YYYY-MM [--storage URL]";
+
 export async function runVerifyCli(argv: readonly string[], io: CliIo): Promise<number> {
   let date: string;
+  let period: ReportPeriod;
   let storage: string;
   try {
-    const { values } = parseArgs({
-      args: [...argv],
-      strict: true,
-      allowPositionals: false,
-      options: { date: { type: "string" }, storage: { type: "string" } },
-    });
-    if (values.date === undefined || !isValidDate(values.date)) {
-      throw new ConfigError("--date YYYY-MM-DD is required (a date that exists)");
+    const values = parseOptions(
+      argv,
+      { date: { type: "string" }, month: { type: "string" }, storage: { type: "string" } },
+      USAGE,
+    );
+    if (values.month !== undefined) {
+      if (values.date !== undefined) throw new ConfigError("give --date or --month, not both");
+      if (!isValidMonth(values.month)) throw new ConfigError("--month must be YYYY-MM");
+      date = values.month;
+      period = "month";
+    } else {
+      if (values.date === undefined || !isValidDate(values.date)) {
+        throw new ConfigError(
+          "--date YYYY-MM-DD (a date that exists) or --month YYYY-MM is required",
+        );
+      }
+      date = values.date;
+      period = "day";
     }
-    date = values.date;
     storage = loadBaseConfig(io.env, { storage: values.storage }).storage;
   } catch (error) {
     const message = error instanceof Error ? error.message.split("\n")[0] : String(error);
-    io.stderr.write(
-      `error: ${message}. usage: npm run verify -- --date YYYY-MM-DD [--storage URL]\n`,
-    );
+    io.stderr.write(`error: ${message}${message?.includes("usage:") ? "" : `. ${USAGE}`}\n`);
     return 2;
   }
   try {
-    const result = await verifyDate(openStore(storage, { cwd: io.cwd }), date);
+    const result = await verifyDate(openStore(storage, { cwd: io.cwd }), date, period);
     if (result === undefined) {
       io.stderr.write(`error: there is no manifest for ${date} in ${storage}\n`);
       return 1;

@@ -103,7 +103,9 @@ export function authenticate(opts: { linkTarget?: LinkTargetOf | undefined }): H
 /**
  * How pages link to other routes: signed links of PAGE_LINK_SECONDS (never beyond the link
  * the page was opened with) when a link key is configured, so everything on the page is
- * clickable in a plain browser; plain paths without a key.
+ * clickable in a plain browser; plain paths without a key. A page opened from a signed link
+ * links to another page only if that link's scope opens it (a day's link does not lead to the
+ * next day); its own files always.
  */
 export async function pageHref(access: Access): Promise<PageHref> {
   const key = await api.linkKey();
@@ -113,7 +115,8 @@ export async function pageHref(access: Access): Promise<PageHref> {
     now + PAGE_LINK_SECONDS,
     access.kind === "link" ? access.link.expires : Number.POSITIVE_INFINITY,
   );
-  return (path, scope) => {
+  return (path, scope, own = false) => {
+    if (access.kind === "link" && !own && !covers(access.link.scope, scope)) return undefined;
     const at = path.indexOf("?");
     const query = new URLSearchParams(at === -1 ? "" : path.slice(at + 1));
     for (const [name, value] of signLink(key, { scope, expires })) query.set(name, value);

@@ -1,4 +1,4 @@
-import { listReports } from "../lib/api/reports.js";
+import { listReports } from "../lib/api/listings.js";
 import { pageHref } from "./auth.js";
 import { httpHandler, toApiGateway } from "./middleware.js";
 import { api, log } from "./runtime.js";

@@ -5,9 +5,9 @@ import httpSecurityHeaders from "@middy/http-security-headers";
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from "aws-lambda";
 import { type ApiResponse, acceptQuality, errorResponse, PAGE_CSP } from "../lib/api/http.js";
 import type { LinkTarget } from "../lib/api/links.js";
+import { requireLabel } from "../lib/api/reports.js";
 import { ConfigError, HttpError } from "../lib/errors.js";
 import { renderRefusalHtml } from "../lib/report/render-pages.js";
-import { isValidDate } from "../lib/report/time.js";
 import {
   type Access,
   accessOf,
@@ -194,12 +194,12 @@ export function pathParam(event: APIGatewayProxyEventV2, name: string): string {
 export function dateTarget(event: APIGatewayProxyEventV2): LinkTarget {
   const date = pathParam(event, "date");
   if (date === "latest") return { kind: "latest" };
-  if (!isValidDate(date)) {
-    throw new HttpError(
-      400,
-      "invalid_date",
-      `"${date.slice(0, 40)}" is not a date (YYYY-MM-DD that exists)`,
-    );
-  }
-  return { kind: "day", date };
+  return { kind: "day", date: requireLabel("day", date) };
+}
+
+/** What a route with a `{month}` parameter serves, for a signed link. */
+export function monthTarget(event: APIGatewayProxyEventV2): LinkTarget {
+  const month = pathParam(event, "month");
+  if (month === "latest") return { kind: "latest-month" };
+  return { kind: "month", month: requireLabel("month", month) };
 }

@@ -1,6 +1,6 @@
 import { InvocationType, InvokeCommand, LambdaClient } from "@aws-sdk/client-lambda";
 import { jsonResponse } from "../lib/api/http.js";
-import { parseRegeneration, type Regeneration } from "../lib/api/reports.js";
+import { parseRegeneration, type Regeneration } from "../lib/api/regeneration-request.js";
 import { HttpError } from "../lib/errors.js";
 import { datesOfMonth } from "../lib/report/time.js";
 import {

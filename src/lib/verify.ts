@@ -1,5 +1,5 @@
-import { MANIFEST_FILE } from "./report/types.js";
-import { dailyKey, parseManifest, sha256Hex } from "./storage/publish.js";
+import { MANIFEST_FILE, type ReportPeriod } from "./report/types.js";
+import { parseManifest, reportKey, sha256Hex } from "./storage/publish.js";
 import type { ReportStore } from "./storage/store.js";
 
 /** One file's check against the manifest of its date. */
@@ -19,12 +19,16 @@ export interface VerifyResult {
   readonly ok: boolean;
 }
 
-/** Checks every file of a date against its manifest: present, same size, same SHA-256. */
+/**
+ * Checks every file of a date (or, with `period` "month", of a month) against its manifest:
+ * present, same size, same SHA-256.
+ */
 export async function verifyDate(
   store: ReportStore,
   date: string,
+  period: ReportPeriod = "day",
 ): Promise<VerifyResult | undefined> {
-  const manifestKey = dailyKey(date, MANIFEST_FILE);
+  const manifestKey = reportKey(period, date, MANIFEST_FILE);
   const object = await store.get(manifestKey);
   if (object === undefined) return undefined;
   const manifest = parseManifest(object.body, manifestKey);

@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { GetObjectCommand, ListObjectsV2Command } from "@aws-sdk/client-s3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { addDays, localDate, startOfDay } from "../../src/lib/report/time.js";
+import { addDays, lastEndedMonth, localDate, startOfDay } from "../../src/lib/report/time.js";
 import { type Simulator, startSimulator } from "../../src/simulator/server.js";
 import { generateWorkload } from "../../src/simulator/workload.js";
 import { apiGatewayEvent } from "../helpers/apigw.js";
@@ -125,8 +125,11 @@ describe(`the deployed stack (stage ${STAGE}, packaged, each function in its own
   it("runs every function of the template, and each gets only its own settings", () => {
     expect([...stack.functions.keys()].sort()).toEqual([
       "CreateLinkLambdaFunction",
+      "GetMonthFileLambdaFunction",
+      "GetMonthLambdaFunction",
       "GetReportFileLambdaFunction",
       "GetReportLambdaFunction",
+      "ListMonthsLambdaFunction",
       "ListReportsLambdaFunction",
       "PostReportsLambdaFunction",
       REPORT,
@@ -168,6 +171,45 @@ describe(`the deployed stack (stage ${STAGE}, packaged, each function in its own
     const credentials = stack.functions.get(REPORT)?.templateVariables.MODELARTS_CREDENTIALS_SECRET;
     expect(stack.secrets.requests.map((r) => r.secretId)).toContain(credentials);
     expect(sim.requests.listing).toBeGreaterThan(0);
+  });
+
+  it("writes the month that ended, once, on the first scheduled run after it", async () => {
+    const ended = lastEndedMonth(Date.now(), TIME_ZONE);
+    expect(await keys(`monthly/${ended}/`)).toEqual(
+      ["jobs.csv", "manifest.json", "report.json", "usage.csv"].map((f) => `monthly/${ended}/${f}`),
+    );
+    const report = JSON.parse((await object(`monthly/${ended}/report.json`))?.toString() ?? "");
+    expect(report).toMatchObject({ report_month: ended, timezone: TIME_ZONE });
+    expect(JSON.parse((await object("latest-month.json"))?.toString() ?? "")).toMatchObject({
+      report_month: ended,
+    });
+    // The next scheduled run does not write it again.
+    const before = (await object(`monthly/${ended}/report.json`))?.toString();
+    const scheduled = startOfDay(localDate(Date.now(), TIME_ZONE), TIME_ZONE) + 30 * 60_000;
+    const again = await stack.functions.get(REPORT)?.process.invoke(scheduledEvent(scheduled));
+    expect(again?.result).toMatchObject({ dates: [day], month: null });
+    expect((await object(`monthly/${ended}/report.json`))?.toString()).toBe(before);
+  });
+
+  it("answers the month routes: the listing, the latest month, its CSV, page and files", async () => {
+    const ended = lastEndedMonth(Date.now(), TIME_ZONE);
+    const listing = await get("/reports/months");
+    expect(listing.statusCode).toBe(200);
+    expect(json(listing.body)).toMatchObject({ months: [{ report_month: ended }] });
+    const latest = await get("/reports/months/latest");
+    expect(latest.statusCode).toBe(200);
+    expect(latest.body).toBe((await object(`monthly/${ended}/report.json`))?.toString());
+    const csv = await get(`/reports/months/${ended}?format=csv`);
+    expect(csv.body).toBe((await object(`monthly/${ended}/usage.csv`))?.toString());
+    const page = await get(`/reports/months/${ended}?format=html`);
+    expect(page.statusCode).toBe(200);
+    expect(page.body).toContain(ended);
+    const file = await get(`/reports/months/${ended}/files/usage.csv`);
+    expect(file.statusCode).toBe(302);
+    const download = await fetch(String(file.headers?.location));
+    expect(Buffer.from(await download.arrayBuffer())).toEqual(
+      await object(`monthly/${ended}/usage.csv`),
+    );
   });
 
   it("answers GET /reports with the stored dates", async () => {

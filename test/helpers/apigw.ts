@@ -17,6 +17,10 @@ import type { APIGatewayProxyEventV2, Context } from "aws-lambda";
 
 /** The routes of serverless.yml, as API Gateway route keys. */
 export const ROUTE_KEYS = [
+  // Static segments before parameters, as API Gateway matches the most specific route first.
+  "GET /reports/months",
+  "GET /reports/months/{month}",
+  "GET /reports/months/{month}/files/{name}",
   "GET /reports",
   "GET /reports/{date}",
   "GET /reports/{date}/files/{name}",

@@ -26,7 +26,10 @@ export interface Handlers {
 export async function loadHandlers(env: Record<string, string | undefined>): Promise<Handlers> {
   for (const [name, value] of Object.entries(env)) vi.stubEnv(name, value);
   vi.resetModules();
-  const [list, get, file, post, links, report] = await Promise.all([
+  const [months, month, monthFile, list, get, file, post, links, report] = await Promise.all([
+    import("../../src/handlers/list-months.js"),
+    import("../../src/handlers/get-month.js"),
+    import("../../src/handlers/get-month-file.js"),
     import("../../src/handlers/list-reports.js"),
     import("../../src/handlers/get-report.js"),
     import("../../src/handlers/get-report-file.js"),
@@ -36,6 +39,9 @@ export async function loadHandlers(env: Record<string, string | undefined>): Pro
   ]);
   return {
     routes: {
+      "GET /reports/months": months.handler,
+      "GET /reports/months/{month}": month.handler,
+      "GET /reports/months/{month}/files/{name}": monthFile.handler,
       "GET /reports": list.handler,
       "GET /reports/{date}": get.handler,
       "GET /reports/{date}/files/{name}": file.handler,

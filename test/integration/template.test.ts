@@ -18,6 +18,9 @@ import {
 const MAX_ZIP_BYTES = 5 * 1024 * 1024;
 const REPORT_FUNCTION = "ReportLambdaFunction";
 const API_FUNCTIONS: Record<string, string> = {
+  "GET /reports/months": "ListMonthsLambdaFunction",
+  "GET /reports/months/{month}": "GetMonthLambdaFunction",
+  "GET /reports/months/{month}/files/{name}": "GetMonthFileLambdaFunction",
   "GET /reports": "ListReportsLambdaFunction",
   "GET /reports/{date}": "GetReportLambdaFunction",
   "GET /reports/{date}/files/{name}": "GetReportFileLambdaFunction",

@@ -1,11 +1,14 @@
 import { OUTCOMES, type Outcome, statusName } from "../modelarts/statuses.js";
+import type { HistoryDay } from "../storage/history.js";
 import { formatHours } from "./format.js";
+import { addDays, addMonths, datesOfMonth, isValidDate, isValidMonth } from "./time.js";
 import type { Metrics, UsageReport } from "./types.js";
 
 /**
  * The report as one self-contained page (report.md §7, §9): totals with the change from the
- * day before, bar charts as inline SVG (GPU-hours by outcome, GPU- and NPU-hours by flavor
- * and by pool), the longest queue waits, and the tables. No scripts, no external styles, fonts
+ * day (month) before, the days around it from the history (a day page: the last 30 days; a
+ * month page: its days), bar charts as inline SVG (GPU-hours by outcome, GPU- and NPU-hours by
+ * flavor and by pool), the longest queue waits, and the tables. No scripts, no external styles, fonts
  * or images. Everything from the report is escaped: flavor codes, pool ids, job names and
  * reasons come from users or the upstream. Hours are written as in the files (formatHours, six
  * decimals at most), so a figure on the page can be found in report.json and the CSV files.
@@ -69,12 +72,12 @@ const ROW_HEIGHT = 28;
 const CHAR_WIDTH = 8.5;
 
 /** Horizontal (optionally stacked) bars, the largest first; the rest summed as "others". */
-function barChart(title: string, unit: string, bars: Bar[]): string {
+function barChart(title: string, unit: string, bars: Bar[], period: Period): string {
   const total = (b: Bar) => b.parts.reduce((s, p) => s + p.value, 0);
   const sorted = bars.filter((b) => total(b) > 0).sort((a, b) => total(b) - total(a));
   const caption = `<figcaption>${escapeHtml(title)}</figcaption>`;
   if (sorted.length === 0) {
-    return `<figure class="chart">${caption}<p class="empty">No ${escapeHtml(unit)} this day</p></figure>`;
+    return `<figure class="chart">${caption}<p class="empty">No ${escapeHtml(unit)} this ${period}</p></figure>`;
   }
   const shown = sorted.slice(0, MAX_BARS);
   const rest = sorted.slice(MAX_BARS);
@@ -153,8 +156,12 @@ function metricCells(m: Metrics): string {
   }).join("");
 }
 
-function table(keyHeaders: string[], rows: { keys: string[]; metrics: Metrics }[]): string {
-  if (rows.length === 0) return '<p class="empty">Nothing this day.</p>';
+function table(
+  keyHeaders: string[],
+  rows: { keys: string[]; metrics: Metrics }[],
+  period: Period,
+): string {
+  if (rows.length === 0) return `<p class="empty">Nothing this ${period}.</p>`;
   const head = [
     ...keyHeaders.map((h) => `<th scope="col" class="k">${escapeHtml(h)}</th>`),
     ...METRIC_COLUMNS.map(([, h]) => `<th scope="col">${escapeHtml(h)}</th>`),
@@ -168,7 +175,7 @@ function table(keyHeaders: string[], rows: { keys: string[]; metrics: Metrics }[
   return `<div class="scroll"><table><thead><tr>${head}</tr></thead><tbody>${body}</tbody></table></div>`;
 }
 
-/** "+12.5 (+8%)" against the day before; nothing without a previous report. */
+/** "+12.5 (+8%)" against the day (month) before; nothing without a previous report. */
 function change(now: number, before: number | undefined, kind: Kind): string {
   if (before === undefined) return "";
   const d = now - before;

@@ -16,22 +16,34 @@ ${body}
 `;
 }
 
+/** A link, or the text alone where there is none to give. */
+function link(href: string | undefined, text: string): string {
+  return href === undefined
+    ? escapeHtml(text)
+    : `<a href="${escapeHtml(href)}">${escapeHtml(text)}</a>`;
+}
+
 export interface ListingRow {
   readonly report_date: string;
   readonly generated_at: string;
-  /** The day's page and its usage.csv, as links that work from this page. */
-  readonly pageHref: string;
-  readonly csvHref: string;
+  /** The day's (month's) page and its usage.csv, as links that work from this page. */
+  readonly pageHref: string | undefined;
+  readonly csvHref: string | undefined;
 }
 
-export function renderListingHtml(rows: readonly ListingRow[], olderHref: string | null): string {
+export function renderListingHtml(
+  rows: readonly ListingRow[],
+  olderHref: string | null,
+  kind: "days" | "months" = "days",
+): string {
+  const title = kind === "months" ? "ModelArts usage by month" : "ModelArts usage reports";
   const body =
     rows.length === 0
       ? '<p class="empty">No report has been written yet.</p>'
       : `<div class="scroll"><table class="narrow"><thead><tr><th scope="col" class="k">date</th><th scope="col">generated</th><th scope="col">files</th></tr></thead><tbody>${rows
           .map(
             (r) =>
-              `<tr><th scope="row" class="k"><a href="${escapeHtml(r.pageHref)}">${escapeHtml(r.report_date)}</a></th><td>${escapeHtml(r.generated_at)}</td><td><a href="${escapeHtml(r.csvHref)}">usage.csv</a></td></tr>`,
+              `<tr><th scope="row" class="k">${link(r.pageHref, r.report_date)}</th><td>${escapeHtml(r.generated_at)}</td><td>${link(r.csvHref, "usage.csv")}</td></tr>`,
           )
           .join("")}</tbody></table></div>`;
   const older =
@@ -39,8 +51,8 @@ export function renderListingHtml(rows: readonly ListingRow[], olderHref: string
       ? ""
       : `<p class="meta"><a href="${escapeHtml(olderHref)}">older reports</a></p>`;
   return page(
-    "ModelArts usage reports",
-    `<header><h1>ModelArts usage reports</h1><p class="meta">Newest first. Each date opens its page; the CSV opens in a spreadsheet.</p></header>\n${body}${older}`,
+    title,
+    `<header><h1>${title}</h1><p class="meta">Newest first. Each ${kind === "months" ? "month" : "date"} opens its page; the CSV opens in a spreadsheet.</p></header>\n${body}${older}`,
   );
 }
 

@@ -1,0 +1,12 @@
+import { getMonthFile } from "../lib/api/reports.js";
+import { httpHandler, monthTarget, pathParam, toApiGateway } from "./middleware.js";
+import { api } from "./runtime.js";
+
+/** GET /reports/months/{month}/files/{name}: a presigned redirect on S3, the file itself locally. */
+export const handler = httpHandler(
+  async (event) =>
+    toApiGateway(
+      await getMonthFile(api.store(), pathParam(event, "month"), pathParam(event, "name")),
+    ),
+  { linkTarget: monthTarget },
+);
