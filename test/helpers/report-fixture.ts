@@ -1,5 +1,6 @@
 import { OUTCOMES, type Outcome } from "../../src/lib/modelarts/statuses.js";
 import type { Metrics, UsageReport } from "../../src/lib/report/types.js";
+import type { HistoryDay } from "../../src/lib/storage/history.js";
 
 /**
  * Hand-built report objects for the renderers' tests: the renderers are pure, so they are
@@ -67,5 +68,47 @@ export function makeReport(partial: Partial<UsageReport> = {}): UsageReport {
     previous: null,
     longest_waits: [],
     ...partial,
+  };
+}
+
+type HistoryPool = HistoryDay["pools"][number];
+
+/**
+ * A day of the history index, zero unless given. Totals not given in `partial` are those of
+ * its pools (sums, and the largest peak), so the stacked columns add up to the day's totals.
+ */
+export function makeHistoryDay(
+  date: string,
+  partial: {
+    generated_at?: string;
+    totals?: Partial<HistoryDay["totals"]>;
+    pools?: (Partial<HistoryPool> & Pick<HistoryPool, "pool_id">)[];
+  } = {},
+): HistoryDay {
+  const pools = (partial.pools ?? []).map((p) => ({
+    gpu_hours: 0,
+    npu_hours: 0,
+    versions_failed: 0,
+    peak_gpus: 0,
+    peak_npus: 0,
+    ...p,
+  }));
+  const sum = (f: (p: HistoryPool) => number) => pools.reduce((s, p) => s + f(p), 0);
+  const max = (f: (p: HistoryPool) => number) => Math.max(0, ...pools.map(f));
+  return {
+    date,
+    generated_at: partial.generated_at ?? `${date}T23:30:00.000Z`,
+    totals: {
+      versions_active: 0,
+      versions_failed: sum((p) => p.versions_failed),
+      gpu_hours: sum((p) => p.gpu_hours),
+      npu_hours: sum((p) => p.npu_hours),
+      run_hours: 0,
+      peak_gpus: max((p) => p.peak_gpus),
+      peak_npus: max((p) => p.peak_npus),
+      cost: null,
+      ...partial.totals,
+    },
+    pools,
   };
 }

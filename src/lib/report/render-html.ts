@@ -1,7 +1,6 @@
 import { OUTCOMES, type Outcome, statusName } from "../modelarts/statuses.js";
-import type { HistoryDay } from "../storage/history.js";
 import { formatHours } from "./format.js";
-import { addDays, addMonths, datesOfMonth, isValidDate, isValidMonth } from "./time.js";
+import { dayContext, monthContext, type TrendOptions } from "./render-trend.js";
 import type { Metrics, UsageReport } from "./types.js";
 
 /**
@@ -24,10 +23,12 @@ export function escapeHtml(s: string): string {
 }
 
 const flavorLabel = (f: string | null) => f ?? "(none)";
-const poolLabel = (p: string | null) => p ?? "(public pool)";
+export const poolLabel = (p: string | null) => p ?? "(public pool)";
 
 /** How a figure is written: counts as integers, hours as in the files, money in cents. */
 type Kind = "count" | "hours" | "cost";
+/** What the page covers, in its sentences ("Nothing this day."). */
+type Period = "day" | "month";
 
 function fmt(x: number, kind: Kind): string {
   if (kind === "hours") return formatHours(x);
@@ -47,7 +48,7 @@ function shorten(label: string): string {
   return `${chars.slice(0, head).join("")}…${chars.slice(chars.length - tail).join("")}`;
 }
 
-const OUTCOME_COLOURS: Record<Outcome, string> = {
+export const OUTCOME_COLOURS: Record<Outcome, string> = {
   completed: "#2f9e44",
   failed: "#e03131",
   lost: "#9c36b5",
@@ -202,6 +203,9 @@ h1{font-size:1.35rem;margin:.2rem 0}h2{font-size:1.1rem;margin:1.6rem 0 .5rem;bo
 .charts{display:grid;grid-template-columns:repeat(auto-fit,minmax(min(100%,440px),1fr));gap:1rem 2rem}
 .chart{margin:0}.chart figcaption{font-weight:600;margin-bottom:.3rem}.chart svg{display:block;font-size:14px}
 .chart text{fill:var(--fg)}.chart rect.b{fill:var(--bar)}.empty{color:var(--muted);font-style:italic}
+.chart line.g{stroke:var(--line)}.chart rect.hit{fill:var(--fg);fill-opacity:0}.chart rect.cur{fill:var(--fg);fill-opacity:.1}.chart text.cur{font-weight:700}
+.chart a:hover rect.hit,.chart a:focus-visible rect.hit{fill-opacity:.08}.chart rect.m{fill:none;stroke:var(--muted);stroke-dasharray:3 3}
+nav.meta a{display:inline-block;padding:.25rem 0}
 .legend{font-size:.8rem;color:var(--muted);display:flex;flex-wrap:wrap;gap:.8rem;margin:.2rem 0 .6rem}.legend i{display:inline-block;width:.8rem;height:.8rem;border-radius:2px;margin-right:.3rem;vertical-align:-.1rem}
 .scroll{overflow-x:auto;-webkit-overflow-scrolling:touch;border:1px solid var(--line);border-radius:6px}
 table{border-collapse:separate;border-spacing:0;font-size:.85rem;width:100%}
@@ -212,7 +216,7 @@ table.narrow{width:auto}
 @media (max-width:600px){body{padding:.75rem}th.k{max-width:13.5rem}th,td{padding:.3rem .4rem}}
 `;
 
-export interface HtmlOptions {
+export interface HtmlOptions extends TrendOptions {
   readonly csvHref?: string | undefined;
   readonly jsonHref?: string | undefined;
 }
@@ -220,6 +224,11 @@ export interface HtmlOptions {
 export function renderReportHtml(report: UsageReport, opts: HtmlOptions = {}): string {
   const t = report.totals;
   const p = report.previous ?? undefined;
+  const period: Period = report.period === "month" ? "month" : "day";
+  const context =
+    period === "month"
+      ? monthContext(report.report_date, opts)
+      : dayContext(report.report_date, opts);
   const links = [
     opts.csvHref ? `<a href="${escapeHtml(opts.csvHref)}">usage.csv</a>` : "",
     opts.jsonHref ? `<a href="${escapeHtml(opts.jsonHref)}">report.json</a>` : "",
@@ -241,7 +250,7 @@ export function renderReportHtml(report: UsageReport, opts: HtmlOptions = {}): s
       : card(`cost (${report.currency ?? ""})`, t.cost, p?.cost ?? undefined, "cost");
   const waits =
     report.longest_waits.length === 0
-      ? '<p class="empty">No version started this day.</p>'
+      ? `<p class="empty">No version started this ${period}.</p>`
       : `<div class="scroll"><table><thead><tr><th scope="col" class="k">job</th><th scope="col">version</th><th scope="col" class="k">flavor</th><th scope="col" class="k">pool</th><th scope="col">waited (h)</th></tr></thead><tbody>${report.longest_waits
           .map(
             (w) =>
@@ -252,18 +261,19 @@ export function renderReportHtml(report: UsageReport, opts: HtmlOptions = {}): s
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
 <title>${escapeHtml(title)}</title><style>${PAGE_STYLE}</style></head>
 <body>
-<header><h1>ModelArts usage <span class="nw">${escapeHtml(report.report_date)}</span> <span class="nw">(${escapeHtml(report.timezone)})</span></h1>
+<header><h1>ModelArts usage ${period === "month" ? "in the month " : ""}<span class="nw">${escapeHtml(report.report_date)}</span> <span class="nw">(${escapeHtml(report.timezone)})</span></h1>${context.nav}
 <p class="meta">Window <span class="nw">${escapeHtml(report.window.start)}</span> – <span class="nw">${escapeHtml(report.window.end)}</span> · generated <span class="nw">${escapeHtml(report.generated_at)}</span><br>
 Source ${escapeHtml(report.source.endpoint)} · project ${escapeHtml(report.source.project_id)} · ${report.source.versions_scanned} versions scanned in ${report.source.pages} pages${links ? ` · ${links}` : ""}</p></header>
-<section><h2>Totals${p === undefined ? "" : ' <span class="meta">(change from the day before)</span>'}</h2><div class="cards">
+<section><h2>Totals${p === undefined ? "" : ` <span class="meta">(change from the ${period} before)</span>`}</h2><div class="cards">
 ${card("GPU-hours", t.gpu_hours, p?.gpu_hours, "hours")}${card("NPU-hours", t.npu_hours, p?.npu_hours, "hours")}${card("run-hours", t.run_hours, p?.run_hours, "hours")}${costCard}
 ${card("peak GPUs", t.peak_gpus, p?.peak_gpus, "count")}${card("peak NPUs", t.peak_npus, p?.peak_npus, "count")}${card("GPUs in use", t.gpus, p?.gpus, "count")}${card("NPUs in use", t.npus, p?.npus, "count")}
 ${card("versions active", t.versions_active, p?.versions_active, "count")}${card("created", t.versions_created, p?.versions_created, "count")}${card("started", t.versions_started, p?.versions_started, "count")}${card("failed", t.versions_failed, p?.versions_failed, "count")}
 ${card("queue wait (h)", t.wait_hours, p?.wait_hours, "hours")}${card("longest wait (h)", t.max_wait_hours, p?.max_wait_hours, "hours")}
 </div><p class="meta">Failed versions by status: ${failures || "none"}</p></section>
+${context.trend}
 <section><h2>Where the hours went</h2>${legend()}<div class="charts">
-${barChart("GPU-hours by flavor, by outcome", "GPU-hours", outcomeBars(report.by_flavor.map((r) => ({ label: flavorLabel(r.flavor_code), hours: r.gpu_hours_by_outcome }))))}
-${barChart("GPU-hours by pool, by outcome", "GPU-hours", outcomeBars(report.by_pool.map((r) => ({ label: poolLabel(r.pool_id), hours: r.gpu_hours_by_outcome }))))}
+${barChart("GPU-hours by flavor, by outcome", "GPU-hours", outcomeBars(report.by_flavor.map((r) => ({ label: flavorLabel(r.flavor_code), hours: r.gpu_hours_by_outcome }))), period)}
+${barChart("GPU-hours by pool, by outcome", "GPU-hours", outcomeBars(report.by_pool.map((r) => ({ label: poolLabel(r.pool_id), hours: r.gpu_hours_by_outcome }))), period)}
 ${barChart(
   "NPU-hours by flavor",
   "NPU-hours",
@@ -271,6 +281,7 @@ ${barChart(
     report.by_flavor.map((r) => ({ label: flavorLabel(r.flavor_code), value: r.npu_hours })),
     "NPU-hours",
   ),
+  period,
 )}
 ${barChart(
   "NPU-hours by pool",
@@ -279,16 +290,19 @@ ${barChart(
     report.by_pool.map((r) => ({ label: poolLabel(r.pool_id), value: r.npu_hours })),
     "NPU-hours",
   ),
+  period,
 )}
 </div></section>
 <section><h2>Longest queue waits</h2>${waits}</section>
 <section><h2>By flavor</h2>${table(
     ["flavor"],
     report.by_flavor.map((r) => ({ keys: [flavorLabel(r.flavor_code)], metrics: r })),
+    period,
   )}</section>
 <section><h2>By pool</h2>${table(
     ["pool"],
     report.by_pool.map((r) => ({ keys: [poolLabel(r.pool_id)], metrics: r })),
+    period,
   )}</section>
 <section><h2>By flavor and pool</h2>${table(
     ["flavor", "pool"],
@@ -296,6 +310,7 @@ ${barChart(
       keys: [flavorLabel(r.flavor_code), poolLabel(r.pool_id)],
       metrics: r,
     })),
+    period,
   )}</section>
 <section><h2>Statuses</h2><div class="scroll" style="display:inline-block"><table class="narrow"><thead><tr><th scope="col">status</th><th scope="col" class="k">name</th><th scope="col">versions</th></tr></thead><tbody>
 ${report.statuses.map((s) => `<tr><td>${s.status}</td><th scope="row" class="k">${escapeHtml(s.name)}</th><td>${s.versions}</td></tr>`).join("")}
