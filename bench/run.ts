@@ -238,8 +238,7 @@ row("report: 92 days from one scan", `${fmt(day92)} ms`);
         env: { ...process.env, NODE_OPTIONS: "" },
       }),
     ).then(
-      (result) =>
-        JSON.parse(result.stdout) as { versions: number; ms: number; maxRssMb: number },
+      (result) => JSON.parse(result.stdout) as { versions: number; ms: number; maxRssMb: number },
     );
   const day = await measure([]);
   row(
