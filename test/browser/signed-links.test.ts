@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { runReportJob } from "../../src/lib/job.js";
 import { staticTokenAuth } from "../../src/lib/modelarts/auth.js";
 import { ModelArtsClient } from "../../src/lib/modelarts/client.js";
+import { datesInRange } from "../../src/lib/report/time.js";
 import { S3Store } from "../../src/lib/storage/s3-store.js";
 import { type Simulator, startSimulator } from "../../src/simulator/server.js";
 import { generateWorkload } from "../../src/simulator/workload.js";
@@ -48,7 +49,7 @@ describe.runIf(existsSync(CHROMIUM))("a signed link in a plain browser", () => {
   beforeAll(async () => {
     sim = await startSimulator({
       projectId: "p",
-      versions: generateWorkload({ versions: 800, seed: 9, now: NOW, days: 6 }),
+      versions: generateWorkload({ versions: 4000, seed: 9, now: NOW, days: 70 }),
       auth: { tokens: ["t"] },
       pageCap: 100,
     });
@@ -65,7 +66,9 @@ describe.runIf(existsSync(CHROMIUM))("a signed link in a plain browser", () => {
         store,
       },
       {
-        dates: ["2026-11-26", "2026-11-27"],
+        // A month of days (for the 30-day view) and the month before as one report.
+        dates: datesInRange("2026-10-01", "2026-11-27"),
+        month: "2026-10",
         timeZone: "UTC",
         failureStatuses: [3, 5, 6, 13],
         now: NOW,
@@ -119,6 +122,31 @@ describe.runIf(existsSync(CHROMIUM))("a signed link in a plain browser", () => {
       const saved = await download.path();
       const stored = (await store.get("daily/2026-11-27/usage.csv"))?.body;
       expect(await readFile(saved)).toEqual(stored);
+    } finally {
+      await context.close();
+    }
+  }, 60_000);
+
+  it("opens a month's page from a month link, and its days from there", async () => {
+    const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+    try {
+      const page = await context.newPage();
+      const answer = await page.goto(await link("/reports/months/2026-10?format=html", "1d"));
+      expect(answer?.status()).toBe(200);
+      await expect(page.title()).resolves.toBe("ModelArts usage 2026-10 (UTC)");
+      await page.screenshot({ path: join(ARTIFACTS, "signed-link-month.png") });
+      await page.screenshot({
+        path: join(ARTIFACTS, "signed-link-month-full.png"),
+        fullPage: true,
+      });
+      // A day of the month is within the month's scope: its link is signed and opens.
+      const dayLink = page.locator('a[href*="/reports/2026-10-30?"]').first();
+      await Promise.all([page.waitForURL(/\/reports\/2026-10-30\?/), dayLink.click()]);
+      await expect(page.title()).resolves.toBe("ModelArts usage 2026-10-30 (UTC)");
+      // The day page shows its last 30 days; days of November are outside the month's scope,
+      // so they are not links here.
+      expect(await page.locator('a[href*="/reports/2026-11-"]').count()).toBe(0);
+      await page.screenshot({ path: join(ARTIFACTS, "signed-link-month-day.png") });
     } finally {
       await context.close();
     }
