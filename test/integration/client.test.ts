@@ -48,9 +48,9 @@ describe("paging through the simulator", () => {
     expect([...result.versions.keys()].sort((a, b) => a - b)).toEqual(
       workload.map((v) => v.version_id).sort((a, b) => a - b),
     );
-    // 37 a page (the cap, not the 100 asked), neighbours sharing ceil(37 / 10) = 4 records:
-    // the first page, then ceil((1234 − 37) / 33) = 37 more
-    expect(result.pages).toBe(38);
+    // 37 a page (the cap, not the 100 asked), neighbours sharing 1 record: the first page,
+    // then ceil((1234 − 37) / 36) = 34 more — a plain offset scan would need ceil(1234/37) = 34
+    expect(result.pages).toBe(35);
     expect(result.repairPages).toBe(0);
     expect(sim.requests.listing - before).toBe(result.pages);
     expect(result.anomalies).toEqual({ skipped: 0, reasons: {} });
@@ -62,7 +62,7 @@ describe("paging through the simulator", () => {
     sim.setVersions([...workload.slice(0, 50), bad, notObject]);
     try {
       const result = await scanVersions(client(), { pageSize: 20, keep: () => true });
-      // Pages at offsets 0, 18 and 36 overlap by 2: 56 records read, 52 distinct.
+      // Pages at offsets 0, 19 and 38 overlap by 1: 54 records read, 52 distinct.
       expect(result.pages).toBe(3);
       expect(result.versionsScanned).toBe(50);
       expect(result.recordsRead).toBe(52);

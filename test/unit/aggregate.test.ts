@@ -254,7 +254,9 @@ describe("aggregate", () => {
     expect(day.jobs.map((j) => j.overlapMs / HOUR)).toEqual([
       3, 4, 0, 0.5, 2, 1, 0.5, 2, 1, 1, 0, 0,
     ]);
-    expect(day.jobs.filter((j) => j.failed).map((j) => j.version.versionId)).toEqual([3, 9, 13]);
+    expect([...day.jobs].filter((j) => j.failed).map((j) => j.version.versionId)).toEqual([
+      3, 9, 13,
+    ]);
   });
 
   it("honours a configured failure set that includes 11", () => {

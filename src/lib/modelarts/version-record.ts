@@ -1,5 +1,4 @@
 import { createHash } from "node:crypto";
-import { z } from "zod";
 
 /** One training-job version as the report uses it: every field parsed and typed. */
 export interface JobVersion {
@@ -33,40 +32,46 @@ const DIGITS = /^[0-9]+$/;
 /**
  * report.md §4: a non-negative integer, or a string of ASCII digits ("8" is 8; " 8", "8.0",
  * "12e3", "-1", 1.5 and -1 are not). Values beyond 2^53 cannot be held exactly, so they are
- * bad records too rather than silently wrong numbers.
+ * bad records too rather than silently wrong numbers. `undefined` for anything else.
  */
-const count = z
-  .union([z.number(), z.string()], { error: NOT_AN_INTEGER })
-  .transform((value, ctx) => {
-    const n = typeof value === "string" ? (DIGITS.test(value) ? Number(value) : Number.NaN) : value;
-    if (!Number.isSafeInteger(n) || n < 0) {
-      ctx.addIssue({ code: "custom", message: NOT_AN_INTEGER });
-      return z.NEVER;
-    }
-    return n;
-  });
-
-const optionalCount = count.nullish().transform((n) => n ?? 0);
+function count(value: unknown): number | undefined {
+  if (typeof value === "number") {
+    return Number.isSafeInteger(value) && value >= 0 ? value : undefined;
+  }
+  if (typeof value === "string" && DIGITS.test(value)) {
+    const n = Number(value);
+    return Number.isSafeInteger(n) ? n : undefined;
+  }
+  return undefined;
+}
 
 /** Free text: strings are kept as they are, anything else is treated as absent. */
-const text = z
-  .unknown()
-  .optional()
-  .transform((v) => (typeof v === "string" && v !== "" ? v : null));
+const text = (value: unknown): string | null =>
+  typeof value === "string" && value !== "" ? value : null;
 
-const versionSchema = z.object({
-  version_id: count,
-  version_name: text,
-  status: count,
-  create_time: count,
-  start_time: optionalCount,
-  end_time: optionalCount,
-  duration: optionalCount,
-  flavor_code: text,
-  pool_id: text,
-  gpu_num: optionalCount,
-  npu_num: optionalCount,
-});
+/** Why a field broke the rules, for `anomalies.reasons`. */
+class BadField {
+  constructor(
+    readonly field: string,
+    readonly why: string,
+  ) {}
+}
+
+function required(record: Record<string, unknown>, field: string): number {
+  const value = record[field];
+  const n = count(value);
+  if (n !== undefined) return n;
+  throw new BadField(field, value === undefined && !(field in record) ? "missing" : NOT_AN_INTEGER);
+}
+
+/** Missing or null means 0. */
+function optional(record: Record<string, unknown>, field: string): number {
+  const value = record[field];
+  if (value === undefined || value === null) return 0;
+  const n = count(value);
+  if (n !== undefined) return n;
+  throw new BadField(field, NOT_AN_INTEGER);
+}
 
 /** The record's version id when it can be read as one (report.md §4), else `undefined`. */
 export function readableVersionId(raw: unknown): number | undefined {
@@ -101,34 +106,44 @@ function badRecordKey(raw: unknown): string {
   return id === undefined ? `raw:${recordFingerprint(raw)}` : `id:${id}`;
 }
 
-/** Parses one element of the `versions` array of a listing page (report.md §4). */
+/**
+ * Parses one element of the `versions` array of a listing page (report.md §4). Written by hand
+ * rather than with a schema library: it runs for every record of every page (a million on a
+ * big project), builds only the JobVersion it returns, and checks the fields in the order of
+ * the record's definition, so the reason names the first field that is wrong.
+ */
 export function parseVersionRecord(raw: unknown): ParsedRecord {
   if (typeof raw !== "object" || raw === null || Array.isArray(raw)) {
     return { ok: false, reason: "record: not an object", key: badRecordKey(raw) };
   }
-  const result = versionSchema.safeParse(raw);
-  if (!result.success) {
-    const issue = result.error.issues[0];
-    const field = issue?.path[0];
-    const missing = issue !== undefined && field !== undefined && !(String(field) in raw);
-    const reason = `${String(field ?? "record")}: ${missing ? "missing" : (issue?.message ?? "invalid")}`;
-    return { ok: false, reason, key: badRecordKey(raw) };
+  const r = raw as Record<string, unknown>;
+  try {
+    const versionId = required(r, "version_id");
+    const status = required(r, "status");
+    const createTime = required(r, "create_time");
+    const startTime = optional(r, "start_time");
+    const endTime = optional(r, "end_time");
+    const duration = optional(r, "duration");
+    const gpuNum = optional(r, "gpu_num");
+    const npuNum = optional(r, "npu_num");
+    return {
+      ok: true,
+      version: {
+        versionId,
+        versionName: text(r.version_name),
+        status,
+        createTime,
+        startTime,
+        endTime,
+        duration,
+        flavorCode: text(r.flavor_code),
+        poolId: text(r.pool_id),
+        gpuNum,
+        npuNum,
+      },
+    };
+  } catch (error) {
+    if (!(error instanceof BadField)) throw error;
+    return { ok: false, reason: `${error.field}: ${error.why}`, key: badRecordKey(raw) };
   }
-  const r = result.data;
-  return {
-    ok: true,
-    version: {
-      versionId: r.version_id,
-      versionName: r.version_name,
-      status: r.status,
-      createTime: r.create_time,
-      startTime: r.start_time,
-      endTime: r.end_time,
-      duration: r.duration,
-      flavorCode: r.flavor_code,
-      poolId: r.pool_id,
-      gpuNum: r.gpu_num,
-      npuNum: r.npu_num,
-    },
-  };
 }

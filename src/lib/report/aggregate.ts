@@ -1,11 +1,11 @@
 import { OUTCOMES, type Outcome, outcomeOf, statusName } from "../modelarts/statuses.js";
 import type { JobVersion } from "../modelarts/version-record.js";
-import { failedAt, type Interval, runInterval } from "./interval.js";
+import { failedAt, type Interval, runEnd as runEndOf } from "./interval.js";
+import { JobRows } from "./job-rows.js";
 import { costOf, type PriceTable } from "./prices.js";
 import type {
   FlavorPoolRow,
   FlavorRow,
-  JobRow,
   Metrics,
   PoolRow,
   QueueWait,
@@ -40,7 +40,7 @@ export interface DayAggregate {
   readonly by_flavor_pool: FlavorPoolRow[];
   readonly statuses: StatusCount[];
   /** Versions in the day's report, by version id. */
-  readonly jobs: JobRow[];
+  readonly jobs: JobRows;
   /** Versions started in the window that waited longest, longest first (at most 10). */
   readonly longestWaits: QueueWait[];
   /** Flavors in the day's report without a price; empty without a price table. */
@@ -176,6 +176,28 @@ class GroupAccumulator {
     }
   }
 
+  /** Adds another group's sums (every figure but the peaks, which come from the sweep). */
+  merge(o: GroupAccumulator): void {
+    this.active += o.active;
+    this.created += o.created;
+    this.failed += o.failed;
+    for (const [status, n] of o.failures)
+      this.failures.set(status, (this.failures.get(status) ?? 0) + n);
+    this.gpus += o.gpus;
+    this.npus += o.npus;
+    this.gpuMs += o.gpuMs;
+    this.npuMs += o.npuMs;
+    this.runMs += o.runMs;
+    this.started += o.started;
+    this.waitMs += o.waitMs;
+    if (o.maxWaitMs > this.maxWaitMs) this.maxWaitMs = o.maxWaitMs;
+    for (let i = 0; i < OUTCOMES.length; i++) {
+      (this.gpuMsByOutcome[i] as number) += o.gpuMsByOutcome[i] as number;
+      (this.npuMsByOutcome[i] as number) += o.npuMsByOutcome[i] as number;
+    }
+    this.cost += o.cost;
+  }
+
   metrics(failureStatuses: readonly number[], priced: boolean): Metrics {
     const failuresByStatus: Record<string, number> = {};
     for (const code of failureStatuses) {
@@ -217,7 +239,7 @@ const SPAN = 8; // start, end, gpus, npus, and the ids of the 4 groups the inter
  * times ends are applied before starts (a job ending at t and one starting at t never
  * overlap). `spans` holds SPAN numbers per interval; `groups` is the number of group slots.
  */
-function sweepPeaks(spans: readonly number[], groups: number): Float64Array {
+function sweepPeaks(spans: ArrayLike<number>, groups: number): Float64Array {
   const n = spans.length / SPAN;
   const current = new Float64Array(groups * 2);
   const peak = new Float64Array(groups * 2);
@@ -270,7 +292,7 @@ const MAX_OFFSET = 2 ** 27;
  * intervals fit exactly) and lets the engine's numeric typed-array sort do the work, several
  * times faster than a comparator.
  */
-function sortedBy(spans: readonly number[], n: number, field: 0 | 1): ArrayLike<number> {
+function sortedBy(spans: ArrayLike<number>, n: number, field: 0 | 1): ArrayLike<number> {
   let min = Number.POSITIVE_INFINITY;
   let max = Number.NEGATIVE_INFINITY;
   for (let i = 0; i < n; i++) {
@@ -303,7 +325,8 @@ class DayAccumulator {
   readonly pairs: (GroupAccumulator | undefined)[] = [];
   readonly commonStatuses = new Array<number>(COMMON_STATUSES).fill(0);
   readonly otherStatuses = new Map<number, number>();
-  readonly jobs: JobRow[] = [];
+  /** The versions in the day's report (the rows of jobs.csv, worked out when written). */
+  readonly versions: JobVersion[] = [];
   /** The day's intervals holding accelerators, SPAN numbers each, for the peaks. */
   readonly spans: number[] = [];
 
@@ -322,14 +345,14 @@ class DayAccumulator {
     return g;
   }
 
-  add(c: Contribution, jobCost: number | null): void {
+  /**
+   * Adds one version to the day. Only its flavor×pool group takes its sums: each version is in
+   * exactly one pair, so the flavor, pool and total figures are the sums of their pairs' (see
+   * `finish`). The peaks are not sums: the sweep keeps a slot for every group.
+   */
+  add(c: Contribution): void {
     const v = c.v;
-    const flavor = this.#slot(this.flavors, c.flavorId);
-    const pool = this.#slot(this.pools, c.poolId);
     const pair = this.#slot(this.pairs, c.pairId);
-    this.totals.add(c);
-    flavor.add(c);
-    pool.add(c);
     pair.add(c);
     if (c.clipEnd > c.clipStart && (v.gpuNum > 0 || v.npuNum > 0)) {
       this.spans.push(
@@ -338,19 +361,45 @@ class DayAccumulator {
         v.gpuNum,
         v.npuNum,
         this.totals.id,
-        flavor.id,
-        pool.id,
+        this.#slot(this.flavors, c.flavorId).id,
+        this.#slot(this.pools, c.poolId).id,
         pair.id,
       );
     }
     if (v.status < COMMON_STATUSES) (this.commonStatuses[v.status] as number)++;
     else this.otherStatuses.set(v.status, (this.otherStatuses.get(v.status) ?? 0) + 1);
-    this.jobs.push({
-      version: v,
-      overlapMs: Math.max(0, c.clipEnd - c.clipStart),
-      failed: c.failed,
-      waitMs: v.startTime > 0 && v.startTime >= v.createTime ? v.startTime - v.createTime : null,
-      cost: jobCost,
+    this.versions.push(v);
+    if (c.startedWaitMs !== null) this.#considerWait(v, c.startedWaitMs);
+  }
+
+  /** The versions started this day that waited longest, longest first (ties by id). */
+  readonly longestWaits: { v: JobVersion; waitMs: number }[] = [];
+
+  #considerWait(v: JobVersion, waitMs: number): void {
+    const top = this.longestWaits;
+    const before = (a: { v: JobVersion; waitMs: number }, b: { v: JobVersion; waitMs: number }) =>
+      a.waitMs > b.waitMs || (a.waitMs === b.waitMs && a.v.versionId < b.v.versionId);
+    const entry = { v, waitMs };
+    if (top.length === MAX_LONGEST_WAITS && !before(entry, top[top.length - 1] as typeof entry)) {
+      return;
+    }
+    let k = Math.min(top.length, MAX_LONGEST_WAITS - 1);
+    top[k] = entry;
+    while (k > 0 && before(entry, top[k - 1] as typeof entry)) {
+      top[k] = top[k - 1] as typeof entry;
+      top[k - 1] = entry;
+      k--;
+    }
+  }
+
+  /** The flavor, pool and total sums from the pairs', once every version is in. */
+  finish(keys: GroupKeys): void {
+    this.pairs.forEach((pair, id) => {
+      if (pair === undefined) return;
+      const [f, p] = keys.pairs[id] as [number, number];
+      this.#slot(this.flavors, f).merge(pair);
+      this.#slot(this.pools, p).merge(pair);
+      this.totals.merge(pair);
     });
   }
 
@@ -389,46 +438,14 @@ function byGpuHoursThenKeys<R extends Metrics>(keys: (row: R) => (string | null)
 /** Index of the window holding `t`, or -1 outside all of them. */
 function windowIndex(bounds: readonly number[], t: number): number {
   const last = bounds.length - 1;
-  if (last < 1 || t < (bounds[0] as number) || t >= (bounds[last] as number)) return -1;
-  let lo = 0;
-  let hi = last - 1;
-  while (lo < hi) {
-    const mid = (lo + hi + 1) >> 1;
-    if ((bounds[mid] as number) <= t) lo = mid;
-    else hi = mid - 1;
-  }
-  return lo;
-}
-
-/** Jobs by version id; they usually arrive in that order already, so look before sorting. */
-function sortById(jobs: JobRow[]): void {
-  for (let i = 1; i < jobs.length; i++) {
-    if ((jobs[i - 1] as JobRow).version.versionId > (jobs[i] as JobRow).version.versionId) {
-      jobs.sort((a, b) => a.version.versionId - b.version.versionId);
-      return;
-    }
-  }
-}
-
-/** The versions started in the window that waited longest, longest first, in one pass. */
-function longest(jobs: readonly JobRow[], w: DayWindow): JobRow[] {
-  const top: JobRow[] = [];
-  const before = (a: JobRow, b: JobRow) =>
-    (a.waitMs as number) > (b.waitMs as number) ||
-    (a.waitMs === b.waitMs && a.version.versionId < b.version.versionId);
-  for (const j of jobs) {
-    if (j.waitMs === null || j.version.startTime < w.start || j.version.startTime >= w.end)
-      continue;
-    if (top.length === MAX_LONGEST_WAITS && !before(j, top[top.length - 1] as JobRow)) continue;
-    let k = Math.min(top.length, MAX_LONGEST_WAITS - 1);
-    top[k] = j;
-    while (k > 0 && before(j, top[k - 1] as JobRow)) {
-      top[k] = top[k - 1] as JobRow;
-      top[k - 1] = j;
-      k--;
-    }
-  }
-  return top;
+  const first = bounds[0] as number;
+  if (last < 1 || t < first || t >= (bounds[last] as number)) return -1;
+  // Windows are days (or one month) of nearly equal length: guess from the mean, then step
+  // the hour or so that daylight saving moves a bound. O(1) in practice.
+  let i = Math.min(last - 1, Math.floor(((t - first) * last) / ((bounds[last] as number) - first)));
+  while ((bounds[i] as number) > t) i--;
+  while ((bounds[i + 1] as number) <= t) i++;
+  return i;
 }
 
 /** A day index that is a day (not -1) outside the run's days [first, last]. */
@@ -472,7 +489,6 @@ export function aggregate(input: AggregateInput): DayAggregate[] {
     c.failed = failedIn === i;
     c.started = startedIn === i;
     c.startedWaitMs = c.started && v.startTime >= v.createTime ? v.startTime - v.createTime : null;
-    let jobCost: number | null = null;
     c.cost = 0;
     if (prices !== undefined) {
       const runH = Math.max(0, c.clipEnd - c.clipStart) / MS_PER_HOUR;
@@ -481,21 +497,18 @@ export function aggregate(input: AggregateInput): DayAggregate[] {
         gpu: v.gpuNum * runH,
         npu: v.npuNum * runH,
       });
-      if (cost !== undefined) {
-        c.cost = cost;
-        jobCost = Math.round(cost * 100) / 100;
-      }
+      if (cost !== undefined) c.cost = cost;
     }
-    (days[i] as DayAccumulator).add(c, jobCost);
+    (days[i] as DayAccumulator).add(c);
   };
 
   for (const v of input.versions) {
-    const interval = runInterval(v, now);
+    const end = runEndOf(v, now);
     createdIn = windowIndex(bounds, v.createTime);
     failedIn = failureSet.has(v.status) ? windowIndex(bounds, failedAt(v)) : -1;
     startedIn = v.startTime > 0 ? windowIndex(bounds, v.startTime) : -1;
-    runStart = interval?.start ?? 0;
-    runEnd = interval?.end ?? 0;
+    runStart = end === 0 ? 0 : v.startTime;
+    runEnd = end;
     c.v = v;
     c.outcome = COMMON_OUTCOMES[v.status] ?? outcomeIndexOf(v.status);
     c.flavorId = keys.flavor(v.flavorCode);
@@ -505,11 +518,11 @@ export function aggregate(input: AggregateInput): DayAggregate[] {
     // failure days (each once).
     let first = -1;
     let last = -2; // no run days: every day is "outside" the (empty) run
-    if (interval !== null) {
-      first = windowIndex(bounds, Math.max(interval.start, bounds[0] ?? 0));
-      if (first !== -1 && (bounds[first] as number) < interval.end) {
+    if (end !== 0) {
+      first = windowIndex(bounds, Math.max(runStart, bounds[0] ?? 0));
+      if (first !== -1 && (bounds[first] as number) < end) {
         last = first;
-        while (last + 1 < windows.length && (bounds[last + 1] as number) < interval.end) last++;
+        while (last + 1 < windows.length && (bounds[last + 1] as number) < end) last++;
         for (let i = first; i <= last; i++) visit(i);
       }
     }
@@ -523,6 +536,7 @@ export function aggregate(input: AggregateInput): DayAggregate[] {
   const statuses = input.failureStatuses;
   const priced = prices !== undefined;
   return days.map((day, i) => {
+    day.finish(keys);
     day.sweepPeaks();
     const by_flavor: FlavorRow[] = [];
     day.flavors.forEach((acc, id) => {
@@ -554,14 +568,14 @@ export function aggregate(input: AggregateInput): DayAggregate[] {
     const statusRows: StatusCount[] = counts
       .sort(([a], [b]) => a - b)
       .map(([status, versions]) => ({ status, name: statusName(status), versions }));
-    sortById(day.jobs);
     const w = windows[i] as DayWindow;
-    const longestWaits: QueueWait[] = longest(day.jobs, w).map((j) => ({
-      version_id: j.version.versionId,
-      version_name: j.version.versionName,
-      flavor_code: j.version.flavorCode,
-      pool_id: j.version.poolId,
-      wait_hours: (j.waitMs as number) / MS_PER_HOUR,
+    const jobs = new JobRows(day.versions, { window: w, now, failureStatuses: failureSet, prices });
+    const longestWaits: QueueWait[] = day.longestWaits.map(({ v, waitMs }) => ({
+      version_id: v.versionId,
+      version_name: v.versionName,
+      flavor_code: v.flavorCode,
+      pool_id: v.poolId,
+      wait_hours: waitMs / MS_PER_HOUR,
     }));
     const unpricedFlavors =
       prices === undefined
@@ -577,7 +591,7 @@ export function aggregate(input: AggregateInput): DayAggregate[] {
       by_pool,
       by_flavor_pool,
       statuses: statusRows,
-      jobs: day.jobs,
+      jobs,
       longestWaits,
       unpricedFlavors,
     };

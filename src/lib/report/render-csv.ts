@@ -103,10 +103,10 @@ const MS_PER_HOUR = 3_600_000;
  */
 export function renderJobsCsv(
   reportDate: string,
-  jobs: readonly JobRow[],
+  jobs: Iterable<JobRow>,
   period: ReportPeriod = "day",
 ): string {
-  const rows = jobs.map(({ version: v, overlapMs, failed, waitMs, cost }): Cell[] => [
+  const rows = Array.from(jobs, ({ version: v, overlapMs, failed, waitMs, cost }): Cell[] => [
     reportDate,
     v.versionId,
     csvText(v.versionName),

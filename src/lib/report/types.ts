@@ -1,5 +1,6 @@
 import type { Outcome } from "../modelarts/statuses.js";
 import type { JobVersion } from "../modelarts/version-record.js";
+import type { JobRows } from "./job-rows.js";
 
 /**
  * The report's object model (report.md §3, §5). Field names are those of report.json.
@@ -120,7 +121,7 @@ export interface JobRow {
 export interface DailyReport {
   report: UsageReport;
   /** Ordered by version id ascending. */
-  jobs: JobRow[];
+  jobs: JobRows;
 }
 
 /** The three data files of a day, in the order they are written. */
