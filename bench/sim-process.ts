@@ -7,7 +7,7 @@ export interface SimProcess {
   close(): Promise<void>;
 }
 
-const SIMULATE = fileURLToPath(new URL("../src/cli/simulate.ts", import.meta.url));
+const CLI = fileURLToPath(new URL("../dist/cli.mjs", import.meta.url));
 
 export async function startSimProcess(opts: {
   versions: number;
@@ -19,9 +19,8 @@ export async function startSimProcess(opts: {
   const child: ChildProcess = spawn(
     process.execPath,
     [
-      "--import",
-      "tsx",
-      SIMULATE,
+      CLI,
+      "simulate",
       "--port",
       "0",
       "--versions",

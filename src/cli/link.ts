@@ -2,7 +2,7 @@ import { GetSecretValueCommand, SecretsManagerClient } from "@aws-sdk/client-sec
 import { LinkRequestError, makeLink, parseTtl } from "../lib/api/links.js";
 import { parseLinkKey } from "../lib/config.js";
 import { ConfigError } from "../lib/errors.js";
-import { type CliIo, parseOptions, runIfMain } from "./main.js";
+import { type CliIo, parseOptions } from "./main.js";
 
 /**
  * `npm run link -- --path /reports/latest [--ttl 7d] [--base https://…]`: prints a signed
@@ -80,5 +80,3 @@ export async function runLinkCli(argv: readonly string[], io: CliIo): Promise<nu
     throw error;
   }
 }
-
-runIfMain(import.meta.url, runLinkCli);

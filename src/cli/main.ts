@@ -1,5 +1,3 @@
-import { resolve } from "node:path";
-import { fileURLToPath } from "node:url";
 import { type ParseArgsConfig, parseArgs } from "node:util";
 import { ConfigError } from "../lib/errors.js";
 
@@ -14,18 +12,6 @@ export interface CliIo {
 
 export function processIo(env: CliIo["env"] = process.env): CliIo {
   return { stdout: process.stdout, stderr: process.stderr, env, now: Date.now, cwd: process.cwd() };
-}
-
-/** Runs `command` with the process's arguments when `moduleUrl` is the script node was given. */
-export function runIfMain(
-  moduleUrl: string,
-  command: (argv: readonly string[], io: CliIo) => Promise<number>,
-): void {
-  if (process.argv[1] === undefined || fileURLToPath(moduleUrl) !== resolve(process.argv[1]))
-    return;
-  command(process.argv.slice(2), processIo()).then((code) => {
-    process.exitCode = code;
-  });
 }
 
 /**

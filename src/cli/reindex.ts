@@ -3,7 +3,7 @@ import { ConfigError, UsageReportError } from "../lib/errors.js";
 import { rebuildHistory } from "../lib/storage/history.js";
 import { openStore } from "../lib/storage/open-store.js";
 import { acquireRunLock } from "../lib/storage/run-lock.js";
-import { type CliIo, parseOptions, runIfMain } from "./main.js";
+import { type CliIo, parseOptions } from "./main.js";
 
 /**
  * `npm run reindex -- [--storage URL]`: rebuilds history.json (the index behind GET /reports
@@ -45,5 +45,3 @@ export async function runReindexCli(argv: readonly string[], io: CliIo): Promise
     return 1;
   }
 }
-
-runIfMain(import.meta.url, runReindexCli);

@@ -5,7 +5,7 @@ import type { Log } from "../lib/log.js";
 import { formatHours } from "../lib/report/format.js";
 import { runConfiguredReport } from "../lib/run.js";
 import { selectRun } from "../lib/select-dates.js";
-import { type CliIo, parseOptions, runIfMain } from "./main.js";
+import { type CliIo, parseOptions } from "./main.js";
 import { progressPrinter } from "./progress.js";
 
 /**
@@ -138,6 +138,8 @@ export async function runReportCli(argv: readonly string[], io: CliIo): Promise<
         log,
         cwd: io.cwd,
         onProgress: progressPrinter(io.stderr),
+        startDemo: (demoNow) =>
+          import("../simulator/demo.js").then((m) => m.startDemoUpstream(demoNow)),
         onDemo: () =>
           io.stderr.write(
             "MODELARTS_ENDPOINT is not set: using the built-in demo data (a simulated ModelArts on loopback)\n",
@@ -159,5 +161,3 @@ export async function runReportCli(argv: readonly string[], io: CliIo): Promise<
     return 1;
   }
 }
-
-runIfMain(import.meta.url, runReportCli);

@@ -1,10 +1,8 @@
-import { resolve } from "node:path";
-import { fileURLToPath } from "node:url";
 import { ConfigError } from "../lib/errors.js";
 import { DEMO_CREDENTIALS } from "../simulator/demo.js";
 import { type Simulator, type SimulatorOptions, startSimulator } from "../simulator/server.js";
 import { generateWorkload } from "../simulator/workload.js";
-import { parseOptions } from "./main.js";
+import { type CliIo, parseOptions } from "./main.js";
 
 /**
  * `npm run simulate -- [--port 4010] [--versions 5000] [--seed 7] [--page-cap N]
@@ -122,48 +120,48 @@ export function banner(url: string, args: SimulateArgs): string {
   ].join("\n");
 }
 
-async function main(): Promise<void> {
+/**
+ * Runs the simulator until SIGINT or SIGTERM; resolves with the exit code (0 after a clean
+ * shutdown, 2 bad arguments, 1 it could not start).
+ */
+export async function runSimulateCli(argv: readonly string[], io: CliIo): Promise<number> {
   let args: SimulateArgs;
   try {
-    args = parseSimulateArgs(process.argv.slice(2));
+    args = parseSimulateArgs(argv);
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
-    process.stderr.write(`error: ${error.message}\n`);
-    process.exitCode = 2;
-    return;
+    io.stderr.write(`error: ${error.message}\n`);
+    return 2;
   }
   if (args.help) {
-    process.stdout.write(`${USAGE}\n`);
-    return;
+    io.stdout.write(`${USAGE}\n`);
+    return 0;
   }
   let sim: Simulator;
   try {
-    sim = await startDemoSimulator(args, Date.now());
+    sim = await startDemoSimulator(args, io.now());
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
-    process.stderr.write(`error: the simulator could not start on port ${args.port}: ${message}\n`);
-    process.exitCode = 1;
-    return;
+    io.stderr.write(`error: the simulator could not start on port ${args.port}: ${message}\n`);
+    return 1;
   }
-  process.stdout.write(banner(sim.url, args));
-
-  let stopping = false;
-  const stop = (signal: NodeJS.Signals): void => {
-    if (stopping) {
-      // A second Ctrl-C: the user does not want to wait for open connections.
-      process.exit(130);
-    }
-    stopping = true;
-    process.stderr.write(`${signal}: closing the simulator\n`);
-    void sim.close().then(() => {
-      process.off("SIGINT", stop);
-      process.off("SIGTERM", stop);
-    });
-  };
-  process.on("SIGINT", stop);
-  process.on("SIGTERM", stop);
-}
-
-if (process.argv[1] !== undefined && fileURLToPath(import.meta.url) === resolve(process.argv[1])) {
-  void main();
+  io.stdout.write(banner(sim.url, args));
+  return new Promise<number>((resolve) => {
+    let stopping = false;
+    const stop = (signal: NodeJS.Signals): void => {
+      if (stopping) {
+        // A second Ctrl-C: the user does not want to wait for open connections.
+        process.exit(130);
+      }
+      stopping = true;
+      io.stderr.write(`${signal}: closing the simulator\n`);
+      void sim.close().then(() => {
+        process.off("SIGINT", stop);
+        process.off("SIGTERM", stop);
+        resolve(0);
+      });
+    };
+    process.on("SIGINT", stop);
+    process.on("SIGTERM", stop);
+  });
 }

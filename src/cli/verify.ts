@@ -4,7 +4,7 @@ import { isValidDate, isValidMonth } from "../lib/report/time.js";
 import type { ReportPeriod } from "../lib/report/types.js";
 import { openStore } from "../lib/storage/open-store.js";
 import { verifyDate } from "../lib/verify.js";
-import { type CliIo, parseOptions, runIfMain } from "./main.js";
+import { type CliIo, parseOptions } from "./main.js";
 
 /**
  * `npm run verify -- --date D [--storage URL]`: checks a day's files against its manifest.
@@ -64,5 +64,3 @@ export async function runVerifyCli(argv: readonly string[], io: CliIo): Promise<
     return 1;
   }
 }
-
-runIfMain(import.meta.url, runVerifyCli);

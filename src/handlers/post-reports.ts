@@ -31,6 +31,9 @@ async function runHere(request: Regeneration, claim: PendingRegeneration): Promi
       log,
       fetchSecret,
       store: report.store(),
+      // The local stage's in-process run: the demo when no endpoint is set, as `npm start`.
+      startDemo: (demoNow) =>
+        import("../simulator/demo.js").then((m) => m.startDemoUpstream(demoNow)),
     });
   } finally {
     await finishRegeneration(api.store(), claim.id, Date.now());

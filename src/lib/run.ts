@@ -1,5 +1,5 @@
-import { startDemoUpstream } from "../simulator/demo.js";
-import type { ReportConfig } from "./config.js";
+import type { ReportConfig, UpstreamConfig } from "./config.js";
+import { ConfigError } from "./errors.js";
 import { type ReportJobResult, runReportJob } from "./job.js";
 import type { Log } from "./log.js";
 import type { ScanProgress } from "./scan.js";
@@ -25,6 +25,18 @@ export interface RunOptions {
   readonly store?: ReportStore | undefined;
   /** Epoch ms by which the upstream requests must be over (Lambda: its timeout less a margin). */
   readonly deadline?: number | undefined;
+  /**
+   * Starts the built-in demo upstream (the simulator) when no endpoint is configured. Given
+   * by the command line and the local stage only, so that the deployed report function does
+   * not carry the simulator.
+   */
+  readonly startDemo?: ((now: number) => Promise<DemoUpstream>) | undefined;
+}
+
+/** A running demo upstream: settings that point the client at it, and how to stop it. */
+export interface DemoUpstream {
+  readonly upstream: UpstreamConfig;
+  close(): Promise<void>;
 }
 
 /** What a run reports: dates (consecutive), a month, or both, from one scan. */
@@ -45,7 +57,10 @@ export async function runConfiguredReport(
   let close = async () => {};
   try {
     if (upstream === null) {
-      const demo = await startDemoUpstream(opts.now);
+      if (opts.startDemo === undefined) {
+        throw new ConfigError("MODELARTS_ENDPOINT is not set, and there is no built-in demo here");
+      }
+      const demo = await opts.startDemo(opts.now);
       close = () => demo.close();
       upstream = demo.upstream;
       endpointLabel = "demo (built-in simulator)";

@@ -251,8 +251,7 @@ async function scan(
   if (!isTerminal(first)) {
     // A server may cap pages below the asked limit: plan with what it actually sent.
     const size = first.count;
-    const overlap =
-      size < 2 ? 0 : Math.min(size - 1, Math.max(1, opts.overlap ?? 1));
+    const overlap = size < 2 ? 0 : Math.min(size - 1, Math.max(1, opts.overlap ?? 1));
     const stride = size - overlap;
     const budget = Math.ceil(totalCountFirst / stride) * 3 + 100;
     const offsets: number[] = [];

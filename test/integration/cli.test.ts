@@ -129,7 +129,7 @@ describe("npm run report", () => {
   });
 
   it("runs as a real process with exit code 2 and one line for an unknown option", async () => {
-    const error = await run("npx", ["tsx", "src/cli/report.ts", "--bogus"], {
+    const error = await run(process.execPath, ["dist/cli.mjs", "report", "--bogus"], {
       cwd: process.cwd(),
     }).catch((e: unknown) => e);
     expect((error as { code: number }).code).toBe(2);
