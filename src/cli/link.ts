@@ -1,4 +1,3 @@
-import { GetSecretValueCommand, SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import { LinkRequestError, makeLink, parseTtl } from "../lib/api/links.js";
 import { parseLinkKey } from "../lib/config.js";
 import { ConfigError } from "../lib/errors.js";
@@ -23,6 +22,9 @@ async function readKey(io: CliIo): Promise<Buffer> {
     );
   }
   if (source.kind === "value") return Buffer.from(source.token.reveal().trim(), "utf8");
+  const { GetSecretValueCommand, SecretsManagerClient } = await import(
+    "@aws-sdk/client-secrets-manager"
+  );
   const client = new SecretsManagerClient({});
   try {
     const res = await client.send(new GetSecretValueCommand({ SecretId: source.secretId }));

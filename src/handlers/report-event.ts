@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 import { MAX_RANGE_DAYS } from "../lib/job.js";
 import { lastEndedMonth, yesterday } from "../lib/report/time.js";
 import { DateSelectionError, selectDates, selectMonth } from "../lib/select-dates.js";

@@ -1,9 +1,12 @@
 import { IncompleteScanError } from "./errors.js";
+import { IdSet } from "./id-set.js";
 import type { ListPage, VersionSource } from "./modelarts/client.js";
 import {
+  badRecordKey,
+  emptyVersion,
   type JobVersion,
-  parseVersionRecord,
   readableVersionId,
+  readVersion,
   recordFingerprint,
 } from "./modelarts/version-record.js";
 import type { Anomalies } from "./report/types.js";
@@ -80,7 +83,8 @@ export type RecordKey = number | string;
 export class VersionCollector {
   readonly #keep: (version: JobVersion) => boolean;
   readonly #kept = new Map<number, JobVersion>();
-  readonly #valid = new Set<number>();
+  /** Valid version ids read; compact, as it holds every version of the project. */
+  readonly #valid = new IdSet();
   /** Bad records by key (`id:N` or `raw:fingerprint`) → reason; a record read twice counts once. */
   readonly #bad = new Map<string, string>();
 
@@ -88,18 +92,21 @@ export class VersionCollector {
     this.#keep = keep;
   }
 
+  /** Every record is read into this one object; only the versions kept are copied out. */
+  readonly #scratch = emptyVersion();
+
   /** Takes one raw record; returns its key (its version id, or a fingerprint without one). */
   add(raw: unknown): RecordKey {
-    const parsed = parseVersionRecord(raw);
-    if (parsed.ok) {
-      const v = parsed.version;
+    const v = this.#scratch;
+    const reason = readVersion(raw, v);
+    if (reason === undefined) {
       this.#valid.add(v.versionId);
-      this.#bad.delete(`id:${v.versionId}`);
-      if (this.#keep(v)) this.#kept.set(v.versionId, v);
+      if (this.#bad.size > 0) this.#bad.delete(`id:${v.versionId}`);
+      if (this.#keep(v)) this.#kept.set(v.versionId, { ...v });
       else this.#kept.delete(v.versionId);
       return v.versionId;
     }
-    this.#bad.set(parsed.key, parsed.reason);
+    this.#bad.set(badRecordKey(raw), reason);
     // A later bad copy of a version replaces an earlier good one: last copy wins.
     const id = readableVersionId(raw);
     if (id !== undefined) {

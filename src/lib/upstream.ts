@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 import { parseEndpoint, type UpstreamAuth, type UpstreamConfig } from "./config.js";
 import { ConfigError } from "./errors.js";
 import type { Log } from "./log.js";

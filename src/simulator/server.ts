@@ -22,7 +22,7 @@ import { randomBytes, randomUUID } from "node:crypto";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { setTimeout as sleep } from "node:timers/promises";
-import { z } from "zod";
+import * as z from "zod";
 import { verifySignature } from "../lib/modelarts/signer.js";
 import { mulberry32 } from "./workload.js";
 

@@ -6,7 +6,6 @@ import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { ConfigError } from "../../src/lib/errors.js";
 import { FileStore } from "../../src/lib/storage/file-store.js";
 import { openStore } from "../../src/lib/storage/open-store.js";
-import { S3Store } from "../../src/lib/storage/s3-store.js";
 
 // Opening an S3 store does no I/O (presigning is local), so no bucket is needed.
 const client = new S3Client({
@@ -17,7 +16,6 @@ const client = new S3Client({
 /** The file a store would use for `key`: its presigned URL path (S3) or nothing (files). */
 async function s3Path(url: string, key: string): Promise<string> {
   const store = openStore(url, { s3Client: client });
-  expect(store).toBeInstanceOf(S3Store);
   const signed = await store.downloadUrl(key, "report.json", 60);
   return decodeURIComponent(new URL(signed ?? "").pathname);
 }
@@ -34,7 +32,6 @@ describe("openStore", () => {
 
   it("opens an S3 store with a bucket and a prefix", async () => {
     const store = openStore("s3://usage-reports/reports/v1", { s3Client: client });
-    expect(store).toBeInstanceOf(S3Store);
     expect(store.url).toBe("s3://usage-reports/reports/v1");
     // Virtual-hosted style: the bucket is in the host name, prefix and key in the path.
     expect(await s3Path("s3://usage-reports/reports/v1", "latest.json")).toBe(

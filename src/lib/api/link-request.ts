@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 import { HttpError } from "../errors.js";
 import { type ApiResponse, jsonResponse } from "./http.js";
 import { LinkRequestError, makeLink, parseTtl } from "./links.js";

@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 import { HttpError } from "../errors.js";
 import { type Log, silentLog } from "../log.js";
 import { type ListingRow, renderListingHtml } from "../report/render-pages.js";

@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 import { HttpError } from "../errors.js";
 import { DateSelectionError, type RunSelection, selectRun } from "../select-dates.js";
 

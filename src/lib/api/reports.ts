@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 import { HttpError } from "../errors.js";
 import { renderReportHtml } from "../report/render-html.js";
 import { isValidDate, isValidMonth } from "../report/time.js";

@@ -3,7 +3,7 @@
  * password (cached until shortly before it expires), or AK/SK request signing.
  * No message or description here ever contains a password, SK or token.
  */
-import { z } from "zod";
+import * as z from "zod";
 import { UpstreamError, UpstreamHttpError } from "../errors.js";
 import { parseRetryAfter } from "./retry-after.js";
 import { type AkSkCredentials, type SignableRequest, signRequest } from "./signer.js";

@@ -1,5 +1,5 @@
 import { setTimeout as sleepFor } from "node:timers/promises";
-import { z } from "zod";
+import * as z from "zod";
 import { UpstreamError, UpstreamHttpError } from "../errors.js";
 import { type Log, silentLog } from "../log.js";
 import type { RequestAuthenticator } from "./auth.js";
@@ -61,11 +61,20 @@ const integer = z.union([
     .transform(Number),
 ]);
 
-const pageBody = z.object({
-  is_success: z.boolean().optional(),
-  total_count: integer,
-  versions: z.array(z.unknown()),
-});
+/**
+ * The page's own fields, checked without copying its records (a schema would rebuild the
+ * array of every page): `total_count` a non-negative integer (or digits), `versions` an array.
+ * The records are parsed one by one by the scan. The name of the first field that is wrong,
+ * or the page.
+ */
+function readPage(json: unknown): { totalCount: number; records: unknown[] } | string {
+  if (typeof json !== "object" || json === null || Array.isArray(json)) return "body";
+  const body = json as { total_count?: unknown; versions?: unknown };
+  const total = integer.safeParse(body.total_count);
+  if (!total.success) return "total_count";
+  if (!Array.isArray(body.versions)) return "versions";
+  return { totalCount: total.data, records: body.versions };
+}
 
 const errorBody = z.object({
   is_success: z.boolean().optional(),
@@ -231,9 +240,15 @@ export class ModelArtsClient implements VersionSource {
         { retryable: true, cause },
       );
     }
-    const failure = errorBody.safeParse(json);
-    const failureBody = failure.success ? failure.data : undefined;
-    if (!response.ok || failureBody?.is_success === false) {
+    // The failure body is read only when the answer says it failed.
+    const failed =
+      !response.ok ||
+      (typeof json === "object" &&
+        json !== null &&
+        (json as { is_success?: unknown }).is_success === false);
+    const failure = failed ? errorBody.safeParse(json) : undefined;
+    const failureBody = failure?.success ? failure.data : undefined;
+    if (failed) {
       throw httpError(
         { method, url: url.href, status: response.status, requestId },
         failureBody,
@@ -241,15 +256,14 @@ export class ModelArtsClient implements VersionSource {
         now,
       );
     }
-    const page = pageBody.safeParse(json);
-    if (!page.success) {
-      const issue = page.error.issues[0];
+    const page = readPage(json);
+    if (typeof page === "string") {
       throw new UpstreamError(
-        `${where} answered a page without a valid ${String(issue?.path[0] ?? "body")}${requestId ? ` (request id ${requestId})` : ""}`,
+        `${where} answered a page without a valid ${page}${requestId ? ` (request id ${requestId})` : ""}`,
         { retryable: true },
       );
     }
-    const { total_count: totalCount, versions: records } = page.data;
+    const { totalCount, records } = page;
     if (records.length === 0 && offset < totalCount) {
       // Inside the listing by its own count, yet empty: a fault of the server, not the end.
       throw new UpstreamError(

@@ -106,44 +106,64 @@ function badRecordKey(raw: unknown): string {
   return id === undefined ? `raw:${recordFingerprint(raw)}` : `id:${id}`;
 }
 
+/** A JobVersion that `readVersion` fills in place (the scan reuses one for every record). */
+export type MutableJobVersion = { -readonly [K in keyof JobVersion]: JobVersion[K] };
+
+export function emptyVersion(): MutableJobVersion {
+  return {
+    versionId: 0,
+    versionName: null,
+    status: 0,
+    createTime: 0,
+    startTime: 0,
+    endTime: 0,
+    duration: 0,
+    flavorCode: null,
+    poolId: null,
+    gpuNum: 0,
+    npuNum: 0,
+  };
+}
+
 /**
- * Parses one element of the `versions` array of a listing page (report.md §4). Written by hand
- * rather than with a schema library: it runs for every record of every page (a million on a
- * big project), builds only the JobVersion it returns, and checks the fields in the order of
- * the record's definition, so the reason names the first field that is wrong.
+ * Reads one element of the `versions` array of a listing page (report.md §4) into `into`;
+ * returns `undefined` when it is valid, or the reason it is not (`into` is then left half
+ * filled). Written by hand rather than with a schema library: it runs for every record of
+ * every page (a million on a big project) and allocates nothing; the fields are checked in
+ * the order of the record's definition, so the reason names the first field that is wrong.
  */
-export function parseVersionRecord(raw: unknown): ParsedRecord {
+export function readVersion(raw: unknown, into: MutableJobVersion): string | undefined {
   if (typeof raw !== "object" || raw === null || Array.isArray(raw)) {
-    return { ok: false, reason: "record: not an object", key: badRecordKey(raw) };
+    return "record: not an object";
   }
   const r = raw as Record<string, unknown>;
   try {
-    const versionId = required(r, "version_id");
-    const status = required(r, "status");
-    const createTime = required(r, "create_time");
-    const startTime = optional(r, "start_time");
-    const endTime = optional(r, "end_time");
-    const duration = optional(r, "duration");
-    const gpuNum = optional(r, "gpu_num");
-    const npuNum = optional(r, "npu_num");
-    return {
-      ok: true,
-      version: {
-        versionId,
-        versionName: text(r.version_name),
-        status,
-        createTime,
-        startTime,
-        endTime,
-        duration,
-        flavorCode: text(r.flavor_code),
-        poolId: text(r.pool_id),
-        gpuNum,
-        npuNum,
-      },
-    };
+    into.versionId = required(r, "version_id");
+    into.status = required(r, "status");
+    into.createTime = required(r, "create_time");
+    into.startTime = optional(r, "start_time");
+    into.endTime = optional(r, "end_time");
+    into.duration = optional(r, "duration");
+    into.gpuNum = optional(r, "gpu_num");
+    into.npuNum = optional(r, "npu_num");
   } catch (error) {
     if (!(error instanceof BadField)) throw error;
-    return { ok: false, reason: `${error.field}: ${error.why}`, key: badRecordKey(raw) };
+    return `${error.field}: ${error.why}`;
   }
+  into.versionName = text(r.version_name);
+  into.flavorCode = text(r.flavor_code);
+  into.poolId = text(r.pool_id);
+  return undefined;
 }
+
+/** Parses one element of the `versions` array of a listing page (report.md §4). */
+export function parseVersionRecord(raw: unknown): ParsedRecord {
+  const version = emptyVersion();
+  const reason = readVersion(raw, version);
+  return reason === undefined
+    ? { ok: true, version }
+    : { ok: false, reason, key: badRecordKey(raw) };
+}
+
+/** The key under which a bad record is counted once (its id, or its content). */
+export { badRecordKey };

@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 import { StorageError } from "../errors.js";
 import { type Log, silentLog } from "../log.js";
 import { roundHours } from "../report/format.js";

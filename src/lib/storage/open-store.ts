@@ -2,8 +2,8 @@ import { isAbsolute, resolve } from "node:path";
 import type { S3Client } from "@aws-sdk/client-s3";
 import { ConfigError } from "../errors.js";
 import { FileStore } from "./file-store.js";
-import { S3Store } from "./s3-store.js";
-import type { ReportStore } from "./store.js";
+import type { S3StoreOptions } from "./s3-store.js";
+import type { ReportStore, StoredObject } from "./store.js";
 
 export interface OpenStoreOptions {
   /** Passed to the S3 store instead of a client of its own (tests, custom endpoints). */
@@ -39,7 +39,7 @@ export function openStore(url: string, opts: OpenStoreOptions = {}): ReportStore
     if (prefix !== "" && prefix.split("/").some((s) => s === "" || s === "." || s === "..")) {
       throw invalid(url, "has an empty, . or .. segment in its prefix");
     }
-    return new S3Store({
+    return new LazyS3Store({
       bucket,
       prefix,
       ...(opts.s3Client === undefined ? {} : { client: opts.s3Client }),
@@ -53,4 +53,49 @@ export function openStore(url: string, opts: OpenStoreOptions = {}): ReportStore
     return new FileStore(root, url);
   }
   throw invalid(url, "is not an s3:// or file:// URL");
+}
+
+/**
+ * An S3Store whose module (and the AWS SDK behind it) is loaded on first use: a command that
+ * works on file storage never loads the SDK, and starts that much faster.
+ */
+class LazyS3Store implements ReportStore {
+  readonly url: string;
+  readonly #opts: S3StoreOptions;
+  #store: Promise<ReportStore> | undefined;
+
+  constructor(opts: S3StoreOptions) {
+    this.#opts = opts;
+    this.url = `s3://${opts.bucket}/${opts.prefix.replace(/^\/+|\/+$/g, "")}`;
+  }
+
+  #s3(): Promise<ReportStore> {
+    this.#store ??= import("./s3-store.js").then((m) => new m.S3Store(this.#opts));
+    return this.#store;
+  }
+
+  async put(key: string, body: string | Buffer, contentType: string): Promise<void> {
+    return (await this.#s3()).put(key, body, contentType);
+  }
+  async putIf(key: string, body: string, contentType: string, expected: string | null) {
+    return (await this.#s3()).putIf(key, body, contentType, expected);
+  }
+  async delete(key: string): Promise<void> {
+    return (await this.#s3()).delete(key);
+  }
+  async deleteIf(key: string, expected: string): Promise<boolean> {
+    return (await this.#s3()).deleteIf(key, expected);
+  }
+  async has(key: string): Promise<boolean> {
+    return (await this.#s3()).has(key);
+  }
+  async get(key: string): Promise<StoredObject | undefined> {
+    return (await this.#s3()).get(key);
+  }
+  async listFolders(prefix: string): Promise<string[]> {
+    return (await this.#s3()).listFolders(prefix);
+  }
+  async downloadUrl(key: string, downloadName: string, expiresInSeconds: number) {
+    return (await this.#s3()).downloadUrl(key, downloadName, expiresInSeconds);
+  }
 }

@@ -1,6 +1,6 @@
 import { readFile } from "node:fs/promises";
 import { resolve } from "node:path";
-import { GetObjectCommand, S3Client } from "@aws-sdk/client-s3";
+import type { S3Client } from "@aws-sdk/client-s3";
 import { ConfigError } from "../errors.js";
 import { type PriceTable, parsePriceTable } from "../report/prices.js";
 
@@ -14,7 +14,9 @@ export async function loadPriceTable(
   if (s3 !== null) {
     const [, bucket, key] = s3;
     try {
-      const client = opts.s3Client ?? new S3Client({});
+      // Loaded only for an s3:// table: a run with a local table never loads the AWS SDK.
+      const { GetObjectCommand, S3Client: Client } = await import("@aws-sdk/client-s3");
+      const client = opts.s3Client ?? new Client({});
       const res = await client.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
       text = (await res.Body?.transformToString("utf8")) ?? "";
     } catch (cause) {

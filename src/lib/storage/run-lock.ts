@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import { z } from "zod";
+import * as z from "zod";
 import { UsageReportError } from "../errors.js";
 import { type Log, silentLog } from "../log.js";
 import type { ReportStore } from "./store.js";

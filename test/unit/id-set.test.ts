@@ -1,0 +1,36 @@
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import { IdSet } from "../../src/lib/id-set.js";
+
+describe("IdSet", () => {
+  it("behaves as a Set of non-negative safe integers under any adds and deletes", () => {
+    const id = fc.oneof(
+      fc.integer({ min: 0, max: 5000 }),
+      fc.constantFrom(0, 2 ** 32, 2 ** 32 + 1, Number.MAX_SAFE_INTEGER, 4_294_967_295),
+    );
+    const op = fc.tuple(fc.constantFrom("add", "add", "add", "delete", "has"), id);
+    fc.assert(
+      fc.property(fc.array(op, { maxLength: 3000 }), (ops) => {
+        const mine = new IdSet();
+        const ref = new Set<number>();
+        for (const [kind, n] of ops) {
+          if (kind === "add") expect(mine.add(n)).toBe(!ref.has(n));
+          if (kind === "add") ref.add(n);
+          if (kind === "delete") expect(mine.delete(n)).toBe(ref.delete(n));
+          if (kind === "has") expect(mine.has(n)).toBe(ref.has(n));
+          expect(mine.size).toBe(ref.size);
+        }
+        for (const n of ref) expect(mine.has(n)).toBe(true);
+      }),
+      { numRuns: 200 },
+    );
+  });
+
+  it("holds a million ids", () => {
+    const set = new IdSet();
+    for (let i = 0; i < 1_000_000; i++) set.add(1_000_000 + i * 7);
+    expect(set.size).toBe(1_000_000);
+    expect(set.has(1_000_007)).toBe(true);
+    expect(set.has(1_000_008)).toBe(false);
+  });
+});
