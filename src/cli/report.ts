@@ -1,5 +1,6 @@
 import { loadReportConfig, type ReportConfig } from "../lib/config.js";
 import { ConfigError, UsageReportError } from "../lib/errors.js";
+import { keepHeapFlat } from "../lib/heap-policy.js";
 import { MAX_RANGE_DAYS, type ReportJobResult } from "../lib/job.js";
 import type { Log } from "../lib/log.js";
 import { formatHours } from "../lib/report/format.js";
@@ -127,6 +128,7 @@ export async function runReportCli(argv: readonly string[], io: CliIo): Promise<
     throw error;
   }
   const { config, dates, month } = args;
+  keepHeapFlat();
   const now = io.now();
   const log = stderrLog(io.stderr);
   try {

@@ -1,6 +1,7 @@
 import { Metrics, MetricUnit } from "@aws-lambda-powertools/metrics";
 import middy from "@middy/core";
 import type { Context } from "aws-lambda";
+import { keepHeapFlat } from "../lib/heap-policy.js";
 import { runConfiguredReport } from "../lib/run.js";
 import { readLatestMonth } from "../lib/storage/publish.js";
 import { finishRegeneration } from "../lib/storage/regenerations.js";
@@ -12,6 +13,9 @@ import { fetchSecret, log, logger, report } from "./runtime.js";
  * yesterday), and POST /reports hands it `{"dates": [...]}`. A failure throws, so Lambda
  * retries it and then sends it to the dead-letter queue.
  */
+
+// The function scans: its heap is kept close to what it holds (src/lib/heap-policy.ts).
+keepHeapFlat();
 
 const metrics = new Metrics({
   namespace: "ModelArtsUsageReport",

@@ -1,14 +1,17 @@
 /**
- * A set of version ids (non-negative safe integers) in one Float64Array with open addressing:
- * 8 bytes a slot at most half full, where a Set of numbers costs several times that and is
- * traced by the collector. A scan of a million versions keeps one.
+ * A set of version ids (non-negative safe integers) in one typed array with open addressing,
+ * at most half full: 4 bytes a slot while every id fits in 32 bits (the usual case), 8 once one
+ * does not. A Set of numbers costs several times that and is traced by the collector. A scan of
+ * a million versions keeps one (8 MB).
  */
 
-const EMPTY = -1;
-const DELETED = -2;
+const NARROW = { empty: 0xffff_ffff, deleted: 0xffff_fffe } as const;
+const WIDE = { empty: -1, deleted: -2 } as const;
 
 export class IdSet {
-  #slots = new Float64Array(1024).fill(EMPTY);
+  #slots: Uint32Array | Float64Array = new Uint32Array(1024).fill(NARROW.empty);
+  #empty: number = NARROW.empty;
+  #deleted: number = NARROW.deleted;
   #size = 0;
   /** Occupied or deleted slots: what the load factor counts. */
   #used = 0;
@@ -28,24 +31,27 @@ export class IdSet {
   has(id: number): boolean {
     const slots = this.#slots;
     const mask = slots.length - 1;
+    const empty = this.#empty;
     for (let i = this.#index(id); ; i = (i + 1) & mask) {
       const s = slots[i] as number;
-      if (s === EMPTY) return false;
+      if (s === empty) return false;
       if (s === id) return true;
     }
   }
 
   /** Adds `id`; false when it was there already. */
   add(id: number): boolean {
-    if ((this.#used + 1) * 2 > this.#slots.length) this.#rehash();
+    if (id >= NARROW.deleted && this.#slots instanceof Uint32Array) this.#rehash(true);
+    else if ((this.#used + 1) * 2 > this.#slots.length) this.#rehash(false);
     const slots = this.#slots;
     const mask = slots.length - 1;
+    const empty = this.#empty;
     let free = -1;
     for (let i = this.#index(id); ; i = (i + 1) & mask) {
       const s = slots[i] as number;
       if (s === id) return false;
-      if (s === DELETED && free === -1) free = i;
-      if (s === EMPTY) {
+      if (s === this.#deleted && free === -1) free = i;
+      if (s === empty) {
         if (free === -1) {
           free = i;
           this.#used++;
@@ -61,24 +67,32 @@ export class IdSet {
   delete(id: number): boolean {
     const slots = this.#slots;
     const mask = slots.length - 1;
+    const empty = this.#empty;
     for (let i = this.#index(id); ; i = (i + 1) & mask) {
       const s = slots[i] as number;
-      if (s === EMPTY) return false;
+      if (s === empty) return false;
       if (s === id) {
-        slots[i] = DELETED;
+        slots[i] = this.#deleted;
         this.#size--;
         return true;
       }
     }
   }
 
-  #rehash(): void {
+  /** A fresh table, twice as large when it holds many ids, wide when `widen`. */
+  #rehash(widen: boolean): void {
     const old = this.#slots;
+    const [oldEmpty, oldDeleted] = [this.#empty, this.#deleted];
     // Grow when it holds many ids; otherwise the tombstones are what filled it.
-    const capacity = this.#size * 4 > old.length ? old.length * 2 : old.length;
-    this.#slots = new Float64Array(capacity).fill(EMPTY);
+    const capacity = (this.#size + 1) * 4 > old.length ? old.length * 2 : old.length;
+    if (widen || old instanceof Float64Array) {
+      this.#slots = new Float64Array(capacity).fill(WIDE.empty);
+      [this.#empty, this.#deleted] = [WIDE.empty, WIDE.deleted];
+    } else {
+      this.#slots = new Uint32Array(capacity).fill(NARROW.empty);
+    }
     this.#size = 0;
     this.#used = 0;
-    for (const s of old) if (s >= 0) this.add(s);
+    for (const s of old) if (s !== oldEmpty && s !== oldDeleted) this.add(s);
   }
 }

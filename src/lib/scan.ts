@@ -2,7 +2,6 @@ import { IncompleteScanError } from "./errors.js";
 import { IdSet } from "./id-set.js";
 import type { ListPage, VersionSource } from "./modelarts/client.js";
 import {
-  badRecordKey,
   emptyVersion,
   type JobVersion,
   readableVersionId,
@@ -85,11 +84,24 @@ export class VersionCollector {
   readonly #kept = new Map<number, JobVersion>();
   /** Valid version ids read; compact, as it holds every version of the project. */
   readonly #valid = new IdSet();
-  /** Bad records by key (`id:N` or `raw:fingerprint`) → reason; a record read twice counts once. */
-  readonly #bad = new Map<string, string>();
+  /** Bad records with a readable id, by id → reason; a record read twice counts once. */
+  readonly #badById = new Map<number, string>();
+  /** Bad records without one, by fingerprint → reason. */
+  readonly #badByContent = new Map<string, string>();
 
   constructor(keep: (version: JobVersion) => boolean) {
     this.#keep = keep;
+  }
+
+  /** One copy of each flavor code and pool id: a month keeps tens of thousands of versions. */
+  readonly #strings = new Map<string, string>();
+
+  #intern(s: string | null): string | null {
+    if (s === null) return null;
+    const known = this.#strings.get(s);
+    if (known !== undefined) return known;
+    this.#strings.set(s, s);
+    return s;
   }
 
   /** Every record is read into this one object; only the versions kept are copied out. */
@@ -101,25 +113,32 @@ export class VersionCollector {
     const reason = readVersion(raw, v);
     if (reason === undefined) {
       this.#valid.add(v.versionId);
-      if (this.#bad.size > 0) this.#bad.delete(`id:${v.versionId}`);
-      if (this.#keep(v)) this.#kept.set(v.versionId, { ...v });
-      else this.#kept.delete(v.versionId);
+      if (this.#badById.size > 0) this.#badById.delete(v.versionId);
+      if (this.#keep(v)) {
+        this.#kept.set(v.versionId, {
+          ...v,
+          flavorCode: this.#intern(v.flavorCode),
+          poolId: this.#intern(v.poolId),
+        });
+      } else this.#kept.delete(v.versionId);
       return v.versionId;
     }
-    this.#bad.set(badRecordKey(raw), reason);
     // A later bad copy of a version replaces an earlier good one: last copy wins.
     const id = readableVersionId(raw);
     if (id !== undefined) {
+      this.#badById.set(id, reason);
       this.#valid.delete(id);
       this.#kept.delete(id);
       return id;
     }
-    return `raw:${recordFingerprint(raw)}`;
+    const key = `raw:${recordFingerprint(raw)}`;
+    this.#badByContent.set(key, reason);
+    return key;
   }
 
   /** Distinct records, valid or not (valid ids and bad keys never overlap). */
   get recordsRead(): number {
-    return this.#valid.size + this.#bad.size;
+    return this.#valid.size + this.#badById.size + this.#badByContent.size;
   }
 
   get versions(): ReadonlyMap<number, JobVersion> {
@@ -132,9 +151,9 @@ export class VersionCollector {
 
   anomalies(): Anomalies {
     const reasons: Record<string, number> = {};
-    for (const reason of [...this.#bad.values()].sort())
-      reasons[reason] = (reasons[reason] ?? 0) + 1;
-    return { skipped: this.#bad.size, reasons };
+    const all = [...this.#badById.values(), ...this.#badByContent.values()].sort();
+    for (const reason of all) reasons[reason] = (reasons[reason] ?? 0) + 1;
+    return { skipped: all.length, reasons };
   }
 }
 
@@ -142,8 +161,21 @@ interface Page {
   readonly offset: number;
   readonly count: number;
   readonly totalCount: number;
-  /** Record keys in page order. */
-  readonly keys: readonly RecordKey[];
+  /**
+   * Record keys in page order; emptied (see `release`) once the page is known to link with
+   * both neighbours, as nothing asks for them again.
+   */
+  keys: readonly RecordKey[];
+  /** Whether the page shares a record with the next planned page; set as both arrive. */
+  linksNext?: boolean;
+}
+
+const RELEASED: readonly RecordKey[] = [];
+
+function countOf(keys: readonly RecordKey[], key: RecordKey): number {
+  let n = 0;
+  for (const k of keys) if (k === key) n++;
+  return n;
 }
 
 function occurrences(keys: readonly RecordKey[]): Map<RecordKey, number> {
@@ -159,6 +191,9 @@ function occurrences(keys: readonly RecordKey[]): Map<RecordKey, number> {
  */
 function linked(a: Page, b: Page): boolean {
   if (a.count === 0 || b.count === 0) return false;
+  // The usual case first, without a map: b's first record is the single shared one.
+  const head = b.keys[0] as RecordKey;
+  if (countOf(a.keys, head) === 1 && countOf(b.keys, head) === 1) return true;
   const inA = occurrences(a.keys);
   const inB = occurrences(b.keys);
   return b.keys.some((key) => inA.get(key) === 1 && inB.get(key) === 1);
@@ -263,9 +298,33 @@ async function scan(
     const budget = Math.ceil(totalCountFirst / stride) * 3 + 100;
     const offsets: number[] = [];
     for (let o = stride; o - stride + size < totalCountFirst; o += stride) offsets.push(o);
+    // Planned pages are linked with their neighbours as they arrive, and a page linked on both
+    // sides lets go of its keys: at a million versions the key lists would otherwise be held
+    // to the end of the scan. The first page has nothing before it; the last keeps its keys
+    // for the walk past the plan.
+    const slots: (Page | undefined)[] = Array.from({ length: offsets.length + 1 }, () => undefined);
+    slots[0] = first;
+    const settle = (j: number) => {
+      for (const i of [j - 1, j]) {
+        const a = slots[i];
+        const b = slots[i + 1];
+        if (overlap > 0 && a !== undefined && b !== undefined && a.linksNext === undefined)
+          a.linksNext = linked(a, b);
+      }
+      for (const i of [j - 1, j, j + 1]) {
+        const p = slots[i];
+        if (p?.linksNext === true && (i === 0 || slots[i - 1]?.linksNext === true))
+          p.keys = RELEASED;
+      }
+    };
     const planned = await pool(
       Math.max(1, opts.concurrency ?? 1),
-      offsets.map((o) => () => fetchPage(o)),
+      offsets.map((o, k) => async () => {
+        const page = await fetchPage(o);
+        slots[k + 1] = page;
+        settle(k + 1);
+        return page;
+      }),
       signal,
     );
     chain.push(...planned);
@@ -320,7 +379,7 @@ async function scan(
           chain.length = i + 1;
           break;
         }
-        if (!linked(a, b)) {
+        if (!(a.linksNext ?? linked(a, b))) {
           const bridge = await walk(a, b);
           const last = bridge[bridge.length - 1];
           if (last !== undefined && isTerminal(last)) {

@@ -6,7 +6,7 @@ describe("IdSet", () => {
   it("behaves as a Set of non-negative safe integers under any adds and deletes", () => {
     const id = fc.oneof(
       fc.integer({ min: 0, max: 5000 }),
-      fc.constantFrom(0, 2 ** 32, 2 ** 32 + 1, Number.MAX_SAFE_INTEGER, 4_294_967_295),
+      fc.constantFrom(0, 2 ** 32, 2 ** 32 + 1, Number.MAX_SAFE_INTEGER, 4_294_967_294, 4_294_967_295),
     );
     const op = fc.tuple(fc.constantFrom("add", "add", "add", "delete", "has"), id);
     fc.assert(
@@ -24,6 +24,19 @@ describe("IdSet", () => {
       }),
       { numRuns: 200 },
     );
+  });
+
+  it("keeps its ids when one too large for 32 bits arrives late", () => {
+    const set = new IdSet();
+    for (let i = 0; i < 10_000; i++) set.add(i * 3);
+    set.delete(3);
+    expect(set.add(4_294_967_295)).toBe(true);
+    expect(set.add(2 ** 40)).toBe(true);
+    expect(set.size).toBe(10_001);
+    expect(set.has(3)).toBe(false);
+    expect(set.has(29_997)).toBe(true);
+    expect(set.has(4_294_967_295)).toBe(true);
+    expect(set.has(2 ** 40)).toBe(true);
   });
 
   it("holds a million ids", () => {

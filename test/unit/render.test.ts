@@ -373,6 +373,24 @@ describe("jobs.csv", () => {
     ]);
   });
 
+  it("writes a file of many batches as one: one header, every row once and in order, CRLF", () => {
+    // 4 501 rows: more than two of the renderer's batches of rows, and one left over; a name
+    // with a newline at a batch's edge stays one quoted field.
+    const jobs = Array.from({ length: 4_501 }, (_, i) =>
+      job({ id: i + 1, name: i === 1_999 || i === 2_000 ? `edge\n${i}` : `job-${i + 1}` }),
+    );
+    const text = renderJobsCsv("2026-11-27", jobs);
+    const rows = readCsv(text);
+    expect(rows).toHaveLength(4_502);
+    expect(rows[0]).toEqual([...JOBS_CSV_HEADER]);
+    expect(rows.slice(1).map((r) => r[1])).toEqual(jobs.map((j) => String(j.version.versionId)));
+    expect(rows[2000]?.[2]).toBe("edge\n1999");
+    expect(rows[2001]?.[2]).toBe("edge\n2000");
+    expect(text.endsWith("\r\n")).toBe(true);
+    // every line break outside a quoted name is CRLF
+    expect(text.replace(/"edge\n\d+"/g, "").match(/(?<!\r)\n/g)).toBeNull();
+  });
+
   it("writes a header row only for no jobs, with CRLF", () => {
     expect(renderJobsCsv("2026-11-27", [])).toBe(`${JOBS_CSV_HEADER.join(",")}\r\n`);
   });

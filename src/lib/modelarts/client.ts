@@ -154,7 +154,7 @@ export class ModelArtsClient implements VersionSource {
     const timeout = this.#opts.timeoutMs ?? 30_000;
     const deadline = this.#opts.retry?.deadline;
     const clock = this.#opts.retryHooks?.clock ?? Date.now;
-    // Whole milliseconds: AbortSignal.timeout throws a RangeError for a fraction.
+    // Whole milliseconds, as the error message says.
     return deadline === undefined
       ? timeout
       : Math.max(1, Math.floor(Math.min(timeout, deadline - clock())));
@@ -207,24 +207,38 @@ export class ModelArtsClient implements VersionSource {
     const method = "GET";
     const where = `${method} ${url.href}`;
     const timeoutMs = this.#timeout();
-    const timeout = AbortSignal.timeout(timeoutMs);
+    // One controller per request, its timer cleared and its listener on the scan's signal
+    // removed as soon as the answer is read. AbortSignal.timeout would live on for the whole
+    // timeout, and with it (through fetch's abort listener) everything the request held: at a
+    // thousand pages a second that kept tens of megabytes of finished requests alive.
+    const request = new AbortController();
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      request.abort(new DOMException(`no answer within ${timeoutMs} ms`, "TimeoutError"));
+    }, timeoutMs);
+    const onAbort = () => request.abort(signal?.reason);
+    signal?.addEventListener("abort", onAbort, { once: true });
+    if (signal?.aborted) onAbort();
     let response: Response;
     let text: string;
     try {
       response = await this.#fetch(url, {
         method,
         headers: { ...BASE_HEADERS, ...authHeaders },
-        signal: signal === undefined ? timeout : AbortSignal.any([timeout, signal]),
+        signal: request.signal,
       });
       text = await response.text();
     } catch (cause) {
       // Aborted by the scan: its reason (the first failure) is what the caller reports.
       signal?.throwIfAborted();
-      const timedOut = timeout.aborted;
       const reason = timedOut
         ? `no answer within ${timeoutMs} ms`
         : `the connection failed (${cause instanceof Error ? cause.message : String(cause)})`;
       throw new UpstreamError(`${where}: ${reason}`, { retryable: true, cause });
+    } finally {
+      clearTimeout(timer);
+      signal?.removeEventListener("abort", onAbort);
     }
     const requestId = response.headers.get("x-request-id") ?? undefined;
     const now = (this.#opts.retryHooks?.clock ?? Date.now)();

@@ -164,6 +164,3 @@ export function parseVersionRecord(raw: unknown): ParsedRecord {
     ? { ok: true, version }
     : { ok: false, reason, key: badRecordKey(raw) };
 }
-
-/** The key under which a bad record is counted once (its id, or its content). */
-export { badRecordKey };

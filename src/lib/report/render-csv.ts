@@ -1,4 +1,3 @@
-import { stringify } from "csv-stringify/sync";
 import { OUTCOMES, outcomeOf, statusName } from "../modelarts/statuses.js";
 import { csvText, formatHours, isoUtc } from "./format.js";
 import type { JobRow, ReportPeriod, UsageReport } from "./types.js";
@@ -54,45 +53,64 @@ export const JOBS_CSV_HEADER = [
 /** The month report's jobs.csv: `report_month` in place of `report_date`. */
 export const MONTHLY_JOBS_CSV_HEADER = ["report_month", ...JOBS_CSV_HEADER.slice(1)] as const;
 
-type Cell = string | number;
+export type Cell = string | number;
 
 /** Money with two decimals; empty without a price table or a price. */
 function formatCost(cost: number | null): string {
   return cost === null ? "" : cost.toFixed(2);
 }
 
-function csv(header: readonly string[], rows: Cell[][]): string {
-  return stringify([header as string[], ...rows], {
-    record_delimiter: "\r\n",
-    eof: true,
-    // csv-stringify quotes a field holding the whole record delimiter ("\r\n") but not a lone
-    // "\n" or "\r"; RFC 4180 wants those quoted too.
-    quoted_match: /[\r\n]/,
-  });
+/**
+ * RFC 4180 by hand: a field is quoted when it holds a quote, a comma, a CR or an LF, with its
+ * quotes doubled; every record ends with CRLF. csv-stringify wrote the same bytes (it is the
+ * oracle of the tests) but allocated about 9 KB a row through its per-field hooks: 370 MB and
+ * 0.4 s for a month's 40 000 jobs, against 0.1 s here.
+ */
+const NEEDS_QUOTES = /[",\r\n]/;
+
+export function csvField(cell: Cell): string {
+  const s = typeof cell === "number" ? String(cell) : cell;
+  return NEEDS_QUOTES.test(s) ? `"${s.replaceAll('"', '""')}"` : s;
+}
+
+export function csvRecord(cells: readonly Cell[]): string {
+  // join, not +=: a row built by concatenation stays a tree of string pieces until the file is
+  // joined, about 2 KB a row held at once for a month's jobs.csv; join gives one flat string.
+  return `${cells.map(csvField).join(",")}\r\n`;
+}
+
+/** A header and a row per item, each row worked out as it is written. */
+function csvOf<T>(header: readonly string[], items: Iterable<T>, row: (item: T) => Cell[]): string {
+  const lines: string[] = [csvRecord(header)];
+  for (const item of items) lines.push(csvRecord(row(item)));
+  return lines.join("");
 }
 
 export function renderUsageCsv(report: UsageReport): string {
-  const rows = report.by_flavor_pool.map((r): Cell[] => [
-    report.report_date,
-    csvText(r.flavor_code),
-    csvText(r.pool_id),
-    r.versions_active,
-    r.versions_created,
-    r.versions_failed,
-    r.gpus,
-    r.npus,
-    r.peak_gpus,
-    r.peak_npus,
-    formatHours(r.gpu_hours),
-    formatHours(r.npu_hours),
-    formatHours(r.run_hours),
-    r.versions_started,
-    formatHours(r.wait_hours),
-    formatHours(r.max_wait_hours),
-    ...OUTCOMES.map((o) => formatHours(r.gpu_hours_by_outcome[o])),
-    formatCost(r.cost),
-  ]);
-  return csv(report.period === "month" ? MONTHLY_USAGE_CSV_HEADER : USAGE_CSV_HEADER, rows);
+  return csvOf(
+    report.period === "month" ? MONTHLY_USAGE_CSV_HEADER : USAGE_CSV_HEADER,
+    report.by_flavor_pool,
+    (r): Cell[] => [
+      report.report_date,
+      csvText(r.flavor_code),
+      csvText(r.pool_id),
+      r.versions_active,
+      r.versions_created,
+      r.versions_failed,
+      r.gpus,
+      r.npus,
+      r.peak_gpus,
+      r.peak_npus,
+      formatHours(r.gpu_hours),
+      formatHours(r.npu_hours),
+      formatHours(r.run_hours),
+      r.versions_started,
+      formatHours(r.wait_hours),
+      formatHours(r.max_wait_hours),
+      ...OUTCOMES.map((o) => formatHours(r.gpu_hours_by_outcome[o])),
+      formatCost(r.cost),
+    ],
+  );
 }
 
 const MS_PER_HOUR = 3_600_000;
@@ -106,26 +124,29 @@ export function renderJobsCsv(
   jobs: Iterable<JobRow>,
   period: ReportPeriod = "day",
 ): string {
-  const rows = Array.from(jobs, ({ version: v, overlapMs, failed, waitMs, cost }): Cell[] => [
-    reportDate,
-    v.versionId,
-    csvText(v.versionName),
-    v.status,
-    csvText(statusName(v.status)),
-    csvText(v.flavorCode),
-    csvText(v.poolId),
-    v.gpuNum,
-    v.npuNum,
-    isoUtc(v.createTime),
-    isoUtc(v.startTime),
-    isoUtc(v.endTime),
-    formatHours(overlapMs / MS_PER_HOUR),
-    formatHours((v.gpuNum * overlapMs) / MS_PER_HOUR),
-    formatHours((v.npuNum * overlapMs) / MS_PER_HOUR),
-    failed ? "true" : "false",
-    outcomeOf(v.status),
-    waitMs === null ? "" : formatHours(waitMs / MS_PER_HOUR),
-    formatCost(cost),
-  ]);
-  return csv(period === "month" ? MONTHLY_JOBS_CSV_HEADER : JOBS_CSV_HEADER, rows);
+  return csvOf(
+    period === "month" ? MONTHLY_JOBS_CSV_HEADER : JOBS_CSV_HEADER,
+    jobs,
+    ({ version: v, overlapMs, failed, waitMs, cost }): Cell[] => [
+      reportDate,
+      v.versionId,
+      csvText(v.versionName),
+      v.status,
+      csvText(statusName(v.status)),
+      csvText(v.flavorCode),
+      csvText(v.poolId),
+      v.gpuNum,
+      v.npuNum,
+      isoUtc(v.createTime),
+      isoUtc(v.startTime),
+      isoUtc(v.endTime),
+      formatHours(overlapMs / MS_PER_HOUR),
+      formatHours((v.gpuNum * overlapMs) / MS_PER_HOUR),
+      formatHours((v.npuNum * overlapMs) / MS_PER_HOUR),
+      failed ? "true" : "false",
+      outcomeOf(v.status),
+      waitMs === null ? "" : formatHours(waitMs / MS_PER_HOUR),
+      formatCost(cost),
+    ],
+  );
 }
