@@ -62,7 +62,10 @@ const PAGE_CAP = Math.max(1, int("page-cap", values["page-cap"]));
 const SEED = int("seed", values.seed);
 const AGG_N = int("agg-versions", values["agg-versions"] ?? String(N * 10));
 const RSS_N = int("rss-versions", values["rss-versions"] ?? String(N * 10));
-const CURVE = values.curve.split(",").map((c) => Math.max(1, int("curve", c)));
+// The curve of the issue (1, 2, 4, 8, 16) and the default concurrency among them.
+const CURVE = [
+  ...new Set([...values.curve.split(",").map((c) => Math.max(1, int("curve", c))), CONCURRENCY]),
+].sort((a, b) => a - b);
 const DAYS = 730; // two years of history
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
 const run = promisify(execFile);
@@ -346,7 +349,8 @@ target({
 // --- 4. Peak RSS of the report command itself, in fresh processes ------------------------------
 {
   const dir = await mkdtemp(join(tmpdir(), "bench-rss-"));
-  const preload = fileURLToPath(new URL("./max-rss.cjs", import.meta.url));
+  // bench/ as source and .bench/ as the built bundle sit at the same depth.
+  const preload = fileURLToPath(new URL("../bench/max-rss.cjs", import.meta.url));
   const measure = (args: string[], out: string) =>
     withSim(0, RSS_N, async (sim) => {
       const started = performance.now();

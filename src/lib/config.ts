@@ -84,7 +84,7 @@ export const DEFAULTS = Object.freeze({
   storage: "file://./reports",
   timeZone: "UTC",
   pageSize: 100,
-  concurrency: 8,
+  concurrency: 10,
   timeoutMs: 30_000,
   maxAttempts: 5,
 });

@@ -1,3 +1,4 @@
+import { setMaxListeners } from "node:events";
 import { IncompleteScanError } from "./errors.js";
 import { IdSet } from "./id-set.js";
 import type { ListPage, VersionSource } from "./modelarts/client.js";
@@ -234,6 +235,9 @@ export async function scanVersions(source: VersionSource, opts: ScanOptions): Pr
     opts.signal === undefined
       ? controller.signal
       : AbortSignal.any([controller.signal, opts.signal]);
+  // Each request in flight listens on it (its own abort, and a token being fetched): more than
+  // Node's default of 10 at concurrency 8 and up, which is not a leak.
+  setMaxListeners(2 * Math.max(1, opts.concurrency ?? 1) + 10, signal);
   // Aborted by the first failure itself, before its error travels up: no worker that finishes
   // in the meantime starts another request.
   const fail = (error: unknown) => {

@@ -42,3 +42,23 @@ it("backs off all concurrent page requests together on a 429 with Retry-After", 
   expect(gaps[longest]).toBeGreaterThanOrEqual(900);
   expect(answered.length - (longest + 1)).toBeGreaterThanOrEqual(30);
 });
+
+it("scans at concurrency 16 without Node warning of a listener leak", async () => {
+  const warnings: string[] = [];
+  const onWarning = (w: Error) => warnings.push(`${w.name}: ${w.message}`);
+  process.on("warning", onWarning);
+  try {
+    const client = new ModelArtsClient({
+      endpoint: sim.url,
+      projectId: "p",
+      auth: staticTokenAuth("t"),
+    });
+    const result = await scanVersions(client, { pageSize: 50, concurrency: 16, keep: () => true });
+    expect(result.versionsScanned).toBe(2000);
+    // warnings are emitted on the next tick
+    await new Promise((resolve) => setImmediate(resolve));
+  } finally {
+    process.off("warning", onWarning);
+  }
+  expect(warnings.filter((w) => w.startsWith("MaxListenersExceededWarning"))).toEqual([]);
+});

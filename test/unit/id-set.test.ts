@@ -6,7 +6,14 @@ describe("IdSet", () => {
   it("behaves as a Set of non-negative safe integers under any adds and deletes", () => {
     const id = fc.oneof(
       fc.integer({ min: 0, max: 5000 }),
-      fc.constantFrom(0, 2 ** 32, 2 ** 32 + 1, Number.MAX_SAFE_INTEGER, 4_294_967_294, 4_294_967_295),
+      fc.constantFrom(
+        0,
+        2 ** 32,
+        2 ** 32 + 1,
+        Number.MAX_SAFE_INTEGER,
+        4_294_967_294,
+        4_294_967_295,
+      ),
     );
     const op = fc.tuple(fc.constantFrom("add", "add", "add", "delete", "has"), id);
     fc.assert(
