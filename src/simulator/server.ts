@@ -19,6 +19,7 @@
  *   `requests.listing` counts every request to the listing route, failed ones included.
  */
 import { randomBytes, randomUUID } from "node:crypto";
+import { setMaxListeners } from "node:events";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { setTimeout as sleep } from "node:timers/promises";
@@ -378,6 +379,8 @@ export async function startSimulator(
   const requests = { count: 0, listing: 0, iam: 0 };
   const faults: Fault[] = [];
   const closing = new AbortController();
+  // Every answer delayed by latencyMs listens for the close: as many as requests in flight.
+  setMaxListeners(0, closing.signal);
   let versions: unknown[] = [...opts.versions];
   let hook: ((state: ListingState) => void) | undefined;
   /** Sorted and filtered lists by query; emptied whenever the data may have changed. */

@@ -33,7 +33,11 @@ export async function loadHandlers(env: Record<string, string | undefined>): Pro
     import("../../src/handlers/list-reports.js"),
     import("../../src/handlers/get-report.js"),
     import("../../src/handlers/get-report-file.js"),
-    import("../../src/handlers/post-reports.js"),
+    // As in serverless.yml: the local stage's POST runs the job in-process, a deployed one
+    // (with the report function's name) hands it over.
+    env.REPORT_FUNCTION_NAME === undefined
+      ? import("../../src/handlers/post-reports-local.js")
+      : import("../../src/handlers/post-reports.js"),
     import("../../src/handlers/post-links.js"),
     import("../../src/handlers/report.js"),
   ]);

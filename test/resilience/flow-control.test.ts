@@ -43,13 +43,21 @@ it("backs off all concurrent page requests together on a 429 with Retry-After", 
   expect(answered.length - (longest + 1)).toBeGreaterThanOrEqual(30);
 });
 
-it("scans at concurrency 16 without Node warning of a listener leak", async () => {
+it("scans at concurrency 16 without Node warning of a listener leak, here or in the simulator", async () => {
   const warnings: string[] = [];
   const onWarning = (w: Error) => warnings.push(`${w.name}: ${w.message}`);
   process.on("warning", onWarning);
+  // with latency, so that the simulator too holds 16 delayed answers at once
+  const slow = await startSimulator({
+    projectId: "p",
+    versions: workload,
+    auth: { tokens: ["t"] },
+    pageCap: 50,
+    latencyMs: 20,
+  });
   try {
     const client = new ModelArtsClient({
-      endpoint: sim.url,
+      endpoint: slow.url,
       projectId: "p",
       auth: staticTokenAuth("t"),
     });
@@ -59,6 +67,7 @@ it("scans at concurrency 16 without Node warning of a listener leak", async () =
     await new Promise((resolve) => setImmediate(resolve));
   } finally {
     process.off("warning", onWarning);
+    await slow.close();
   }
   expect(warnings.filter((w) => w.startsWith("MaxListenersExceededWarning"))).toEqual([]);
 });
