@@ -120,7 +120,8 @@ describe("HTML output", () => {
     fc.assert(
       fc.property(fc.string({ maxLength: 8 }), (text) => {
         // markers around the name find every place it is written (short enough never to be
-        // shortened in a chart label)
+        // shortened in a chart label); a text holding the end marker would end the match early
+        fc.pre(!text.includes("Q2"));
         const name = `Q1${text}Q2`;
         const html = renderReportHtml(report(["x"], () => name).report);
         const written = [...html.matchAll(/Q1([\s\S]*?)Q2/g)].map((m) => m[1]);
