@@ -1,22 +1,11 @@
-import { Writable } from "node:stream";
 import { describe, expect, it } from "vitest";
 import { runLinkCli } from "../../src/cli/link.js";
 import type { CliIo } from "../../src/cli/main.js";
 import { verifyLink } from "../../src/lib/api/links.js";
+import { sink } from "../helpers/sink.js";
 
 const KEY = "local-link-key-0123456789-abcdefghij";
 const NOW = Date.UTC(2026, 11, 2, 1, 0);
-
-function sink(): NodeJS.WriteStream & { text: string } {
-  const stream = new Writable({
-    write(chunk, _encoding, done) {
-      stream.text += chunk.toString();
-      done();
-    },
-  }) as unknown as NodeJS.WriteStream & { text: string };
-  stream.text = "";
-  return stream;
-}
 
 function io(env: Record<string, string | undefined>) {
   return {

@@ -2,7 +2,6 @@ import { randomUUID } from "node:crypto";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { Writable } from "node:stream";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import type { CliIo } from "../../src/cli/main.js";
 import { runReindexCli } from "../../src/cli/reindex.js";
@@ -15,6 +14,7 @@ import { generateWorkload } from "../../src/simulator/workload.js";
 import { type ApiServer, startApiServer } from "../helpers/api-server.js";
 import { readCsv } from "../helpers/csv.js";
 import { loadHandlers } from "../helpers/handlers.js";
+import { sink } from "../helpers/sink.js";
 
 /**
  * Month reports end to end: `npm run report -- --month`, the files and latest-month.json,
@@ -29,17 +29,6 @@ let dir: string;
 let root: string;
 let store: FileStore;
 let server: ApiServer;
-
-function sink(): NodeJS.WriteStream & { text: string } {
-  const stream = new Writable({
-    write(chunk, _encoding, done) {
-      stream.text += chunk.toString();
-      done();
-    },
-  }) as unknown as NodeJS.WriteStream & { text: string };
-  stream.text = "";
-  return stream;
-}
 
 function io(extra: Record<string, string> = {}) {
   return {

@@ -2,7 +2,6 @@ import { execFile } from "node:child_process";
 import { mkdtemp, readdir, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { Writable } from "node:stream";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import type { CliIo } from "../../src/cli/main.js";
@@ -18,6 +17,7 @@ import { FileStore } from "../../src/lib/storage/file-store.js";
 import { LOCK_KEY, RunLockLostError } from "../../src/lib/storage/run-lock.js";
 import { type Fault, type Simulator, startSimulator } from "../../src/simulator/server.js";
 import { generateWorkload, type RawVersion } from "../../src/simulator/workload.js";
+import { sink } from "../helpers/sink.js";
 
 /**
  * A run publishes a whole, correct report or nothing: each way a bad night could publish a
@@ -76,17 +76,6 @@ const files = async (store: FileStore) =>
   readdir(new URL(store.url.replace(/^file:\/\//, "file://")).pathname, { recursive: true }).catch(
     () => [],
   );
-
-function sink(): NodeJS.WriteStream & { text: string } {
-  const stream = new Writable({
-    write(chunk, _encoding, done) {
-      stream.text += chunk.toString();
-      done();
-    },
-  }) as unknown as NodeJS.WriteStream & { text: string };
-  stream.text = "";
-  return stream;
-}
 
 /** 21 malformed records among the versions: a typical night's worth of bad data. */
 function withMalformed(): unknown[] {
