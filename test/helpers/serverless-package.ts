@@ -1,5 +1,5 @@
 import { execFile } from "node:child_process";
-import { cp, readFile, symlink } from "node:fs/promises";
+import { cp, mkdir, readFile, symlink, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
@@ -62,6 +62,17 @@ export async function packageService(
     await cp(join(ROOT, file), join(project, file), { recursive: true });
   }
   await symlink(join(ROOT, "node_modules"), join(project, "node_modules"), "dir");
+  // What `npm run dev` leaves in a working tree: the local stage's build, with its in-process
+  // POST handler (job and demo simulator included), in its own work folder and in the shared
+  // one that serverless-esbuild used by default. No deployed stage may pick it up.
+  for (const work of [".esbuild/local/.build", ".esbuild/.build"]) {
+    const leftover = join(project, work, "src/handlers");
+    await mkdir(leftover, { recursive: true });
+    await writeFile(
+      join(leftover, "post-reports-local.mjs"),
+      "// left over from the local stage\n",
+    );
+  }
   const args = ["serverless", "package", "--stage", stage, "--package", outDir, ...extraArgs];
   try {
     await execFileAsync("npx", args, {

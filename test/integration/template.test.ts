@@ -334,7 +334,7 @@ describe("the packaged stack (serverless package --stage ci, no AWS credentials)
     expect(variablesOf(REPORT_FUNCTION).MODELARTS_ENDPOINT).toBe("");
   });
 
-  it("packages each function as an ES module bundle under 5 MB, without the simulator", async () => {
+  it("packages each function as its own ES module bundle under 5 MB, without the simulator", async () => {
     for (const [id, fn] of ofType(template, "AWS::Lambda::Function")) {
       const key = (fn.Code as { S3Key: string }).S3Key;
       const zipPath = join(dir, "package", key.slice(key.lastIndexOf("/") + 1));
@@ -342,10 +342,11 @@ describe("the packaged stack (serverless package --stage ci, no AWS credentials)
       // Handler "src/handlers/list-reports.handler" lives in src/handlers/list-reports.mjs.
       const handler = fn.Handler as string;
       const file = `${handler.slice(0, handler.lastIndexOf("."))}.mjs`;
-      const code =
-        unzip(await readFile(zipPath))
-          .get(file)
-          ?.toString("utf8") ?? "";
+      const files = unzip(await readFile(zipPath));
+      // Its own bundle and source map, nothing else: not the other functions', and not what
+      // `npm run dev` left behind in the working tree (packageService seeds that).
+      expect([...files.keys()].sort(), id).toEqual([file, `${file}.map`]);
+      const code = files.get(file)?.toString("utf8") ?? "";
       // Bundled CommonJS dependencies call require(); the banner provides it in ESM.
       expect(code.startsWith("import { createRequire } from 'node:module';"), id).toBe(true);
       // The simulator is the demo's (the command line injects it), never a function's.
