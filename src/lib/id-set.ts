@@ -27,8 +27,14 @@ export class IdSet {
     return h & mask;
   }
 
+  /** Whether a narrow table cannot hold `id`: its own markers are ids from 0xfffffffe on. */
+  #beyondNarrow(id: number): boolean {
+    return id >= NARROW.deleted && this.#slots instanceof Uint32Array;
+  }
+
   /** Whether `id` is in the set. */
   has(id: number): boolean {
+    if (this.#beyondNarrow(id)) return false;
     const slots = this.#slots;
     const mask = slots.length - 1;
     const empty = this.#empty;
@@ -41,7 +47,7 @@ export class IdSet {
 
   /** Adds `id`; false when it was there already. */
   add(id: number): boolean {
-    if (id >= NARROW.deleted && this.#slots instanceof Uint32Array) this.#rehash(true);
+    if (this.#beyondNarrow(id)) this.#rehash(true);
     else if ((this.#used + 1) * 2 > this.#slots.length) this.#rehash(false);
     const slots = this.#slots;
     const mask = slots.length - 1;
@@ -65,6 +71,7 @@ export class IdSet {
 
   /** Removes `id`; false when it was not there. */
   delete(id: number): boolean {
+    if (this.#beyondNarrow(id)) return false;
     const slots = this.#slots;
     const mask = slots.length - 1;
     const empty = this.#empty;

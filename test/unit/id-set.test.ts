@@ -46,6 +46,28 @@ describe("IdSet", () => {
     expect(set.has(2 ** 40)).toBe(true);
   });
 
+  it("never takes its own deleted-slot marker (id 0xfffffffe) for an id it holds", () => {
+    // A small id whose home slot is the marker id's: deleting it leaves the marker exactly
+    // where a lookup of 0xfffffffe lands first. Found by review; the random ids above hit that
+    // slot too rarely.
+    const marker = 4_294_967_294;
+    // The home slot in a fresh table of 1 024 (id-set.ts #index).
+    const home = (id: number) =>
+      (Math.imul((id % 4294967296) ^ Math.floor(id / 4294967296), 0x9e3779b1) >>> 0) & 1023;
+    let twin = 0;
+    while (home(twin) !== home(marker)) twin++;
+    const set = new IdSet();
+    set.add(twin);
+    set.delete(twin);
+    expect(set.has(marker)).toBe(false);
+    expect(set.delete(marker)).toBe(false);
+    expect(set.size).toBe(0);
+    expect(set.add(marker)).toBe(true);
+    expect(set.has(marker)).toBe(true);
+    expect(set.has(twin)).toBe(false);
+    expect(set.size).toBe(1);
+  });
+
   it("holds a million ids", () => {
     const set = new IdSet();
     for (let i = 0; i < 1_000_000; i++) set.add(1_000_000 + i * 7);
