@@ -106,12 +106,12 @@ function require(env: Env, name: string, why: string): string {
   return value;
 }
 
-function positiveInt(env: Env, name: string, fallback: number, max: number): number {
+function positiveInt(env: Env, name: string, fallback: number, max: number, min = 1): number {
   const raw = read(env, name);
   if (raw === undefined) return fallback;
   const n = /^[0-9]+$/.test(raw) ? Number(raw) : Number.NaN;
-  if (!Number.isSafeInteger(n) || n < 1 || n > max) {
-    throw new ConfigError(`${name} "${raw}" is not a whole number from 1 to ${max}`);
+  if (!Number.isSafeInteger(n) || n < min || n > max) {
+    throw new ConfigError(`${name} "${raw}" is not a whole number from ${min} to ${max}`);
   }
   return n;
 }
@@ -237,7 +237,8 @@ export function loadReportConfig(
       workspaceId: read(env, "MODELARTS_WORKSPACE_ID") ?? null,
       poolId: read(env, "MODELARTS_POOL_ID") ?? null,
       auth: parseAuth(env),
-      pageSize: positiveInt(env, "MODELARTS_PAGE_SIZE", DEFAULTS.pageSize, 1000),
+      // Two at least: neighbouring pages share a record, which is how a gap is seen (scan.ts).
+      pageSize: positiveInt(env, "MODELARTS_PAGE_SIZE", DEFAULTS.pageSize, 1000, 2),
       concurrency: positiveInt(env, "MODELARTS_CONCURRENCY", DEFAULTS.concurrency, 32),
       timeoutMs: positiveInt(env, "MODELARTS_TIMEOUT_MS", DEFAULTS.timeoutMs, 300_000),
       maxAttempts: positiveInt(env, "MODELARTS_MAX_ATTEMPTS", DEFAULTS.maxAttempts, 20),

@@ -113,8 +113,8 @@ describe("loadReportConfig", () => {
   });
 
   it("validates numeric settings with their range", () => {
-    expect(fails({ ...base, MODELARTS_TOKEN: "t", MODELARTS_PAGE_SIZE: "0" })).toBe(
-      'MODELARTS_PAGE_SIZE "0" is not a whole number from 1 to 1000',
+    expect(fails({ ...base, MODELARTS_TOKEN: "t", MODELARTS_PAGE_SIZE: "1" })).toBe(
+      'MODELARTS_PAGE_SIZE "1" is not a whole number from 2 to 1000',
     );
     expect(
       loadReportConfig({ ...base, MODELARTS_TOKEN: "t", MODELARTS_CONCURRENCY: "8" }).upstream
