@@ -7,6 +7,7 @@ import {
   PAGE_LINK_SECONDS,
   type SignedLink,
   signLink,
+  targetOfScope,
   verifyLink,
 } from "../lib/api/links.js";
 import type { PageHref } from "../lib/api/reports.js";
@@ -116,7 +117,9 @@ export async function pageHref(access: Access): Promise<PageHref> {
     access.kind === "link" ? access.link.expires : Number.POSITIVE_INFINITY,
   );
   return (path, scope, own = false) => {
-    if (access.kind === "link" && !own && !covers(access.link.scope, scope)) return undefined;
+    if (access.kind === "link" && !own && !covers(access.link.scope, targetOfScope(scope))) {
+      return undefined;
+    }
     const at = path.indexOf("?");
     const query = new URLSearchParams(at === -1 ? "" : path.slice(at + 1));
     for (const [name, value] of signLink(key, { scope, expires })) query.set(name, value);

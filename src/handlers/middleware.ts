@@ -197,6 +197,18 @@ export function dateTarget(event: APIGatewayProxyEventV2): LinkTarget {
   return { kind: "day", date: requireLabel("day", date) };
 }
 
+/** What a download route (`{date}` and `{name}`) serves, for a signed link. */
+export function dateFileTarget(event: APIGatewayProxyEventV2): LinkTarget {
+  const target = dateTarget(event);
+  return target.kind === "day" ? { ...target, file: pathParam(event, "name") } : target;
+}
+
+/** What a month's download route serves, for a signed link. */
+export function monthFileTarget(event: APIGatewayProxyEventV2): LinkTarget {
+  const target = monthTarget(event);
+  return target.kind === "month" ? { ...target, file: pathParam(event, "name") } : target;
+}
+
 /** What a route with a `{month}` parameter serves, for a signed link. */
 export function monthTarget(event: APIGatewayProxyEventV2): LinkTarget {
   const month = pathParam(event, "month");

@@ -1,14 +1,19 @@
 import type { APIGatewayProxyEventV2 } from "aws-lambda";
 import { createLink } from "../lib/api/link-request.js";
-import { ConfigError } from "../lib/errors.js";
+import { ConfigError, HttpError } from "../lib/errors.js";
 import { httpHandler, toApiGateway } from "./middleware.js";
 import { api, logger } from "./runtime.js";
 
 /** POST /links (bearer token only): a signed link a plain browser can open. */
 
+/** A host name or address with an optional port, as a URL's authority may hold it. */
+const HOST = /^([A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*|\[[0-9A-Fa-f:.]+\])(:\d{1,5})?$/;
+
 /** The API's origin as the caller reached it: API Gateway's domain, or the local host. */
 function origin(event: APIGatewayProxyEventV2): string {
   const host = event.headers.host ?? event.requestContext.domainName;
+  if (!HOST.test(host))
+    throw new HttpError(400, "invalid_host", "the Host header is not a host name");
   const local = /^(localhost|127\.0\.0\.1|\[::1\])(:\d+)?$/.test(host);
   const proto = event.headers["x-forwarded-proto"] ?? (local ? "http" : "https");
   return `${proto === "http" && local ? "http" : "https"}://${host}`;

@@ -10,7 +10,8 @@ import { FileStore } from "../../src/lib/storage/file-store.js";
 import { type Simulator, startSimulator } from "../../src/simulator/server.js";
 import { generateWorkload } from "../../src/simulator/workload.js";
 import { type ApiServer, startApiServer } from "../helpers/api-server.js";
-import { loadHandlers } from "../helpers/handlers.js";
+import { apiGatewayEvent, lambdaContext } from "../helpers/apigw.js";
+import { type Handlers, loadHandlers } from "../helpers/handlers.js";
 
 /**
  * Signed links over real HTTP: made with the bearer token (POST /links), opened without it,
@@ -26,6 +27,7 @@ let sim: Simulator;
 let server: ApiServer;
 let dir: string;
 let store: FileStore;
+let routes: Handlers["routes"];
 const logLines: string[] = [];
 
 beforeAll(async () => {
@@ -60,11 +62,11 @@ beforeAll(async () => {
       sourceInfo: { endpoint: "sim", projectId: "p", workspaceId: null, poolId: null },
     },
   );
-  const { routes } = await loadHandlers({
+  ({ routes } = await loadHandlers({
     REPORT_STORAGE: `file://${join(dir, "reports")}`,
     REPORT_API_TOKEN: API_TOKEN,
     REPORT_LINK_KEY: LINK_KEY,
-  });
+  }));
   server = await startApiServer(routes);
 });
 
@@ -114,7 +116,10 @@ describe("signed links", () => {
     const html = await page.text();
     expect(html).toContain("ModelArts usage 2026-11-27");
     const csv = hrefs(html).find((h) => h.includes("/files/usage.csv"));
-    expect(csv).toMatch(/^\/reports\/2026-11-27\/files\/usage\.csv\?scope=day%3A2026-11-27&/);
+    // Signed for that one file, not for the day (see the next test).
+    expect(csv).toMatch(
+      /^\/reports\/2026-11-27\/files\/usage\.csv\?scope=file%3Aday%3A2026-11-27%3Ausage\.csv&/,
+    );
     const download = await browse(`${server.url}${csv}`);
     expect(download.status).toBe(200);
     expect(download.headers.get("content-disposition")).toBe(
@@ -123,6 +128,43 @@ describe("signed links", () => {
     expect(Buffer.from(await download.arrayBuffer())).toEqual(
       (await store.get("daily/2026-11-27/usage.csv"))?.body,
     );
+  });
+
+  it("signs a page's downloads for each file alone, so a latest link hands out nothing wider", async () => {
+    // Found by review: the pages signed their downloads with the whole day's (or month's)
+    // scope, so a link to the latest month handed out links that opened every day of it.
+    const html = await (await browse(await makeLink("/reports/latest?format=html", "1h"))).text();
+    const csv = new URL(hrefs(html).find((h) => h.includes("/files/usage.csv")) ?? "", server.url);
+    expect((await browse(csv.href)).status).toBe(200);
+    for (const path of [
+      "/reports/2026-11-27",
+      "/reports/2026-11-27/files/jobs.csv",
+      "/reports/2026-11-26/files/usage.csv",
+      "/reports/latest",
+      "/reports",
+    ]) {
+      const res = await browse(`${server.url}${path}${csv.search}`, "application/json");
+      expect(res.status, path).toBe(403);
+      expect(await res.json()).toMatchObject({ error: { code: "link_out_of_scope" } });
+    }
+  });
+
+  it("takes each link in one spelling only: no padding bits, no leading zeros", async () => {
+    const url = new URL(await makeLink("/reports/2026-11-27", "1h"));
+    const signature = url.searchParams.get("signature") ?? "";
+    // The last of 43 base64url characters carries 4 bits of the MAC and 2 unused ones.
+    const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    const last = alphabet.indexOf(signature.at(-1) ?? "");
+    const padded = new URL(url);
+    padded.searchParams.set("signature", signature.slice(0, -1) + alphabet[last ^ 1]);
+    const zeros = new URL(url);
+    zeros.searchParams.set("expires", `0${url.searchParams.get("expires")}`);
+    expect((await browse(url.href, "application/json")).status).toBe(200);
+    for (const changed of [padded, zeros]) {
+      const res = await browse(changed.href, "application/json");
+      expect(res.status, changed.search).toBe(403);
+      expect(await res.json()).toMatchObject({ error: { code: "link_invalid" } });
+    }
   });
 
   it("gives the page's own links minutes, never longer than the link it was opened with", async () => {
@@ -230,6 +272,22 @@ describe("signed links", () => {
       expect(res.status, JSON.stringify(body)).toBe(400);
       expect(await res.json()).toMatchObject({ error: { code: "invalid_body" } });
     }
+    // A Host header that is no host name is the caller's 400, not a 500 from new URL().
+    const odd = await routes["POST /links"](
+      apiGatewayEvent({
+        method: "POST",
+        url: "/links",
+        headers: {
+          host: "a b",
+          authorization: `Bearer ${API_TOKEN}`,
+          "content-type": "application/json",
+        },
+        body: '{"path":"/reports/latest"}',
+      }),
+      lambdaContext(),
+    );
+    expect(odd.statusCode).toBe(400);
+    expect(JSON.parse(odd.body ?? "")).toMatchObject({ error: { code: "invalid_host" } });
     const made = (await (await post({ path: "/reports/latest" })).json()) as { expires_at: string };
     // Seven days by default.
     expect(Date.parse(made.expires_at) - Date.now()).toBeGreaterThan(7 * 86_400_000 - 60_000);

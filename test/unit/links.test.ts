@@ -100,6 +100,36 @@ describe("signed links", () => {
     );
   });
 
+  it("opens one file with a file scope, and that file only", () => {
+    const csv = { kind: "file", period: "month", label: "2026-11", name: "usage.csv" } as const;
+    expect(formatScope(csv)).toBe("file:month:2026-11:usage.csv");
+    expect(parseScope("file:month:2026-11:usage.csv")).toEqual(csv);
+    expect(covers(csv, { kind: "month", month: "2026-11", file: "usage.csv" })).toBe(true);
+    for (const target of [
+      { kind: "month", month: "2026-11" },
+      { kind: "month", month: "2026-11", file: "jobs.csv" },
+      { kind: "month", month: "2026-10", file: "usage.csv" },
+      { kind: "day", date: "2026-11-29", file: "usage.csv" },
+      { kind: "day", date: "2026-11-29" },
+      { kind: "latest-month" },
+      { kind: "list" },
+    ] as const) {
+      expect(covers(csv, target), JSON.stringify(target)).toBe(false);
+    }
+    for (const bad of [
+      "file:day:2026-11-31:usage.csv",
+      "file:week:2026-11:usage.csv",
+      "file:month:2026-11:../x",
+      "file:month:2026-11",
+    ]) {
+      expect(parseScope(bad), bad).toBeUndefined();
+    }
+    // A day's or a month's own scope opens its files as before.
+    const day = { kind: "day", date: "2026-11-27", file: "jobs.csv" } as const;
+    expect(covers({ kind: "day", date: "2026-11-27" }, day)).toBe(true);
+    expect(covers({ kind: "month", month: "2026-11" }, day)).toBe(true);
+  });
+
   it("finds the scope of each path a link can be made for", () => {
     expect(scopeOfPath("/reports")).toEqual({ kind: "list" });
     expect(scopeOfPath("/reports/")).toEqual({ kind: "list" });

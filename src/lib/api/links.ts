@@ -17,14 +17,24 @@ export type LinkScope =
   | { readonly kind: "latest" }
   | { readonly kind: "day"; readonly date: string }
   | { readonly kind: "month"; readonly month: string }
-  | { readonly kind: "latest-month" };
+  | { readonly kind: "latest-month" }
+  /**
+   * One stored file of one day or month: what a page signs its own downloads with, so that a
+   * page reached by a "latest" link hands out nothing wider than the files it shows.
+   */
+  | {
+      readonly kind: "file";
+      readonly period: "day" | "month";
+      readonly label: string;
+      readonly name: string;
+    };
 
-/** What a request reaches, as the route names it. */
+/** What a request reaches, as the route names it; `file` on the download routes. */
 export type LinkTarget =
   | { readonly kind: "list" }
   | { readonly kind: "latest" }
-  | { readonly kind: "day"; readonly date: string }
-  | { readonly kind: "month"; readonly month: string }
+  | { readonly kind: "day"; readonly date: string; readonly file?: string }
+  | { readonly kind: "month"; readonly month: string; readonly file?: string }
   | { readonly kind: "latest-month" };
 
 /** The longest a link may live. */
@@ -38,10 +48,14 @@ export function formatScope(scope: LinkScope): string {
       return `day:${scope.date}`;
     case "month":
       return `month:${scope.month}`;
+    case "file":
+      return `file:${scope.period}:${scope.label}:${scope.name}`;
     default:
       return scope.kind;
   }
 }
+
+const FILE_NAME = /^[a-z]+\.(json|csv)$/;
 
 export function parseScope(text: string): LinkScope | undefined {
   if (text === "list" || text === "latest" || text === "latest-month") return { kind: text };
@@ -49,6 +63,13 @@ export function parseScope(text: string): LinkScope | undefined {
   if (day !== undefined) return isValidDate(day) ? { kind: "day", date: day } : undefined;
   const month = /^month:(.+)$/.exec(text)?.[1];
   if (month !== undefined) return isValidMonth(month) ? { kind: "month", month } : undefined;
+  const file = /^file:(day|month):([^:]+):([^:]+)$/.exec(text);
+  if (file !== null) {
+    const [, period, label = "", name = ""] = file;
+    const valid = period === "day" ? isValidDate(label) : isValidMonth(label);
+    if (!valid || !FILE_NAME.test(name)) return undefined;
+    return { kind: "file", period: period === "day" ? "day" : "month", label, name };
+  }
   return undefined;
 }
 
@@ -71,8 +92,8 @@ export function scopeOfPath(path: string): LinkScope | undefined {
 
 /**
  * Whether a link of `scope` opens `target`. The listing opens everything under it; a month
- * opens its own days; the latest report (or month) opens only the route that says "latest":
- * the page it serves links to its date with links scoped to that date.
+ * opens its own days; the latest report (or month) opens only the route that says "latest"
+ * (the page it serves signs its own downloads file by file); a file scope opens that one file.
  */
 export function covers(scope: LinkScope, target: LinkTarget): boolean {
   switch (scope.kind) {
@@ -89,7 +110,21 @@ export function covers(scope: LinkScope, target: LinkTarget): boolean {
         (target.kind === "month" && target.month === scope.month) ||
         (target.kind === "day" && target.date.startsWith(`${scope.month}-`))
       );
+    case "file":
+      return (
+        target.kind === scope.period &&
+        (target.kind === "day" ? target.date : target.month) === scope.label &&
+        target.file === scope.name
+      );
   }
+}
+
+/** What a link of `scope` is made for, as a target (a page's links are checked as targets). */
+export function targetOfScope(scope: LinkScope): LinkTarget {
+  if (scope.kind !== "file") return scope;
+  return scope.period === "day"
+    ? { kind: "day", date: scope.label, file: scope.name }
+    : { kind: "month", month: scope.label, file: scope.name };
 }
 
 function mac(key: Buffer, scope: string, expires: number): Buffer {
@@ -132,13 +167,19 @@ export function verifyLink(
     return { ok: false, reason: "invalid" };
   }
   const scope = parseScope(scopeText);
-  const expires = /^[0-9]{1,12}$/.test(expiresText) ? Number(expiresText) : Number.NaN;
+  // One spelling per link: no leading zeros in the expiry, and no signature whose unused
+  // low bits differ (43 base64url characters carry 258 bits for 256).
+  const expires = /^(0|[1-9][0-9]{0,11})$/.test(expiresText) ? Number(expiresText) : Number.NaN;
   if (scope === undefined || Number.isNaN(expires) || !/^[A-Za-z0-9_-]{43}$/.test(signature)) {
     return { ok: false, reason: "invalid" };
   }
   const expected = mac(key, scopeText, expires);
   const given = Buffer.from(signature, "base64url");
-  if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
+  if (
+    given.length !== expected.length ||
+    !timingSafeEqual(given, expected) ||
+    given.toString("base64url") !== signature
+  ) {
     return { ok: false, reason: "invalid" };
   }
   // A link can never have been made to last longer than the maximum.

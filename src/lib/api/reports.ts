@@ -109,8 +109,6 @@ export const plainHref: PageHref = (path) => path;
 
 const routeOf = (period: ReportPeriod, label: string) =>
   period === "month" ? `/reports/months/${label}` : `/reports/${label}`;
-const scopeOf = (period: ReportPeriod, label: string): LinkScope =>
-  period === "month" ? { kind: "month", month: label } : { kind: "day", date: label };
 
 export interface ReportRequest {
   format?: string | undefined;
@@ -137,11 +135,13 @@ export async function getPeriodReport(
     // The page's links open its own files, whatever route it was reached by, and other pages
     // only where the way in allows.
     const href = request.href ?? plainHref;
-    const own = scopeOf(period, label);
+    // Its downloads are signed file by file: a page reached by a "latest" link must not hand
+    // out a link to the whole day or month (a month's link opens its days too).
+    const own = (name: ReportFileName): LinkScope => ({ kind: "file", period, label, name });
     const route = routeOf(period, label);
     const html = renderReportHtml(parseStoredReport(object.body, key), {
-      csvHref: href(`${route}/files/usage.csv`, own, true),
-      jsonHref: href(`${route}/files/report.json`, own, true),
+      csvHref: href(`${route}/files/usage.csv`, own("usage.csv"), true),
+      jsonHref: href(`${route}/files/report.json`, own("report.json"), true),
       history: (await readHistory(store)) ?? [],
       dayHref: (date) => href(`/reports/${date}?format=html`, { kind: "day", date }),
       monthHref: (month) => href(`/reports/months/${month}?format=html`, { kind: "month", month }),
