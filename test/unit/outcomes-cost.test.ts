@@ -132,6 +132,46 @@ describe("cost", () => {
     expect(jobs[3]?.endsWith(",false,completed,8,0.33")).toBe(true);
   });
 
+  it("rounds an exact half cent up, in the report and in jobs.csv", () => {
+    // Found by review: 0.25 h × 0.07 + 0.75 GPU-h × 1.13 is 0.865 exactly, but a double sums
+    // it to 0.8649999999999999, which rounded to 0.86.
+    const prices = parsePriceTable(
+      JSON.stringify({ currency: "EUR", flavors: { a: { per_hour: 0.07, per_gpu_hour: 1.13 } } }),
+      "test",
+    );
+    const [day] = buildDailyReports({
+      versions: [
+        version({
+          versionId: 9,
+          status: 10,
+          createTime: D,
+          startTime: D,
+          endTime: D + HOUR / 4,
+          gpuNum: 3,
+          flavorCode: "a",
+        }),
+      ],
+      dates: ["2026-11-27"],
+      timeZone: "UTC",
+      now: NOW,
+      failureStatuses: [3, 5, 6, 13],
+      source: SOURCE,
+      anomalies: { skipped: 0, reasons: {} },
+      prices,
+    });
+    const r = day?.report ?? never();
+    expect(r.totals.cost).toBe(0.87);
+    expect(r.by_flavor[0]?.cost).toBe(0.87);
+    expect(r.by_pool[0]?.cost).toBe(0.87);
+    expect(r.by_flavor_pool[0]?.cost).toBe(0.87);
+    expect(renderUsageCsv(r).split("\r\n")[1]?.endsWith(",0.87")).toBe(true);
+    expect(
+      renderJobsCsv("2026-11-27", day?.jobs ?? [])
+        .split("\r\n")[1]
+        ?.endsWith(",0.87"),
+    ).toBe(true);
+  });
+
   it("is null everywhere without a price table", () => {
     const [plain] = buildDailyReports({
       versions,

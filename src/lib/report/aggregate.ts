@@ -1,5 +1,6 @@
 import { OUTCOMES, type Outcome, outcomeOf, statusName } from "../modelarts/statuses.js";
 import type { JobVersion } from "../modelarts/version-record.js";
+import { roundCents } from "./format.js";
 import { failedAt, type Interval, runEnd as runEndOf } from "./interval.js";
 import { JobRows } from "./job-rows.js";
 import { costOf, type PriceTable } from "./prices.js";
@@ -62,8 +63,6 @@ interface Contribution {
   /** start − create in ms when it started in the window (and not before it was created). */
   startedWaitMs: number | null;
   outcome: number;
-  /** Cost of its hours in the window, 0 when unpriced. */
-  cost: number;
   /** Interned group keys (GroupKeys), looked up once per version rather than per day. */
   flavorId: number;
   poolId: number;
@@ -137,6 +136,10 @@ class GroupAccumulator {
   maxWaitMs = 0;
   readonly gpuMsByOutcome = new Array<number>(OUTCOMES.length).fill(0);
   readonly npuMsByOutcome = new Array<number>(OUTCOMES.length).fill(0);
+  /**
+   * Set on a flavor × pool pair from its exact ms sums once every version is in (one flavor,
+   * one price); a flavor's, pool's or the total's is the sum of its pairs'.
+   */
   cost = 0;
   /** Set by the day's sweep over all its intervals (DayAccumulator.sweepPeaks). */
   peakGpus = 0;
@@ -160,7 +163,6 @@ class GroupAccumulator {
       this.runMs += ms;
       (this.gpuMsByOutcome[c.outcome] as number) += v.gpuNum * ms;
       (this.npuMsByOutcome[c.outcome] as number) += v.npuNum * ms;
-      this.cost += c.cost;
     }
     if (c.created) this.created++;
     if (c.failed) {
@@ -226,7 +228,7 @@ class GroupAccumulator {
       gpu_hours_by_outcome: byOutcome(this.gpuMsByOutcome),
       npu_hours_by_outcome: byOutcome(this.npuMsByOutcome),
       // Rounded to cents after summing (§9).
-      cost: priced ? Math.round(this.cost * 100) / 100 : null,
+      cost: priced ? roundCents(this.cost) : null,
     };
   }
 }
@@ -392,11 +394,24 @@ class DayAccumulator {
     }
   }
 
-  /** The flavor, pool and total sums from the pairs', once every version is in. */
-  finish(keys: GroupKeys): void {
+  /**
+   * Each pair's cost from its hours, then the flavor, pool and total sums from the pairs', once
+   * every version is in. Costing the summed hours rather than summing each version's cost
+   * keeps the float error to a few operations, so a cost that is exactly half a cent rounds
+   * up, as the exact figure does.
+   */
+  finish(keys: GroupKeys, prices: PriceTable | undefined): void {
     this.pairs.forEach((pair, id) => {
       if (pair === undefined) return;
       const [f, p] = keys.pairs[id] as [number, number];
+      if (prices !== undefined) {
+        pair.cost =
+          costOf(prices, keys.flavors[f] ?? null, {
+            run: pair.runMs / MS_PER_HOUR,
+            gpu: pair.gpuMs / MS_PER_HOUR,
+            npu: pair.npuMs / MS_PER_HOUR,
+          }) ?? 0;
+      }
       this.#slot(this.flavors, f).merge(pair);
       this.#slot(this.pools, p).merge(pair);
       this.totals.merge(pair);
@@ -468,7 +483,6 @@ export function aggregate(input: AggregateInput): DayAggregate[] {
     started: false,
     startedWaitMs: null,
     outcome: 0,
-    cost: 0,
     flavorId: 0,
     poolId: 0,
     pairId: 0,
@@ -489,16 +503,6 @@ export function aggregate(input: AggregateInput): DayAggregate[] {
     c.failed = failedIn === i;
     c.started = startedIn === i;
     c.startedWaitMs = c.started && v.startTime >= v.createTime ? v.startTime - v.createTime : null;
-    c.cost = 0;
-    if (prices !== undefined) {
-      const runH = Math.max(0, c.clipEnd - c.clipStart) / MS_PER_HOUR;
-      const cost = costOf(prices, v.flavorCode, {
-        run: runH,
-        gpu: v.gpuNum * runH,
-        npu: v.npuNum * runH,
-      });
-      if (cost !== undefined) c.cost = cost;
-    }
     (days[i] as DayAccumulator).add(c);
   };
 
@@ -536,7 +540,7 @@ export function aggregate(input: AggregateInput): DayAggregate[] {
   const statuses = input.failureStatuses;
   const priced = prices !== undefined;
   return days.map((day, i) => {
-    day.finish(keys);
+    day.finish(keys, prices);
     day.sweepPeaks();
     const by_flavor: FlavorRow[] = [];
     day.flavors.forEach((acc, id) => {

@@ -16,6 +16,17 @@ export function roundHours(x: number): number {
   return rounded === 0 ? 0 : Math.sign(x) * rounded;
 }
 
+/**
+ * Money to cents, half away from zero, with the same nudge as `roundHours`: 0.865 is
+ * 0.8649999999999999 as a double, and is still 0.87.
+ */
+export function roundCents(x: number): number {
+  const scaled = Math.abs(x) * 100;
+  if (!(scaled < 2 ** 52)) return x;
+  const rounded = Math.round(scaled * (1 + Number.EPSILON * 4)) / 100;
+  return rounded === 0 ? 0 : Math.sign(x) * rounded;
+}
+
 /** A plain decimal, never exponent notation: "0.000001", "12.5", "0". */
 export function formatHours(x: number): string {
   const rounded = roundHours(x);

@@ -1,4 +1,5 @@
 import type { JobVersion } from "../modelarts/version-record.js";
+import { roundCents } from "./format.js";
 import { failedAt, type Interval, overlapMs, runInterval } from "./interval.js";
 import { costOf, type PriceTable } from "./prices.js";
 import type { JobRow } from "./types.js";
@@ -57,7 +58,7 @@ export class JobRows implements Iterable<JobRow> {
         gpu: v.gpuNum * hours,
         npu: v.npuNum * hours,
       });
-      if (c !== undefined) cost = Math.round(c * 100) / 100;
+      if (c !== undefined) cost = roundCents(c);
     }
     return {
       version: v,
