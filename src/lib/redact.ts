@@ -5,8 +5,9 @@
  * and to error messages alike.
  */
 
+// Also percent-encoded, as in a link carried inside another URL's query (`%3F`, `%26`, `%3D`).
 const SIGNED_QUERY =
-  /((?:^|[?&])(?:signature|X-Amz-Signature|X-Amz-Security-Token|X-Amz-Credential)=)[^&\s"']*/gi;
+  /((?:^|[?&\s"'(,;]|%3F|%26)(?:signature|X-Amz-Signature|X-Amz-Security-Token|X-Amz-Credential)(?:=|%3D))[^&\s"']*/gi;
 const BEARER = /(Bearer\s+)\S+/gi;
 const SECRET_FIELD = /^(signature|authorization|token|password|sk|secret|api_?token|link_?key)$/i;
 

@@ -14,6 +14,14 @@ describe("log redaction", () => {
       "https://s3/x?X-Amz-Credential=[redacted]&X-Amz-Security-Token=[redacted]&X-Amz-Signature=[redacted]",
     );
     expect(redactText("Authorization: Bearer abc.def")).toBe("Authorization: Bearer [redacted]");
+    // A link inside another URL's query, percent-encoded (found by review).
+    const nested = redactText(
+      "https://x/?next=%2Freports%2Flatest%3Fscope%3Dlatest%26expires%3D1%26signature%3DAbC-_123",
+    );
+    expect(nested).not.toContain("AbC-_123");
+    expect(nested).toContain("signature%3D[redacted]");
+    // And the plain word stays: only a parameter is redacted.
+    expect(redactText("the signature is checked")).toBe("the signature is checked");
   });
 
   it("hides the values of fields named like secrets, at any depth", () => {
