@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
+import type { JobVersion } from "../../src/lib/modelarts/version-record.js";
 import { buildDailyReports } from "../../src/lib/report/build.js";
-import { parsePriceTable } from "../../src/lib/report/prices.js";
+import { type PriceTable, parsePriceTable } from "../../src/lib/report/prices.js";
 import { renderJobsCsv, renderUsageCsv } from "../../src/lib/report/render-csv.js";
 import { renderReportJson } from "../../src/lib/report/render-json.js";
 import { HOUR, version } from "../helpers/versions.js";
@@ -58,10 +59,11 @@ const versions = [
   ),
 ];
 
-function build(prices = PRICES) {
+/** One day's report of `of` (and more dates if asked), priced with `prices` when given. */
+function buildDay(of: JobVersion[], prices: PriceTable | undefined, dates = ["2026-11-27"]) {
   return buildDailyReports({
-    versions,
-    dates: ["2026-11-26", "2026-11-27"],
+    versions: of,
+    dates,
     timeZone: "UTC",
     now: NOW,
     failureStatuses: [3, 5, 6, 13],
@@ -69,6 +71,10 @@ function build(prices = PRICES) {
     anomalies: { skipped: 0, reasons: {} },
     prices,
   });
+}
+
+function build(prices = PRICES) {
+  return buildDay(versions, prices, ["2026-11-26", "2026-11-27"]);
 }
 
 describe("queue waits", () => {
@@ -139,8 +145,8 @@ describe("cost", () => {
       JSON.stringify({ currency: "EUR", flavors: { a: { per_hour: 0.07, per_gpu_hour: 1.13 } } }),
       "test",
     );
-    const [day] = buildDailyReports({
-      versions: [
+    const [day] = buildDay(
+      [
         version({
           versionId: 9,
           status: 10,
@@ -151,14 +157,8 @@ describe("cost", () => {
           flavorCode: "a",
         }),
       ],
-      dates: ["2026-11-27"],
-      timeZone: "UTC",
-      now: NOW,
-      failureStatuses: [3, 5, 6, 13],
-      source: SOURCE,
-      anomalies: { skipped: 0, reasons: {} },
       prices,
-    });
+    );
     const r = day?.report ?? never();
     expect(r.totals.cost).toBe(0.87);
     expect(r.by_flavor[0]?.cost).toBe(0.87);
@@ -173,15 +173,7 @@ describe("cost", () => {
   });
 
   it("is null everywhere without a price table", () => {
-    const [plain] = buildDailyReports({
-      versions,
-      dates: ["2026-11-27"],
-      timeZone: "UTC",
-      now: NOW,
-      failureStatuses: [3, 5, 6, 13],
-      source: SOURCE,
-      anomalies: { skipped: 0, reasons: {} },
-    });
+    const [plain] = buildDay(versions, undefined);
     const json = JSON.parse(renderReportJson(plain?.report ?? never()));
     expect(json.currency).toBeNull();
     expect(json.totals.cost).toBeNull();
