@@ -81,11 +81,14 @@ interface Target {
   against: string;
   ratio: number;
   target: string;
-  met: boolean;
+  /** The bound the ratio must keep: at most (the default, 1) or at least. */
+  atMost?: number;
+  atLeast?: number;
 }
-const targets: Target[] = [];
+const targets: (Target & { met: boolean })[] = [];
 function target(t: Target): void {
-  targets.push(t);
+  const met = t.atLeast !== undefined ? t.ratio >= t.atLeast : t.ratio <= (t.atMost ?? 1);
+  targets.push({ ...t, met });
 }
 
 function client(url: string) {
@@ -212,7 +215,6 @@ process.stdout.write(
     against: "1,500 ms",
     ratio: median(times) / 1500,
     target: "≤ 1.5 s",
-    met: median(times) <= 1500,
   });
   target({
     name: "the same, slowest of five",
@@ -220,7 +222,6 @@ process.stdout.write(
     against: "2,000 ms",
     ratio: slowest / 2000,
     target: "≤ 2 s",
-    met: slowest <= 2000,
   });
 }
 
@@ -254,7 +255,7 @@ target({
   against: `${fmt(zero.loopMs)} ms`,
   ratio: zero.scan.ms / zero.loopMs,
   target: "≤ 1.5×",
-  met: zero.scan.ms / zero.loopMs <= 1.5,
+  atMost: 1.5,
 });
 target({
   name: "requests of an unchanging listing vs a plain offset scan",
@@ -262,7 +263,7 @@ target({
   against: `${fmt(zero.loopPages)} pages`,
   ratio: zero.scan.pages / zero.loopPages,
   target: "≤ 1.02×",
-  met: zero.scan.pages / zero.loopPages <= 1.02,
+  atMost: 1.02,
 });
 
 // --- 3. The report command at latency, and the concurrency curve -------------------------------
@@ -330,7 +331,7 @@ target({
         against: `${fmt(bound)} ms`,
         ratio: command / bound,
         target: "≤ 1.25×",
-        met: command / bound <= 1.25,
+        atMost: 1.25,
       });
       target({
         name: `the sequential pager vs the report command (speed-up)`,
@@ -338,7 +339,7 @@ target({
         against: `${fmt(pager.ms)} ms / ${fmt(command)} ms`,
         ratio: pager.ms / command,
         target: "≥ 7×",
-        met: pager.ms / command >= 7,
+        atLeast: 7,
       });
     } finally {
       await rm(dir, { recursive: true, force: true });
@@ -404,7 +405,6 @@ target({
       against: "200 MB",
       ratio: m.maxRssMb / 200,
       target: "≤ 200 MB",
-      met: m.maxRssMb <= 200,
     });
   }
 }

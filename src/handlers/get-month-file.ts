@@ -1,5 +1,5 @@
 import { getMonthFile } from "../lib/api/reports.js";
-import { httpHandler, monthFileTarget, pathParam, toApiGateway } from "./middleware.js";
+import { httpHandler, monthTarget, pathParam, toApiGateway, withFile } from "./middleware.js";
 import { api } from "./runtime.js";
 
 /** GET /reports/months/{month}/files/{name}: a presigned redirect on S3, the file itself locally. */
@@ -8,5 +8,5 @@ export const handler = httpHandler(
     toApiGateway(
       await getMonthFile(api.store(), pathParam(event, "month"), pathParam(event, "name")),
     ),
-  { linkTarget: monthFileTarget },
+  { linkTarget: withFile(monthTarget) },
 );

@@ -1,5 +1,5 @@
 import { getReportFile } from "../lib/api/reports.js";
-import { dateFileTarget, httpHandler, pathParam, toApiGateway } from "./middleware.js";
+import { dateTarget, httpHandler, pathParam, toApiGateway, withFile } from "./middleware.js";
 import { api } from "./runtime.js";
 
 /** GET /reports/{date}/files/{name}: a presigned redirect on S3, the file itself locally. */
@@ -8,5 +8,5 @@ export const handler = httpHandler(
     toApiGateway(
       await getReportFile(api.store(), pathParam(event, "date"), pathParam(event, "name")),
     ),
-  { linkTarget: dateFileTarget },
+  { linkTarget: withFile(dateTarget) },
 );

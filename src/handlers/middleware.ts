@@ -197,16 +197,14 @@ export function dateTarget(event: APIGatewayProxyEventV2): LinkTarget {
   return { kind: "day", date: requireLabel("day", date) };
 }
 
-/** What a download route (`{date}` and `{name}`) serves, for a signed link. */
-export function dateFileTarget(event: APIGatewayProxyEventV2): LinkTarget {
-  const target = dateTarget(event);
-  return target.kind === "day" ? { ...target, file: pathParam(event, "name") } : target;
-}
-
-/** What a month's download route serves, for a signed link. */
-export function monthFileTarget(event: APIGatewayProxyEventV2): LinkTarget {
-  const target = monthTarget(event);
-  return target.kind === "month" ? { ...target, file: pathParam(event, "name") } : target;
+/** What a download route serves, for a signed link: its period's target and the file. */
+export function withFile(targetOf: (event: APIGatewayProxyEventV2) => LinkTarget) {
+  return (event: APIGatewayProxyEventV2): LinkTarget => {
+    const target = targetOf(event);
+    return target.kind === "day" || target.kind === "month"
+      ? { ...target, file: pathParam(event, "name") }
+      : target;
+  };
 }
 
 /** What a route with a `{month}` parameter serves, for a signed link. */

@@ -32,17 +32,22 @@ export class IdSet {
     return id >= NARROW.deleted && this.#slots instanceof Uint32Array;
   }
 
-  /** Whether `id` is in the set. */
-  has(id: number): boolean {
-    if (this.#beyondNarrow(id)) return false;
+  /** The slot holding `id`, or -1. */
+  #slotOf(id: number): number {
+    if (this.#beyondNarrow(id)) return -1;
     const slots = this.#slots;
     const mask = slots.length - 1;
     const empty = this.#empty;
     for (let i = this.#index(id); ; i = (i + 1) & mask) {
       const s = slots[i] as number;
-      if (s === empty) return false;
-      if (s === id) return true;
+      if (s === empty) return -1;
+      if (s === id) return i;
     }
+  }
+
+  /** Whether `id` is in the set. */
+  has(id: number): boolean {
+    return this.#slotOf(id) !== -1;
   }
 
   /** Adds `id`; false when it was there already. */
@@ -71,19 +76,11 @@ export class IdSet {
 
   /** Removes `id`; false when it was not there. */
   delete(id: number): boolean {
-    if (this.#beyondNarrow(id)) return false;
-    const slots = this.#slots;
-    const mask = slots.length - 1;
-    const empty = this.#empty;
-    for (let i = this.#index(id); ; i = (i + 1) & mask) {
-      const s = slots[i] as number;
-      if (s === empty) return false;
-      if (s === id) {
-        slots[i] = this.#deleted;
-        this.#size--;
-        return true;
-      }
-    }
+    const i = this.#slotOf(id);
+    if (i === -1) return false;
+    this.#slots[i] = this.#deleted;
+    this.#size--;
+    return true;
   }
 
   /** A fresh table, twice as large when it holds many ids, wide when `widen`. */

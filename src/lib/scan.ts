@@ -95,9 +95,8 @@ export class VersionCollector {
    */
   readonly #badByContent = new Map<string, { reason: string; copies: number }>();
   #contentCopies = 0;
-  /** Copies of each fingerprint on the page being read, while `addPage` runs. */
+  /** Copies of each fingerprint on the page being read (emptied after each page). */
   readonly #onPage = new Map<string, number>();
-  #paging = false;
 
   constructor(keep: (version: JobVersion) => boolean) {
     this.#keep = keep;
@@ -117,8 +116,8 @@ export class VersionCollector {
   /** Every record is read into this one object; only the versions kept are copied out. */
   readonly #scratch = emptyVersion();
 
-  /** Takes one raw record; returns its key (its version id, or a fingerprint without one). */
-  add(raw: unknown): RecordKey {
+  /** Reads one record of the page; returns its key (its version id, or a fingerprint). */
+  #add(raw: unknown): RecordKey {
     const v = this.#scratch;
     const reason = readVersion(raw, v);
     if (reason === undefined) {
@@ -142,8 +141,8 @@ export class VersionCollector {
       return id;
     }
     const key = `raw:${recordFingerprint(raw)}`;
-    const copies = this.#paging ? (this.#onPage.get(key) ?? 0) + 1 : 1;
-    if (this.#paging) this.#onPage.set(key, copies);
+    const copies = (this.#onPage.get(key) ?? 0) + 1;
+    this.#onPage.set(key, copies);
     const known = this.#badByContent.get(key);
     if (known === undefined) {
       this.#badByContent.set(key, { reason, copies });
@@ -157,13 +156,16 @@ export class VersionCollector {
 
   /** Takes one page of raw records, in order; returns their keys. */
   addPage(records: readonly unknown[]): RecordKey[] {
-    this.#paging = true;
     try {
-      return records.map((record) => this.add(record));
+      return records.map((record) => this.#add(record));
     } finally {
-      this.#paging = false;
       if (this.#onPage.size > 0) this.#onPage.clear();
     }
+  }
+
+  /** Takes one raw record, as a page of its own; returns its key. */
+  add(raw: unknown): RecordKey {
+    return this.addPage([raw])[0] as RecordKey;
   }
 
   /** Distinct records, valid or not (valid ids and bad keys never overlap). */

@@ -370,6 +370,12 @@ describe(`the deployed stack (stage ${STAGE}, packaged, each function in its own
     expect(Buffer.from(await download.arrayBuffer())).toEqual(
       await object(`daily/${day}/usage.csv`),
     );
+    // That download link is for the one file: it opens neither the day's page nor another file.
+    const query = (csv ?? "").slice((csv ?? "").indexOf("?"));
+    for (const url of [`/reports/${day}${query}`, `/reports/${day}/files/jobs.csv${query}`]) {
+      const refused = await stack.request(apiGatewayEvent({ url, headers: browser }));
+      expect(refused.statusCode, url).toBe(403);
+    }
 
     link.searchParams.set("scope", "list");
     const tampered = await stack.request(

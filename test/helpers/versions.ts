@@ -1,22 +1,10 @@
-import type { JobVersion } from "../../src/lib/modelarts/version-record.js";
+import { emptyVersion, type JobVersion } from "../../src/lib/modelarts/version-record.js";
 
 export const HOUR = 3_600_000;
 
 /** A job version with harmless defaults, for hand-written fixtures. */
 export function version(partial: Partial<JobVersion> & { versionId: number }): JobVersion {
-  return {
-    versionName: `job-${partial.versionId}`,
-    status: 10,
-    createTime: 0,
-    startTime: 0,
-    endTime: 0,
-    duration: 0,
-    flavorCode: null,
-    poolId: null,
-    gpuNum: 0,
-    npuNum: 0,
-    ...partial,
-  };
+  return { ...emptyVersion(), versionName: `job-${partial.versionId}`, status: 10, ...partial };
 }
 
 /** The same version in the API's raw JSON shape, as the simulator serves it. */

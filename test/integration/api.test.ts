@@ -609,7 +609,7 @@ describe.each(["file storage", "S3"] as const)("the report API over %s", (kind) 
   });
 
   describe("GET /reports/{date}/files/{name}", () => {
-    it.each(FILES)("hands out %s for download", async (name) => {
+    it.each([...FILES, "manifest.json"])("hands out %s for download", async (name) => {
       const expected = await stored(subject(kind).filled, `daily/${LATEST}/${name}`);
       const answer = await call(`/reports/${LATEST}/files/${name}`);
       let download: { headers: Headers; bytes: Buffer };

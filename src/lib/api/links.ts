@@ -1,5 +1,6 @@
 import { createHmac, timingSafeEqual } from "node:crypto";
 import { isValidDate, isValidMonth } from "../report/time.js";
+import { DOWNLOADABLE_FILES } from "../report/types.js";
 
 /**
  * Signed links: a URL a plain browser can open, without the API token in it. A link names a
@@ -55,8 +56,6 @@ export function formatScope(scope: LinkScope): string {
   }
 }
 
-const FILE_NAME = /^[a-z]+\.(json|csv)$/;
-
 export function parseScope(text: string): LinkScope | undefined {
   if (text === "list" || text === "latest" || text === "latest-month") return { kind: text };
   const day = /^day:(.+)$/.exec(text)?.[1];
@@ -67,7 +66,7 @@ export function parseScope(text: string): LinkScope | undefined {
   if (file !== null) {
     const [, period, label = "", name = ""] = file;
     const valid = period === "day" ? isValidDate(label) : isValidMonth(label);
-    if (!valid || !FILE_NAME.test(name)) return undefined;
+    if (!valid || !DOWNLOADABLE_FILES.some((f) => f === name)) return undefined;
     return { kind: "file", period: period === "day" ? "day" : "month", label, name };
   }
   return undefined;

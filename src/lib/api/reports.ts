@@ -3,8 +3,7 @@ import { HttpError } from "../errors.js";
 import { renderReportHtml } from "../report/render-html.js";
 import { isValidDate, isValidMonth } from "../report/time.js";
 import {
-  MANIFEST_FILE,
-  REPORT_FILES,
+  DOWNLOADABLE_FILES,
   type ReportFileName,
   type ReportPeriod,
   type UsageReport,
@@ -23,7 +22,6 @@ import type { LinkScope } from "./links.js";
  */
 
 /** The files of a report that can be downloaded: the data files and their manifest. */
-const DOWNLOADABLE = [...REPORT_FILES, MANIFEST_FILE] as const;
 const DOWNLOAD_URL_SECONDS = 300;
 
 /** The date or month a route names, or 400 for one that does not exist. */
@@ -172,7 +170,7 @@ export async function getPeriodFile(
   name: string,
 ): Promise<ApiResponse> {
   const label = requireLabel(period, param);
-  const file = DOWNLOADABLE.find((f) => f === name);
+  const file = DOWNLOADABLE_FILES.find((f) => f === name);
   if (file === undefined)
     throw new HttpError(
       404,

@@ -8,11 +8,16 @@
  * decimal (it uses exponents only below 1e-6 and from 1e21).
  */
 export function roundHours(x: number): number {
-  const scaled = Math.abs(x) * 1e6;
-  // From 2^52 millionths (4.5e9 hours) a double has no sixth decimal left to round, and the
-  // nudge would be worth a unit or more: such a value (and NaN) is kept as it is.
+  return roundHalfUp(x, 1e6);
+}
+
+/** `x` to the nearest 1/`scale`, halves away from zero, nudged past float noise (see above). */
+function roundHalfUp(x: number, scale: number): number {
+  const scaled = Math.abs(x) * scale;
+  // From 2^52 units a double has no fraction left to round, and the nudge would be worth a
+  // unit or more: such a value (and NaN) is kept as it is.
   if (!(scaled < 2 ** 52)) return x;
-  const rounded = Math.round(scaled * (1 + Number.EPSILON * 4)) / 1e6;
+  const rounded = Math.round(scaled * (1 + Number.EPSILON * 4)) / scale;
   return rounded === 0 ? 0 : Math.sign(x) * rounded;
 }
 
@@ -21,10 +26,7 @@ export function roundHours(x: number): number {
  * 0.8649999999999999 as a double, and is still 0.87.
  */
 export function roundCents(x: number): number {
-  const scaled = Math.abs(x) * 100;
-  if (!(scaled < 2 ** 52)) return x;
-  const rounded = Math.round(scaled * (1 + Number.EPSILON * 4)) / 100;
-  return rounded === 0 ? 0 : Math.sign(x) * rounded;
+  return roundHalfUp(x, 100);
 }
 
 /** A plain decimal, never exponent notation: "0.000001", "12.5", "0". */

@@ -128,4 +128,6 @@ export interface DailyReport {
 export const REPORT_FILES = ["report.json", "usage.csv", "jobs.csv"] as const;
 /** Written after the data files and before latest.json (§9). */
 export const MANIFEST_FILE = "manifest.json";
+/** What the download routes serve: the data files and the manifest to check them against. */
+export const DOWNLOADABLE_FILES = [...REPORT_FILES, MANIFEST_FILE] as const;
 export type ReportFileName = (typeof REPORT_FILES)[number];
