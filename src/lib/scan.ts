@@ -60,9 +60,9 @@ export interface ScanResult {
   /** Distinct valid versions read. */
   readonly versionsScanned: number;
   /**
-   * Distinct records read, valid or malformed: each version id once, each record without a
-   * readable id once (by its content; identical ones as often as one page holds them). What
-   * completeness is measured with (§9).
+   * Rows of the listing the stitched pages covered, valid or malformed, with or without an id:
+   * a row read again because pages overlap or the listing moved counts once, a version listed
+   * at two positions counts twice. What completeness is measured with (§9).
    */
   readonly recordsRead: number;
   /** Successful listing calls. */
@@ -89,14 +89,10 @@ export class VersionCollector {
   /** Bad records with a readable id, by id → reason; a record read twice counts once. */
   readonly #badById = new Map<number, string>();
   /**
-   * Bad records without one, by fingerprint → reason and copies: the most copies seen on one
-   * page. Identical records on one page are distinct records; one seen on two pages may be the
-   * same record read twice (pages overlap), so it counts as often as its fullest page shows it.
+   * Why each record without a readable id is bad, by fingerprint. Such records are counted
+   * by the rows of the listing they occupy, which only the page chain knows (`anomalies`).
    */
-  readonly #badByContent = new Map<string, { reason: string; copies: number }>();
-  #contentCopies = 0;
-  /** Copies of each fingerprint on the page being read (emptied after each page). */
-  readonly #onPage = new Map<string, number>();
+  readonly #badByContent = new Map<string, string>();
 
   constructor(keep: (version: JobVersion) => boolean) {
     this.#keep = keep;
@@ -141,36 +137,18 @@ export class VersionCollector {
       return id;
     }
     const key = `raw:${recordFingerprint(raw)}`;
-    const copies = (this.#onPage.get(key) ?? 0) + 1;
-    this.#onPage.set(key, copies);
-    const known = this.#badByContent.get(key);
-    if (known === undefined) {
-      this.#badByContent.set(key, { reason, copies });
-      this.#contentCopies += copies;
-    } else if (copies > known.copies) {
-      this.#contentCopies += copies - known.copies;
-      known.copies = copies;
-    }
+    if (!this.#badByContent.has(key)) this.#badByContent.set(key, reason);
     return key;
   }
 
   /** Takes one page of raw records, in order; returns their keys. */
   addPage(records: readonly unknown[]): RecordKey[] {
-    try {
-      return records.map((record) => this.#add(record));
-    } finally {
-      if (this.#onPage.size > 0) this.#onPage.clear();
-    }
+    return records.map((record) => this.#add(record));
   }
 
-  /** Takes one raw record, as a page of its own; returns its key. */
-  add(raw: unknown): RecordKey {
-    return this.addPage([raw])[0] as RecordKey;
-  }
-
-  /** Distinct records, valid or not (valid ids and bad keys never overlap). */
+  /** Distinct records with a readable id, valid or not (for progress). */
   get recordsRead(): number {
-    return this.#valid.size + this.#badById.size + this.#contentCopies;
+    return this.#valid.size + this.#badById.size;
   }
 
   get versions(): ReadonlyMap<number, JobVersion> {
@@ -181,16 +159,46 @@ export class VersionCollector {
     return this.#valid.size;
   }
 
-  anomalies(): Anomalies {
-    const reasons: Record<string, number> = {};
+  /** The anomalies of a listing that is exactly these records, in order, once each. */
+  anomaliesOf(keys: readonly RecordKey[]): Anomalies {
+    const { idless, ids } = freshJoin(keys, 0, true);
+    return this.anomalies(idless ?? new Map(), ids.length - new Set(ids).size);
+  }
+
+  /**
+   * The scan's anomalies, given what the page chain covered: how many rows each id-less record
+   * occupies (every such row is a bad record of its own), and the rows that repeat a version
+   * id (§4).
+   */
+  anomalies(idlessRows: ReadonlyMap<string, number>, duplicateRows: number): Anomalies {
     const all = [...this.#badById.values()];
-    for (const { reason, copies } of this.#badByContent.values()) {
+    for (const [key, copies] of idlessRows) {
+      const reason = this.#badByContent.get(key);
+      if (reason === undefined) continue;
       for (let i = 0; i < copies; i++) all.push(reason);
     }
     all.sort();
+    const reasons: Record<string, number> = {};
     for (const reason of all) reasons[reason] = (reasons[reason] ?? 0) + 1;
-    return { skipped: all.length, reasons };
+    return { skipped: all.length, duplicate_rows: duplicateRows, reasons };
   }
+}
+
+/**
+ * What a page adds to the rows its predecessor in the chain covered: `fresh` rows, and of
+ * these, how many each id-less record occupies. A root page (the first, or one a bridging walk
+ * read at offset 0) covers the listing from its start.
+ */
+interface Join {
+  readonly root: boolean;
+  readonly fresh: number;
+  readonly idless: ReadonlyMap<string, number> | undefined;
+  /**
+   * The version ids of the fresh rows, in order: 8 bytes a row, so that the rows the final
+   * chain covers can be told apart from the versions they hold (duplicate rows) once the
+   * chain is known, after the pages' key lists were let go.
+   */
+  readonly ids: Float64Array;
 }
 
 interface Page {
@@ -204,6 +212,8 @@ interface Page {
   keys: readonly RecordKey[];
   /** Whether the page shares a record with the next planned page; set as both arrive. */
   linksNext?: boolean;
+  /** What it adds after its predecessor in the chain; set once that predecessor is known. */
+  join?: Join;
 }
 
 const RELEASED: readonly RecordKey[] = [];
@@ -220,19 +230,109 @@ function occurrences(keys: readonly RecordKey[]): Map<RecordKey, number> {
   return counts;
 }
 
-/**
- * Whether two pages share a record, i.e. no version can hide between them. Only a record that
- * occurs once in each page counts: a record that repeats (identical malformed ones, say) could
- * be another copy further along the listing.
- */
-function linked(a: Page, b: Page): boolean {
+function freshJoin(
+  keys: readonly RecordKey[],
+  from: number,
+  root: boolean,
+  skip?: Uint8Array,
+): Join {
+  let fresh = 0;
+  let idless: Map<string, number> | undefined;
+  const ids = new Float64Array(Math.max(0, keys.length - from));
+  let numbered = 0;
+  for (let q = from; q < keys.length; q++) {
+    if (skip?.[q] === 1) continue;
+    fresh++;
+    const key = keys[q] as RecordKey;
+    if (typeof key === "string") {
+      idless ??= new Map();
+      idless.set(key, (idless.get(key) ?? 0) + 1);
+    } else ids[numbered++] = key;
+  }
+  return { root, fresh, idless, ids: numbered === ids.length ? ids : ids.slice(0, numbered) };
+}
+
+/** Whether `b` holds any record of `a`. */
+function shares(a: Page, b: Page): boolean {
   if (a.count === 0 || b.count === 0) return false;
+  const inA = new Set(a.keys);
+  return b.keys.some((key) => inA.has(key));
+}
+
+/** A page that covers the listing from its start. */
+const rootJoin = (page: Page): Join => freshJoin(page.keys, 0, true);
+
+/**
+ * Whether `b` continues `a` without a gap, and if so which of its rows are new. They link on
+ * a record that occurs once in each (a record that repeats, such as a version listed twice or
+ * identical malformed ones, could be another copy further along): the first such record of
+ * `b`. The rows of `b` after it are `a`'s rows after it, less those deleted in between, in
+ * the same order (the listing only grows at its end), followed by rows `a` never reached:
+ * matched in order, the rest are fresh. Rows are counted, not records, so a version listed at
+ * two positions is two rows, however the page edges fall.
+ */
+function join(a: Page, b: Page): Join | undefined {
+  if (a.count === 0 || b.count === 0) return undefined;
+  let i = -1;
+  let j = -1;
   // The usual case first, without a map: b's first record is the single shared one.
   const head = b.keys[0] as RecordKey;
-  if (countOf(a.keys, head) === 1 && countOf(b.keys, head) === 1) return true;
-  const inA = occurrences(a.keys);
-  const inB = occurrences(b.keys);
-  return b.keys.some((key) => inA.get(key) === 1 && inB.get(key) === 1);
+  if (countOf(a.keys, head) === 1 && countOf(b.keys, head) === 1) {
+    i = a.keys.indexOf(head);
+    j = 0;
+  } else {
+    const inA = occurrences(a.keys);
+    const inB = occurrences(b.keys);
+    j = b.keys.findIndex((key) => inA.get(key) === 1 && inB.get(key) === 1);
+    if (j < 0) return undefined;
+    i = a.keys.indexOf(b.keys[j] as RecordKey);
+  }
+  // Rows of b after the shared record that a already covered: its tail, matched in order.
+  let p = i + 1;
+  if (p >= a.count) return freshJoin(b.keys, j + 1, false);
+  const seen = new Uint8Array(b.count);
+  for (let q = j + 1; q < b.count && p < a.count; q++) {
+    const at = a.keys.indexOf(b.keys[q] as RecordKey, p);
+    if (at >= 0) {
+      seen[q] = 1;
+      p = at + 1;
+    }
+  }
+  return freshJoin(b.keys, j + 1, false, seen);
+}
+
+/** The rows the stitched chain covers, from its last root page on. */
+function coveredRows(chain: readonly Page[]): {
+  rows: number;
+  idlessRows: Map<string, number>;
+  duplicateRows: number;
+} {
+  let rows = 0;
+  let idlessRows = new Map<string, number>();
+  let from = 0;
+  for (const page of chain) {
+    const joined = page.join;
+    if (joined === undefined) {
+      // Every page of a finished chain follows a page it links with, or starts the listing.
+      throw new IncompleteScanError(
+        `the page at offset ${page.offset} is not linked to the pages before it; nothing was written`,
+      );
+    }
+    if (joined.root) {
+      rows = 0;
+      idlessRows = new Map();
+      from = chain.indexOf(page);
+    }
+    rows += joined.fresh;
+    for (const [key, n] of joined.idless ?? []) idlessRows.set(key, (idlessRows.get(key) ?? 0) + n);
+  }
+  // Rows whose version id an earlier row of the chain already holds: duplicate rows (§4).
+  const covered = new IdSet();
+  let duplicateRows = 0;
+  for (let k = from; k < chain.length; k++) {
+    for (const id of (chain[k] as Page).join?.ids ?? []) if (!covered.add(id)) duplicateRows++;
+  }
+  return { rows, idlessRows, duplicateRows };
 }
 
 /** The last page of the listing as it was when fetched. */
@@ -327,6 +427,7 @@ async function scan(
   };
 
   const first = await fetchPage(0);
+  first.join = rootJoin(first);
   const totalCountFirst = first.totalCount;
   const chain: Page[] = [first];
   if (!isTerminal(first)) {
@@ -354,8 +455,11 @@ async function scan(
       for (const i of [j - 1, j]) {
         const a = slots[i];
         const b = slots[i + 1];
-        if (a !== undefined && b !== undefined && a.linksNext === undefined)
-          a.linksNext = linked(a, b);
+        if (a !== undefined && b !== undefined && a.linksNext === undefined) {
+          const joined = join(a, b);
+          a.linksNext = joined !== undefined;
+          if (joined !== undefined) b.join = joined;
+        }
       }
       for (const i of [j - 1, j, j + 1]) {
         const p = slots[i];
@@ -394,20 +498,33 @@ async function scan(
             `the listing changed too much during the scan to read it whole (${pages} pages read for ${totalCountFirst} versions); try again later`,
           );
         }
-        const page = await fetchPage(offset);
-        repairPages++;
+        // The first step asks for the page the walk has to reach when nothing moved: that page
+        // is at hand, and it did not link (copies of one version at the edge, say).
+        const reuse = until !== undefined && previous === from && offset === until.offset;
+        const page = reuse ? until : await fetchPage(offset);
+        if (!reuse) repairPages++;
         // A page at offset 0 starts at the start of the listing: nothing can hide before it.
-        if (!linked(previous, page) && offset > 0) {
-          // A gap: deletions moved the records towards offset 0. Step back further from the
-          // last page that linked, not from the start of the walk.
-          gaps++;
+        const joined = reuse
+          ? undefined
+          : (join(previous, page) ?? (offset === 0 ? rootJoin(page) : undefined));
+        if (joined === undefined) {
+          // Step back further from the last page that linked, not from the start of the walk.
+          // Pages that share no record at all: a gap, deletions moved the records towards
+          // offset 0. Pages that share only records that repeat (a version listed at several
+          // rows, identical malformed records) are no sign of change.
+          if (!shares(previous, page)) gaps++;
           extra = Math.max(overlap, 1, extra * 2);
           offset = Math.max(0, previous.offset + previous.count - overlap - extra);
           continue;
         }
+        page.join = joined;
         steps.push(page);
         if (isTerminal(page)) return steps;
-        if (until !== undefined && gaps === 0 && linked(page, until)) return steps;
+        const toUntil = until !== undefined && gaps === 0 ? join(page, until) : undefined;
+        if (until !== undefined && toUntil !== undefined) {
+          until.join = toUntil;
+          return steps;
+        }
         previous = page;
         extra = Math.floor(extra / 2);
         // Never less than half a page of progress a step.
@@ -424,7 +541,7 @@ async function scan(
         chain.length = i + 1;
         break;
       }
-      if (!(a.linksNext ?? linked(a, b))) {
+      if (a.linksNext !== true) {
         const bridge = await walk(a, b);
         const last = bridge[bridge.length - 1];
         if (last !== undefined && isTerminal(last)) {
@@ -440,24 +557,25 @@ async function scan(
     const last = chain[chain.length - 1] as Page;
     if (!isTerminal(last)) chain.push(...(await walk(last, undefined)));
   }
+  const { rows, idlessRows, duplicateRows } = coveredRows(chain);
   const totalCountLast = totalCount ?? totalCountFirst;
   const needed = Math.min(totalCountFirst, totalCountLast);
-  if (collector.recordsRead < needed) {
-    // Every version that existed during the whole scan is counted by both totals: reading
-    // fewer records than the smaller one means some were never seen.
+  if (rows < needed) {
+    // Every row that stayed in the listing during the whole scan is counted by both totals:
+    // covering fewer rows than the smaller one means some were never seen.
     throw new IncompleteScanError(
-      `the scan read ${collector.recordsRead} records, but the listing counted at least ${needed} throughout; nothing was written`,
+      `the scan read ${rows} rows, but the listing counted at least ${needed} throughout; nothing was written`,
     );
   }
   report(true);
   return {
     versions: collector.versions,
     versionsScanned: collector.versionsScanned,
-    recordsRead: collector.recordsRead,
+    recordsRead: rows,
     pages,
     repairPages,
     totalCountFirst,
     totalCountLast,
-    anomalies: collector.anomalies(),
+    anomalies: collector.anomalies(idlessRows, duplicateRows),
   };
 }

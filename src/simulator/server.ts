@@ -89,6 +89,12 @@ export interface SimulatorOptions {
   seed?: number;
   /** Lifetime of IAM-issued tokens; default 24 h. */
   tokenTtlMs?: number;
+  /**
+   * Positions (0-based, in the listing's order) of rows that `total_count` counts but no page
+   * shows: a page holding one comes back a record short. A listing that cannot be read whole,
+   * whatever the paging (the scan must fail rather than report on part of it).
+   */
+  hiddenRows?: readonly number[];
 }
 
 export interface ListingState {
@@ -458,6 +464,12 @@ export async function startSimulator(
     return selected;
   }
 
+  function hidden(page: unknown[], offset: number): unknown[] {
+    const rows = opts.hiddenRows;
+    if (rows === undefined || rows.length === 0) return page;
+    return page.filter((_, i) => !rows.includes(offset + i));
+  }
+
   function pageBody(p: ListingParams): string {
     const all = selection(p);
     const asked = p.limit === 0 ? all.length : p.limit;
@@ -465,7 +477,7 @@ export async function startSimulator(
     return JSON.stringify({
       is_success: true,
       total_count: all.length,
-      versions: all.slice(p.offset, p.offset + size),
+      versions: hidden(all.slice(p.offset, p.offset + size), p.offset),
       offset: p.offset,
       limit: p.limit,
     });

@@ -63,7 +63,7 @@ export function makeReport(partial: Partial<UsageReport> = {}): UsageReport {
     by_pool: [],
     by_flavor_pool: [],
     statuses: [],
-    anomalies: { skipped: 0, reasons: {}, unpriced_flavors: [] },
+    anomalies: { skipped: 0, duplicate_rows: 0, reasons: {}, unpriced_flavors: [] },
     currency: null,
     previous: null,
     longest_waits: [],

@@ -53,7 +53,7 @@ describe("paging through the simulator", () => {
     expect(result.pages).toBe(35);
     expect(result.repairPages).toBe(0);
     expect(sim.requests.listing - before).toBe(result.pages);
-    expect(result.anomalies).toEqual({ skipped: 0, reasons: {} });
+    expect(result.anomalies).toEqual({ skipped: 0, duplicate_rows: 0, reasons: {} });
   });
 
   it("skips and counts a bad record, and counts a record read on two pages once", async () => {
@@ -68,6 +68,7 @@ describe("paging through the simulator", () => {
       expect(result.recordsRead).toBe(52);
       expect(result.anomalies).toEqual({
         skipped: 2,
+        duplicate_rows: 0,
         reasons: { "gpu_num: not a non-negative integer": 1, "record: not an object": 1 },
       });
     } finally {

@@ -15,7 +15,12 @@ import type { RetryPolicy } from "../../src/lib/modelarts/retry.js";
 import { scanVersions } from "../../src/lib/scan.js";
 import { FileStore } from "../../src/lib/storage/file-store.js";
 import { LOCK_KEY, RunLockLostError } from "../../src/lib/storage/run-lock.js";
-import { type Fault, type Simulator, startSimulator } from "../../src/simulator/server.js";
+import {
+  type Fault,
+  type Simulator,
+  type SimulatorOptions,
+  startSimulator,
+} from "../../src/simulator/server.js";
 import { generateWorkload, type RawVersion } from "../../src/simulator/workload.js";
 import { sink } from "../helpers/sink.js";
 
@@ -53,9 +58,9 @@ beforeEach(() => {
   faultAt = undefined;
 });
 
-const client = (retry = FAST, timeoutMs = 5_000) =>
+const client = (retry = FAST, timeoutMs = 5_000, endpoint = sim.url) =>
   new ModelArtsClient({
-    endpoint: sim.url,
+    endpoint,
     projectId: PROJECT,
     auth: staticTokenAuth("t"),
     retry,
@@ -70,6 +75,24 @@ const options = (concurrency = 4): ReportJobOptions => ({
   concurrency,
   sourceInfo: { endpoint: "sim", projectId: PROJECT, workspaceId: null, poolId: null },
 });
+/** Runs `fn` against a simulator of its own, with the workload and the given options. */
+async function withSimulator(
+  extra: Partial<SimulatorOptions>,
+  fn: (url: string) => Promise<void>,
+): Promise<void> {
+  const own = await startSimulator({
+    projectId: PROJECT,
+    versions: workload,
+    auth: { tokens: ["t"] },
+    pageCap: 50,
+    ...extra,
+  });
+  try {
+    await fn(own.url);
+  } finally {
+    await own.close();
+  }
+}
 let roots = 0;
 const freshStore = () => new FileStore(join(dir, `root-${++roots}`));
 const files = async (store: FileStore) =>
@@ -113,16 +136,32 @@ describe("completeness", () => {
     expect(code).toBe(0);
   });
 
-  it("fails a listing that counts more versions than it ever shows, and writes nothing", async () => {
-    // The same version listed twice: total_count says 1186, only 1185 distinct exist.
+  it("publishes a listing that holds one version twice: one version, one duplicate row", async () => {
+    // Before: "the scan read 1185 records, but the listing counted at least 1186", every day.
     sim.setVersions([...workload, { ...(workload[7] as RawVersion) }]);
     const store = freshStore();
-    const error = await runReportJob({ versions: client(), store }, options()).catch(
-      (e: unknown) => e,
+    const result = await runReportJob({ versions: client(), store }, options());
+    expect(result.scan.versionsScanned).toBe(1185);
+    expect(result.scan.recordsRead).toBe(1186);
+    expect(result.scan.anomalies.duplicate_rows).toBe(1);
+    const report = JSON.parse(
+      (await store.get(`daily/${DATE}/report.json`))?.body.toString() ?? "",
     );
-    expect(error).toBeInstanceOf(IncompleteScanError);
-    expect((error as Error).message).toMatch(/read 1185 records, but the listing counted .*1186/);
-    expect(await files(store)).toEqual([]);
+    expect(report.anomalies).toMatchObject({ skipped: 0, duplicate_rows: 1 });
+    expect(report.source.versions_scanned).toBe(1185);
+  });
+
+  it("fails a listing that counts more rows than it ever shows, and writes nothing", async () => {
+    await withSimulator({ hiddenRows: [610] }, async (url) => {
+      const store = freshStore();
+      const error = await runReportJob(
+        { versions: client(FAST, 5_000, url), store },
+        options(),
+      ).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(IncompleteScanError);
+      expect((error as Error).message).toMatch(/read 1184 rows, but the listing counted .*1185/);
+      expect(await files(store)).toEqual([]);
+    });
   });
 });
 
@@ -311,6 +350,7 @@ describe("records without a version_id", () => {
     expect(result.scan.recordsRead).toBe(1185 + 120);
     expect(result.scan.anomalies).toEqual({
       skipped: 120,
+      duplicate_rows: 0,
       reasons: { "version_id: missing": 120 },
     });
   });
@@ -339,6 +379,7 @@ describe("records without a version_id", () => {
     expect(result.scan.recordsRead).toBe(1185 + 5);
     expect(result.scan.anomalies).toEqual({
       skipped: 5,
+      duplicate_rows: 0,
       reasons: { "version_id: missing": 5 },
     });
   });
@@ -376,23 +417,24 @@ describe("a run that lost its lock", () => {
 
 describe("the command line", () => {
   it("exits 1 and leaves latest.json when the scan is short", async () => {
-    sim.setVersions([...workload, { ...(workload[7] as RawVersion) }]);
-    const storage = `file://${join(dir, "cli-short")}`;
-    const err = sink();
-    const io: CliIo = {
-      stdout: sink(),
-      stderr: err,
-      env: {
-        MODELARTS_ENDPOINT: sim.url,
-        MODELARTS_PROJECT_ID: PROJECT,
-        MODELARTS_TOKEN: "t",
-        MODELARTS_MAX_ATTEMPTS: "1",
-      },
-      now: () => NOW,
-      cwd: dir,
-    };
-    expect(await runReportCli(["--date", DATE, "--storage", storage], io)).toBe(1);
-    expect(err.text).toMatch(/error: the report run failed: the scan read 1185 records/);
-    expect(err.text).toContain("latest.json was not changed");
+    await withSimulator({ hiddenRows: [610] }, async (url) => {
+      const storage = `file://${join(dir, "cli-short")}`;
+      const err = sink();
+      const io: CliIo = {
+        stdout: sink(),
+        stderr: err,
+        env: {
+          MODELARTS_ENDPOINT: url,
+          MODELARTS_PROJECT_ID: PROJECT,
+          MODELARTS_TOKEN: "t",
+          MODELARTS_MAX_ATTEMPTS: "1",
+        },
+        now: () => NOW,
+        cwd: dir,
+      };
+      expect(await runReportCli(["--date", DATE, "--storage", storage], io)).toBe(1);
+      expect(err.text).toMatch(/error: the report run failed: the scan read 1184 rows/);
+      expect(err.text).toContain("latest.json was not changed");
+    });
   });
 });

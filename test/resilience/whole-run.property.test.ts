@@ -95,6 +95,7 @@ const scenario = fc.record({
   versions: fc.integer({ min: 80, max: 400 }),
   malformed: fc.integer({ min: 0, max: 12 }),
   idless: fc.integer({ min: 0, max: 90 }),
+  duplicates: fc.integer({ min: 0, max: 8 }),
   bystanders: fc.integer({ min: 0, max: 60 }),
   faultRate: fc.constantFrom(0, 0.05, 0.2, 0.5),
   deletesPerPage: fc.integer({ min: 0, max: 4 }),
@@ -114,6 +115,10 @@ function listing(s: Scenario) {
   for (let i = 0; i < s.malformed; i++) {
     const v = base[Math.floor(rng() * base.length)] as RawVersion;
     insert({ ...v, version_id: 8_000_000 + i, start_time: "soon" });
+  }
+  // Versions listed twice or more (duplicate rows, §4): the simulator sorts copies side by side.
+  for (let i = 0; i < s.duplicates; i++) {
+    insert({ ...(base[Math.floor(rng() * base.length)] as RawVersion) });
   }
   // Id-less records in one run, as a page or two of them would come.
   const at = Math.floor(rng() * records.length);
@@ -137,17 +142,19 @@ function listing(s: Scenario) {
 
 /** The report a correct run must publish: from the stable records alone. */
 function reference(stable: readonly unknown[]) {
-  const versions: JobVersion[] = [];
+  const versions = new Map<number, JobVersion>();
   const bad = new Map<string, string>();
+  let duplicateRows = 0;
   for (const record of stable) {
     const parsed = parseVersionRecord(record);
-    if (parsed.ok) versions.push(parsed.version);
-    else bad.set(JSON.stringify(record), parsed.reason);
+    if (!parsed.ok) bad.set(JSON.stringify(record), parsed.reason);
+    else if (versions.has(parsed.version.versionId)) duplicateRows++;
+    else versions.set(parsed.version.versionId, parsed.version);
   }
   const reasons: Record<string, number> = {};
   for (const reason of [...bad.values()].sort()) reasons[reason] = (reasons[reason] ?? 0) + 1;
-  const anomalies: Anomalies = { skipped: bad.size, reasons };
-  return { versions, anomalies };
+  const anomalies: Anomalies = { skipped: bad.size, duplicate_rows: duplicateRows, reasons };
+  return { versions: [...versions.values()], anomalies };
 }
 
 async function runOnce(s: Scenario): Promise<"published" | "failed"> {

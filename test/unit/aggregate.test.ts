@@ -493,7 +493,7 @@ describe("daily reports in a time zone with daylight saving", () => {
         versions_scanned: 2,
         pages: 1,
       },
-      anomalies: { skipped: 0, reasons: {} },
+      anomalies: { skipped: 0, duplicate_rows: 0, reasons: {} },
     };
     const [spring] = buildDailyReports({ ...common, dates: ["2026-03-29"] });
     expect(spring?.report.window).toEqual({

@@ -133,7 +133,7 @@ describe("month report vs its daily reports", () => {
           now,
           failureStatuses: FAILURES,
           source: SOURCE,
-          anomalies: { skipped: 0, reasons: {} },
+          anomalies: { skipped: 0, duplicate_rows: 0, reasons: {} },
         };
         const dates = datesOfMonth(month);
         const dailyBuilt = buildDailyReports({ ...common, dates });

@@ -16,7 +16,7 @@ const SOURCE = {
   versions_scanned: 0,
   pages: 1,
 };
-const ANOMALIES = { skipped: 0, reasons: {} };
+const ANOMALIES = { skipped: 0, duplicate_rows: 0, reasons: {} };
 /** Well after every month used here, so running jobs end at the same instant for all calls. */
 const NOW = Date.UTC(2026, 11, 5); // 2026-12-05T00:00Z
 

@@ -68,7 +68,7 @@ function buildDay(of: JobVersion[], prices: PriceTable | undefined, dates = ["20
     now: NOW,
     failureStatuses: [3, 5, 6, 13],
     source: SOURCE,
-    anomalies: { skipped: 0, reasons: {} },
+    anomalies: { skipped: 0, duplicate_rows: 0, reasons: {} },
     prices,
   });
 }

@@ -55,7 +55,7 @@ function report(names: readonly string[], flavor: (i: number) => string | null =
       versions_scanned: names.length,
       pages: 1,
     },
-    anomalies: { skipped: 0, reasons: {} },
+    anomalies: { skipped: 0, duplicate_rows: 0, reasons: {} },
   });
   if (day === undefined) throw new Error("no day");
   return day;

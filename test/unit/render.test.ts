@@ -437,7 +437,7 @@ describe("the report page", () => {
       { flavor_code: HOSTILE_FLAVOR, pool_id: null, ...makeMetrics({ gpu_hours: 3 }) },
     ],
     statuses: [{ status: 5, name: "JOBSTAT_SUBMIT_FAILED", versions: 2 }],
-    anomalies: { skipped: 1, reasons: { "record: <b>not</b> an object": 1 } },
+    anomalies: { skipped: 1, duplicate_rows: 0, reasons: { "record: <b>not</b> an object": 1 } },
   });
   const html = renderReportHtml(report, {
     csvHref: "/reports/2026-11-27/files/usage.csv?a=1&b=2",

@@ -55,6 +55,7 @@ function shape(
       statuses: day.statuses,
       anomalies: {
         skipped: input.anomalies.skipped,
+        duplicate_rows: input.anomalies.duplicate_rows,
         reasons: { ...input.anomalies.reasons },
         unpriced_flavors: day.unpricedFlavors,
       },

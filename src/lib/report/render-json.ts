@@ -72,6 +72,7 @@ export function renderReportJson(report: UsageReport): string {
     })),
     anomalies: {
       skipped: report.anomalies.skipped,
+      duplicate_rows: report.anomalies.duplicate_rows,
       reasons: { ...report.anomalies.reasons },
       unpriced_flavors: [...(report.anomalies.unpriced_flavors ?? [])],
     },

@@ -52,6 +52,8 @@ export interface StatusCount {
 
 export interface Anomalies {
   skipped: number;
+  /** Rows of the listing beyond the first that repeat a version already listed (§4). */
+  duplicate_rows: number;
   reasons: Record<string, number>;
   /** Flavors in the report that the price table does not price (§9); empty without a table. */
   unpriced_flavors?: (string | null)[];
