@@ -84,6 +84,9 @@ export function summary(result: ReportJobResult, storeUrl: string): string {
       out.push(`wrote ${storeUrl.replace(/\/$/, "")}/${key}`);
     }
   }
+  for (const { label, scanStartedAt } of result.superseded) {
+    out.push(`skipped ${label}: a newer report (scan started ${scanStartedAt}) is already stored`);
+  }
   if (result.latest !== undefined) out.push(`latest.json → ${result.latest.report_date}`);
   if (result.month !== undefined) {
     out.push(`latest-month.json → ${result.month.latest.report_month}`);

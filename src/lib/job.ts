@@ -6,8 +6,13 @@ import { isInReport } from "./report/interval.js";
 import type { PriceTable } from "./report/prices.js";
 import { renderJobsCsv, renderUsageCsv } from "./report/render-csv.js";
 import { renderReportJson } from "./report/render-json.js";
-import { addDays, addMonths, lastEndedMonth, monthWindow, yesterday } from "./report/time.js";
-import { type DailyReport, MANIFEST_FILE, type ReportFileName } from "./report/types.js";
+import { addDays, addMonths, monthWindow } from "./report/time.js";
+import {
+  type DailyReport,
+  MANIFEST_FILE,
+  type ReportFileName,
+  type ReportPeriod,
+} from "./report/types.js";
 import { type ScanProgress, type ScanResult, scanVersions } from "./scan.js";
 import { historyDayOf, updateHistory } from "./storage/history.js";
 import {
@@ -16,6 +21,7 @@ import {
   type LatestPointer,
   readLatest,
   readReportTotals,
+  storedScanStart,
   updateLatest,
   updateLatestMonth,
   writeManifest,
@@ -63,12 +69,29 @@ export interface ReportJobDeps {
 
 type WrittenKeys = Record<ReportFileName | typeof MANIFEST_FILE, string>;
 
+/** A day or month this run did not write: the stored report was made from a later scan. */
+export interface SupersededReport {
+  readonly period: ReportPeriod;
+  /** The date or month. */
+  readonly label: string;
+  /** When the stored report's scan started (ISO, capped by when its manifest was written). */
+  readonly scanStartedAt: string;
+}
+
 export interface ReportJobResult {
   readonly reports: readonly DailyReport[];
   readonly written: readonly { date: string; keys: WrittenKeys }[];
+  /**
+   * Days (and the month) left as they were because a report made from a scan that started
+   * later is already stored: a slow run finishing after a newer one never replaces its view.
+   */
+  readonly superseded: readonly SupersededReport[];
   /** The pointer in force after the run; `undefined` for a run of a month alone, before any day. */
   readonly latest: LatestPointer | undefined;
-  /** The month's report, its files and latest-month.json after the run, when a month was asked. */
+  /**
+   * The month's report, its files and latest-month.json after the run, when a month was asked
+   * and written (not superseded).
+   */
   readonly month?: {
     readonly report: DailyReport;
     readonly keys: WrittenKeys;
@@ -163,11 +186,17 @@ export async function runReportJob(
         });
 
   // Files are written under the run lock, so two runs never interleave their files. The lock
-  // is renewed after each report and checked right before the pointers move.
+  // is renewed after each report and checked right before the pointers move. The lock is
+  // taken after the scan (a scan may take many minutes), so a slower run that started earlier
+  // can get here after a newer one: each report is compared with the stored one first.
   const lock = await acquireRunLock(deps.store, { log });
   try {
     const written: { date: string; keys: WrittenKeys }[] = [];
+    const superseded: SupersededReport[] = [];
     const generatedAt = new Date(now).toISOString();
+    // The run's `now` is read from the writer's clock as the run starts, before the scan: the
+    // report describes the versions as of that instant.
+    const scanStartedAt = generatedAt;
     // The scan fails rather than return short (IncompleteScanError): what is written is whole.
     const completeness = {
       total_count_first: scan.totalCountFirst,
@@ -175,15 +204,26 @@ export async function runReportJob(
       versions_scanned: scan.recordsRead,
       complete: scan.recordsRead >= Math.min(scan.totalCountFirst, scan.totalCountLast),
     };
-    const write = async (report: DailyReport): Promise<WrittenKeys> => {
+    /** Writes a report's files and manifest; `undefined` when a newer report is stored. */
+    const write = async (report: DailyReport): Promise<WrittenKeys | undefined> => {
       const period = report.report.period ?? "day";
       const name = report.report.report_date;
+      const stored = await storedScanStart(deps.store, period, name);
+      if (stored !== undefined && stored > now) {
+        const at = new Date(stored).toISOString();
+        superseded.push({ period, label: name, scanStartedAt: at });
+        log.warn(`skipped ${name}: a newer report (scan started ${at}) is already stored`, {
+          store: deps.store.url,
+          thisScanStartedAt: scanStartedAt,
+        });
+        return undefined;
+      }
       const files = renderFiles(report);
       const dataKeys = await writeReportFiles(deps.store, period, name, files);
       // The manifest comes after the data files, so a manifest always describes whole files.
       const manifestKey = await writeManifest(
         deps.store,
-        buildManifest(name, generatedAt, files, completeness, period),
+        buildManifest(name, { generatedAt, scanStartedAt }, files, completeness, period),
       );
       log.info("report written", {
         [period === "month" ? "month" : "date"]: name,
@@ -192,18 +232,23 @@ export async function runReportJob(
       await lock.renew();
       return { ...dataKeys, [MANIFEST_FILE]: manifestKey };
     };
+    const writtenReports: DailyReport[] = [];
     for (const daily of reports) {
-      written.push({ date: daily.report.report_date, keys: await write(daily) });
+      const keys = await write(daily);
+      if (keys === undefined) continue;
+      written.push({ date: daily.report.report_date, keys });
+      writtenReports.push(daily);
     }
     const monthKeys = monthReport === undefined ? undefined : await write(monthReport);
-    if (reports.length > 0) {
+    if (writtenReports.length > 0) {
       await updateHistory(
         deps.store,
-        reports.map((r) => historyDayOf(r.report)),
+        writtenReports.map((r) => historyDayOf(r.report)),
         log,
       );
       await lock.renew();
     }
+    const writer = { now, timeZone, log };
     const newest = written[written.length - 1];
     const latest =
       newest === undefined
@@ -211,7 +256,7 @@ export async function runReportJob(
         : await updateLatest(
             deps.store,
             { report_date: newest.date, generated_at: generatedAt, files: newest.keys },
-            { latestAllowed: yesterday(now, timeZone) },
+            writer,
           );
     const monthResult =
       monthReport === undefined || monthKeys === undefined || month === undefined
@@ -222,12 +267,13 @@ export async function runReportJob(
             latest: await updateLatestMonth(
               deps.store,
               { report_month: month, generated_at: generatedAt, files: monthKeys },
-              { latestAllowed: lastEndedMonth(now, timeZone) },
+              writer,
             ),
           };
     return {
       reports,
       written,
+      superseded,
       latest,
       ...(monthResult === undefined ? {} : { month: monthResult }),
       scan: scanSummary,

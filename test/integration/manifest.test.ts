@@ -82,6 +82,8 @@ describe("the manifest", () => {
       sha256: createHash("sha256").update(usage).digest("hex"),
     });
     expect(Object.keys(manifest.files)).toEqual(["report.json", "usage.csv", "jobs.csv"]);
+    // The run's start by its own clock: a slower run that started earlier never replaces it.
+    expect(manifest.scan_started_at).toBe(new Date(NOW).toISOString());
     expect(manifest.completeness).toEqual({
       total_count_first: 500,
       total_count_last: 500,

@@ -120,6 +120,27 @@ describe.each(stores)("the run lock on %s", (_name, open) => {
     expect(await body(store)).toMatchObject({ run_id: lock.runId });
   });
 
+  it("expires LOCK_TTL_MS after it was written, even when it says it expires a year later", async () => {
+    const written = Date.now();
+    const yearAhead = new Date(written + 365 * 24 * 3_600_000).toISOString();
+    await store.put(
+      LOCK_KEY,
+      JSON.stringify({ run_id: "clock-ahead", acquired_at: "x", expires_at: yearAhead }),
+      "application/json",
+    );
+    const modifiedAt = (await store.get(LOCK_KEY))?.modifiedAt ?? Number.NaN;
+    const held = await acquireRunLock(store).catch((e: unknown) => e);
+    expect(held).toBeInstanceOf(RunInProgressError);
+    // It names the expiry it goes by (the store's write time + the lifetime), and no "since x".
+    expect((held as Error).message).toContain(
+      `its lock expires at ${new Date(modifiedAt + LOCK_TTL_MS).toISOString()}`,
+    );
+    expect((held as Error).message).toContain(`since ${new Date(modifiedAt).toISOString()}`);
+    const later = Date.now() + LOCK_TTL_MS + 2000;
+    const lock = await acquireRunLock(store, { clock: () => later });
+    expect(await body(store)).toMatchObject({ run_id: lock.runId });
+  });
+
   it("is never seen half-written by another run", async () => {
     const attempts = await Promise.allSettled(
       Array.from({ length: 8 }, () => acquireRunLock(store)),

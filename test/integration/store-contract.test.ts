@@ -107,6 +107,24 @@ function storeContract(subject: Subject): void {
       expect(changed).not.toBe(first);
     });
 
+    it("tells when an object was last written, by the store's clock, for put and putIf", async () => {
+      // S3's Last-Modified has whole seconds: allow one either side.
+      const within = (at: number | undefined, from: number, to: number) => {
+        expect(at).toBeGreaterThanOrEqual(from - 1000);
+        expect(at).toBeLessThanOrEqual(to + 1000);
+      };
+      const before = Date.now();
+      await store.put("run.lock", '{"expires_at":"2099-01-01T00:00:00.000Z"}', JSON_TYPE);
+      const first = await store.get("run.lock");
+      within(first?.modifiedAt, before, Date.now());
+      await new Promise((resolve) => setTimeout(resolve, 1100));
+      const again = Date.now();
+      await store.putIf("run.lock", "{}", JSON_TYPE, first?.etag ?? null);
+      const second = await store.get("run.lock");
+      within(second?.modifiedAt, again, Date.now());
+      expect(second?.modifiedAt).toBeGreaterThan(first?.modifiedAt ?? Number.POSITIVE_INFINITY);
+    });
+
     it("lists the date folders under daily, sorted, and no files", async () => {
       // Written out of order; a file beside the folders and folders elsewhere must not show.
       for (const key of [

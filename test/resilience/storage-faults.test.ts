@@ -8,7 +8,12 @@ import { type ReportJobOptions, renderFiles, runReportJob } from "../../src/lib/
 import { staticTokenAuth } from "../../src/lib/modelarts/auth.js";
 import { ModelArtsClient } from "../../src/lib/modelarts/client.js";
 import { FileStore } from "../../src/lib/storage/file-store.js";
-import { updateLatest } from "../../src/lib/storage/publish.js";
+import {
+  buildManifest,
+  updateLatest,
+  writeManifest,
+  writeReportFiles,
+} from "../../src/lib/storage/publish.js";
 import { LOCK_KEY, RunInProgressError } from "../../src/lib/storage/run-lock.js";
 import { S3Store } from "../../src/lib/storage/s3-store.js";
 import type { ReportStore } from "../../src/lib/storage/store.js";
@@ -184,7 +189,7 @@ describe("latest.json and dates that have not ended", () => {
       updateLatest(
         store,
         { report_date: "2026-11-28", generated_at: new Date(NOW).toISOString(), files: {} },
-        { latestAllowed: "2026-11-27" },
+        { now: NOW, timeZone: "UTC" },
       ),
     ).rejects.toThrow(/refusing to point latest.json at 2026-11-28, which has not ended/);
     expect(await text(store, "latest.json")).toBe(before);
@@ -193,12 +198,25 @@ describe("latest.json and dates that have not ended", () => {
   it("moves forward only, even when two runs update it at once", async () => {
     const store = new FileStore(join(dir, "racing-latest"));
     const dates = ["2026-11-20", "2026-11-24", "2026-11-22", "2026-11-27", "2026-11-21"];
+    // Each date's report is whole (a pointer at a missing report would be repaired).
+    const files = { "report.json": "{}", "usage.csv": "", "jobs.csv": "" };
+    const completeness = {
+      total_count_first: 0,
+      total_count_last: 0,
+      versions_scanned: 0,
+      complete: true,
+    };
+    for (const date of dates) {
+      await writeReportFiles(store, "day", date, files);
+      const times = { generatedAt: "g", scanStartedAt: "g" };
+      await writeManifest(store, buildManifest(date, times, files, completeness));
+    }
     await Promise.all(
       dates.map((date) =>
         updateLatest(
           store,
           { report_date: date, generated_at: "g", files: {} },
-          { latestAllowed: "2026-11-27" },
+          { now: NOW, timeZone: "UTC" },
         ),
       ),
     );

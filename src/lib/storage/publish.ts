@@ -1,6 +1,17 @@
 import { createHash } from "node:crypto";
 import * as z from "zod";
 import { StorageError } from "../errors.js";
+import { type Log, silentLog } from "../log.js";
+import {
+  addDays,
+  addMonths,
+  isValidDate,
+  isValidMonth,
+  lastEndedMonth,
+  localDate,
+  monthOf,
+  yesterday,
+} from "../report/time.js";
 import {
   MANIFEST_FILE,
   type Metrics,
@@ -96,6 +107,12 @@ const fileEntry = z.object({
 });
 const manifestBody = {
   generated_at: z.string(),
+  /**
+   * When the scan the files were made from started, by the writer's clock (the run's `now`).
+   * Under the run lock a run does not replace a report made from a later scan. Missing in
+   * manifests written before it existed.
+   */
+  scan_started_at: z.string().optional(),
   files: z.record(z.string(), fileEntry),
   completeness: z.object({
     total_count_first: z.number(),
@@ -117,7 +134,7 @@ export function sha256Hex(body: string | Buffer): string {
 /** The manifest of a day (`report_date`) or a month (`report_month`). */
 export function buildManifest(
   date: string,
-  generatedAt: string,
+  times: { generatedAt: string; scanStartedAt: string },
   files: RenderedFiles,
   completeness: Completeness,
   period: ReportPeriod = "day",
@@ -131,7 +148,12 @@ export function buildManifest(
       sha256: sha256Hex(body),
     };
   }
-  const rest = { generated_at: generatedAt, files: entries, completeness };
+  const rest = {
+    generated_at: times.generatedAt,
+    scan_started_at: times.scanStartedAt,
+    files: entries,
+    completeness,
+  };
   return period === "month" ? { report_month: date, ...rest } : { report_date: date, ...rest };
 }
 
@@ -141,6 +163,62 @@ export function parseManifest(body: Buffer, where: string): Manifest {
   } catch (cause) {
     throw new StorageError(`${where} is not a valid manifest`, { cause });
   }
+}
+
+/** The stored manifest of a day or month, or `undefined` when it is missing or not one. */
+async function readManifest(
+  store: ReportStore,
+  period: ReportPeriod,
+  label: string,
+): Promise<{ manifest: Manifest; modifiedAt: number } | undefined> {
+  const key = reportKey(period, label, MANIFEST_FILE);
+  const object = await store.get(key);
+  if (object === undefined) return undefined;
+  let manifest: Manifest;
+  try {
+    manifest = parseManifest(object.body, key);
+  } catch {
+    return undefined;
+  }
+  const named = "report_month" in manifest ? manifest.report_month : manifest.report_date;
+  return named === label ? { manifest, modifiedAt: object.modifiedAt } : undefined;
+}
+
+/**
+ * When the scan of the stored report of a day or month started (epoch ms), or `undefined`
+ * when there is no readable manifest saying so (then it counts as older than any run). The
+ * stated time is the writer's clock; it is capped at the time the store wrote the manifest
+ * (S3's Last-Modified, by the server's clock; a file's mtime), since no scan starts after its
+ * manifest is written: a writer whose clock ran ahead cannot pin a report for longer than
+ * its clock was off.
+ */
+export async function storedScanStart(
+  store: ReportStore,
+  period: ReportPeriod,
+  label: string,
+): Promise<number | undefined> {
+  const stored = await readManifest(store, period, label);
+  const stated = Date.parse(stored?.manifest.scan_started_at ?? "");
+  if (stored === undefined || Number.isNaN(stated)) return undefined;
+  return Math.min(stated, stored.modifiedAt);
+}
+
+/**
+ * Whether a whole report of a day or month is stored: a manifest that names it and says the
+ * scan was complete, and each of its data files present. (Checking the files' bytes is
+ * `verify`'s job; this is the cheap check a pointer needs.)
+ */
+export async function isCompleteReport(
+  store: ReportStore,
+  period: ReportPeriod,
+  label: string,
+): Promise<boolean> {
+  const stored = await readManifest(store, period, label);
+  if (stored === undefined || !stored.manifest.completeness.complete) return false;
+  for (const name of REPORT_FILES) {
+    if (!(await store.has(reportKey(period, label, name)))) return false;
+  }
+  return true;
 }
 
 /** Stores the manifest of a date (or month), after its data files and before latest.json. */
@@ -232,78 +310,136 @@ export function readLatestMonth(store: ReportStore): Promise<LatestMonthPointer 
   return readPointer(store, LATEST_MONTH_KEY, latestMonthSchema);
 }
 
+/** One of the two pointers: what it names, and which of its periods a writer may trust. */
+interface PointerKind<T> {
+  readonly key: string;
+  readonly period: ReportPeriod;
+  readonly schema: z.ZodType<T>;
+  labelOf(pointer: T): string;
+  isLabel(label: string): boolean;
+  /** The newest period this writer may point at: one that has ended in its zone. */
+  latestAllowed(now: number, timeZone: string): string;
+  /**
+   * The newest period any correct writer could have pointed at, as this writer sees it: one
+   * that ended by its today + 1 day. Zones are at most 26 hours apart (UTC−12 to UTC+14), so
+   * a writer anywhere whose clock is right has a yesterday no later than that.
+   */
+  latestPossible(now: number, timeZone: string): string;
+}
+
+const DAY_POINTER: PointerKind<LatestPointer> = {
+  key: LATEST_KEY,
+  period: "day",
+  schema: latestSchema,
+  labelOf: (p) => p.report_date,
+  isLabel: isValidDate,
+  latestAllowed: yesterday,
+  latestPossible: (now, timeZone) => addDays(localDate(now, timeZone), 1),
+};
+
+const MONTH_POINTER: PointerKind<LatestMonthPointer> = {
+  key: LATEST_MONTH_KEY,
+  period: "month",
+  schema: latestMonthSchema,
+  labelOf: (p) => p.report_month,
+  isLabel: isValidMonth,
+  latestAllowed: lastEndedMonth,
+  // A month whose last day is at most today + 1: the month before that of today + 2 days.
+  latestPossible: (now, timeZone) => addMonths(monthOf(addDays(localDate(now, timeZone), 2)), -1),
+};
+
+/** The writer's own clock and zone, which bound what it may write and what it trusts. */
+export interface PointerWriter {
+  readonly now: number;
+  readonly timeZone: string;
+  readonly log?: Log | undefined;
+}
+
 /**
- * Points `key` at `candidate` unless it already names a newer period, and returns the pointer
- * in force afterwards. `latestAllowed` is the newest period that has ended for the run: a
- * candidate after it is refused (a report of a period that has not ended must never become
- * "latest", since the pointer never moves back), and a stored pointer after it (written before
- * that rule) is replaced as if it were damaged. The write is conditional on the pointer read
- * (If-Match), so two runs cannot both move it from the same state: the one that loses reads
- * again and decides anew.
+ * Why the stored pointer may be replaced by an older `label`, or `undefined` when it must
+ * stay: it names a complete report no later than what a correct writer could have written.
+ */
+async function whyReplaceable<T>(
+  store: ReportStore,
+  kind: PointerKind<T>,
+  current: T | undefined,
+  latestPossible: string,
+): Promise<string | undefined> {
+  if (current === undefined) return "it cannot be read";
+  const label = kind.labelOf(current);
+  if (!kind.isLabel(label)) return `it names ${JSON.stringify(label)}, which is not a period`;
+  if (label > latestPossible) {
+    return `it names ${label}, after ${latestPossible}: no writer could have written it yet (a clock ahead?)`;
+  }
+  if (!(await isCompleteReport(store, kind.period, label))) {
+    return `it names ${label}, whose report is missing or incomplete`;
+  }
+  return undefined;
+}
+
+/**
+ * Points the pointer at `candidate` unless it already names a newer period, and returns the
+ * pointer in force afterwards. The rules (issue 18):
+ * - a run never writes a period that has not ended for it (after its own yesterday / last
+ *   ended month): a pointer never moves back, so a wrong one would stay;
+ * - a stored pointer that parses and names a complete report never moves to an earlier
+ *   period, even when it is after this writer's yesterday: another writer's zone or clock may
+ *   be ahead of ours;
+ * - it is repaired (replaced by an older candidate) only when no correct writer could have
+ *   written it: it cannot be read, its report is missing, or it names a period after this
+ *   writer's today + 1 day.
+ * The write is conditional on the pointer read (If-Match), so two runs cannot both move it
+ * from the same state: the one that loses reads again and decides anew.
  */
 async function updatePointer<T>(
   store: ReportStore,
-  key: string,
-  schema: z.ZodType<T>,
-  labelOf: (pointer: T) => string,
+  kind: PointerKind<T>,
   candidate: T,
-  latestAllowed: string,
+  writer: PointerWriter,
 ): Promise<T> {
-  const label = labelOf(candidate);
+  const label = kind.labelOf(candidate);
+  const latestAllowed = kind.latestAllowed(writer.now, writer.timeZone);
   if (label > latestAllowed) {
     throw new StorageError(
-      `refusing to point ${key} at ${label}, which has not ended (the latest possible is ${latestAllowed})`,
+      `refusing to point ${kind.key} at ${label}, which has not ended (the latest possible is ${latestAllowed})`,
     );
   }
+  const latestPossible = kind.latestPossible(writer.now, writer.timeZone);
+  const log = writer.log ?? silentLog;
   const body = `${JSON.stringify(candidate, null, 2)}\n`;
   for (let attempt = 0; attempt < 5; attempt++) {
-    const object = await store.get(key);
-    // A pointer that cannot be read (edited by hand, say) or that names a period that cannot
-    // have been complete is replaced rather than blocking every later run: the candidate's
-    // files are complete, so it is a valid pointer.
-    const current = object === undefined ? undefined : parseWith(schema, object.body);
-    const trusted =
-      current !== undefined && labelOf(current) <= latestAllowed ? current : undefined;
-    if (trusted !== undefined && labelOf(trusted) > label) return trusted;
+    const object = await store.get(kind.key);
+    const current = object === undefined ? undefined : parseWith(kind.schema, object.body);
+    if (object !== undefined && (current === undefined || kind.labelOf(current) > label)) {
+      const why = await whyReplaceable(store, kind, current, latestPossible);
+      if (why === undefined && current !== undefined) return current;
+      log.warn(`replacing ${kind.key}: ${why}`, { store: store.url, with: label });
+    }
     const written = await store.putIf(
-      key,
+      kind.key,
       body,
       CONTENT_TYPES["report.json"],
       object?.etag ?? null,
     );
     if (written !== undefined) return candidate;
   }
-  throw new StorageError(`${key} in ${store.url} kept changing while it was updated`);
+  throw new StorageError(`${kind.key} in ${store.url} kept changing while it was updated`);
 }
 
-/** Points latest.json at a date; `latestAllowed` is the run's own yesterday. */
+/** Points latest.json at a date of a complete report written by this run. */
 export function updateLatest(
   store: ReportStore,
   candidate: LatestPointer,
-  opts: { latestAllowed: string },
+  writer: PointerWriter,
 ): Promise<LatestPointer> {
-  return updatePointer(
-    store,
-    LATEST_KEY,
-    latestSchema,
-    (p) => p.report_date,
-    candidate,
-    opts.latestAllowed,
-  );
+  return updatePointer(store, DAY_POINTER, candidate, writer);
 }
 
-/** Points latest-month.json at a month; `latestAllowed` is the run's last ended month. */
+/** Points latest-month.json at a month of a complete report written by this run. */
 export function updateLatestMonth(
   store: ReportStore,
   candidate: LatestMonthPointer,
-  opts: { latestAllowed: string },
+  writer: PointerWriter,
 ): Promise<LatestMonthPointer> {
-  return updatePointer(
-    store,
-    LATEST_MONTH_KEY,
-    latestMonthSchema,
-    (p) => p.report_month,
-    candidate,
-    opts.latestAllowed,
-  );
+  return updatePointer(store, MONTH_POINTER, candidate, writer);
 }

@@ -18,7 +18,9 @@ import type { ReportStore } from "./store.js";
  *   long scan happens before the lock is taken), and the run renews it as it writes;
  * - renewing, and releasing, are conditional on the lock still being the one this run wrote:
  *   a run whose lock was taken over stops writing and never deletes the new holder's lock.
- * A lock that cannot be read (edited by hand) is held until LOCK_TTL_MS after it was written.
+ * A lock expires at its `expires_at`, or LOCK_TTL_MS after the store last wrote it if that is
+ * sooner: its `expires_at` is the writer's clock, which may run ahead (see lockExpiry). A lock
+ * that cannot be read (edited by hand) is held until LOCK_TTL_MS after it was written.
  */
 
 export const LOCK_KEY = "run.lock";
@@ -58,6 +60,22 @@ export interface RunLockOptions {
   readonly log?: Log | undefined;
 }
 
+/** Epoch ms of an ISO time, or `undefined` when it is not one. */
+function validTime(text: string | undefined): number | undefined {
+  const ms = text === undefined ? Number.NaN : Date.parse(text);
+  return Number.isNaN(ms) ? undefined : ms;
+}
+
+/**
+ * When a lock read from storage expires: what it says, but never later than `ttlMs` after the
+ * store last wrote it (S3's Last-Modified, by the server's clock; a file's mtime). A writer
+ * whose clock runs ahead, or a hand edit, can then block runs for one lifetime at most, not
+ * until its `expires_at`; a lock that says nothing readable is held for that lifetime.
+ */
+export function lockExpiry(stated: string | undefined, modifiedAt: number, ttlMs: number): number {
+  return Math.min(validTime(stated) ?? Number.POSITIVE_INFINITY, modifiedAt + ttlMs);
+}
+
 export async function acquireRunLock(
   store: ReportStore,
   opts: RunLockOptions = {},
@@ -89,11 +107,14 @@ export async function acquireRunLock(
     } catch {
       held = undefined;
     }
-    const stated = held === undefined ? Number.NaN : Date.parse(held.expires_at);
-    const expiresAt = Number.isNaN(stated) ? existing.modifiedAt + ttl : stated;
+    const expiresAt = lockExpiry(held?.expires_at, existing.modifiedAt, ttl);
     if (expiresAt > clock()) {
-      const since =
-        held?.acquired_at ?? held?.started_at ?? new Date(existing.modifiedAt).toISOString();
+      const since = new Date(
+        Math.min(
+          validTime(held?.acquired_at ?? held?.started_at) ?? existing.modifiedAt,
+          existing.modifiedAt,
+        ),
+      ).toISOString();
       throw new RunInProgressError(
         `another report run has been writing to ${store.url} since ${since}; try again after it ends (its lock expires at ${new Date(expiresAt).toISOString()})`,
       );

@@ -169,6 +169,8 @@ export class S3Store implements ReportStore {
       const body = Buffer.from((await res.Body?.transformToByteArray()) ?? new Uint8Array());
       // S3 always sends an ETag; the fallback keeps the contract if a clone does not.
       const etag = res.ETag ?? `"${createHash("sha256").update(body).digest("hex").slice(0, 32)}"`;
+      // S3 always sends Last-Modified; without it (a clone), "now" makes the caps no looser
+      // than the times written in the object itself.
       return { body, etag, modifiedAt: res.LastModified?.getTime() ?? Date.now() };
     } catch (error) {
       // Without s3:ListBucket, S3 answers 403 for a missing key; the deployment grants it.

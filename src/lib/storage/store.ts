@@ -7,7 +7,12 @@ export interface StoredObject {
   body: Buffer;
   /** A strong validator of the content, quoted as in an HTTP ETag header. */
   etag: string;
-  /** When it was last written (epoch ms). */
+  /**
+   * When it was last written (epoch ms), by the store's clock: S3's Last-Modified (the
+   * server's, in whole seconds), a file's mtime. Unlike times written into a body by a run,
+   * a writer whose clock is wrong cannot set it, so the run lock's expiry and a report's scan
+   * start are capped by it.
+   */
   modifiedAt: number;
 }
 
