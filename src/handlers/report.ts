@@ -30,6 +30,9 @@ export interface ReportOutcome {
   versionsScanned: number;
   pages: number;
   skipped: number;
+  duplicateRows: number;
+  /** Dates or months left alone: a report from a later scan was already stored. */
+  superseded: string[];
 }
 
 /** Time kept back from the Lambda timeout to write the files and log the outcome. */
@@ -80,6 +83,7 @@ async function run(input: unknown, remainingMs: number): Promise<ReportOutcome> 
       dates: label,
       latest: result.latest?.report_date ?? null,
       latestMonth: result.month?.latest.report_month ?? null,
+      superseded: result.superseded.map((s) => s.label),
     });
     return {
       dates,
@@ -89,6 +93,8 @@ async function run(input: unknown, remainingMs: number): Promise<ReportOutcome> 
       versionsScanned: result.scan.versionsScanned,
       pages: result.scan.pages,
       skipped: result.scan.anomalies.skipped,
+      duplicateRows: result.scan.anomalies.duplicate_rows,
+      superseded: result.superseded.map((s) => s.label),
     };
   } catch (error) {
     metrics.addMetric("ReportFailures", MetricUnit.Count, 1);
