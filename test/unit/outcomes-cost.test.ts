@@ -133,9 +133,9 @@ describe("cost", () => {
     expect(r?.anomalies.unpriced_flavors).toEqual(["gpu.b"]);
     const jobs = renderJobsCsv("2026-11-27", d27?.jobs ?? []).split("\r\n");
     expect(jobs[0]?.endsWith(",failed,outcome,wait_hours,cost")).toBe(true);
-    expect(jobs[1]?.endsWith(",false,completed,4,16.50")).toBe(true);
-    expect(jobs[2]?.endsWith(",false,cancelled,1,")).toBe(true); // unpriced: empty cost
-    expect(jobs[3]?.endsWith(",false,completed,8,0.33")).toBe(true);
+    expect(jobs[1]?.endsWith(",false,completed,4.000000,16.50")).toBe(true);
+    expect(jobs[2]?.endsWith(",false,cancelled,1.000000,")).toBe(true); // unpriced: empty cost
+    expect(jobs[3]?.endsWith(",false,completed,8.000000,0.33")).toBe(true);
   });
 
   it("rounds an exact half cent up, in the report and in jobs.csv", () => {
@@ -182,7 +182,7 @@ describe("cost", () => {
     expect(usage[0]).toBe(
       "report_date,flavor_code,pool_id,versions_active,versions_created,versions_failed,gpus,npus,peak_gpus,peak_npus,gpu_hours,npu_hours,run_hours,versions_started,wait_hours,max_wait_hours,gpu_hours_completed,gpu_hours_failed,gpu_hours_lost,gpu_hours_cancelled,gpu_hours_running,gpu_hours_unknown,cost",
     );
-    expect(usage[1]?.endsWith(",0,0,24,0,0,")).toBe(true); // gpu.b first (24 GPU-h), cost empty
+    expect(usage[1]?.endsWith(",0.000000,0.000000,24.000000,0.000000,0.000000,")).toBe(true); // gpu.b first (24 GPU-h), cost empty
   });
 });
 

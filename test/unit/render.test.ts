@@ -1,7 +1,15 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { OUTCOMES } from "../../src/lib/modelarts/statuses.js";
-import { csvText, formatHours, isoUtc, roundHours } from "../../src/lib/report/format.js";
+import {
+  csvText,
+  formatCents,
+  formatHours,
+  formatHoursFixed,
+  isoUtc,
+  roundCents,
+  roundHours,
+} from "../../src/lib/report/format.js";
 import {
   JOBS_CSV_HEADER,
   renderJobsCsv,
@@ -79,6 +87,35 @@ describe("hours, times and text cells", () => {
         const text = formatHours(x);
         expect(text).toMatch(/^-?\d+(\.\d{1,6})?$/);
         expect(text).not.toMatch(/\.\d*0$/); // trailing zeros dropped
+      }),
+    );
+  });
+
+  it("writes CSV hours with six decimals and money with two, always, the same values", () => {
+    expect(formatHoursFixed(0)).toBe("0.000000");
+    expect(formatHoursFixed(1e-7)).toBe("0.000000");
+    expect(formatHoursFixed(-1e-9)).toBe("0.000000"); // never -0.000000
+    expect(formatHoursFixed(5e-7)).toBe("0.000001");
+    expect(formatHoursFixed(12)).toBe("12.000000");
+    expect(formatHoursFixed(12.5)).toBe("12.500000");
+    expect(formatHoursFixed(1.0000005)).toBe("1.000001");
+    expect(formatHoursFixed(123456.7654321)).toBe("123456.765432");
+    expect(formatHoursFixed(3e21)).toBe("3000000000000000000000.000000");
+    expect(formatCents(0)).toBe("0.00");
+    expect(formatCents(200)).toBe("200.00");
+    expect(formatCents(0.865)).toBe("0.87"); // 0.8649999999999999 as a double
+    expect(formatCents(16.5)).toBe("16.50");
+    expect(formatCents(3e21)).toBe("3000000000000000000000.00");
+    fc.assert(
+      fc.property(fc.double({ min: -1e25, max: 1e25, noNaN: true }), (x) => {
+        const hours = formatHoursFixed(x);
+        expect(hours).toMatch(/^-?\d+\.\d{6}$/);
+        // the figure the JSON and the page show, only with its trailing zeros kept
+        expect(Number(hours)).toBe(Number(formatHours(x)));
+        expect(Number(hours)).toBe(roundHours(x));
+        const cents = formatCents(x);
+        expect(cents).toMatch(/^-?\d+\.\d{2}$/);
+        expect(Number(cents)).toBe(roundCents(x));
       }),
     );
   });
@@ -250,8 +287,8 @@ describe("usage.csv", () => {
       "versions_started,wait_hours,max_wait_hours,gpu_hours_completed,gpu_hours_failed,gpu_hours_lost,gpu_hours_cancelled,gpu_hours_running,gpu_hours_unknown,cost";
     expect(renderUsageCsv(report)).toBe(
       `${header}\r\n` +
-        "2026-11-27,modelarts.vm.gpu.v100,pool-a,3,2,1,8,0,8,0,12.5,0,3.125,2,0.5,0.25,12.5,0,0,0,0,0,\r\n" +
-        "2026-11-27,,,1,0,0,0,2,0,2,0.666667,0.333333,0,0,0,0,0.666667,0,0,0,0,0,1.50\r\n",
+        "2026-11-27,modelarts.vm.gpu.v100,pool-a,3,2,1,8,0,8,0,12.500000,0.000000,3.125000,2,0.500000,0.250000,12.500000,0.000000,0.000000,0.000000,0.000000,0.000000,\r\n" +
+        "2026-11-27,,,1,0,0,0,2,0,2,0.666667,0.333333,0.000000,0,0.000000,0.000000,0.666667,0.000000,0.000000,0.000000,0.000000,0.000000,1.50\r\n",
     );
     expect(USAGE_CSV_HEADER.join(",")).toBe(header);
   });
@@ -354,7 +391,7 @@ describe("jobs.csv", () => {
       "",
       "0.333333",
       "0.666667",
-      "1",
+      "1.000000",
       "true",
       "failed",
       "",
@@ -366,9 +403,9 @@ describe("jobs.csv", () => {
       "2026-11-27T00:00:00.000Z",
       "2026-11-27T01:00:00.000Z",
       "2026-11-27T02:00:00.000Z",
-      "1.5",
-      "1.5",
-      "0",
+      "1.500000",
+      "1.500000",
+      "0.000000",
       "false",
     ]);
   });

@@ -31,11 +31,28 @@ export function roundCents(x: number): number {
 
 /** A plain decimal, never exponent notation: "0.000001", "12.5", "0". */
 export function formatHours(x: number): string {
-  const rounded = roundHours(x);
-  if (rounded === 0) return "0";
+  return formatHoursFixed(x).replace(/\.?0+$/, "");
+}
+
+/**
+ * Hours with always six decimals ("0.000000", "12.500000"): the CSV files. A reader that types
+ * a column from its text (DuckDB, pandas) sees a decimal in every file, so a day whose hours
+ * happen to be whole types the same as the others (issue 18). The same value as `formatHours`.
+ */
+export function formatHoursFixed(x: number): string {
+  return fixedDecimals(roundHours(x), 6);
+}
+
+/** Money with always two decimals ("0.00", "200.00"), rounded to cents like `roundCents`. */
+export function formatCents(x: number): string {
+  return fixedDecimals(roundCents(x), 2);
+}
+
+/** `x` with exactly `digits` decimals, never exponent notation. */
+function fixedDecimals(x: number, digits: number): string {
   // toFixed writes exponents from 1e21; such a figure has no decimals left to show anyway.
-  if (Math.abs(rounded) >= 1e21 && Number.isFinite(rounded)) return BigInt(rounded).toString();
-  return rounded.toFixed(6).replace(/\.?0+$/, "");
+  if (Math.abs(x) >= 1e21 && Number.isFinite(x)) return `${BigInt(x)}.${"0".repeat(digits)}`;
+  return x.toFixed(digits);
 }
 
 /** The largest epoch milliseconds a Date holds (year 275760). */

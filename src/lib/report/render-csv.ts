@@ -1,8 +1,13 @@
 import { OUTCOMES, outcomeOf, statusName } from "../modelarts/statuses.js";
-import { csvText, formatHours, isoUtc } from "./format.js";
+import { csvText, formatCents, formatHoursFixed, isoUtc } from "./format.js";
 import type { JobRow, ReportPeriod, UsageReport } from "./types.js";
 
-/** usage.csv and jobs.csv (report.md §5): RFC 4180, UTF-8 without BOM, CRLF after every row. */
+/**
+ * usage.csv and jobs.csv (report.md §5): RFC 4180, UTF-8 without BOM, CRLF after every row.
+ * Hours are written with six decimals and cost with two, always (`12.000000`, `200.00`): a
+ * reader that types each file from its text (DuckDB, pandas) then types every day's file the
+ * same, whole numbers or not (issue 18).
+ */
 
 export const USAGE_CSV_HEADER = [
   "report_date",
@@ -57,7 +62,7 @@ export type Cell = string | number;
 
 /** Money with two decimals; empty without a price table or a price. */
 function formatCost(cost: number | null): string {
-  return cost === null ? "" : cost.toFixed(2);
+  return cost === null ? "" : formatCents(cost);
 }
 
 /**
@@ -101,13 +106,13 @@ export function renderUsageCsv(report: UsageReport): string {
       r.npus,
       r.peak_gpus,
       r.peak_npus,
-      formatHours(r.gpu_hours),
-      formatHours(r.npu_hours),
-      formatHours(r.run_hours),
+      formatHoursFixed(r.gpu_hours),
+      formatHoursFixed(r.npu_hours),
+      formatHoursFixed(r.run_hours),
       r.versions_started,
-      formatHours(r.wait_hours),
-      formatHours(r.max_wait_hours),
-      ...OUTCOMES.map((o) => formatHours(r.gpu_hours_by_outcome[o])),
+      formatHoursFixed(r.wait_hours),
+      formatHoursFixed(r.max_wait_hours),
+      ...OUTCOMES.map((o) => formatHoursFixed(r.gpu_hours_by_outcome[o])),
       formatCost(r.cost),
     ],
   );
@@ -140,12 +145,12 @@ export function renderJobsCsv(
       isoUtc(v.createTime),
       isoUtc(v.startTime),
       isoUtc(v.endTime),
-      formatHours(overlapMs / MS_PER_HOUR),
-      formatHours((v.gpuNum * overlapMs) / MS_PER_HOUR),
-      formatHours((v.npuNum * overlapMs) / MS_PER_HOUR),
+      formatHoursFixed(overlapMs / MS_PER_HOUR),
+      formatHoursFixed((v.gpuNum * overlapMs) / MS_PER_HOUR),
+      formatHoursFixed((v.npuNum * overlapMs) / MS_PER_HOUR),
       failed ? "true" : "false",
       outcomeOf(v.status),
-      waitMs === null ? "" : formatHours(waitMs / MS_PER_HOUR),
+      waitMs === null ? "" : formatHoursFixed(waitMs / MS_PER_HOUR),
       formatCost(cost),
     ],
   );
