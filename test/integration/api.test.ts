@@ -785,6 +785,9 @@ describe.each(["file storage", "S3"] as const)("the report API over %s", (kind) 
       ["a date far in the future", '{"date":"2099-01-01"}'],
       ["today, which has not ended", `{"date":"${new Date().toISOString().slice(0, 10)}"}`],
       ["a range that ends in the future", '{"from":"2026-11-20","to":"2099-01-01"}'],
+      ["year 0, before the 2000-01-01 floor", '{"date":"0000-01-01"}'],
+      ["a range that starts before 2000", '{"from":"1999-12-31","to":"2000-01-01"}'],
+      ["a month before 2000", '{"month":"1999-12"}'],
     ])("answers 400 invalid_date for %s and runs nothing", async (_label, body) => {
       const listingsBefore = sim.requests.listing;
       await expectError(jsonPost(body), 400, "invalid_date");
