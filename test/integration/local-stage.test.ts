@@ -2,6 +2,7 @@ import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { PENDING_TTL_MS } from "../../src/lib/storage/regenerations.js";
 import {
   PACKAGE_TIMEOUT_MS,
   printService,
@@ -105,5 +106,10 @@ describe("the local stage (npm run dev)", () => {
         expect(env[name], `${fn} ${name}`).toBe(SHELL[name]);
       }
     }
+  });
+
+  it("keeps an idle function's worker as long as a regeneration may run in its background", () => {
+    const offline = local.custom?.["serverless-offline"] as { terminateIdleLambdaTime?: number };
+    expect((offline.terminateIdleLambdaTime ?? 60) * 1000).toBeGreaterThanOrEqual(PENDING_TTL_MS);
   });
 });
