@@ -1,4 +1,4 @@
-import { LinkRequestError, makeLink, parseTtl } from "../lib/api/links.js";
+import { httpOrigin, LinkRequestError, makeLink, parseTtl } from "../lib/api/links.js";
 import { parseLinkKey } from "../lib/config.js";
 import { ConfigError } from "../lib/errors.js";
 import { type CliIo, parseOptions } from "./main.js";
@@ -50,7 +50,13 @@ export async function runLinkCli(argv: readonly string[], io: CliIo): Promise<nu
     if (ttl === undefined)
       throw new ConfigError(`--ttl "${values.ttl}" is not like 30m, 12h or 7d`);
     ttlSeconds = ttl;
-    base = new URL(values.base ?? "http://localhost:3000").origin;
+    const origin = httpOrigin(values.base ?? "http://localhost:3000");
+    if (origin === undefined) {
+      throw new ConfigError(
+        `--base ${JSON.stringify(values.base?.slice(0, 80))} is not an http(s) URL, such as the API's https://…`,
+      );
+    }
+    base = origin;
   } catch (error) {
     io.stderr.write(`error: ${error instanceof Error ? error.message : String(error)}\n`);
     return 2;

@@ -8,6 +8,7 @@ import {
   finishRegeneration,
   type PendingRegeneration,
   RegenerationPendingError,
+  RegenerationQueueFullError,
 } from "../lib/storage/regenerations.js";
 import { httpHandler, toApiGateway } from "./middleware.js";
 import type { ReportEvent } from "./report-event.js";
@@ -45,6 +46,16 @@ const invokeReportFunction: Dispatch = async (request, claim) => {
   );
 };
 
+/** The pending regenerations an answer lists (their ids stay inside). */
+const listed = (error: { pending: readonly PendingRegeneration[] }) => ({
+  pending: error.pending.map((p) => ({
+    from: p.from,
+    to: p.to,
+    accepted_at: p.accepted_at,
+    expires_at: p.expires_at,
+  })),
+});
+
 export function postReports(dispatch: Dispatch) {
   return httpHandler(
     async (event) => {
@@ -59,21 +70,13 @@ export function postReports(dispatch: Dispatch) {
       try {
         claim = await claimRegeneration(api.store(), claimed, now);
       } catch (error) {
+        // 409: these dates conflict with a pending regeneration. 429: nothing conflicts, but
+        // as many as allowed are pending; the same POST succeeds once one has finished.
         if (error instanceof RegenerationPendingError) {
-          throw new HttpError(
-            409,
-            "regeneration_pending",
-            error.message,
-            {},
-            {
-              pending: error.pending.map((p) => ({
-                from: p.from,
-                to: p.to,
-                accepted_at: p.accepted_at,
-                expires_at: p.expires_at,
-              })),
-            },
-          );
+          throw new HttpError(409, "regeneration_pending", error.message, {}, listed(error));
+        }
+        if (error instanceof RegenerationQueueFullError) {
+          throw new HttpError(429, "regeneration_queue_full", error.message, {}, listed(error));
         }
         throw error;
       }

@@ -11,7 +11,7 @@ import {
 /**
  * The one rule for which report dates a run may cover, shared by the command line, POST
  * /reports and the report function's event: a date, or a range from..to (both ends included),
- * of dates that exist and have ended in the report time zone. Each edge maps the error: exit
+ * of dates that exist, are not before EARLIEST_DATE and have ended in the report time zone. Each edge maps the error: exit
  * code 2 on the command line, 400 over HTTP, a failed invocation in Lambda.
  */
 
@@ -50,6 +50,14 @@ export interface SelectDatesOptions {
 
 const clip = (s: string) => JSON.stringify(s.slice(0, 40));
 
+/**
+ * The earliest date (and month) a run may cover. ModelArts is younger, and a report of year 0
+ * fails deep in the time arithmetic after a full scan (three of them deployed, then the
+ * dead-letter queue): refused here, before anything is queued or scanned.
+ */
+export const EARLIEST_DATE = "2000-01-01";
+export const EARLIEST_MONTH = EARLIEST_DATE.slice(0, 7);
+
 /** The dates `selection` names, ascending; throws DateSelectionError saying what is wrong. */
 export function selectDates(selection: DateSelection, opts: SelectDatesOptions): string[] {
   const names = opts.names ?? { date: "date", from: "from", to: "to" };
@@ -60,6 +68,12 @@ export function selectDates(selection: DateSelection, opts: SelectDatesOptions):
       throw new DateSelectionError(
         "invalid_date",
         `${names[field]} ${clip(value)} is not a date (YYYY-MM-DD that exists)`,
+      );
+    }
+    if (value !== undefined && value < EARLIEST_DATE) {
+      throw new DateSelectionError(
+        "invalid_date",
+        `${names[field]} ${value} is before ${EARLIEST_DATE}, the earliest date a report can cover`,
       );
     }
   }
@@ -124,6 +138,12 @@ export function selectMonth(
   const name = opts.name ?? "month";
   if (!isValidMonth(month)) {
     throw new DateSelectionError("invalid_date", `${name} ${clip(month)} is not a month (YYYY-MM)`);
+  }
+  if (month < EARLIEST_MONTH) {
+    throw new DateSelectionError(
+      "invalid_date",
+      `${name} ${month} is before ${EARLIEST_MONTH}, the earliest month a report can cover`,
+    );
   }
   const last = lastEndedMonth(opts.now, opts.timeZone);
   if (month > last) {

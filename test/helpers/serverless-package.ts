@@ -113,3 +113,35 @@ export function unzip(zip: Buffer): Map<string, Buffer> {
   }
   return files;
 }
+
+/** What `serverless print` resolves: the provider's and each function's settings. */
+export interface ResolvedService {
+  provider: { environment?: Record<string, unknown> };
+  functions: Record<string, { handler: string; environment?: Record<string, unknown> }>;
+  custom?: Record<string, unknown>;
+}
+
+/**
+ * `serverless print --stage <stage>` of this project with `env` added to a credential-free
+ * environment: serverless.yml with every variable resolved as `npm run dev` (or a deploy)
+ * resolves it, without building or packaging anything.
+ */
+export async function printService(
+  dir: string,
+  stage: string,
+  env: Record<string, string>,
+): Promise<ResolvedService> {
+  const args = ["serverless", "print", "--stage", stage, "--format", "json"];
+  try {
+    const { stdout } = await execFileAsync("npx", args, {
+      cwd: ROOT,
+      env: { ...envWithoutCredentials(dir), ...env },
+      timeout: PACKAGE_TIMEOUT_MS,
+      maxBuffer: 16 * 1024 * 1024,
+    });
+    return JSON.parse(stdout) as ResolvedService;
+  } catch (error) {
+    const { stdout = "", stderr = "" } = error as { stdout?: string; stderr?: string };
+    throw new Error(`npx ${args.join(" ")} failed:\n${stdout}\n${stderr}`, { cause: error });
+  }
+}

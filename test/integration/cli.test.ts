@@ -89,6 +89,9 @@ describe("parseReportArgs", () => {
       /either --date or --from/,
     );
     bad(["--from", "2026-01-01"], /--from and --to go together/);
+    // Before the floor: a scan for year 0 would fail in the time arithmetic, not here.
+    bad(["--date", "0000-01-01"], /before 2000-01-01/);
+    bad(["--month", "1999-12"], /before 2000-01/);
   });
   it("accepts exactly 92 days", () => {
     expect(

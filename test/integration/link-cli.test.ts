@@ -46,11 +46,23 @@ describe("npm run link", () => {
     [["--path", "/reports", "--ttl", "a week"], /is not like 30m, 12h or 7d/],
     [["--path", "/nowhere"], /path must be/],
     [["--path", "/reports", "--bogus"], /Unknown option '--bogus'/],
+    [["--path", "/reports", "--base", "javascript:alert(1)"], /--base .* is not an http\(s\) URL/],
+    [["--path", "/reports", "--base", "file:///etc"], /--base .* is not an http\(s\) URL/],
+    [["--path", "/reports", "--base", "not a url"], /--base .* is not an http\(s\) URL/],
   ])("exits 2 for %j with one clear line", async (argv, message) => {
     const cli = io({ REPORT_LINK_KEY: KEY });
     expect(await runLinkCli(argv, cli)).toBe(2);
     expect(cli.stderr.text).toMatch(message);
+    expect(cli.stderr.text.trim().split("\n")).toHaveLength(1);
     expect(cli.stdout.text).toBe("");
+  });
+
+  it("links to the normalised path, which the API routes, whatever trailing slashes were given", async () => {
+    const cli = io({ REPORT_LINK_KEY: KEY });
+    expect(await runLinkCli(["--path", "/reports/2026-11-25//?format=html"], cli)).toBe(0);
+    const url = new URL(cli.stdout.text.trim());
+    expect(url.pathname).toBe("/reports/2026-11-25");
+    expect(url.searchParams.get("format")).toBe("html");
   });
 
   it("exits 2 without a link key, and never prints the key", async () => {

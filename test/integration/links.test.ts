@@ -288,6 +288,12 @@ describe("signed links", () => {
     );
     expect(odd.statusCode).toBe(400);
     expect(JSON.parse(odd.body ?? "")).toMatchObject({ error: { code: "invalid_host" } });
+    // A path with trailing slashes names the same scope; the link must open it, not 404.
+    const slashed = await post({ path: "/reports/2026-11-26//" });
+    expect(slashed.status).toBe(201);
+    const { url } = (await slashed.json()) as { url: string };
+    expect(new URL(url).pathname).toBe("/reports/2026-11-26");
+    expect((await browse(url, "application/json")).status).toBe(200);
     const made = (await (await post({ path: "/reports/latest" })).json()) as { expires_at: string };
     // Seven days by default.
     expect(Date.parse(made.expires_at) - Date.now()).toBeGreaterThan(7 * 86_400_000 - 60_000);

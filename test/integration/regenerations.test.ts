@@ -6,9 +6,11 @@ import { FileStore } from "../../src/lib/storage/file-store.js";
 import {
   claimRegeneration,
   finishRegeneration,
+  MAX_PENDING_REGENERATIONS,
   PENDING_TTL_MS,
   REGENERATIONS_KEY,
   RegenerationPendingError,
+  RegenerationQueueFullError,
 } from "../../src/lib/storage/regenerations.js";
 
 /** The regeneration queue on real file storage, whose conditional writes are atomic. */
@@ -62,6 +64,26 @@ describe("the regeneration queue", () => {
     for (const r of results.filter((r) => r.status === "rejected")) {
       expect(r.reason).toBeInstanceOf(RegenerationPendingError);
     }
+    expect(await pending()).toHaveLength(1);
+  });
+
+  it("takes at most a few distinct regenerations at once, and another once one has finished", async () => {
+    const dates = ["2026-11-10", "2026-11-12", "2026-11-14", "2026-11-16", "2026-11-18"];
+    const taken = [];
+    for (const date of dates.slice(0, MAX_PENDING_REGENERATIONS)) {
+      taken.push(await claimRegeneration(store, [date], NOW));
+    }
+    const error = await claimRegeneration(store, ["2026-11-18"], NOW).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(RegenerationQueueFullError);
+    expect((error as RegenerationQueueFullError).pending).toHaveLength(MAX_PENDING_REGENERATIONS);
+    // An overlap is still told as such: it is the more useful answer.
+    const overlap = await claimRegeneration(store, ["2026-11-10"], NOW).catch((e: unknown) => e);
+    expect(overlap).toBeInstanceOf(RegenerationPendingError);
+    await finishRegeneration(store, (taken[0] as { id: string }).id, NOW);
+    await claimRegeneration(store, ["2026-11-18"], NOW);
+    // Expired entries do not count.
+    const later = NOW + PENDING_TTL_MS + 1;
+    await claimRegeneration(store, ["2026-11-20"], later);
     expect(await pending()).toHaveLength(1);
   });
 

@@ -140,14 +140,26 @@ describe("the packaged stack (serverless package --stage ci, no AWS credentials)
     });
   });
 
-  it("throttles the whole HTTP API at its stage, with the defaults as parameters", () => {
+  it("throttles each route of the HTTP API on its own, and the README says so with the same figures", async () => {
     const stages = ofType(template, "AWS::ApiGatewayV2::Stage");
     expect(stages).toHaveLength(1);
     const [, stage] = stages[0] as [string, Props];
+    // A stage's DefaultRouteSettings are each route's limits (API Gateway's HTTP API
+    // throttling: "route-level throttling … for a specific stage or for individual routes"),
+    // not one limit for the whole API; no route overrides them.
     expect(stage.DefaultRouteSettings).toEqual({
       ThrottlingRateLimit: 10,
       ThrottlingBurstLimit: 20,
     });
+    expect(stage.RouteSettings).toBeUndefined();
+    const routes = ofType(template, "AWS::ApiGatewayV2::Route").length;
+    expect(routes).toBe(Object.keys(API_FUNCTIONS).length);
+    const readme = await readFile(new URL("../../README.md", import.meta.url), "utf8");
+    expect(readme).not.toMatch(/stage-wide|throttled at the stage|across the HTTP API/i);
+    const text = readme.replace(/\s+/g, " ");
+    expect(text).toContain("10 requests per second for each route");
+    expect(text).toContain(`${routes} routes`);
+    expect(text).toContain(`up to ${routes * 10} requests per second`);
   });
 
   it("lets the API functions write only the regeneration queue, and read the reports", () => {

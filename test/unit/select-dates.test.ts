@@ -90,6 +90,26 @@ describe("selectDates", () => {
     expect(text).toContain(message);
   });
 
+  it("refuses dates before 2000-01-01, in any field, as invalid_date", () => {
+    for (const selection of [
+      { date: "0000-01-01" },
+      { date: "1999-12-31" },
+      { from: "1999-12-31", to: "2000-01-01" },
+      { from: "0001-01-01", to: "0001-01-02" },
+    ]) {
+      const [kind, text] = problem(() => selectDates(selection, opts));
+      expect(kind, JSON.stringify(selection)).toBe("invalid_date");
+      expect(text).toContain("2000-01-01");
+    }
+    expect(selectDates({ date: "2000-01-01" }, opts)).toEqual(["2000-01-01"]);
+    expect(problem(() => selectRun({ month: "1999-12" }, opts))[0]).toBe("invalid_date");
+    expect(problem(() => selectRun({ month: "0000-01" }, opts))[1]).toContain("2000-01");
+    expect(selectRun({ month: "2000-01" }, opts)).toEqual({ dates: [], month: "2000-01" });
+    // The report function's event goes through the same rule.
+    expect(() => parseReportEvent({ dates: ["0000-01-01"] }, NOW, "UTC")).toThrow(/2000-01-01/);
+    expect(() => parseReportEvent({ month: "1999-12" }, NOW, "UTC")).toThrow(/2000-01/);
+  });
+
   it("clips what it quotes of a long bad value", () => {
     const [, message] = problem(() => selectDates({ date: "x".repeat(10_000) }, opts));
     expect(message.length).toBeLessThan(100);

@@ -77,7 +77,7 @@ export function parseScope(text: string): LinkScope | undefined {
  * `/reports/YYYY-MM-DD`, `/reports/months/latest`, `/reports/months/YYYY-MM`. `undefined` for
  * anything else.
  */
-export function scopeOfPath(path: string): LinkScope | undefined {
+export function scopeOfPath(path: string): Exclude<LinkScope, { kind: "file" }> | undefined {
   const p = path.replace(/\/+$/, "");
   if (p === "/reports") return { kind: "list" };
   if (p === "/reports/latest") return { kind: "latest" };
@@ -87,6 +87,32 @@ export function scopeOfPath(path: string): LinkScope | undefined {
   const day = /^\/reports\/([^/]+)$/.exec(p)?.[1];
   if (day !== undefined) return isValidDate(day) ? { kind: "day", date: day } : undefined;
   return undefined;
+}
+
+/** The one path a link of `scope` opens: what the link's URL is built from. */
+export function pathOfScope(scope: Exclude<LinkScope, { kind: "file" }>): string {
+  switch (scope.kind) {
+    case "list":
+      return "/reports";
+    case "latest":
+      return "/reports/latest";
+    case "latest-month":
+      return "/reports/months/latest";
+    case "day":
+      return `/reports/${scope.date}`;
+    case "month":
+      return `/reports/months/${scope.month}`;
+  }
+}
+
+/**
+ * The origin of an http(s) URL, which links are made on; `undefined` for anything else
+ * (`javascript:`, `file:`, text that is no URL), whose origin would be "null".
+ */
+export function httpOrigin(base: string): string | undefined {
+  if (!URL.canParse(base)) return undefined;
+  const url = new URL(base);
+  return url.protocol === "http:" || url.protocol === "https:" ? url.origin : undefined;
 }
 
 /**
@@ -202,7 +228,7 @@ export function parseTtl(text: string): number | undefined {
 /** The shortest link worth making. */
 export const MIN_LINK_SECONDS = 60;
 
-export type LinkRequestProblem = "path" | "ttl";
+export type LinkRequestProblem = "path" | "ttl" | "base";
 
 export class LinkRequestError extends Error {
   override readonly name = "LinkRequestError";
@@ -248,7 +274,11 @@ export function makeLink(
   const query = new URLSearchParams(at === -1 ? "" : request.path.slice(at + 1));
   for (const name of ["scope", "expires", "signature"]) query.delete(name);
   for (const [name, value] of signLink(key, { scope, expires })) query.set(name, value);
-  const url = new URL(pathname, request.base);
+  const origin = httpOrigin(request.base);
+  if (origin === undefined) throw new LinkRequestError("base", "the base is not an http(s) URL");
+  // Built from the scope, not from the path as given: `/reports/2026-11-25//` names the day,
+  // but only `/reports/2026-11-25` is routed.
+  const url = new URL(pathOfScope(scope), origin);
   url.search = query.toString();
   return {
     url: url.href,

@@ -13,12 +13,18 @@ import type { ReportStore } from "./store.js";
  * claim the same dates. An entry ends when the report function has written its dates; one
  * whose run failed for good stays until it expires (the async retries of a failed run all
  * fit in PENDING_TTL_MS), and an expired entry is dropped by the next claim.
+ *
+ * At most MAX_PENDING_REGENERATIONS are pending at once: without a cap, N distinct dates
+ * queue N full scans ahead of the 00:30 run (one report run at a time), whose event could
+ * then age out of its queue.
  */
 
 export const REGENERATIONS_KEY = "regenerations.json";
 /** Three attempts of 15 minutes and Lambda's retry delays, with room to spare. */
 export const PENDING_TTL_MS = 60 * 60_000;
 const MAX_ATTEMPTS = 8;
+/** Pending regenerations beyond which a POST is refused (429) until one has finished. */
+export const MAX_PENDING_REGENERATIONS = 3;
 
 const entrySchema = z.object({
   id: z.string(),
@@ -40,6 +46,18 @@ export class RegenerationPendingError extends UsageReportError {
       first === undefined
         ? "a regeneration of these dates is already queued or running"
         : `a regeneration of ${first.from}..${first.to} is already queued or running (accepted ${first.accepted_at}); try again after it has finished, at the latest ${first.expires_at}`,
+    );
+    this.pending = pending;
+  }
+}
+
+/** As many regenerations as allowed are pending already; they are listed. */
+export class RegenerationQueueFullError extends UsageReportError {
+  override readonly name = "RegenerationQueueFullError";
+  readonly pending: readonly PendingRegeneration[];
+  constructor(pending: readonly PendingRegeneration[]) {
+    super(
+      `${pending.length} regenerations are already queued or running, the most at once; try again when one has finished`,
     );
     this.pending = pending;
   }
@@ -79,7 +97,8 @@ const live = (now: number) => (e: PendingRegeneration) => Date.parse(e.expires_a
 
 /**
  * Records a regeneration of `dates` (ascending) as pending and returns its entry; throws
- * RegenerationPendingError when a live one overlaps them.
+ * RegenerationPendingError when a live one overlaps them, and RegenerationQueueFullError when
+ * MAX_PENDING_REGENERATIONS others are live.
  */
 export async function claimRegeneration(
   store: ReportStore,
@@ -101,6 +120,7 @@ export async function claimRegeneration(
     const pending = current.pending.filter(live(now));
     const overlapping = pending.filter((e) => e.from <= to && from <= e.to);
     if (overlapping.length > 0) throw new RegenerationPendingError(overlapping);
+    if (pending.length >= MAX_PENDING_REGENERATIONS) throw new RegenerationQueueFullError(pending);
     if (await write(store, current, [...pending, entry])) return entry;
   }
   throw new StorageError(`${REGENERATIONS_KEY} in ${store.url} kept changing; try again`);
