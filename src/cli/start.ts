@@ -1,4 +1,4 @@
-import { type CliIo, processIo } from "./main.js";
+import type { CliIo } from "./main.js";
 import { runReportCli } from "./report.js";
 
 /**
@@ -6,17 +6,17 @@ import { runReportCli } from "./report.js";
  * its seeded demo workload, reported for yesterday into file://./reports. No cloud, no network.
  */
 export async function runStartCli(_argv: readonly string[], io: CliIo): Promise<number> {
-  const code = await runReportCli(
-    [],
-    processIo({ ...io.env, MODELARTS_ENDPOINT: undefined, REPORT_STORAGE: "file://./reports" }),
-  );
+  const code = await runReportCli([], {
+    ...io,
+    env: { ...io.env, MODELARTS_ENDPOINT: undefined, REPORT_STORAGE: "file://./reports" },
+  });
   if (code === 0) {
     io.stdout.write(
       [
         "",
         "The demo report is in ./reports (daily/<date>/report.json, usage.csv, jobs.csv, and latest.json).",
         "Serve it over HTTP:  REPORT_API_TOKEN=dev-token REPORT_LINK_KEY=<32+ characters> npm run dev",
-        "then make a link a browser can open:  REPORT_LINK_KEY=<the same> npm run link -- --path /reports/latest?format=html",
+        "then make a link a browser can open:  REPORT_LINK_KEY=<the same> npm run link -- --path '/reports/latest?format=html'",
         "",
       ].join("\n"),
     );
