@@ -1,7 +1,8 @@
 import { OUTCOMES, type Outcome, statusName } from "../modelarts/statuses.js";
 import { formatHours } from "./format.js";
 import { dayContext, monthContext, type TrendOptions } from "./render-trend.js";
-import type { Metrics, UsageReport } from "./types.js";
+import type { StoredReport } from "./stored-schema.js";
+import type { Metrics } from "./types.js";
 
 /**
  * The report as one self-contained page (report.md §7, §9): totals with the change from the
@@ -221,7 +222,7 @@ export interface HtmlOptions extends TrendOptions {
   readonly jsonHref?: string | undefined;
 }
 
-export function renderReportHtml(report: UsageReport, opts: HtmlOptions = {}): string {
+export function renderReportHtml(report: StoredReport, opts: HtmlOptions = {}): string {
   const t = report.totals;
   const p = report.previous ?? undefined;
   const period: Period = report.period === "month" ? "month" : "day";
