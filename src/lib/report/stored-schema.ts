@@ -76,9 +76,9 @@ const common = {
   anomalies: z.object({
     skipped: count,
     reasons: z.record(text, count),
-    unpriced_flavors: z.array(text.nullable()).optional(),
+    unpriced_flavors: z.array(text.nullable()).exactOptional(),
     /** Rows the listing gave more than once; files written before it was counted lack it. */
-    duplicate_rows: count.optional(),
+    duplicate_rows: count.exactOptional(),
   }),
   currency: text.nullable(),
   previous: storedMetrics.nullable(),
