@@ -3,6 +3,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
+import { runReindexCli } from "../../src/cli/reindex.js";
 import { renderReportJson } from "../../src/lib/report/render-json.js";
 import { FileStore } from "../../src/lib/storage/file-store.js";
 import { dailyKey, monthlyKey } from "../../src/lib/storage/publish.js";
@@ -10,6 +11,7 @@ import { apiGatewayEvent, lambdaContext } from "../helpers/apigw.js";
 import { type SecretsManagerStandIn, startSecretsManager } from "../helpers/aws-standins.js";
 import { loadHandlers, localS3Env } from "../helpers/handlers.js";
 import { makeMetrics, makeReport } from "../helpers/report-fixture.js";
+import { sink } from "../helpers/sink.js";
 
 /**
  * Stored files are not trusted: a report.json in the bucket that someone changed, or that was
@@ -71,7 +73,12 @@ async function get(
 ): Promise<{ status: number; type: string; body: string }> {
   const r = await routes(env);
   const month = /^\/reports\/months\//.test(path);
-  const handler = month ? r["GET /reports/months/{month}"] : r["GET /reports/{date}"];
+  const handler =
+    path === "/reports"
+      ? r["GET /reports"]
+      : month
+        ? r["GET /reports/months/{month}"]
+        : r["GET /reports/{date}"];
   const result = await handler(
     apiGatewayEvent({ url: path, headers: { authorization: `Bearer ${TOKEN}`, accept } }),
     lambdaContext(),
@@ -202,6 +209,33 @@ describe("a stored report.json that someone changed", () => {
   });
 });
 
+describe("npm run reindex over such files", () => {
+  it("leaves out of the history every report.json the API refuses to show", async () => {
+    const root = join(dir, "reindex");
+    const files = new FileStore(root);
+    for (const date of ["2026-11-20", "2026-11-21"]) {
+      await files.put(
+        dailyKey(date, "report.json"),
+        renderReportJson(makeReport({ report_date: date })),
+        "application/json",
+      );
+    }
+    // Totals and pools as the history needs them, but markup where the page count belongs.
+    const json = JSON.parse(renderReportJson(makeReport({ report_date: "2026-11-22" })));
+    json.source.pages = MARK;
+    await files.put(
+      dailyKey("2026-11-22", "report.json"),
+      JSON.stringify(json),
+      "application/json",
+    );
+    const stdout = sink();
+    const io = { stdout, stderr: sink(), env: {}, now: () => Date.now(), cwd: dir };
+    expect(await runReindexCli(["--storage", `file://${root}`], io)).toBe(0);
+    expect(stdout.text).toContain("history.json rebuilt from 2 daily reports");
+    expect(stdout.text).toContain("skipped 2026-11-22: its report.json cannot be read");
+  });
+});
+
 describe("a link key that cannot be read", () => {
   let secrets: SecretsManagerStandIn;
   const SECRET = { arn: "arn:aws:secretsmanager:eu-central-1:1:secret:link-key", name: "link-key" };
@@ -244,6 +278,9 @@ describe("a link key that cannot be read", () => {
       const answer = await get("/reports/2026-11-22", "application/json", env());
       expect(answer.status).toBe(200);
       expect(JSON.parse(answer.body)).toMatchObject({ report_date: "2026-11-22" });
+      const listing = await get("/reports", "application/json", env());
+      expect(listing.status).toBe(200);
+      expect(listing.body).toContain('"report_date":"2026-11-22"');
     });
 
     it(`shows the page without signed links, and logs why, with ${name}`, async () => {
