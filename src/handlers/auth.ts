@@ -10,9 +10,9 @@ import {
   targetOfScope,
   verifyLink,
 } from "../lib/api/links.js";
-import type { PageHref } from "../lib/api/reports.js";
+import { type PageHref, plainHref } from "../lib/api/reports.js";
 import { HttpError } from "../lib/errors.js";
-import { api } from "./runtime.js";
+import { api, logger } from "./runtime.js";
 
 /**
  * Who may call a route: a script with `Authorization: Bearer <token>` (every route), or a
@@ -124,5 +124,24 @@ export async function pageHref(access: Access): Promise<PageHref> {
     const query = new URLSearchParams(at === -1 ? "" : path.slice(at + 1));
     for (const [name, value] of signLink(key, { scope, expires })) query.set(name, value);
     return `${at === -1 ? path : path.slice(0, at)}?${query}`;
+  };
+}
+
+/**
+ * The page's links, made when a page is answered (a JSON or CSV answer needs no link key). A
+ * key that cannot be read (Secrets Manager down, a key too short) does not take the page
+ * down: it is shown without signed links, plain paths for a bearer caller and no links for a
+ * browser that came with a signed link, and the log says why.
+ */
+export function pageLinks(access: Access): () => Promise<PageHref> {
+  return async () => {
+    try {
+      return await pageHref(access);
+    } catch (error) {
+      logger.warn("page links are not signed: the link key cannot be read", {
+        reason: error instanceof Error ? error.message : String(error),
+      });
+      return access.kind === "bearer" ? plainHref : () => undefined;
+    }
   };
 }

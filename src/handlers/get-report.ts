@@ -1,5 +1,5 @@
 import { getReport } from "../lib/api/reports.js";
-import { pageHref } from "./auth.js";
+import { pageLinks } from "./auth.js";
 import { dateTarget, httpHandler, pathParam, toApiGateway } from "./middleware.js";
 import { api } from "./runtime.js";
 
@@ -11,7 +11,7 @@ export const handler = httpHandler(
         format: event.queryStringParameters?.format,
         accept: event.headers.accept,
         ifNoneMatch: event.headers["if-none-match"],
-        href: await pageHref(access),
+        links: pageLinks(access),
       }),
     ),
   { linkTarget: dateTarget },

@@ -2,7 +2,7 @@ import type { ApiResponse } from "../lib/api/http.js";
 import type { ListingQuery } from "../lib/api/listings.js";
 import type { Log } from "../lib/log.js";
 import type { ReportStore } from "../lib/storage/store.js";
-import { pageHref } from "./auth.js";
+import { pageLinks } from "./auth.js";
 import { httpHandler, toApiGateway } from "./middleware.js";
 import { api, log } from "./runtime.js";
 
@@ -20,7 +20,7 @@ export function listingHandler(list: Listing) {
             cursor: event.queryStringParameters?.cursor,
             format: event.queryStringParameters?.format,
             accept: event.headers.accept,
-            href: await pageHref(access),
+            links: pageLinks(access),
           },
           log,
         ),

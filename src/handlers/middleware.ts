@@ -45,7 +45,7 @@ export function jsonErrors(): HttpMiddleware {
         return;
       }
       if (error instanceof HttpError) {
-        if (error.status >= 500) logger.error(error.message);
+        if (error.status >= 500) logger.error(error.message, { code: error.code });
         request.response = toApiGateway(errorResponse(error));
         return;
       }

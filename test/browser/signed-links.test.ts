@@ -1,8 +1,7 @@
 import { randomUUID } from "node:crypto";
-import { existsSync } from "node:fs";
 import { mkdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
-import { type Browser, chromium } from "playwright-core";
+import { type Browser, chromium, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { runReportJob } from "../../src/lib/job.js";
 import { staticTokenAuth } from "../../src/lib/modelarts/auth.js";
@@ -12,6 +11,7 @@ import { S3Store } from "../../src/lib/storage/s3-store.js";
 import { type Simulator, startSimulator } from "../../src/simulator/server.js";
 import { generateWorkload } from "../../src/simulator/workload.js";
 import { type ApiServer, startApiServer } from "../helpers/api-server.js";
+import { CHROMIUM, chromiumPresent } from "../helpers/chromium.js";
 import { loadHandlers, localS3Env } from "../helpers/handlers.js";
 import { type LocalS3, startS3 } from "../helpers/s3.js";
 
@@ -19,11 +19,11 @@ import { type LocalS3, startS3 } from "../helpers/s3.js";
  * A person with a link: headless Chromium (Debian's `chromium`) opens a signed link to the
  * latest report, sees the page, clicks its usage.csv link (the API redirects to a presigned
  * S3 URL, s3rver here) and receives the stored bytes; an expired and a tampered link show the
- * 403 page. Screenshots go to test-artifacts/ (or $TEST_ARTIFACTS), not into git. Without
- * Chromium installed the test does not run.
+ * 403 page. Every chart is drawn inside its SVG's view box. Screenshots go to test-artifacts/
+ * (or $TEST_ARTIFACTS), not into git. Without Chromium installed the test does not run, except
+ * under CI, where that fails.
  */
 
-const CHROMIUM = "/usr/bin/chromium";
 const ARTIFACTS = process.env.TEST_ARTIFACTS ?? join(process.cwd(), "test-artifacts");
 const NOW = Date.UTC(2026, 10, 28, 0, 30);
 const API_TOKEN = `api-${randomUUID()}`;
@@ -45,7 +45,37 @@ async function link(path: string, ttl: string | number): Promise<string> {
   return ((await res.json()) as { url: string }).url;
 }
 
-describe.runIf(existsSync(CHROMIUM))("a signed link in a plain browser", () => {
+/**
+ * What of each chart on the page lies outside its SVG's view box (it would be cut off): every
+ * rect and text, in the SVG's own units, with a quarter of a unit for rounding.
+ */
+async function outsideViewBox(page: Page): Promise<string[]> {
+  // Runs in the page (browser JavaScript, as text: this project's types have no DOM).
+  const script = `(() => {
+    const outside = [];
+    for (const svg of document.querySelectorAll("figure.chart svg")) {
+      const box = svg.viewBox.baseVal;
+      const toSvg = svg.getScreenCTM().inverse();
+      const caption = svg.closest("figure").querySelector("figcaption").textContent;
+      for (const shape of svg.querySelectorAll("rect, text")) {
+        const b = shape.getBBox();
+        const m = toSvg.multiply(shape.getScreenCTM());
+        const p = new DOMPoint(b.x, b.y).matrixTransform(m);
+        const q = new DOMPoint(b.x + b.width, b.y + b.height).matrixTransform(m);
+        const slack = 0.25;
+        const [x0, x1, y0, y1] = [Math.min(p.x, q.x), Math.max(p.x, q.x), Math.min(p.y, q.y), Math.max(p.y, q.y)];
+        if (x0 < box.x - slack || x1 > box.x + box.width + slack || y0 < box.y - slack || y1 > box.y + box.height + slack) {
+          outside.push(caption + ": <" + shape.tagName + ' class="' + (shape.getAttribute("class") ?? "") + '"> "' +
+            (shape.textContent ?? "").slice(0, 30) + '" at x ' + x0.toFixed(1) + "-" + x1.toFixed(1) + " of " + box.width);
+        }
+      }
+    }
+    return outside;
+  })()`;
+  return (await page.evaluate(script)) as string[];
+}
+
+describe.runIf(chromiumPresent())("a signed link in a plain browser", () => {
   beforeAll(async () => {
     sim = await startSimulator({
       projectId: "p",
@@ -122,6 +152,25 @@ describe.runIf(existsSync(CHROMIUM))("a signed link in a plain browser", () => {
       const saved = await download.path();
       const stored = (await store.get("daily/2026-11-27/usage.csv"))?.body;
       expect(await readFile(saved)).toEqual(stored);
+    } finally {
+      await context.close();
+    }
+  }, 60_000);
+
+  it("draws every chart of a day's and a month's page inside its view box at 1280 px", async () => {
+    const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+    try {
+      const page = await context.newPage();
+      for (const path of ["/reports/latest?format=html", "/reports/months/2026-10?format=html"]) {
+        expect((await page.goto(await link(path, "1h")))?.status()).toBe(200);
+        expect(await page.locator("figure.chart svg").count()).toBeGreaterThanOrEqual(3);
+        expect(await outsideViewBox(page)).toEqual([]);
+      }
+      await page.goto(await link("/reports/latest?format=html", "1h"));
+      await page
+        .locator("section", { hasText: "The last 30 days" })
+        .first()
+        .screenshot({ path: join(ARTIFACTS, "signed-link-latest-trend.png") });
     } finally {
       await context.close();
     }

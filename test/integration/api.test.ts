@@ -9,6 +9,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } 
 import { runReportJob } from "../../src/lib/job.js";
 import { staticTokenAuth } from "../../src/lib/modelarts/auth.js";
 import { ModelArtsClient } from "../../src/lib/modelarts/client.js";
+import { renderReportJson } from "../../src/lib/report/render-json.js";
 import { FileStore } from "../../src/lib/storage/file-store.js";
 import { S3Store } from "../../src/lib/storage/s3-store.js";
 import type { ReportStore } from "../../src/lib/storage/store.js";
@@ -17,6 +18,7 @@ import { generateWorkload } from "../../src/simulator/workload.js";
 import { type ApiServer, startApiServer } from "../helpers/api-server.js";
 import { apiGatewayEvent, lambdaContext, matchRoute } from "../helpers/apigw.js";
 import { type Handlers, loadHandlers, localS3Env } from "../helpers/handlers.js";
+import { makeReport } from "../helpers/report-fixture.js";
 import { type LocalS3, startS3 } from "../helpers/s3.js";
 
 /**
@@ -1259,10 +1261,16 @@ describe("the report API over a damaged store", () => {
   it("lists the other days and skips (and logs) a report.json that cannot be read", async () => {
     await damaged.put(
       "daily/2026-11-26/report.json",
-      JSON.stringify({ schema_version: 1, report_date: "2026-11-26", generated_at: "g" }),
+      renderReportJson(makeReport({ report_date: "2026-11-26", generated_at: "g" })),
       "application/json",
     );
     await damaged.put("daily/2026-11-25/report.json", '{"schema_version": 2}', "application/json");
+    // The head of a report and no more: not a report.
+    await damaged.put(
+      "daily/2026-11-24/report.json",
+      JSON.stringify({ schema_version: 1, report_date: "2026-11-24", generated_at: "g" }),
+      "application/json",
+    );
     const answer = await call("/reports");
     expect(answer.status).toBe(200);
     expect(JSON.parse(answer.text)).toEqual({
@@ -1274,9 +1282,25 @@ describe("the report API over a damaged store", () => {
     expect(log).toContain("skipped a stored report.json that cannot be read");
     expect(log).toContain(`daily/${LATEST}/report.json`);
     expect(log).toContain("daily/2026-11-25/report.json");
+    expect(log).toContain("daily/2026-11-24/report.json");
   });
 
-  it.each(["/reports/latest", `/reports/${LATEST}?format=html`])(
+  it.each([`/reports/${LATEST}`, `/reports/${LATEST}?format=html`])(
+    "answers %s with 502 invalid_stored_report naming the file, not its contents",
+    async (path) => {
+      const answer = await call(path);
+      expect(answer.status).toBe(502);
+      const error = expectErrorBody(answer.text, "invalid_stored_report");
+      expect(error.message).toBe(
+        `the stored daily/${LATEST}/report.json is not a valid report: it is not JSON`,
+      );
+      expect(answer.text).not.toContain(SECRET);
+      expect(answer.text).not.toContain(damagedRoot);
+      expect(logLines.join("")).toContain("invalid_stored_report");
+    },
+  );
+
+  it.each(["/reports/latest"])(
     "answers %s with a bare 500 internal_error, hiding paths and contents",
     async (path) => {
       const answer = await call(path);

@@ -1,5 +1,4 @@
 import { execFile } from "node:child_process";
-import { existsSync } from "node:fs";
 import { mkdtemp, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -13,15 +12,15 @@ import { FileStore } from "../../src/lib/storage/file-store.js";
 import { type Simulator, startSimulator } from "../../src/simulator/server.js";
 import { generateWorkload } from "../../src/simulator/workload.js";
 import { apiGatewayEvent, lambdaContext } from "../helpers/apigw.js";
+import { CHROMIUM, chromiumPresent } from "../helpers/chromium.js";
 import { loadHandlers } from "../helpers/handlers.js";
 
 /**
  * The report page as a browser draws it: the handler renders the page of a real report, and
  * headless Chromium (Debian's `chromium`) takes screenshots at desktop and phone widths.
- * Without Chromium installed the screenshot test does not run.
+ * Without Chromium installed the screenshot test does not run, except under CI, where that fails.
  */
 
-const CHROMIUM = "/usr/bin/chromium";
 const NOW = Date.UTC(2026, 10, 28, 0, 30);
 const DATE = "2026-11-27";
 const PROJECT = "proj-page";
@@ -92,7 +91,7 @@ describe("the report page", () => {
     expect(html).not.toMatch(/<script|<link|<img|<iframe|url\(|@import|src=/i);
   });
 
-  it.runIf(existsSync(CHROMIUM))(
+  it.runIf(chromiumPresent())(
     "renders in headless Chromium at 1200 px and 390 px wide",
     async () => {
       const page = join(dir, "report.html");

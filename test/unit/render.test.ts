@@ -531,10 +531,73 @@ describe("the report page", () => {
     expect(empty).toContain("Nothing this day.");
   });
 
-  it("writes hours as in the files, and failures by status with their names", () => {
-    expect(html).toContain('<div class="v">0.333333</div><div class="l">GPU-hours</div>');
+  it("writes hours as in the files in the tables, and failures by status with their names", () => {
+    expect(html).toContain(
+      '<div class="v" title="0.333333">0.3</div><div class="l">GPU-hours</div>',
+    );
     expect(html).toContain("5 JOBSTAT_SUBMIT_FAILED: <b>2</b>");
     expect(html).toContain("1 bad record skipped");
+  });
+
+  it("rounds the cards for reading, with the exact figure in a title; the tables stay exact", () => {
+    const page = renderReportHtml(
+      makeReport({
+        totals: makeMetrics({
+          gpu_hours: 2273.683392,
+          npu_hours: 0.04,
+          run_hours: 12,
+          versions_active: 12345,
+          cost: 1234.5,
+        }),
+        currency: "EUR",
+        by_flavor: [{ flavor_code: "f", ...makeMetrics({ gpu_hours: 2273.683392 }) }],
+        previous: makeMetrics({ gpu_hours: 1000.1, versions_active: 12000, cost: 1000 }),
+      }),
+    );
+    expect(page).toContain(
+      '<div class="v" title="2273.683392">2,273.7</div><div class="l">GPU-hours</div>',
+    );
+    expect(page).toContain('<div class="d up" title="+1273.583392">+1,273.6 (+127%)</div>');
+    expect(page).toContain(
+      '<div class="v" title="0.04">&lt;0.1</div><div class="l">NPU-hours</div>',
+    );
+    expect(page).toContain('<div class="v">12</div><div class="l">run-hours</div>');
+    expect(page).toContain('<div class="v" title="12345">12,345</div>');
+    expect(page).toContain('<div class="v" title="1234.50">1,234.50</div>');
+    expect(page).toContain("<td>2273.683392</td>");
+    expect(page).not.toMatch(/class="v"[^>]*>2273/);
+  });
+
+  it("escapes every figure too, should a stored file hold markup where a number belongs", () => {
+    const mark = "<marquee>x</marquee>" as unknown as number;
+    const base = makeReport();
+    const page = renderReportHtml({
+      ...base,
+      source: { ...base.source, versions_scanned: mark, pages: mark },
+      totals: makeMetrics({
+        versions_active: mark,
+        peak_gpus: mark,
+        failures_by_status: { "3": mark },
+      }),
+      previous: makeMetrics({ versions_active: mark }),
+      by_flavor: [{ flavor_code: "f", ...makeMetrics({ versions_active: mark, gpu_hours: 1 }) }],
+      statuses: [{ status: mark, name: "n", versions: mark }],
+      anomalies: { skipped: mark, reasons: { r: mark }, duplicate_rows: mark },
+      longest_waits: [
+        { version_id: mark, version_name: "j", flavor_code: null, pool_id: null, wait_hours: 1 },
+      ],
+    });
+    expect(page).not.toContain("<marquee");
+    expect(page).toContain("&lt;marquee&gt;");
+  });
+
+  it("says how many rows the listing gave more than once, when it did", () => {
+    const withAnomalies = (duplicate_rows: number) =>
+      renderReportHtml({ ...makeReport(), anomalies: { skipped: 0, reasons: {}, duplicate_rows } });
+    expect(withAnomalies(3)).toContain("3 duplicate rows in the listing");
+    expect(withAnomalies(1)).toContain("1 duplicate row in the listing");
+    expect(withAnomalies(0)).not.toContain("duplicate row");
+    expect(renderReportHtml(makeReport())).not.toContain("duplicate row");
   });
 
   it("never writes a name containing < as it is", () => {

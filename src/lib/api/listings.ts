@@ -3,11 +3,12 @@ import { HttpError } from "../errors.js";
 import { type Log, silentLog } from "../log.js";
 import { type ListingRow, renderListingHtml } from "../report/render-pages.js";
 import { isValidDate, isValidMonth } from "../report/time.js";
+import type { ReportPeriod } from "../report/types.js";
 import { readHistory } from "../storage/history.js";
 import { dailyKey, monthlyKey } from "../storage/publish.js";
 import type { ReportStore } from "../storage/store.js";
 import { type ApiResponse, htmlResponse, jsonResponse, negotiateFormat } from "./http.js";
-import { type PageHref, parseStoredReport, plainHref } from "./reports.js";
+import { type PageHref, plainHref, readStoredReport } from "./reports.js";
 
 /**
  * GET /reports and GET /reports/months: the stored reports, newest first, in pages of `limit`
@@ -27,7 +28,8 @@ export interface ListingQuery {
   cursor?: string | undefined;
   format?: string | undefined;
   accept?: string | undefined;
-  href?: PageHref | undefined;
+  /** How the page links to other routes; asked for only when the answer is a page. */
+  links?: (() => Promise<PageHref>) | undefined;
 }
 
 interface Entry {
@@ -58,6 +60,7 @@ function decodeCursor(cursor: string, valid: (label: string) => boolean): string
 async function fromFiles(
   store: ReportStore,
   labels: readonly string[],
+  period: ReportPeriod,
   keyOf: (label: string) => string,
   log: Log,
 ): Promise<Entry[]> {
@@ -67,7 +70,8 @@ async function fromFiles(
       const object = await store.get(key);
       if (object === undefined) return undefined; // still being written
       try {
-        return { label, generated_at: parseStoredReport(object.body, key).generated_at };
+        const { generated_at } = readStoredReport(object.body, key, period, label);
+        return { label, generated_at };
       } catch (error) {
         // One damaged or foreign file must not hide every other report from the listing.
         log.warn("skipped a stored report.json that cannot be read", {
@@ -88,13 +92,13 @@ interface Listing {
   readonly entries: (page: string[]) => Promise<Entry[]>;
 }
 
-function answer(
+async function answer(
   listing: Listing,
   query: ListingQuery,
   limit: number,
   entries: Entry[],
   hasMore: boolean,
-): ApiResponse {
+): Promise<ApiResponse> {
   const format = negotiateFormat(query.format === "csv" ? "json" : query.format, query.accept);
   const last = listing.labels.slice(0, limit).at(-1);
   const next_cursor =
@@ -107,7 +111,7 @@ function answer(
       next_cursor,
     });
   }
-  const href = query.href ?? plainHref;
+  const href = query.links === undefined ? plainHref : await query.links();
   const base = listing.kind === "month" ? "/reports/months" : "/reports";
   const rows: ListingRow[] = entries.map((e) => {
     const scope =
@@ -151,7 +155,7 @@ export async function listReports(
   } else {
     log.warn("history.json is missing or damaged: listing from the daily files (npm run reindex)");
     labels = (await store.listFolders("daily")).filter(isValidDate);
-    entries = (page) => fromFiles(store, page, (d) => dailyKey(d, "report.json"), log);
+    entries = (page) => fromFiles(store, page, "day", (d) => dailyKey(d, "report.json"), log);
   }
   labels = labels
     .filter((l) => before === undefined || l < before)
@@ -179,7 +183,7 @@ export async function listMonths(
     .sort()
     .reverse();
   const entries = (page: string[]) =>
-    fromFiles(store, page, (m) => monthlyKey(m, "report.json"), log);
+    fromFiles(store, page, "month", (m) => monthlyKey(m, "report.json"), log);
   const listing: Listing = { kind: "month", labels, entries };
   return answer(
     listing,

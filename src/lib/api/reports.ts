@@ -1,13 +1,12 @@
-import * as z from "zod";
 import { HttpError } from "../errors.js";
 import { renderReportHtml } from "../report/render-html.js";
-import { isValidDate, isValidMonth } from "../report/time.js";
 import {
-  DOWNLOADABLE_FILES,
-  type ReportFileName,
-  type ReportPeriod,
-  type UsageReport,
-} from "../report/types.js";
+  parseStoredReport,
+  type StoredReport,
+  StoredReportError,
+} from "../report/stored-schema.js";
+import { isValidDate, isValidMonth } from "../report/time.js";
+import { DOWNLOADABLE_FILES, type ReportFileName, type ReportPeriod } from "../report/types.js";
 import { readHistory } from "../storage/history.js";
 import { CONTENT_TYPES, readLatest, readLatestMonth, reportKey } from "../storage/publish.js";
 import type { ReportStore } from "../storage/store.js";
@@ -65,34 +64,25 @@ function notFound(label: string): HttpError {
   return new HttpError(404, "not_found", `there is no report for ${label}`);
 }
 
-const reportShape = z
-  .object({
-    schema_version: z.literal(1),
-    report_date: z.string().optional(),
-    report_month: z.string().optional(),
-    generated_at: z.string(),
-  })
-  .passthrough();
-
-/** report.json as stored by this service; a file that is not one is a server-side fault. */
-export function parseStoredReport(body: Buffer, key: string): UsageReport {
-  let json: unknown;
+/**
+ * report.json as stored under `key` for `label`, through the report's schema: a file that is
+ * not one (changed in the bucket, cut short) is the store's fault, not the caller's: 502
+ * `invalid_stored_report`, naming the file and the field at fault (logged at the edge).
+ */
+export function readStoredReport(
+  body: Buffer,
+  key: string,
+  period: ReportPeriod,
+  label: string,
+): StoredReport {
   try {
-    json = JSON.parse(body.toString("utf8"));
-  } catch {
-    throw new Error(`${key} is not JSON`);
+    return parseStoredReport(body, key, { period, label });
+  } catch (error) {
+    if (error instanceof StoredReportError) {
+      throw new HttpError(502, "invalid_stored_report", error.message);
+    }
+    throw error;
   }
-  const parsed = reportShape.safeParse(json);
-  if (!parsed.success) throw new Error(`${key} is not a report.json of schema version 1`);
-  const { report_month, report_date } = parsed.data;
-  const label = report_month ?? report_date;
-  if (label === undefined) throw new Error(`${key} names neither a date nor a month`);
-  // The writer is this service (render-json.ts); beyond the checked head the shape is trusted.
-  return {
-    ...(parsed.data as unknown as UsageReport),
-    report_date: label,
-    ...(report_month === undefined ? {} : { period: "month" as const }),
-  };
 }
 
 /**
@@ -112,7 +102,11 @@ export interface ReportRequest {
   format?: string | undefined;
   accept?: string | undefined;
   ifNoneMatch?: string | undefined;
-  href?: PageHref | undefined;
+  /**
+   * How the page links to other routes; asked for only when the answer is a page (signing
+   * needs the link key, which a JSON or CSV answer must not depend on).
+   */
+  links?: (() => Promise<PageHref>) | undefined;
 }
 
 export async function getPeriodReport(
@@ -127,17 +121,19 @@ export async function getPeriodReport(
   const key = reportKey(period, label, name);
   const object = await store.get(key);
   if (object === undefined) throw notFound(label);
+  // Served as stored, but only once it has been read as a report (CSV is served as it is).
+  const report = name === "report.json" ? readStoredReport(object.body, key, period, label) : null;
   // The same URL answers JSON or HTML by Accept, so caches must key on it (Vary).
   const cache = { "cache-control": "private, no-cache", vary: "accept" };
-  if (format === "html") {
+  if (format === "html" && report !== null) {
     // The page's links open its own files, whatever route it was reached by, and other pages
     // only where the way in allows.
-    const href = request.href ?? plainHref;
+    const href = request.links === undefined ? plainHref : await request.links();
     // Its downloads are signed file by file: a page reached by a "latest" link must not hand
     // out a link to the whole day or month (a month's link opens its days too).
     const own = (name: ReportFileName): LinkScope => ({ kind: "file", period, label, name });
     const route = routeOf(period, label);
-    const html = renderReportHtml(parseStoredReport(object.body, key), {
+    const html = renderReportHtml(report, {
       csvHref: href(`${route}/files/usage.csv`, own("usage.csv"), true),
       jsonHref: href(`${route}/files/report.json`, own("report.json"), true),
       history: (await readHistory(store)) ?? [],

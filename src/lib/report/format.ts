@@ -78,3 +78,19 @@ export function csvText(s: string | null): string {
   if (s === null) return "";
   return FORMULA_START.test(s) ? `'${s}` : s;
 }
+
+const READABLE = {
+  count: new Intl.NumberFormat("en-US", { maximumFractionDigits: 0 }),
+  hours: new Intl.NumberFormat("en-US", { maximumFractionDigits: 1 }),
+  cost: new Intl.NumberFormat("en-US", { minimumFractionDigits: 2, maximumFractionDigits: 2 }),
+} as const;
+
+/**
+ * A figure for reading at a glance (the page's cards), not for finding in the files: thousands
+ * grouped, hours to one decimal ("2,273.7"), money in cents ("1,234.50"), counts whole. Hours
+ * that would round to 0.0 are "<0.1", so that little is not shown as nothing.
+ */
+export function formatReadable(x: number, kind: "count" | "hours" | "cost"): string {
+  if (kind === "hours" && x > 0 && x < 0.05) return "<0.1";
+  return READABLE[kind].format(x);
+}

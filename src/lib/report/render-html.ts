@@ -1,7 +1,8 @@
 import { OUTCOMES, type Outcome, statusName } from "../modelarts/statuses.js";
-import { formatHours } from "./format.js";
+import { formatHours, formatReadable } from "./format.js";
 import { dayContext, monthContext, type TrendOptions } from "./render-trend.js";
-import type { Metrics, UsageReport } from "./types.js";
+import type { StoredReport } from "./stored-schema.js";
+import type { Metrics } from "./types.js";
 
 /**
  * The report as one self-contained page (report.md §7, §9): totals with the change from the
@@ -13,8 +14,9 @@ import type { Metrics, UsageReport } from "./types.js";
  * decimals at most), so a figure on the page can be found in report.json and the CSV files.
  */
 
-export function escapeHtml(s: string): string {
-  return s
+/** Text (or a figure: a stored file may hold text where a number belongs) safe in HTML. */
+export function escapeHtml(value: string | number): string {
+  return String(value)
     .replace(/&/g, "&amp;")
     .replace(/</g, "&lt;")
     .replace(/>/g, "&gt;")
@@ -100,7 +102,7 @@ function barChart(title: string, unit: string, bars: Bar[], period: Period): str
         .filter((p) => p.value > 0)
         .map((p) => {
           const w = Math.max(1, (p.value / max) * barSpace);
-          const rect = `<rect x="${x.toFixed(1)}" y="5" width="${w.toFixed(1)}" height="18" ${p.colour === undefined ? 'class="b"' : `fill="${p.colour}"`}><title>${escapeHtml(`${b.label} · ${p.name}: ${formatHours(p.value)} ${unit}`)}</title></rect>`;
+          const rect = `<rect x="${escapeHtml(x.toFixed(1))}" y="5" width="${escapeHtml(w.toFixed(1))}" height="18" ${p.colour === undefined ? 'class="b"' : `fill="${p.colour}"`}><title>${escapeHtml(`${b.label} · ${p.name}: ${formatHours(p.value)} ${unit}`)}</title></rect>`;
           x += w;
           return rect;
         })
@@ -108,11 +110,11 @@ function barChart(title: string, unit: string, bars: Bar[], period: Period): str
       const label = shorten(b.label);
       // The full name is in a <title>, shown on hover, when the label had to be shortened.
       const full = label === b.label ? "" : `<title>${escapeHtml(b.label)}</title>`;
-      return `<g transform="translate(0 ${i * ROW_HEIGHT})"><text x="${LABEL_WIDTH - 6}" y="19" text-anchor="end">${full}${escapeHtml(label)}</text>${rects}<text x="${(x + 5).toFixed(1)}" y="19">${formatHours(total(b))}</text></g>`;
+      return `<g transform="translate(0 ${i * ROW_HEIGHT})"><text x="${LABEL_WIDTH - 6}" y="19" text-anchor="end">${full}${escapeHtml(label)}</text>${rects}<text x="${escapeHtml((x + 5).toFixed(1))}" y="19">${escapeHtml(formatHours(total(b)))}</text></g>`;
     })
     .join("");
   const height = shown.length * ROW_HEIGHT;
-  return `<figure class="chart">${caption}<svg role="img" aria-label="${escapeHtml(title)}" viewBox="0 0 ${CHART_WIDTH} ${height}" width="100%" preserveAspectRatio="xMinYMin meet">${rows}</svg></figure>`;
+  return `<figure class="chart">${caption}<svg role="img" aria-label="${escapeHtml(title)}" viewBox="0 0 ${CHART_WIDTH} ${escapeHtml(height)}" width="100%" preserveAspectRatio="xMinYMin meet">${rows}</svg></figure>`;
 }
 
 function simpleBars(rows: { label: string; value: number }[], unit: string): Bar[] {
@@ -176,6 +178,15 @@ function table(
   return `<div class="scroll"><table><thead><tr>${head}</tr></thead><tbody>${body}</tbody></table></div>`;
 }
 
+/**
+ * A figure on a card: rounded for reading, with the exact figure (as in the files) in a title
+ * where the two differ.
+ */
+function readable(className: string, exact: string, shown: string, after = ""): string {
+  const title = exact === shown ? "" : ` title="${escapeHtml(exact)}"`;
+  return `<div class="${className}"${title}>${escapeHtml(shown + after)}</div>`;
+}
+
 /** "+12.5 (+8%)" against the day (month) before; nothing without a previous report. */
 function change(now: number, before: number | undefined, kind: Kind): string {
   if (before === undefined) return "";
@@ -184,11 +195,12 @@ function change(now: number, before: number | undefined, kind: Kind): string {
   if (Number(size) === 0) return '<div class="d">± 0</div>';
   const sign = d > 0 ? "+" : "−";
   const pct = before === 0 ? "" : ` (${sign}${Math.round(Math.abs((d / before) * 100))}%)`;
-  return `<div class="d ${d > 0 ? "up" : "down"}">${sign}${size}${pct}</div>`;
+  const shown = `${sign}${formatReadable(Math.abs(d), kind)}`;
+  return readable(`d ${d > 0 ? "up" : "down"}`, `${sign}${size}`, shown, pct);
 }
 
 function card(label: string, value: number, before: number | undefined, kind: Kind): string {
-  return `<div class="card"><div class="v">${fmt(value, kind)}</div><div class="l">${escapeHtml(label)}</div>${change(value, before, kind)}</div>`;
+  return `<div class="card">${readable("v", fmt(value, kind), formatReadable(value, kind))}<div class="l">${escapeHtml(label)}</div>${change(value, before, kind)}</div>`;
 }
 
 export const PAGE_STYLE = `
@@ -221,7 +233,7 @@ export interface HtmlOptions extends TrendOptions {
   readonly jsonHref?: string | undefined;
 }
 
-export function renderReportHtml(report: UsageReport, opts: HtmlOptions = {}): string {
+export function renderReportHtml(report: StoredReport, opts: HtmlOptions = {}): string {
   const t = report.totals;
   const p = report.previous ?? undefined;
   const period: Period = report.period === "month" ? "month" : "day";
@@ -238,11 +250,13 @@ export function renderReportHtml(report: UsageReport, opts: HtmlOptions = {}): s
   const failures = Object.entries(t.failures_by_status)
     .map(
       ([code, n]) =>
-        `<span class="nw">${escapeHtml(code)} ${escapeHtml(statusName(Number(code)))}: <b>${n}</b></span>`,
+        `<span class="nw">${escapeHtml(code)} ${escapeHtml(statusName(Number(code)))}: <b>${escapeHtml(n)}</b></span>`,
     )
     .join(" · ");
   const reasons = Object.entries(report.anomalies.reasons);
   const unpriced = report.anomalies.unpriced_flavors ?? [];
+  // Rows the listing gave more than once (files written before they were counted lack it).
+  const duplicates = report.anomalies.duplicate_rows ?? 0;
   const title = `ModelArts usage ${report.report_date} (${report.timezone})`;
   const costCard =
     t.cost === null
@@ -254,7 +268,7 @@ export function renderReportHtml(report: UsageReport, opts: HtmlOptions = {}): s
       : `<div class="scroll"><table><thead><tr><th scope="col" class="k">job</th><th scope="col">version</th><th scope="col" class="k">flavor</th><th scope="col" class="k">pool</th><th scope="col">waited (h)</th></tr></thead><tbody>${report.longest_waits
           .map(
             (w) =>
-              `<tr><th scope="row" class="k">${escapeHtml(w.version_name ?? "")}</th><td>${w.version_id}</td><td class="k">${escapeHtml(flavorLabel(w.flavor_code))}</td><td class="k">${escapeHtml(poolLabel(w.pool_id))}</td><td>${formatHours(w.wait_hours)}</td></tr>`,
+              `<tr><th scope="row" class="k">${escapeHtml(w.version_name ?? "")}</th><td>${escapeHtml(w.version_id)}</td><td class="k">${escapeHtml(flavorLabel(w.flavor_code))}</td><td class="k">${escapeHtml(poolLabel(w.pool_id))}</td><td>${escapeHtml(formatHours(w.wait_hours))}</td></tr>`,
           )
           .join("")}</tbody></table></div>`;
   return `<!doctype html>
@@ -263,7 +277,7 @@ export function renderReportHtml(report: UsageReport, opts: HtmlOptions = {}): s
 <body>
 <header><h1>ModelArts usage ${period === "month" ? "in the month " : ""}<span class="nw">${escapeHtml(report.report_date)}</span> <span class="nw">(${escapeHtml(report.timezone)})</span></h1>${context.nav}
 <p class="meta">Window <span class="nw">${escapeHtml(report.window.start)}</span> – <span class="nw">${escapeHtml(report.window.end)}</span> · generated <span class="nw">${escapeHtml(report.generated_at)}</span><br>
-Source ${escapeHtml(report.source.endpoint)} · project ${escapeHtml(report.source.project_id)} · ${report.source.versions_scanned} versions scanned in ${report.source.pages} pages${links ? ` · ${links}` : ""}</p></header>
+Source ${escapeHtml(report.source.endpoint)} · project ${escapeHtml(report.source.project_id)} · ${escapeHtml(report.source.versions_scanned)} versions scanned in ${escapeHtml(report.source.pages)} pages${links ? ` · ${links}` : ""}</p></header>
 <section><h2>Totals${p === undefined ? "" : ` <span class="meta">(change from the ${period} before)</span>`}</h2><div class="cards">
 ${card("GPU-hours", t.gpu_hours, p?.gpu_hours, "hours")}${card("NPU-hours", t.npu_hours, p?.npu_hours, "hours")}${card("run-hours", t.run_hours, p?.run_hours, "hours")}${costCard}
 ${card("peak GPUs", t.peak_gpus, p?.peak_gpus, "count")}${card("peak NPUs", t.peak_npus, p?.peak_npus, "count")}${card("GPUs in use", t.gpus, p?.gpus, "count")}${card("NPUs in use", t.npus, p?.npus, "count")}
@@ -313,10 +327,10 @@ ${barChart(
     period,
   )}</section>
 <section><h2>Statuses</h2><div class="scroll" style="display:inline-block"><table class="narrow"><thead><tr><th scope="col">status</th><th scope="col" class="k">name</th><th scope="col">versions</th></tr></thead><tbody>
-${report.statuses.map((s) => `<tr><td>${s.status}</td><th scope="row" class="k">${escapeHtml(s.name)}</th><td>${s.versions}</td></tr>`).join("")}
+${report.statuses.map((s) => `<tr><td>${escapeHtml(s.status)}</td><th scope="row" class="k">${escapeHtml(s.name)}</th><td>${escapeHtml(s.versions)}</td></tr>`).join("")}
 </tbody></table></div></section>
-<section><h2>Anomalies</h2><p>${report.anomalies.skipped} bad record${report.anomalies.skipped === 1 ? "" : "s"} skipped in the scan.</p>
-${reasons.length > 0 ? `<ul>${reasons.map(([r, n]) => `<li>${escapeHtml(r)}: ${n}</li>`).join("")}</ul>` : ""}
+<section><h2>Anomalies</h2><p>${escapeHtml(report.anomalies.skipped)} bad record${report.anomalies.skipped === 1 ? "" : "s"} skipped in the scan.</p>${duplicates > 0 ? `<p>${escapeHtml(duplicates)} duplicate row${duplicates === 1 ? "" : "s"} in the listing.</p>` : ""}
+${reasons.length > 0 ? `<ul>${reasons.map(([r, n]) => `<li>${escapeHtml(r)}: ${escapeHtml(n)}</li>`).join("")}</ul>` : ""}
 ${unpriced.length > 0 ? `<p>Flavors without a price: ${unpriced.map((f) => escapeHtml(flavorLabel(f))).join(", ")}</p>` : ""}</section>
 </body></html>
 `;

@@ -52,7 +52,7 @@ export function renderListingHtml(
       : `<p class="meta"><a href="${escapeHtml(olderHref)}">older reports</a></p>`;
   return page(
     title,
-    `<header><h1>${title}</h1><p class="meta">Newest first. Each ${kind === "months" ? "month" : "date"} opens its page; the CSV opens in a spreadsheet.</p></header>\n${body}${older}`,
+    `<header><h1>${escapeHtml(title)}</h1><p class="meta">Newest first. Each ${kind === "months" ? "month" : "date"} opens its page; the CSV opens in a spreadsheet.</p></header>\n${body}${older}`,
   );
 }
 

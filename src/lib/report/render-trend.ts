@@ -27,6 +27,8 @@ type Kind = "count" | "hours";
 const fmt = (x: number, kind: Kind) => (kind === "hours" ? formatHours(x) : String(x));
 /** A generous width of one character of the labels (14px sans-serif digits). */
 const CHAR_WIDTH = 8.5;
+/** The same in bold (the page's own day): Chromium draws "11-27" 44.7 units wide. */
+const BOLD_CHAR_WIDTH = 9.5;
 
 /** Pool colours, the same in the GPU and the NPU chart (Tableau 10, without its red and grey). */
 const POOL_COLOURS = [
@@ -134,14 +136,22 @@ function columnChart(
   );
   const ticks = [0, top / 2, top].filter((t) => kind !== "count" || Number.isInteger(t));
   const left = Math.max(...ticks.map((t) => fmt(t, kind).length)) * CHAR_WIDTH + 10;
-  const slotWidth = (TREND_WIDTH - left) / slots.length;
+  const halfLabel = (s: Slot | undefined) =>
+    ((s?.label?.length ?? 0) * (s?.current ? BOLD_CHAR_WIDTH : CHAR_WIDTH)) / 2;
+  // Room on the right for the last column's label to sit centred under it (the page's own day
+  // is the last column of a day page, shaded, and its label is bold): the columns end short
+  // of the edge rather than the label being pushed off its column or cut at the edge.
+  const lastHalf = halfLabel(slots.at(-1));
+  const right = Math.max(0, lastHalf - (TREND_WIDTH - left - lastHalf) / slots.length / 2);
+  const plotEnd = TREND_WIDTH - right;
+  const slotWidth = (plotEnd - left) / slots.length;
   const barWidth = slotWidth * 0.7;
   const y = (v: number) => TREND_TOP + TREND_PLOT * (1 - v / top);
   const height = TREND_TOP + TREND_PLOT + TREND_AXIS;
   const grid = ticks
     .map(
       (t) =>
-        `<line class="g" x1="${left}" x2="${TREND_WIDTH}" y1="${y(t).toFixed(1)}" y2="${y(t).toFixed(1)}"/><text x="${left - 6}" y="${(y(t) + 5).toFixed(1)}" text-anchor="end">${fmt(t, kind)}</text>`,
+        `<line class="g" x1="${escapeHtml(left)}" x2="${escapeHtml(plotEnd.toFixed(2))}" y1="${escapeHtml(y(t).toFixed(1))}" y2="${escapeHtml(y(t).toFixed(1))}"/><text x="${escapeHtml(left - 6)}" y="${escapeHtml((y(t) + 5).toFixed(1))}" text-anchor="end">${escapeHtml(fmt(t, kind))}</text>`,
     )
     .join("");
   const cols = slots
@@ -151,7 +161,7 @@ function columnChart(
       const c = columns[i];
       const name = `${s.date}${s.current ? " (this day)" : ""}`;
       let text = `${name}: missing, no report in the history`;
-      let bars = `<rect class="m" x="${bx}" y="${TREND_TOP}" width="${barWidth.toFixed(2)}" height="${TREND_PLOT}"/>`;
+      let bars = `<rect class="m" x="${escapeHtml(bx)}" y="${TREND_TOP}" width="${escapeHtml(barWidth.toFixed(2))}" height="${TREND_PLOT}"/>`;
       if (c !== undefined) {
         text = `${name}: ${fmt(c.total, kind)} ${unit}`;
         let base = 0;
@@ -166,19 +176,19 @@ function columnChart(
               series.length > 1 && part
                 ? `<title>${escapeHtml(`${s.date} · ${part.label}: ${fmt(v, kind)} ${unit}`)}</title>`
                 : "";
-            return `<rect x="${bx}" y="${y1.toFixed(2)}" width="${barWidth.toFixed(2)}" height="${h.toFixed(2)}" fill="${part?.colour ?? OTHERS_COLOUR}">${tip}</rect>`;
+            return `<rect x="${escapeHtml(bx)}" y="${escapeHtml(y1.toFixed(2))}" width="${escapeHtml(barWidth.toFixed(2))}" height="${escapeHtml(h.toFixed(2))}" fill="${part?.colour ?? OTHERS_COLOUR}">${tip}</rect>`;
           })
           .join("");
       }
       // Labels stay inside the chart: the first and last ones are moved in from its edges.
-      const half = ((s.label?.length ?? 0) * CHAR_WIDTH) / 2;
+      const half = halfLabel(s);
       const lx = Math.min(Math.max(x + slotWidth / 2, left + half), TREND_WIDTH - half);
       const label =
         s.label === undefined
           ? ""
-          : `<text x="${lx.toFixed(1)}" y="${TREND_TOP + TREND_PLOT + 18}" text-anchor="middle"${s.current ? ' class="cur"' : ""}>${escapeHtml(s.label)}</text>`;
+          : `<text x="${escapeHtml(lx.toFixed(1))}" y="${TREND_TOP + TREND_PLOT + 18}" text-anchor="middle"${s.current ? ' class="cur"' : ""}>${escapeHtml(s.label)}</text>`;
       // A rectangle as tall as the slot makes an empty day's column a target as well.
-      const inner = `<title>${escapeHtml(text)}</title><rect class="${s.current ? "cur" : "hit"}" x="${x.toFixed(2)}" y="0" width="${slotWidth.toFixed(2)}" height="${height}"/>${bars}${label}`;
+      const inner = `<title>${escapeHtml(text)}</title><rect class="${s.current ? "cur" : "hit"}" x="${escapeHtml(x.toFixed(2))}" y="0" width="${escapeHtml(slotWidth.toFixed(2))}" height="${height}"/>${bars}${label}`;
       const date = escapeHtml(s.date);
       return s.href === undefined
         ? `<g data-date="${date}">${inner}</g>`

@@ -2,6 +2,7 @@ import * as z from "zod";
 import { StorageError } from "../errors.js";
 import { type Log, silentLog } from "../log.js";
 import { roundHours } from "../report/format.js";
+import { parseStoredReport, StoredReportError } from "../report/stored-schema.js";
 import { isValidDate } from "../report/time.js";
 import type { UsageReport } from "../report/types.js";
 import { dailyKey } from "./publish.js";
@@ -47,7 +48,9 @@ const historySchema = z.object({ schema_version: z.literal(1), days: z.array(day
 export type HistoryDay = z.infer<typeof day>;
 
 /** A day's entry, from its report (hours rounded as in the files). Pure. */
-export function historyDayOf(report: UsageReport): HistoryDay {
+export function historyDayOf(
+  report: Pick<UsageReport, "report_date" | "generated_at" | "totals" | "by_pool">,
+): HistoryDay {
   const t = report.totals;
   return {
     date: report.report_date,
@@ -72,14 +75,6 @@ export function historyDayOf(report: UsageReport): HistoryDay {
     })),
   };
 }
-
-/** The part of a stored report.json the history needs. */
-const storedReport = z.object({
-  report_date: z.string(),
-  generated_at: z.string(),
-  totals,
-  by_pool: z.array(pool),
-});
 
 function parse(body: Buffer): HistoryDay[] | undefined {
   try {
@@ -110,29 +105,16 @@ export async function historyFromFiles(
   for (const date of (await store.listFolders("daily")).filter(isValidDate).sort()) {
     const object = await store.get(dailyKey(date, "report.json"));
     if (object === undefined) continue; // a folder without its report.json yet
-    let entry: HistoryDay | undefined;
+    const key = dailyKey(date, "report.json");
     try {
-      const parsed = storedReport.safeParse(JSON.parse(object.body.toString("utf8")));
-      if (parsed.success && parsed.data.report_date === date) {
-        // Only the fields of the history, not the rest of the stored metrics.
-        entry = day.parse({
-          date,
-          generated_at: parsed.data.generated_at,
-          totals: totals.parse(parsed.data.totals),
-          pools: parsed.data.by_pool.map((p) => pool.parse(p)),
-        });
-      }
-    } catch {
-      entry = undefined;
-    }
-    if (entry === undefined) {
+      // Through the one schema of the report, as the API reads it: a file the API would
+      // refuse to show is not counted in the history either.
+      days.push(historyDayOf(parseStoredReport(object.body, key, { period: "day", label: date })));
+    } catch (error) {
+      if (!(error instanceof StoredReportError)) throw error;
       skipped.push(date);
-      log.warn("skipped a stored report.json that cannot be read", {
-        key: dailyKey(date, "report.json"),
-      });
-      continue;
+      log.warn("skipped a stored report.json that cannot be read", { key, reason: error.message });
     }
-    days.push(entry);
   }
   return { days, skipped };
 }
