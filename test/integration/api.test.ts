@@ -18,6 +18,7 @@ import { generateWorkload } from "../../src/simulator/workload.js";
 import { type ApiServer, startApiServer } from "../helpers/api-server.js";
 import { apiGatewayEvent, lambdaContext, matchRoute } from "../helpers/apigw.js";
 import { type Handlers, loadHandlers, localS3Env } from "../helpers/handlers.js";
+import { captureOutput } from "../helpers/log-capture.js";
 import { makeReport } from "../helpers/report-fixture.js";
 import { type LocalS3, startS3 } from "../helpers/s3.js";
 
@@ -72,12 +73,7 @@ let freshCount = 0;
 const logLines: string[] = [];
 
 beforeAll(async () => {
-  for (const stream of [process.stdout, process.stderr]) {
-    vi.spyOn(stream, "write").mockImplementation((chunk: string | Uint8Array) => {
-      logLines.push(chunk.toString());
-      return true;
-    });
-  }
+  captureOutput(logLines);
   sim = await startSimulator({
     projectId: PROJECT,
     versions: workload,

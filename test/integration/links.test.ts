@@ -12,6 +12,7 @@ import { generateWorkload } from "../../src/simulator/workload.js";
 import { type ApiServer, startApiServer } from "../helpers/api-server.js";
 import { apiGatewayEvent, lambdaContext } from "../helpers/apigw.js";
 import { type Handlers, loadHandlers } from "../helpers/handlers.js";
+import { captureOutput } from "../helpers/log-capture.js";
 
 /**
  * Signed links over real HTTP: made with the bearer token (POST /links), opened without it,
@@ -31,12 +32,7 @@ let routes: Handlers["routes"];
 const logLines: string[] = [];
 
 beforeAll(async () => {
-  for (const stream of [process.stdout, process.stderr]) {
-    vi.spyOn(stream, "write").mockImplementation((chunk: string | Uint8Array) => {
-      logLines.push(chunk.toString());
-      return true;
-    });
-  }
+  captureOutput(logLines);
   sim = await startSimulator({
     projectId: "p",
     versions: generateWorkload({ versions: 300, seed: 4, now: NOW, days: 5 }),

@@ -13,6 +13,7 @@ import { type Simulator, startSimulator } from "../../src/simulator/server.js";
 import { generateWorkload } from "../../src/simulator/workload.js";
 import { apiGatewayEvent, lambdaContext } from "../helpers/apigw.js";
 import { type Handlers, loadHandlers } from "../helpers/handlers.js";
+import { captureOutput } from "../helpers/log-capture.js";
 
 /**
  * POST /reports on the local stage (`npm run dev`), through its own handler: it answers 202 at
@@ -36,12 +37,7 @@ let handlers: Handlers;
 const logLines: string[] = [];
 
 beforeAll(async () => {
-  for (const stream of [process.stdout, process.stderr]) {
-    vi.spyOn(stream, "write").mockImplementation((chunk: string | Uint8Array) => {
-      logLines.push(chunk.toString());
-      return true;
-    });
-  }
+  captureOutput(logLines);
   sim = await startSimulator({
     projectId: "p",
     versions: generateWorkload({ versions: 300, seed: 3, now: NOW, days: 8 }),

@@ -10,6 +10,7 @@ import { dailyKey, monthlyKey } from "../../src/lib/storage/publish.js";
 import { apiGatewayEvent, lambdaContext } from "../helpers/apigw.js";
 import { type SecretsManagerStandIn, startSecretsManager } from "../helpers/aws-standins.js";
 import { loadHandlers, localS3Env } from "../helpers/handlers.js";
+import { captureOutput } from "../helpers/log-capture.js";
 import { makeMetrics, makeReport } from "../helpers/report-fixture.js";
 import { sink } from "../helpers/sink.js";
 
@@ -34,12 +35,7 @@ let store: FileStore;
 const logLines: string[] = [];
 
 beforeAll(async () => {
-  for (const stream of [process.stdout, process.stderr]) {
-    vi.spyOn(stream, "write").mockImplementation((chunk: string | Uint8Array) => {
-      logLines.push(chunk.toString());
-      return true;
-    });
-  }
+  captureOutput(logLines);
   dir = await mkdtemp(join(tmpdir(), "stored-report-"));
   store = new FileStore(join(dir, "reports"));
 });
@@ -117,7 +113,12 @@ describe("a stored report.json that someone changed", () => {
           by_pool: [{ pool_id: MARK, ...metrics }],
           by_flavor_pool: [{ flavor_code: MARK, pool_id: MARK, ...metrics }],
           statuses: [{ status: 11, name: MARK, versions: 1 }],
-          anomalies: { skipped: 1, reasons: { [MARK]: 1 }, unpriced_flavors: [MARK] },
+          anomalies: {
+            skipped: 1,
+            duplicate_rows: 0,
+            reasons: { [MARK]: 1 },
+            unpriced_flavors: [MARK],
+          },
           currency: MARK,
           longest_waits: [
             {

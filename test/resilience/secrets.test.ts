@@ -8,6 +8,7 @@ import { runReportCli } from "../../src/cli/report.js";
 import { type Simulator, startSimulator } from "../../src/simulator/server.js";
 import { generateWorkload } from "../../src/simulator/workload.js";
 import { loadHandlers } from "../helpers/handlers.js";
+import { captureOutput } from "../helpers/log-capture.js";
 
 /**
  * Secrets never reach logs, errors or files: the whole job runs with recognisable fake
@@ -150,12 +151,7 @@ describe("no secret in any output or file", () => {
 
   it("in the scheduled function's structured logs", async () => {
     const lines: string[] = [];
-    for (const stream of [process.stdout, process.stderr]) {
-      vi.spyOn(stream, "write").mockImplementation((chunk: string | Uint8Array) => {
-        lines.push(chunk.toString());
-        return true;
-      });
-    }
+    captureOutput(lines);
     const { report: handler } = await loadHandlers({
       MODELARTS_ENDPOINT: sim.url,
       MODELARTS_PROJECT_ID: "p",

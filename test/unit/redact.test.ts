@@ -2,6 +2,7 @@ import { Logger } from "@aws-lambda-powertools/logger";
 import fc from "fast-check";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { redactingReplacer, redactText } from "../../src/lib/redact.js";
+import { captureOutput } from "../helpers/log-capture.js";
 
 describe("log redaction", () => {
   it("hides link and presigned-URL signatures and bearer tokens inside any text", () => {
@@ -190,12 +191,7 @@ describe("log redaction, as a property", () => {
 
   it("holds through the Powertools logger the handlers use", () => {
     const lines: string[] = [];
-    for (const stream of [process.stdout, process.stderr]) {
-      vi.spyOn(stream, "write").mockImplementation((chunk: string | Uint8Array) => {
-        lines.push(chunk.toString());
-        return true;
-      });
-    }
+    captureOutput(lines);
     const logger = new Logger({ serviceName: "t", jsonReplacerFn: redactingReplacer });
     fc.assert(
       fc.property(SECRET, place, (secret, at) => {

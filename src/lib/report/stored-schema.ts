@@ -78,7 +78,7 @@ const common = {
     reasons: z.record(text, count),
     unpriced_flavors: z.array(text.nullable()).exactOptional(),
     /** Rows the listing gave more than once; files written before it was counted lack it. */
-    duplicate_rows: count.exactOptional(),
+    duplicate_rows: count.default(0),
   }),
   currency: text.nullable(),
   previous: storedMetrics.nullable(),
@@ -102,10 +102,8 @@ const monthFile = z.object({
   report_month: text.refine(isValidMonth, "is not a month (YYYY-MM)"),
 });
 
-/** A report as read from storage: the report's object model, plus what older files lack. */
-export type StoredReport = Omit<UsageReport, "anomalies"> & {
-  anomalies: z.output<typeof common.anomalies>;
-};
+/** A report as read from storage: the report's object model (older files' gaps filled in). */
+export type StoredReport = UsageReport;
 
 /** A stored report.json that is not one: its key and the first field at fault. */
 export class StoredReportError extends UsageReportError {

@@ -2,6 +2,7 @@ import { createHash } from "node:crypto";
 import * as z from "zod";
 import { StorageError } from "../errors.js";
 import { type Log, silentLog } from "../log.js";
+import { storedMetrics } from "../report/stored-schema.js";
 import {
   addDays,
   addMonths,
@@ -230,34 +231,6 @@ export async function writeManifest(store: ReportStore, manifest: Manifest): Pro
   await store.put(key, `${JSON.stringify(manifest, null, 2)}\n`, CONTENT_TYPES[MANIFEST_FILE]);
   return key;
 }
-
-const hoursByOutcome = z.object({
-  completed: z.number(),
-  failed: z.number(),
-  lost: z.number(),
-  cancelled: z.number(),
-  running: z.number(),
-  unknown: z.number(),
-});
-const storedMetrics = z.object({
-  versions_active: z.number(),
-  versions_created: z.number(),
-  versions_failed: z.number(),
-  failures_by_status: z.record(z.string(), z.number()),
-  gpus: z.number(),
-  npus: z.number(),
-  peak_gpus: z.number(),
-  peak_npus: z.number(),
-  gpu_hours: z.number(),
-  npu_hours: z.number(),
-  run_hours: z.number(),
-  versions_started: z.number(),
-  wait_hours: z.number(),
-  max_wait_hours: z.number(),
-  gpu_hours_by_outcome: hoursByOutcome,
-  npu_hours_by_outcome: hoursByOutcome,
-  cost: z.number().nullable(),
-});
 
 /**
  * The totals of a stored report, for `previous` (§9); `null` when there is no report for that
