@@ -1,6 +1,6 @@
-import { httpOrigin, LinkRequestError, makeLink, parseTtl } from "../lib/api/links.js";
-import { parseLinkKey } from "../lib/config.js";
-import { ConfigError } from "../lib/errors.js";
+import { httpOrigin, LinkRequestError, makeLink, parseTtl } from "../api/links.js";
+import { parseLinkKey } from "../app/config.js";
+import { ConfigError } from "../shared/errors.js";
 import { type CliIo, parseOptions } from "./main.js";
 
 /**

@@ -1,5 +1,5 @@
 import { type ParseArgsConfig, parseArgs } from "node:util";
-import { ConfigError } from "../lib/errors.js";
+import { ConfigError } from "../shared/errors.js";
 
 /** What a command reads and writes; tests pass their own. */
 export interface CliIo {

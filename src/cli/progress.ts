@@ -1,4 +1,4 @@
-import type { ScanProgress } from "../lib/scan.js";
+import type { ScanProgress } from "../scan/scan.js";
 
 /**
  * Scan progress on standard error (report.md §6): a live line on a terminal; otherwise a

@@ -1,8 +1,8 @@
-import { loadBaseConfig } from "../lib/config.js";
-import { ConfigError, UsageReportError } from "../lib/errors.js";
-import { rebuildHistory } from "../lib/storage/history.js";
-import { openStore } from "../lib/storage/open-store.js";
-import { acquireRunLock } from "../lib/storage/run-lock.js";
+import { loadBaseConfig } from "../app/config.js";
+import { ConfigError, UsageReportError } from "../shared/errors.js";
+import { rebuildHistory } from "../storage/history.js";
+import { openStore } from "../storage/open-store.js";
+import { acquireRunLock } from "../storage/run-lock.js";
 import { type CliIo, parseOptions } from "./main.js";
 
 /**

@@ -1,11 +1,11 @@
-import { loadReportConfig, type ReportConfig } from "../lib/config.js";
-import { ConfigError, UsageReportError } from "../lib/errors.js";
-import { keepHeapFlat } from "../lib/heap-policy.js";
-import { MAX_RANGE_DAYS, type ReportJobResult } from "../lib/job.js";
-import type { Log } from "../lib/log.js";
-import { formatHours } from "../lib/report/format.js";
-import { runConfiguredReport } from "../lib/run.js";
-import { selectRun } from "../lib/select-dates.js";
+import { loadReportConfig, type ReportConfig } from "../app/config.js";
+import { keepHeapFlat } from "../app/heap-policy.js";
+import { MAX_RANGE_DAYS, type ReportJobResult } from "../app/report-job.js";
+import { runConfiguredReport } from "../app/run.js";
+import { formatHours } from "../report/format.js";
+import { selectRun } from "../report/select-dates.js";
+import { ConfigError, UsageReportError } from "../shared/errors.js";
+import type { Log } from "../shared/log.js";
 import { type CliIo, parseOptions } from "./main.js";
 import { progressPrinter } from "./progress.js";
 

@@ -1,4 +1,4 @@
-import { ConfigError } from "../lib/errors.js";
+import { ConfigError } from "../shared/errors.js";
 import { DEMO_CREDENTIALS } from "../simulator/demo.js";
 import { type Simulator, type SimulatorOptions, startSimulator } from "../simulator/server.js";
 import { generateWorkload } from "../simulator/workload.js";

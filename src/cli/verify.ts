@@ -1,9 +1,9 @@
-import { loadBaseConfig } from "../lib/config.js";
-import { ConfigError, UsageReportError } from "../lib/errors.js";
-import { isValidDate, isValidMonth } from "../lib/report/time.js";
-import type { ReportPeriod } from "../lib/report/types.js";
-import { openStore } from "../lib/storage/open-store.js";
-import { verifyDate } from "../lib/verify.js";
+import { loadBaseConfig } from "../app/config.js";
+import { isValidDate, isValidMonth } from "../report/time.js";
+import type { ReportPeriod } from "../report/types.js";
+import { ConfigError, UsageReportError } from "../shared/errors.js";
+import { openStore } from "../storage/open-store.js";
+import { verifyDate } from "../storage/verify.js";
 import { type CliIo, parseOptions } from "./main.js";
 
 /**

@@ -9,9 +9,9 @@ import {
   signLink,
   targetOfScope,
   verifyLink,
-} from "../lib/api/links.js";
-import { type PageHref, plainHref } from "../lib/api/reports.js";
-import { HttpError } from "../lib/errors.js";
+} from "../api/links.js";
+import { type PageHref, plainHref } from "../api/reports.js";
+import { HttpError } from "../shared/errors.js";
 import { api, logger } from "./runtime.js";
 
 /**

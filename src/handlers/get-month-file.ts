@@ -1,4 +1,4 @@
-import { getMonthFile } from "../lib/api/reports.js";
+import { getMonthFile } from "../api/reports.js";
 import { httpHandler, monthTarget, pathParam, toApiGateway, withFile } from "./middleware.js";
 import { api } from "./runtime.js";
 

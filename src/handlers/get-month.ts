@@ -1,4 +1,4 @@
-import { getMonthReport } from "../lib/api/reports.js";
+import { getMonthReport } from "../api/reports.js";
 import { pageLinks } from "./auth.js";
 import { httpHandler, monthTarget, pathParam, toApiGateway } from "./middleware.js";
 import { api } from "./runtime.js";

@@ -1,4 +1,4 @@
-import { getReportFile } from "../lib/api/reports.js";
+import { getReportFile } from "../api/reports.js";
 import { dateTarget, httpHandler, pathParam, toApiGateway, withFile } from "./middleware.js";
 import { api } from "./runtime.js";
 

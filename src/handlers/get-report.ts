@@ -1,4 +1,4 @@
-import { getReport } from "../lib/api/reports.js";
+import { getReport } from "../api/reports.js";
 import { pageLinks } from "./auth.js";
 import { dateTarget, httpHandler, pathParam, toApiGateway } from "./middleware.js";
 import { api } from "./runtime.js";

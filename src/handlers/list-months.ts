@@ -1,4 +1,4 @@
-import { listMonths } from "../lib/api/listings.js";
+import { listMonths } from "../api/listings.js";
 import { listingHandler } from "./listing.js";
 
 /** GET /reports/months: the stored month reports, newest first, paged; or a page. */

@@ -1,4 +1,4 @@
-import { listReports } from "../lib/api/listings.js";
+import { listReports } from "../api/listings.js";
 import { listingHandler } from "./listing.js";
 
 /** GET /reports: the stored report dates, newest first, paged (report.md §7); or a page. */

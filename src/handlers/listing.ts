@@ -1,7 +1,7 @@
-import type { ApiResponse } from "../lib/api/http.js";
-import type { ListingQuery } from "../lib/api/listings.js";
-import type { Log } from "../lib/log.js";
-import type { ReportStore } from "../lib/storage/store.js";
+import type { ApiResponse } from "../api/http.js";
+import type { ListingQuery } from "../api/listings.js";
+import type { Log } from "../shared/log.js";
+import type { ReportStore } from "../storage/store.js";
 import { pageLinks } from "./auth.js";
 import { httpHandler, toApiGateway } from "./middleware.js";
 import { api, log } from "./runtime.js";

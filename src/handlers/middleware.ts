@@ -3,11 +3,11 @@ import httpHeaderNormalizer from "@middy/http-header-normalizer";
 import httpJsonBodyParser from "@middy/http-json-body-parser";
 import httpSecurityHeaders from "@middy/http-security-headers";
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from "aws-lambda";
-import { type ApiResponse, acceptQuality, errorResponse, PAGE_CSP } from "../lib/api/http.js";
-import type { LinkTarget } from "../lib/api/links.js";
-import { requireLabel } from "../lib/api/reports.js";
-import { ConfigError, HttpError } from "../lib/errors.js";
-import { renderRefusalHtml } from "../lib/report/render-pages.js";
+import { type ApiResponse, acceptQuality, errorResponse, PAGE_CSP } from "../api/http.js";
+import type { LinkTarget } from "../api/links.js";
+import { requireLabel } from "../api/reports.js";
+import { renderRefusalHtml } from "../report/render-pages.js";
+import { ConfigError, HttpError } from "../shared/errors.js";
 import {
   type Access,
   accessOf,

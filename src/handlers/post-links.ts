@@ -1,6 +1,6 @@
 import type { APIGatewayProxyEventV2 } from "aws-lambda";
-import { createLink } from "../lib/api/link-request.js";
-import { ConfigError, HttpError } from "../lib/errors.js";
+import { createLink } from "../api/link-request.js";
+import { ConfigError, HttpError } from "../shared/errors.js";
 import { httpHandler, toApiGateway } from "./middleware.js";
 import { api, logger } from "./runtime.js";
 

@@ -1,6 +1,6 @@
-import type { Regeneration } from "../lib/api/regeneration-request.js";
-import { runConfiguredReport } from "../lib/run.js";
-import { finishRegeneration, type PendingRegeneration } from "../lib/storage/regenerations.js";
+import type { Regeneration } from "../api/regeneration-request.js";
+import { runConfiguredReport } from "../app/run.js";
+import { finishRegeneration, type PendingRegeneration } from "../storage/regenerations.js";
 import { postReports } from "./post-reports.js";
 import { api, fetchSecret, log, logger, report } from "./runtime.js";
 

@@ -1,15 +1,15 @@
 import { InvocationType, InvokeCommand, LambdaClient } from "@aws-sdk/client-lambda";
-import { jsonResponse } from "../lib/api/http.js";
-import { parseRegeneration, type Regeneration } from "../lib/api/regeneration-request.js";
-import { ConfigError, HttpError } from "../lib/errors.js";
-import { datesOfMonth } from "../lib/report/time.js";
+import { jsonResponse } from "../api/http.js";
+import { parseRegeneration, type Regeneration } from "../api/regeneration-request.js";
+import { datesOfMonth } from "../report/time.js";
+import { ConfigError, HttpError } from "../shared/errors.js";
 import {
   claimRegeneration,
   finishRegeneration,
   type PendingRegeneration,
   RegenerationPendingError,
   RegenerationQueueFullError,
-} from "../lib/storage/regenerations.js";
+} from "../storage/regenerations.js";
 import { httpHandler, toApiGateway } from "./middleware.js";
 import type { ReportEvent } from "./report-event.js";
 import { api, lazy, logger } from "./runtime.js";

@@ -1,7 +1,7 @@
 import * as z from "zod";
-import { MAX_RANGE_DAYS } from "../lib/job.js";
-import { lastEndedMonth, yesterday } from "../lib/report/time.js";
-import { DateSelectionError, selectDates, selectMonth } from "../lib/select-dates.js";
+import { MAX_RANGE_DAYS } from "../app/report-job.js";
+import { DateSelectionError, selectDates, selectMonth } from "../report/select-dates.js";
+import { lastEndedMonth, yesterday } from "../report/time.js";
 
 /**
  * What the report function is invoked with:

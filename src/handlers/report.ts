@@ -1,10 +1,10 @@
 import { Metrics, MetricUnit } from "@aws-lambda-powertools/metrics";
 import middy from "@middy/core";
 import type { Context } from "aws-lambda";
-import { keepHeapFlat } from "../lib/heap-policy.js";
-import { runConfiguredReport } from "../lib/run.js";
-import { readLatestMonth } from "../lib/storage/publish.js";
-import { finishRegeneration } from "../lib/storage/regenerations.js";
+import { keepHeapFlat } from "../app/heap-policy.js";
+import { runConfiguredReport } from "../app/run.js";
+import { readLatestMonth } from "../storage/publish.js";
+import { finishRegeneration } from "../storage/regenerations.js";
 import { parseReportEvent } from "./report-event.js";
 import { fetchSecret, log, logger, report } from "./runtime.js";
 
@@ -14,7 +14,7 @@ import { fetchSecret, log, logger, report } from "./runtime.js";
  * retries it and then sends it to the dead-letter queue.
  */
 
-// The function scans: its heap is kept close to what it holds (src/lib/heap-policy.ts).
+// The function scans: its heap is kept close to what it holds (src/app/heap-policy.ts).
 keepHeapFlat();
 
 const metrics = new Metrics({

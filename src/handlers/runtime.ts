@@ -5,12 +5,12 @@ import {
   loadApiConfig,
   loadReportConfig,
   type ReportConfig,
-} from "../lib/config.js";
-import { ConfigError } from "../lib/errors.js";
-import type { Log } from "../lib/log.js";
-import { redactingReplacer } from "../lib/redact.js";
-import { openStore } from "../lib/storage/open-store.js";
-import type { ReportStore } from "../lib/storage/store.js";
+} from "../app/config.js";
+import { ConfigError } from "../shared/errors.js";
+import type { Log } from "../shared/log.js";
+import { redactingReplacer } from "../shared/redact.js";
+import { openStore } from "../storage/open-store.js";
+import type { ReportStore } from "../storage/store.js";
 
 /**
  * What the handlers share within one Lambda container: the logger, secrets (cached by

@@ -1,5 +1,5 @@
-import type { DemoUpstream } from "../lib/run.js";
-import { Secret } from "../lib/secret.js";
+import type { DemoUpstream } from "../app/run.js";
+import { Secret } from "../shared/secret.js";
 import { startSimulator } from "./server.js";
 import { generateWorkload } from "./workload.js";
 
@@ -23,7 +23,7 @@ export const DEMO_CREDENTIALS = {
 /** The demo workload of `npm start`: a month of a team's jobs, the same for the same day. */
 export const DEMO_WORKLOAD = { versions: 3000, seed: 7, days: 30 } as const;
 
-export type { DemoUpstream } from "../lib/run.js";
+export type { DemoUpstream } from "../app/run.js";
 
 export async function startDemoUpstream(now: number): Promise<DemoUpstream> {
   const versions = generateWorkload({ ...DEMO_WORKLOAD, now });

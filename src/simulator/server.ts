@@ -24,7 +24,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from "node:ht
 import type { AddressInfo } from "node:net";
 import { setTimeout as sleep } from "node:timers/promises";
 import * as z from "zod";
-import { verifySignature } from "../lib/modelarts/signer.js";
+import { verifySignature } from "../modelarts/signer.js";
 import { mulberry32 } from "./workload.js";
 
 export interface SimulatorAuth {

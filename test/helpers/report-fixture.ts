@@ -1,6 +1,6 @@
-import { OUTCOMES, type Outcome } from "../../src/lib/modelarts/statuses.js";
-import type { Metrics, UsageReport } from "../../src/lib/report/types.js";
-import type { HistoryDay } from "../../src/lib/storage/history.js";
+import { OUTCOMES, type Outcome } from "../../src/modelarts/statuses.js";
+import type { HistoryDay } from "../../src/report/history-day.js";
+import type { Metrics, UsageReport } from "../../src/report/types.js";
 
 /**
  * Hand-built report objects for the renderers' tests: the renderers are pure, so they are

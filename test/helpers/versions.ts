@@ -1,4 +1,4 @@
-import { emptyVersion, type JobVersion } from "../../src/lib/modelarts/version-record.js";
+import { emptyVersion, type JobVersion } from "../../src/modelarts/version-record.js";
 
 export const HOUR = 3_600_000;
 

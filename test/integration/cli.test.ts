@@ -7,7 +7,7 @@ import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { CliIo } from "../../src/cli/main.js";
 import { parseReportArgs, runReportCli } from "../../src/cli/report.js";
-import { ConfigError } from "../../src/lib/errors.js";
+import { ConfigError } from "../../src/shared/errors.js";
 import { type Simulator, startSimulator } from "../../src/simulator/server.js";
 import { generateWorkload } from "../../src/simulator/workload.js";
 

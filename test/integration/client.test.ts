@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { UpstreamError, UpstreamHttpError } from "../../src/lib/errors.js";
-import { akskAuth, iamPasswordAuth, staticTokenAuth } from "../../src/lib/modelarts/auth.js";
-import { ModelArtsClient } from "../../src/lib/modelarts/client.js";
-import type { RetryPolicy } from "../../src/lib/modelarts/retry.js";
-import { scanVersions } from "../../src/lib/scan.js";
+import { akskAuth, iamPasswordAuth, staticTokenAuth } from "../../src/modelarts/auth.js";
+import { ModelArtsClient } from "../../src/modelarts/client.js";
+import type { RetryPolicy } from "../../src/modelarts/retry.js";
+import { scanVersions } from "../../src/scan/scan.js";
+import { UpstreamError, UpstreamHttpError } from "../../src/shared/errors.js";
 import { type Simulator, startSimulator } from "../../src/simulator/server.js";
 import { generateWorkload } from "../../src/simulator/workload.js";
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
+import { verifyLink } from "../../src/api/links.js";
 import { runLinkCli } from "../../src/cli/link.js";
 import type { CliIo } from "../../src/cli/main.js";
-import { verifyLink } from "../../src/lib/api/links.js";
 import { sink } from "../helpers/sink.js";
 
 const KEY = "local-link-key-0123456789-abcdefghij";

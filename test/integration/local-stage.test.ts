@@ -2,7 +2,7 @@ import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { PENDING_TTL_MS } from "../../src/lib/storage/regenerations.js";
+import { PENDING_TTL_MS } from "../../src/storage/regenerations.js";
 import {
   PACKAGE_TIMEOUT_MS,
   printService,

@@ -4,14 +4,14 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Writable } from "node:stream";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { runReportJob } from "../../src/app/report-job.js";
 import type { CliIo } from "../../src/cli/main.js";
 import { runVerifyCli } from "../../src/cli/verify.js";
-import { runReportJob } from "../../src/lib/job.js";
-import { staticTokenAuth } from "../../src/lib/modelarts/auth.js";
-import { ModelArtsClient } from "../../src/lib/modelarts/client.js";
-import { FileStore } from "../../src/lib/storage/file-store.js";
+import { staticTokenAuth } from "../../src/modelarts/auth.js";
+import { ModelArtsClient } from "../../src/modelarts/client.js";
 import { type Simulator, startSimulator } from "../../src/simulator/server.js";
 import { generateWorkload } from "../../src/simulator/workload.js";
+import { FileStore } from "../../src/storage/file-store.js";
 
 const NOW = Date.UTC(2026, 10, 28, 0, 30);
 let sim: Simulator;

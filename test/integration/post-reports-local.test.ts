@@ -3,14 +3,14 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
-import { FileStore } from "../../src/lib/storage/file-store.js";
+import { type Simulator, startSimulator } from "../../src/simulator/server.js";
+import { generateWorkload } from "../../src/simulator/workload.js";
+import { FileStore } from "../../src/storage/file-store.js";
 import {
   MAX_PENDING_REGENERATIONS,
   PENDING_TTL_MS,
   REGENERATIONS_KEY,
-} from "../../src/lib/storage/regenerations.js";
-import { type Simulator, startSimulator } from "../../src/simulator/server.js";
-import { generateWorkload } from "../../src/simulator/workload.js";
+} from "../../src/storage/regenerations.js";
 import { apiGatewayEvent, lambdaContext } from "../helpers/apigw.js";
 import { type Handlers, loadHandlers } from "../helpers/handlers.js";
 import { captureOutput } from "../helpers/log-capture.js";

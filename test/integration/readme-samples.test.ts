@@ -2,9 +2,9 @@ import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { MAX_LINK_SECONDS, MIN_LINK_SECONDS } from "../../src/api/links.js";
 import { runStartCli } from "../../src/cli/start.js";
 import { runVerifyCli } from "../../src/cli/verify.js";
-import { MAX_LINK_SECONDS, MIN_LINK_SECONDS } from "../../src/lib/api/links.js";
 import { sink } from "../helpers/sink.js";
 
 /**

@@ -2,7 +2,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { FileStore } from "../../src/lib/storage/file-store.js";
+import { FileStore } from "../../src/storage/file-store.js";
 import {
   claimRegeneration,
   finishRegeneration,
@@ -11,7 +11,7 @@ import {
   REGENERATIONS_KEY,
   RegenerationPendingError,
   RegenerationQueueFullError,
-} from "../../src/lib/storage/regenerations.js";
+} from "../../src/storage/regenerations.js";
 
 /** The regeneration queue on real file storage, whose conditional writes are atomic. */
 

@@ -2,16 +2,16 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { FileStore } from "../../src/lib/storage/file-store.js";
+import { FileStore } from "../../src/storage/file-store.js";
 import {
   acquireRunLock,
   LOCK_KEY,
   LOCK_TTL_MS,
   RunInProgressError,
   RunLockLostError,
-} from "../../src/lib/storage/run-lock.js";
-import { S3Store } from "../../src/lib/storage/s3-store.js";
-import type { ReportStore } from "../../src/lib/storage/store.js";
+} from "../../src/storage/run-lock.js";
+import { S3Store } from "../../src/storage/s3-store.js";
+import type { ReportStore } from "../../src/storage/store.js";
 import { type LocalS3, startS3 } from "../helpers/s3.js";
 
 /**

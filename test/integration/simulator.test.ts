@@ -1,5 +1,5 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { signRequest } from "../../src/lib/modelarts/signer.js";
+import { signRequest } from "../../src/modelarts/signer.js";
 import { type Simulator, startSimulator } from "../../src/simulator/server.js";
 import { generateWorkload, type RawVersion } from "../../src/simulator/workload.js";
 

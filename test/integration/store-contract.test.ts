@@ -4,10 +4,10 @@ import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { StorageError } from "../../src/lib/errors.js";
-import { FileStore } from "../../src/lib/storage/file-store.js";
-import { S3Store } from "../../src/lib/storage/s3-store.js";
-import type { ReportStore } from "../../src/lib/storage/store.js";
+import { StorageError } from "../../src/shared/errors.js";
+import { FileStore } from "../../src/storage/file-store.js";
+import { S3Store } from "../../src/storage/s3-store.js";
+import type { ReportStore } from "../../src/storage/store.js";
 import { type LocalS3, localS3Client, startS3 } from "../helpers/s3.js";
 
 const JSON_TYPE = "application/json";

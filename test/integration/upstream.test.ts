@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { UpstreamConfig } from "../../src/lib/config.js";
-import { ConfigError } from "../../src/lib/errors.js";
-import { createClient } from "../../src/lib/upstream.js";
+import type { UpstreamConfig } from "../../src/app/config.js";
+import { createClient } from "../../src/app/upstream.js";
+import { ConfigError } from "../../src/shared/errors.js";
 import { type Simulator, startSimulator } from "../../src/simulator/server.js";
 import { generateWorkload } from "../../src/simulator/workload.js";
 

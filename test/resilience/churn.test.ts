@@ -1,9 +1,9 @@
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { IncompleteScanError } from "../../src/lib/errors.js";
-import { staticTokenAuth } from "../../src/lib/modelarts/auth.js";
-import { ModelArtsClient } from "../../src/lib/modelarts/client.js";
-import { scanVersions } from "../../src/lib/scan.js";
+import { staticTokenAuth } from "../../src/modelarts/auth.js";
+import { ModelArtsClient } from "../../src/modelarts/client.js";
+import { scanVersions } from "../../src/scan/scan.js";
+import { IncompleteScanError } from "../../src/shared/errors.js";
 import { type ListingState, type Simulator, startSimulator } from "../../src/simulator/server.js";
 import { generateWorkload, mulberry32, type RawVersion } from "../../src/simulator/workload.js";
 

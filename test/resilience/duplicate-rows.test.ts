@@ -2,13 +2,13 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type ReportJobOptions, runReportJob } from "../../src/lib/job.js";
-import { staticTokenAuth } from "../../src/lib/modelarts/auth.js";
-import { ModelArtsClient } from "../../src/lib/modelarts/client.js";
-import type { RetryPolicy } from "../../src/lib/modelarts/retry.js";
-import { FileStore } from "../../src/lib/storage/file-store.js";
+import { type ReportJobOptions, runReportJob } from "../../src/app/report-job.js";
+import { staticTokenAuth } from "../../src/modelarts/auth.js";
+import { ModelArtsClient } from "../../src/modelarts/client.js";
+import type { RetryPolicy } from "../../src/modelarts/retry.js";
 import { type Simulator, startSimulator } from "../../src/simulator/server.js";
 import { generateWorkload, type RawVersion } from "../../src/simulator/workload.js";
+import { FileStore } from "../../src/storage/file-store.js";
 
 /**
  * §4 and §9: a version listed at two or more positions of one listing is one version in the

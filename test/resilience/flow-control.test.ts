@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { staticTokenAuth } from "../../src/lib/modelarts/auth.js";
-import { ModelArtsClient } from "../../src/lib/modelarts/client.js";
-import { scanVersions } from "../../src/lib/scan.js";
+import { staticTokenAuth } from "../../src/modelarts/auth.js";
+import { ModelArtsClient } from "../../src/modelarts/client.js";
+import { scanVersions } from "../../src/scan/scan.js";
 import { type Simulator, startSimulator } from "../../src/simulator/server.js";
 import { generateWorkload } from "../../src/simulator/workload.js";
 

@@ -1,11 +1,11 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { parseVersionRecord } from "../../src/lib/modelarts/version-record.js";
-import { aggregate } from "../../src/lib/report/aggregate.js";
-import { buildDailyReports } from "../../src/lib/report/build.js";
-import { renderJobsCsv, renderUsageCsv } from "../../src/lib/report/render-csv.js";
-import { renderReportHtml } from "../../src/lib/report/render-html.js";
-import { VersionCollector } from "../../src/lib/scan.js";
+import { parseVersionRecord } from "../../src/modelarts/version-record.js";
+import { aggregate } from "../../src/report/aggregate.js";
+import { buildDailyReports } from "../../src/report/build.js";
+import { renderJobsCsv, renderUsageCsv } from "../../src/report/render-csv.js";
+import { renderReportHtml } from "../../src/report/render-html.js";
+import { VersionCollector } from "../../src/scan/scan.js";
 
 /** Hostile and malformed records: no crash, every bad record counted, numbers stay finite. */
 

@@ -3,22 +3,22 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { S3Client } from "@aws-sdk/client-s3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { StorageError } from "../../src/lib/errors.js";
-import { type ReportJobOptions, renderFiles, runReportJob } from "../../src/lib/job.js";
-import { staticTokenAuth } from "../../src/lib/modelarts/auth.js";
-import { ModelArtsClient } from "../../src/lib/modelarts/client.js";
-import { FileStore } from "../../src/lib/storage/file-store.js";
+import { type ReportJobOptions, renderFiles, runReportJob } from "../../src/app/report-job.js";
+import { staticTokenAuth } from "../../src/modelarts/auth.js";
+import { ModelArtsClient } from "../../src/modelarts/client.js";
+import { StorageError } from "../../src/shared/errors.js";
+import { type Simulator, startSimulator } from "../../src/simulator/server.js";
+import { generateWorkload } from "../../src/simulator/workload.js";
+import { FileStore } from "../../src/storage/file-store.js";
 import {
   buildManifest,
   updateLatest,
   writeManifest,
   writeReportFiles,
-} from "../../src/lib/storage/publish.js";
-import { LOCK_KEY, RunInProgressError } from "../../src/lib/storage/run-lock.js";
-import { S3Store } from "../../src/lib/storage/s3-store.js";
-import type { ReportStore } from "../../src/lib/storage/store.js";
-import { type Simulator, startSimulator } from "../../src/simulator/server.js";
-import { generateWorkload } from "../../src/simulator/workload.js";
+} from "../../src/storage/publish.js";
+import { LOCK_KEY, RunInProgressError } from "../../src/storage/run-lock.js";
+import { S3Store } from "../../src/storage/s3-store.js";
+import type { ReportStore } from "../../src/storage/store.js";
 import { localS3Client, startS3 } from "../helpers/s3.js";
 
 const NOW = Date.UTC(2026, 10, 28, 0, 30);

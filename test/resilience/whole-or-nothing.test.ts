@@ -4,17 +4,15 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { type ReportJobOptions, runReportJob } from "../../src/app/report-job.js";
 import type { CliIo } from "../../src/cli/main.js";
 import { runReportCli } from "../../src/cli/report.js";
 import { runVerifyCli } from "../../src/cli/verify.js";
-import { IncompleteScanError, UpstreamError } from "../../src/lib/errors.js";
-import { type ReportJobOptions, runReportJob } from "../../src/lib/job.js";
-import { staticTokenAuth } from "../../src/lib/modelarts/auth.js";
-import { ModelArtsClient } from "../../src/lib/modelarts/client.js";
-import type { RetryPolicy } from "../../src/lib/modelarts/retry.js";
-import { scanVersions } from "../../src/lib/scan.js";
-import { FileStore } from "../../src/lib/storage/file-store.js";
-import { LOCK_KEY, RunLockLostError } from "../../src/lib/storage/run-lock.js";
+import { staticTokenAuth } from "../../src/modelarts/auth.js";
+import { ModelArtsClient } from "../../src/modelarts/client.js";
+import type { RetryPolicy } from "../../src/modelarts/retry.js";
+import { scanVersions } from "../../src/scan/scan.js";
+import { IncompleteScanError, UpstreamError } from "../../src/shared/errors.js";
 import {
   type Fault,
   type Simulator,
@@ -22,6 +20,8 @@ import {
   startSimulator,
 } from "../../src/simulator/server.js";
 import { generateWorkload, type RawVersion } from "../../src/simulator/workload.js";
+import { FileStore } from "../../src/storage/file-store.js";
+import { LOCK_KEY, RunLockLostError } from "../../src/storage/run-lock.js";
 import { sink } from "../helpers/sink.js";
 
 /**

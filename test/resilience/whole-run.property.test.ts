@@ -3,14 +3,13 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { IncompleteScanError, UpstreamError } from "../../src/lib/errors.js";
-import { renderFiles, runReportJob } from "../../src/lib/job.js";
-import { staticTokenAuth } from "../../src/lib/modelarts/auth.js";
-import { ModelArtsClient } from "../../src/lib/modelarts/client.js";
-import { type JobVersion, parseVersionRecord } from "../../src/lib/modelarts/version-record.js";
-import { buildDailyReports } from "../../src/lib/report/build.js";
-import type { Anomalies } from "../../src/lib/report/types.js";
-import { FileStore } from "../../src/lib/storage/file-store.js";
+import { renderFiles, runReportJob } from "../../src/app/report-job.js";
+import { staticTokenAuth } from "../../src/modelarts/auth.js";
+import { ModelArtsClient } from "../../src/modelarts/client.js";
+import { type JobVersion, parseVersionRecord } from "../../src/modelarts/version-record.js";
+import { buildDailyReports } from "../../src/report/build.js";
+import type { Anomalies } from "../../src/report/types.js";
+import { IncompleteScanError, UpstreamError } from "../../src/shared/errors.js";
 import {
   type Fault,
   type ListingState,
@@ -18,6 +17,7 @@ import {
   startSimulator,
 } from "../../src/simulator/server.js";
 import { generateWorkload, mulberry32, type RawVersion } from "../../src/simulator/workload.js";
+import { FileStore } from "../../src/storage/file-store.js";
 
 /**
  * The whole run, under everything at once: random faults per request (empty pages, truncated

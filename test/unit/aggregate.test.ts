@@ -1,8 +1,8 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import type { JobVersion } from "../../src/lib/modelarts/version-record.js";
-import { aggregate, type DayWindow, peaks } from "../../src/lib/report/aggregate.js";
-import { overlapMs, runInterval } from "../../src/lib/report/interval.js";
+import type { JobVersion } from "../../src/modelarts/version-record.js";
+import { aggregate, type DayWindow, peaks } from "../../src/report/aggregate.js";
+import { overlapMs, runInterval } from "../../src/report/interval.js";
 import { byOutcome, makeMetrics } from "../helpers/report-fixture.js";
 import { HOUR, version } from "../helpers/versions.js";
 
@@ -462,7 +462,7 @@ describe("aggregate properties", () => {
 
 describe("daily reports in a time zone with daylight saving", () => {
   it("gives a 23-hour and a 25-hour day in Europe/Berlin", async () => {
-    const { buildDailyReports } = await import("../../src/lib/report/build.js");
+    const { buildDailyReports } = await import("../../src/report/build.js");
     // one GPU busy from 2026-03-28T12:00Z to 2026-03-30T12:00Z, and around the October change
     const versions = [
       version({

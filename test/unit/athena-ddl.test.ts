@@ -1,8 +1,8 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { USAGE_CSV_HEADER } from "../../src/lib/report/render-csv.js";
-import { MANIFEST_FILE, REPORT_FILES } from "../../src/lib/report/types.js";
-import { dailyKey } from "../../src/lib/storage/publish.js";
+import { USAGE_CSV_HEADER } from "../../src/report/render-csv.js";
+import { MANIFEST_FILE, REPORT_FILES } from "../../src/report/types.js";
+import { dailyKey } from "../../src/storage/publish.js";
 
 /**
  * The Athena statements in the README, checked against the file layout and the usage.csv

@@ -1,9 +1,9 @@
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
-import { UpstreamError, UpstreamHttpError } from "../../src/lib/errors.js";
-import { akskAuth, iamPasswordAuth, staticTokenAuth } from "../../src/lib/modelarts/auth.js";
-import { verifySignature } from "../../src/lib/modelarts/signer.js";
+import { akskAuth, iamPasswordAuth, staticTokenAuth } from "../../src/modelarts/auth.js";
+import { verifySignature } from "../../src/modelarts/signer.js";
+import { UpstreamError, UpstreamHttpError } from "../../src/shared/errors.js";
 
 interface Received {
   method: string;

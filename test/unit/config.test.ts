@@ -1,7 +1,7 @@
 import { inspect } from "node:util";
 import { describe, expect, it } from "vitest";
-import { loadApiConfig, loadBaseConfig, loadReportConfig } from "../../src/lib/config.js";
-import { ConfigError } from "../../src/lib/errors.js";
+import { loadApiConfig, loadBaseConfig, loadReportConfig } from "../../src/app/config.js";
+import { ConfigError } from "../../src/shared/errors.js";
 
 const base = {
   MODELARTS_ENDPOINT: "https://modelarts.eu-de.otc.t-systems.com",

@@ -1,7 +1,7 @@
 import { stringify } from "csv-stringify/sync";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { type Cell, csvField, csvRecord } from "../../src/lib/report/render-csv.js";
+import { type Cell, csvField, csvRecord } from "../../src/report/render-csv.js";
 import { readCsv } from "../helpers/csv.js";
 
 /**

@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { IdSet } from "../../src/lib/id-set.js";
+import { IdSet } from "../../src/scan/id-set.js";
 
 describe("IdSet", () => {
   it("behaves as a Set of non-negative safe integers under any adds and deletes", () => {

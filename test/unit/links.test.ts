@@ -11,7 +11,7 @@ import {
   scopeOfPath,
   signLink,
   verifyLink,
-} from "../../src/lib/api/links.js";
+} from "../../src/api/links.js";
 
 const KEY = Buffer.from("k".repeat(48));
 const NOW = Date.UTC(2026, 11, 2, 1, 0);

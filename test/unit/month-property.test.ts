@@ -1,8 +1,8 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { buildDailyReports, buildMonthReport } from "../../src/lib/report/build.js";
-import { datesOfMonth, monthWindow } from "../../src/lib/report/time.js";
-import type { Metrics } from "../../src/lib/report/types.js";
+import { buildDailyReports, buildMonthReport } from "../../src/report/build.js";
+import { datesOfMonth, monthWindow } from "../../src/report/time.js";
+import type { Metrics } from "../../src/report/types.js";
 import { HOUR, version } from "../helpers/versions.js";
 
 /**

@@ -1,9 +1,9 @@
 import { describe, expect, it } from "vitest";
-import type { JobVersion } from "../../src/lib/modelarts/version-record.js";
-import { buildDailyReports, buildMonthReport } from "../../src/lib/report/build.js";
-import { parsePriceTable } from "../../src/lib/report/prices.js";
-import { datesOfMonth, monthWindow } from "../../src/lib/report/time.js";
-import type { Metrics } from "../../src/lib/report/types.js";
+import type { JobVersion } from "../../src/modelarts/version-record.js";
+import { buildDailyReports, buildMonthReport } from "../../src/report/build.js";
+import { parsePriceTable } from "../../src/report/prices.js";
+import { datesOfMonth, monthWindow } from "../../src/report/time.js";
+import type { Metrics } from "../../src/report/types.js";
 import { byOutcome, makeMetrics } from "../helpers/report-fixture.js";
 import { HOUR, version } from "../helpers/versions.js";
 

@@ -3,9 +3,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { S3Client } from "@aws-sdk/client-s3";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { ConfigError } from "../../src/lib/errors.js";
-import { FileStore } from "../../src/lib/storage/file-store.js";
-import { openStore } from "../../src/lib/storage/open-store.js";
+import { ConfigError } from "../../src/shared/errors.js";
+import { FileStore } from "../../src/storage/file-store.js";
+import { openStore } from "../../src/storage/open-store.js";
 
 // Opening an S3 store does no I/O (presigning is local), so no bucket is needed.
 const client = new S3Client({

@@ -1,9 +1,9 @@
 import { describe, expect, it } from "vitest";
-import type { JobVersion } from "../../src/lib/modelarts/version-record.js";
-import { buildDailyReports } from "../../src/lib/report/build.js";
-import { type PriceTable, parsePriceTable } from "../../src/lib/report/prices.js";
-import { renderJobsCsv, renderUsageCsv } from "../../src/lib/report/render-csv.js";
-import { renderReportJson } from "../../src/lib/report/render-json.js";
+import type { JobVersion } from "../../src/modelarts/version-record.js";
+import { buildDailyReports } from "../../src/report/build.js";
+import { type PriceTable, parsePriceTable } from "../../src/report/prices.js";
+import { renderJobsCsv, renderUsageCsv } from "../../src/report/render-csv.js";
+import { renderReportJson } from "../../src/report/render-json.js";
 import { HOUR, version } from "../helpers/versions.js";
 
 const D = Date.UTC(2026, 10, 27);

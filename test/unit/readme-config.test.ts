@@ -1,15 +1,15 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { loadReportConfig } from "../../src/lib/config.js";
+import { loadReportConfig } from "../../src/app/config.js";
 
 /**
  * The README's configuration table against the code: every default it states is what the
  * configuration actually gives when the variable is unset, every variable it lists is read by
- * src/lib/config.ts, and every variable config.ts reads is in the table.
+ * src/app/config.ts, and every variable config.ts reads is in the table.
  */
 
 const README = readFileSync(new URL("../../README.md", import.meta.url), "utf8");
-const CONFIG_SOURCE = readFileSync(new URL("../../src/lib/config.ts", import.meta.url), "utf8");
+const CONFIG_SOURCE = readFileSync(new URL("../../src/app/config.ts", import.meta.url), "utf8");
 
 /** `variable` cell → `default` cell, for each row of the table under "## Configuration". */
 function table(): Map<string, string> {

@@ -1,7 +1,7 @@
 import { Logger } from "@aws-lambda-powertools/logger";
 import fc from "fast-check";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { redactingReplacer, redactText } from "../../src/lib/redact.js";
+import { redactingReplacer, redactText } from "../../src/shared/redact.js";
 import { captureOutput } from "../helpers/log-capture.js";
 
 describe("log redaction", () => {

@@ -1,15 +1,16 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { buildDailyReports } from "../../src/lib/report/build.js";
-import { formatHours, roundHours } from "../../src/lib/report/format.js";
+import { buildDailyReports } from "../../src/report/build.js";
+import { formatHours, roundHours } from "../../src/report/format.js";
+import { escapeHtml } from "../../src/report/html.js";
 import {
   JOBS_CSV_HEADER,
   renderJobsCsv,
   renderUsageCsv,
   USAGE_CSV_HEADER,
-} from "../../src/lib/report/render-csv.js";
-import { escapeHtml, renderReportHtml } from "../../src/lib/report/render-html.js";
-import { renderReportJson } from "../../src/lib/report/render-json.js";
+} from "../../src/report/render-csv.js";
+import { renderReportHtml } from "../../src/report/render-html.js";
+import { renderReportJson } from "../../src/report/render-json.js";
 import { readCsv } from "../helpers/csv.js";
 import { HOUR, version } from "../helpers/versions.js";
 

@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { OUTCOMES } from "../../src/lib/modelarts/statuses.js";
+import { OUTCOMES } from "../../src/modelarts/statuses.js";
 import {
   csvText,
   formatCents,
@@ -9,18 +9,19 @@ import {
   isoUtc,
   roundCents,
   roundHours,
-} from "../../src/lib/report/format.js";
+} from "../../src/report/format.js";
+import type { HistoryDay } from "../../src/report/history-day.js";
+import { escapeHtml } from "../../src/report/html.js";
 import {
   JOBS_CSV_HEADER,
   renderJobsCsv,
   renderUsageCsv,
   USAGE_CSV_HEADER,
-} from "../../src/lib/report/render-csv.js";
-import { escapeHtml, renderReportHtml } from "../../src/lib/report/render-html.js";
-import { renderReportJson } from "../../src/lib/report/render-json.js";
-import { addDays, datesOfMonth } from "../../src/lib/report/time.js";
-import type { JobRow, Metrics } from "../../src/lib/report/types.js";
-import type { HistoryDay } from "../../src/lib/storage/history.js";
+} from "../../src/report/render-csv.js";
+import { renderReportHtml } from "../../src/report/render-html.js";
+import { renderReportJson } from "../../src/report/render-json.js";
+import { addDays, datesOfMonth } from "../../src/report/time.js";
+import type { JobRow, Metrics } from "../../src/report/types.js";
 import { readCsv } from "../helpers/csv.js";
 import { makeHistoryDay, makeMetrics, makeReport } from "../helpers/report-fixture.js";
 import { HOUR, version } from "../helpers/versions.js";

@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { parseRetryAfter } from "../../src/lib/modelarts/retry-after.js";
+import { parseRetryAfter } from "../../src/modelarts/retry-after.js";
 
 const NOW = Date.UTC(2026, 11, 2, 0, 30, 0);
 

@@ -1,12 +1,12 @@
 import { describe, expect, it } from "vitest";
 import { parseReportEvent } from "../../src/handlers/report-event.js";
-import { ConfigError } from "../../src/lib/errors.js";
 import {
   DateSelectionError,
   selectDates,
   selectMonth,
   selectRun,
-} from "../../src/lib/select-dates.js";
+} from "../../src/report/select-dates.js";
+import { ConfigError } from "../../src/shared/errors.js";
 
 /** 2026-12-02 00:30 UTC: yesterday is 2026-12-01 in UTC, and in Europe/Berlin too. */
 const NOW = Date.UTC(2026, 11, 2, 0, 30);

@@ -8,7 +8,7 @@ import {
   type SignableRequest,
   signRequest,
   verifySignature,
-} from "../../src/lib/modelarts/signer.js";
+} from "../../src/modelarts/signer.js";
 
 /*
  * The official SDK core's AKSKSigner is the oracle. Where it differs from the spec (and from

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { renderReportJson } from "../../src/lib/report/render-json.js";
-import { parseStoredReport, StoredReportError } from "../../src/lib/report/stored-schema.js";
+import { renderReportJson } from "../../src/report/render-json.js";
+import { parseStoredReport, StoredReportError } from "../../src/report/stored-schema.js";
 import { makeMetrics, makeReport } from "../helpers/report-fixture.js";
 
 /** The one schema of a stored report.json: what this service writes passes, nothing else. */

@@ -12,7 +12,7 @@ import {
   offsetAt,
   startOfDay,
   yesterday,
-} from "../../src/lib/report/time.js";
+} from "../../src/report/time.js";
 
 const HOUR = 3_600_000;
 const utc = (iso: string) => Date.parse(iso);

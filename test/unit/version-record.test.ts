@@ -1,7 +1,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import * as z from "zod";
-import { parseVersionRecord } from "../../src/lib/modelarts/version-record.js";
+import { parseVersionRecord } from "../../src/modelarts/version-record.js";
 
 /**
  * The hand-written record parser against a schema-library reference of report.md §4 (the

@@ -1,0 +1,195 @@
+import * as z from "zod";
+import { type ListingRow, renderListingHtml } from "../report/render-pages.js";
+import { isValidDate, isValidMonth } from "../report/time.js";
+import type { ReportPeriod } from "../report/types.js";
+import { HttpError } from "../shared/errors.js";
+import { type Log, silentLog } from "../shared/log.js";
+import { readHistory } from "../storage/history.js";
+import { dailyKey, monthlyKey } from "../storage/publish.js";
+import type { ReportStore } from "../storage/store.js";
+import { type ApiResponse, htmlResponse, jsonResponse, negotiateFormat } from "./http.js";
+import { type PageHref, plainHref, readStoredReport } from "./reports.js";
+
+/**
+ * GET /reports and GET /reports/months: the stored reports, newest first, in pages of `limit`
+ * with an opaque cursor (report.md §7); JSON, or a page for a browser. The daily listing reads
+ * the history index (history.json) instead of opening every report.json; without one (lost, or
+ * damaged) it falls back to reading the files, and says so in the log.
+ */
+
+const limitSchema = z
+  .string()
+  .regex(/^[0-9]{1,3}$/)
+  .transform(Number)
+  .pipe(z.number().int().min(1).max(100));
+
+export interface ListingQuery {
+  limit?: string | undefined;
+  cursor?: string | undefined;
+  format?: string | undefined;
+  accept?: string | undefined;
+  /** How the page links to other routes; asked for only when the answer is a page. */
+  links?: (() => Promise<PageHref>) | undefined;
+}
+
+interface Entry {
+  readonly label: string;
+  readonly generated_at: string;
+}
+
+function parseLimit(raw: string | undefined): number {
+  if (raw === undefined) return 30;
+  const parsed = limitSchema.safeParse(raw);
+  if (!parsed.success) {
+    throw new HttpError(400, "invalid_limit", "limit must be a whole number from 1 to 100");
+  }
+  return parsed.data;
+}
+
+function decodeCursor(cursor: string, valid: (label: string) => boolean): string {
+  const label = /^[A-Za-z0-9_-]{1,40}$/.test(cursor)
+    ? Buffer.from(cursor, "base64url").toString("utf8")
+    : "";
+  if (!valid(label)) {
+    throw new HttpError(400, "invalid_cursor", "cursor is not one this API gave out");
+  }
+  return label;
+}
+
+/** The generated_at of each stored report.json; unreadable ones are skipped and logged. */
+async function fromFiles(
+  store: ReportStore,
+  labels: readonly string[],
+  period: ReportPeriod,
+  keyOf: (label: string) => string,
+  log: Log,
+): Promise<Entry[]> {
+  const entries = await Promise.all(
+    labels.map(async (label) => {
+      const key = keyOf(label);
+      const object = await store.get(key);
+      if (object === undefined) return undefined; // still being written
+      try {
+        const { generated_at } = readStoredReport(object.body, key, period, label);
+        return { label, generated_at };
+      } catch (error) {
+        // One damaged or foreign file must not hide every other report from the listing.
+        log.warn("skipped a stored report.json that cannot be read", {
+          key,
+          reason: error instanceof Error ? error.message : String(error),
+        });
+        return undefined;
+      }
+    }),
+  );
+  return entries.filter((e) => e !== undefined);
+}
+
+interface Listing {
+  readonly kind: "day" | "month";
+  /** Every label, newest first, after the cursor. */
+  readonly labels: string[];
+  readonly entries: (page: string[]) => Promise<Entry[]>;
+}
+
+async function answer(
+  listing: Listing,
+  query: ListingQuery,
+  limit: number,
+  entries: Entry[],
+  hasMore: boolean,
+): Promise<ApiResponse> {
+  const format = negotiateFormat(query.format === "csv" ? "json" : query.format, query.accept);
+  const last = listing.labels.slice(0, limit).at(-1);
+  const next_cursor =
+    hasMore && last !== undefined ? Buffer.from(last, "utf8").toString("base64url") : null;
+  const field = listing.kind === "month" ? "report_month" : "report_date";
+  if (format !== "html") {
+    const rows = entries.map((e) => ({ [field]: e.label, generated_at: e.generated_at }));
+    return jsonResponse(200, {
+      [listing.kind === "month" ? "months" : "reports"]: rows,
+      next_cursor,
+    });
+  }
+  const href = query.links === undefined ? plainHref : await query.links();
+  const base = listing.kind === "month" ? "/reports/months" : "/reports";
+  const rows: ListingRow[] = entries.map((e) => {
+    const scope =
+      listing.kind === "month"
+        ? ({ kind: "month", month: e.label } as const)
+        : ({ kind: "day", date: e.label } as const);
+    return {
+      report_date: e.label,
+      generated_at: e.generated_at,
+      pageHref: href(`${base}/${e.label}?format=html`, scope),
+      csvHref: href(`${base}/${e.label}/files/usage.csv`, scope),
+    };
+  });
+  const older =
+    next_cursor === null
+      ? null
+      : (href(`${base}?format=html&limit=${limit}&cursor=${next_cursor}`, { kind: "list" }) ??
+        null);
+  return htmlResponse(
+    200,
+    renderListingHtml(rows, older, listing.kind === "month" ? "months" : "days"),
+    { "cache-control": "private, no-cache", vary: "accept" },
+  );
+}
+
+export async function listReports(
+  store: ReportStore,
+  query: ListingQuery,
+  log: Log = silentLog,
+): Promise<ApiResponse> {
+  const limit = parseLimit(query.limit);
+  const before = query.cursor === undefined ? undefined : decodeCursor(query.cursor, isValidDate);
+  const history = await readHistory(store);
+  let labels: string[];
+  let entries: (page: string[]) => Promise<Entry[]>;
+  if (history !== undefined) {
+    const byDate = new Map(history.map((d) => [d.date, d.generated_at]));
+    labels = [...byDate.keys()];
+    entries = async (page) =>
+      page.map((label) => ({ label, generated_at: byDate.get(label) ?? "" }));
+  } else {
+    log.warn("history.json is missing or damaged: listing from the daily files (npm run reindex)");
+    labels = (await store.listFolders("daily")).filter(isValidDate);
+    entries = (page) => fromFiles(store, page, "day", (d) => dailyKey(d, "report.json"), log);
+  }
+  labels = labels
+    .filter((l) => before === undefined || l < before)
+    .sort()
+    .reverse();
+  const listing: Listing = { kind: "day", labels, entries };
+  return answer(
+    listing,
+    query,
+    limit,
+    await entries(labels.slice(0, limit)),
+    labels.length > limit,
+  );
+}
+
+export async function listMonths(
+  store: ReportStore,
+  query: ListingQuery,
+  log: Log = silentLog,
+): Promise<ApiResponse> {
+  const limit = parseLimit(query.limit);
+  const before = query.cursor === undefined ? undefined : decodeCursor(query.cursor, isValidMonth);
+  const labels = (await store.listFolders("monthly"))
+    .filter((m) => isValidMonth(m) && (before === undefined || m < before))
+    .sort()
+    .reverse();
+  const entries = (page: string[]) =>
+    fromFiles(store, page, "month", (m) => monthlyKey(m, "report.json"), log);
+  const listing: Listing = { kind: "month", labels, entries };
+  return answer(
+    listing,
+    query,
+    limit,
+    await entries(labels.slice(0, limit)),
+    labels.length > limit,
+  );
+}

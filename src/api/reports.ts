@@ -1,0 +1,208 @@
+import { renderReportHtml } from "../report/render-html.js";
+import {
+  parseStoredReport,
+  type StoredReport,
+  StoredReportError,
+} from "../report/stored-schema.js";
+import { isValidDate, isValidMonth } from "../report/time.js";
+import { DOWNLOADABLE_FILES, type ReportFileName, type ReportPeriod } from "../report/types.js";
+import { HttpError } from "../shared/errors.js";
+import { readHistory } from "../storage/history.js";
+import { CONTENT_TYPES, readLatest, readLatestMonth, reportKey } from "../storage/publish.js";
+import type { ReportStore } from "../storage/store.js";
+import { type ApiResponse, conditional, htmlResponse, negotiateFormat } from "./http.js";
+import type { LinkScope } from "./links.js";
+
+/**
+ * The single-report routes of report.md §7 over a report store, independent of Lambda: a
+ * day's (`/reports/{date}`, `/reports/latest`) and a month's (`/reports/months/{month}`,
+ * `/reports/months/latest`) report.json, usage.csv or page, and their files. Every input is
+ * checked here before it reaches a storage key.
+ */
+
+/** The files of a report that can be downloaded: the data files and their manifest. */
+const DOWNLOAD_URL_SECONDS = 300;
+
+/** The date or month a route names, or 400 for one that does not exist. */
+export function requireLabel(period: ReportPeriod, value: string): string {
+  if (period === "month") {
+    if (!isValidMonth(value)) {
+      throw new HttpError(400, "invalid_month", `"${value.slice(0, 40)}" is not a month (YYYY-MM)`);
+    }
+    return value;
+  }
+  if (!isValidDate(value)) {
+    throw new HttpError(
+      400,
+      "invalid_date",
+      `"${value.slice(0, 40)}" is not a date (YYYY-MM-DD that exists)`,
+    );
+  }
+  return value;
+}
+
+/** `latest` or a date (month): what the route names, or 404 when there is no report yet. */
+async function resolveLabel(store: ReportStore, period: ReportPeriod, param: string) {
+  if (param !== "latest") return requireLabel(period, param);
+  const latest =
+    period === "month"
+      ? (await readLatestMonth(store))?.report_month
+      : (await readLatest(store))?.report_date;
+  if (latest === undefined) {
+    throw new HttpError(
+      404,
+      "no_report",
+      period === "month"
+        ? "no month report has been written yet"
+        : "no report has been written yet",
+    );
+  }
+  return latest;
+}
+
+function notFound(label: string): HttpError {
+  return new HttpError(404, "not_found", `there is no report for ${label}`);
+}
+
+/**
+ * report.json as stored under `key` for `label`, through the report's schema: a file that is
+ * not one (changed in the bucket, cut short) is the store's fault, not the caller's: 502
+ * `invalid_stored_report`, naming the file and the field at fault (logged at the edge).
+ */
+export function readStoredReport(
+  body: Buffer,
+  key: string,
+  period: ReportPeriod,
+  label: string,
+): StoredReport {
+  try {
+    return parseStoredReport(body, key, { period, label });
+  } catch (error) {
+    if (error instanceof StoredReportError) {
+      throw new HttpError(502, "invalid_stored_report", error.message);
+    }
+    throw error;
+  }
+}
+
+/**
+ * How a page links to another route: the plain path for scripts, or a short-lived signed link
+ * scoped to what it opens, so that a browser can follow it. `own` marks the page's own files
+ * (always linked); another page is `undefined` when the way in (a signed link of a narrower
+ * scope) does not open it. Given by the handler.
+ */
+export type PageHref = (path: string, scope: LinkScope, own?: boolean) => string | undefined;
+
+export const plainHref: PageHref = (path) => path;
+
+const routeOf = (period: ReportPeriod, label: string) =>
+  period === "month" ? `/reports/months/${label}` : `/reports/${label}`;
+
+export interface ReportRequest {
+  format?: string | undefined;
+  accept?: string | undefined;
+  ifNoneMatch?: string | undefined;
+  /**
+   * How the page links to other routes; asked for only when the answer is a page (signing
+   * needs the link key, which a JSON or CSV answer must not depend on).
+   */
+  links?: (() => Promise<PageHref>) | undefined;
+}
+
+export async function getPeriodReport(
+  store: ReportStore,
+  period: ReportPeriod,
+  param: string,
+  request: ReportRequest,
+): Promise<ApiResponse> {
+  const format = negotiateFormat(request.format, request.accept);
+  const label = await resolveLabel(store, period, param);
+  const name: ReportFileName = format === "csv" ? "usage.csv" : "report.json";
+  const key = reportKey(period, label, name);
+  const object = await store.get(key);
+  if (object === undefined) throw notFound(label);
+  // Served as stored, but only once it has been read as a report (CSV is served as it is).
+  const report = name === "report.json" ? readStoredReport(object.body, key, period, label) : null;
+  // The same URL answers JSON or HTML by Accept, so caches must key on it (Vary).
+  const cache = { "cache-control": "private, no-cache", vary: "accept" };
+  if (format === "html" && report !== null) {
+    // The page's links open its own files, whatever route it was reached by, and other pages
+    // only where the way in allows.
+    const href = request.links === undefined ? plainHref : await request.links();
+    // Its downloads are signed file by file: a page reached by a "latest" link must not hand
+    // out a link to the whole day or month (a month's link opens its days too).
+    const own = (name: ReportFileName): LinkScope => ({ kind: "file", period, label, name });
+    const route = routeOf(period, label);
+    const html = renderReportHtml(report, {
+      csvHref: href(`${route}/files/usage.csv`, own("usage.csv"), true),
+      jsonHref: href(`${route}/files/report.json`, own("report.json"), true),
+      history: (await readHistory(store)) ?? [],
+      dayHref: (date) => href(`/reports/${date}?format=html`, { kind: "day", date }),
+      monthHref: (month) => href(`/reports/months/${month}?format=html`, { kind: "month", month }),
+    });
+    return htmlResponse(200, html, cache);
+  }
+  const answer = conditional(request.ifNoneMatch, object.etag, () => ({
+    status: 200,
+    headers: { "content-type": CONTENT_TYPES[name], ...cache },
+    body: object.body.toString("utf8"),
+  }));
+  // A 304 carries the Cache-Control and Vary the 200 would have (RFC 9110 §15.4.5).
+  return { ...answer, headers: { ...cache, ...answer.headers } };
+}
+
+export function getReport(store: ReportStore, dateParam: string, request: ReportRequest) {
+  return getPeriodReport(store, "day", dateParam, request);
+}
+
+export function getMonthReport(store: ReportStore, monthParam: string, request: ReportRequest) {
+  return getPeriodReport(store, "month", monthParam, request);
+}
+
+export async function getPeriodFile(
+  store: ReportStore,
+  period: ReportPeriod,
+  param: string,
+  name: string,
+): Promise<ApiResponse> {
+  const label = requireLabel(period, param);
+  const file = DOWNLOADABLE_FILES.find((f) => f === name);
+  if (file === undefined)
+    throw new HttpError(
+      404,
+      "not_found",
+      "no such file; files are report.json, usage.csv, jobs.csv and manifest.json",
+    );
+  const key = reportKey(period, label, file);
+  const downloadName = `${label}-${file}`;
+  const url = await store.downloadUrl(key, downloadName, DOWNLOAD_URL_SECONDS);
+  if (url !== undefined) {
+    // Presigning does not check existence: look (HEAD) first so a missing day is a 404, not a
+    // broken link.
+    if (!(await store.has(key))) throw notFound(label);
+    return {
+      status: 302,
+      headers: { location: url, "cache-control": "private, no-store" },
+      body: "",
+    };
+  }
+  const object = await store.get(key);
+  if (object === undefined) throw notFound(label);
+  return {
+    status: 200,
+    headers: {
+      "content-type": CONTENT_TYPES[file],
+      "content-disposition": `attachment; filename="${downloadName}"`,
+      etag: object.etag,
+    },
+    body: object.body.toString("utf8"),
+  };
+}
+
+export function getReportFile(store: ReportStore, dateParam: string, name: string) {
+  return getPeriodFile(store, "day", dateParam, name);
+}
+
+export function getMonthFile(store: ReportStore, monthParam: string, name: string) {
+  return getPeriodFile(store, "month", monthParam, name);
+}

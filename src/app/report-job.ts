@@ -1,0 +1,285 @@
+import type { VersionSource } from "../modelarts/client.js";
+import { buildDailyReports, buildMonthReport, dayWindows } from "../report/build.js";
+import { historyDayOf } from "../report/history-day.js";
+import { isInReport } from "../report/interval.js";
+import type { PriceTable } from "../report/prices.js";
+import { renderJobsCsv, renderUsageCsv } from "../report/render-csv.js";
+import { renderReportJson } from "../report/render-json.js";
+import { addDays, addMonths, monthWindow } from "../report/time.js";
+import {
+  type DailyReport,
+  MANIFEST_FILE,
+  type ReportFileName,
+  type ReportPeriod,
+} from "../report/types.js";
+import { type ScanProgress, type ScanResult, scanVersions } from "../scan/scan.js";
+import { ConfigError } from "../shared/errors.js";
+import { type Log, silentLog } from "../shared/log.js";
+import { updateHistory } from "../storage/history.js";
+import {
+  buildManifest,
+  type LatestMonthPointer,
+  type LatestPointer,
+  readLatest,
+  readReportTotals,
+  storedScanStart,
+  updateLatest,
+  updateLatestMonth,
+  writeManifest,
+  writeReportFiles,
+} from "../storage/publish.js";
+import { acquireRunLock } from "../storage/run-lock.js";
+import type { ReportStore } from "../storage/store.js";
+
+/**
+ * The main job: one scan of the API, the reports of every requested date (and of a month, when
+ * asked), their files, the history index, and then `latest.json` / `latest-month.json`. Any
+ * failure before the end throws, and the pointers have not moved.
+ */
+
+export const MAX_RANGE_DAYS = 92;
+
+export interface ReportJobOptions {
+  /** Consecutive dates, ascending, at most MAX_RANGE_DAYS; may be empty with a month. */
+  readonly dates: readonly string[];
+  /** A calendar month (`YYYY-MM`) to report as one window, from the same scan. */
+  readonly month?: string | undefined;
+  readonly timeZone: string;
+  readonly failureStatuses: readonly number[];
+  readonly now: number;
+  readonly pageSize: number;
+  /** Page requests in flight at once (default 1). */
+  readonly concurrency?: number | undefined;
+  /** Prices for `cost` (§9); without them costs are `null`. */
+  readonly prices?: PriceTable | undefined;
+  /** Where the versions come from, as written in `source` (no secrets). */
+  readonly sourceInfo: {
+    readonly endpoint: string;
+    readonly projectId: string;
+    readonly workspaceId: string | null;
+    readonly poolId: string | null;
+  };
+}
+
+export interface ReportJobDeps {
+  readonly versions: VersionSource;
+  readonly store: ReportStore;
+  readonly log?: Log | undefined;
+  readonly onProgress?: ((progress: ScanProgress) => void) | undefined;
+}
+
+type WrittenKeys = Record<ReportFileName | typeof MANIFEST_FILE, string>;
+
+/** A day or month this run did not write: the stored report was made from a later scan. */
+export interface SupersededReport {
+  readonly period: ReportPeriod;
+  /** The date or month. */
+  readonly label: string;
+  /** When the stored report's scan started (ISO, capped by when its manifest was written). */
+  readonly scanStartedAt: string;
+}
+
+export interface ReportJobResult {
+  readonly reports: readonly DailyReport[];
+  readonly written: readonly { date: string; keys: WrittenKeys }[];
+  /**
+   * Days (and the month) left as they were because a report made from a scan that started
+   * later is already stored: a slow run finishing after a newer one never replaces its view.
+   */
+  readonly superseded: readonly SupersededReport[];
+  /** The pointer in force after the run; `undefined` for a run of a month alone, before any day. */
+  readonly latest: LatestPointer | undefined;
+  /**
+   * The month's report, its files and latest-month.json after the run, when a month was asked
+   * and written (not superseded).
+   */
+  readonly month?: {
+    readonly report: DailyReport;
+    readonly keys: WrittenKeys;
+    readonly latest: LatestMonthPointer;
+  };
+  readonly scan: Omit<ScanResult, "versions">;
+}
+
+export function renderFiles(daily: DailyReport): Record<ReportFileName, string> {
+  return {
+    "report.json": renderReportJson(daily.report),
+    "usage.csv": renderUsageCsv(daily.report),
+    "jobs.csv": renderJobsCsv(daily.report.report_date, daily.jobs, daily.report.period ?? "day"),
+  };
+}
+
+export async function runReportJob(
+  deps: ReportJobDeps,
+  opts: ReportJobOptions,
+): Promise<ReportJobResult> {
+  const log = deps.log ?? silentLog;
+  const { dates, timeZone, now, month } = opts;
+  if (dates.length > MAX_RANGE_DAYS || (dates.length === 0 && month === undefined)) {
+    throw new ConfigError(
+      `a run covers 1 to ${MAX_RANGE_DAYS} dates or a month, not ${dates.length}`,
+    );
+  }
+  // The scan keeps what any of the requested windows needs.
+  const windows = [
+    ...dayWindows(dates, timeZone),
+    ...(month === undefined ? [] : [monthWindow(month, timeZone)]),
+  ];
+  const range = {
+    start: Math.min(...windows.map((w) => w.start)),
+    end: Math.max(...windows.map((w) => w.end)),
+  };
+  const failureSet = new Set(opts.failureStatuses);
+
+  const label = [dates.length === 0 ? undefined : `${dates[0]}..${dates[dates.length - 1]}`, month]
+    .filter(Boolean)
+    .join(" and ");
+  log.info("scan started", { dates: label, timeZone });
+  const scan = await scanVersions(deps.versions, {
+    pageSize: opts.pageSize,
+    concurrency: opts.concurrency,
+    keep: (v) => isInReport(v, range, now, failureSet),
+    onProgress: deps.onProgress,
+  });
+  const { versions, ...scanSummary } = scan;
+  log.info("scan finished", {
+    pages: scan.pages,
+    versionsScanned: scan.versionsScanned,
+    versionsInRange: versions.size,
+    skipped: scan.anomalies.skipped,
+    totalCountFirst: scan.totalCountFirst,
+    totalCountLast: scan.totalCountLast,
+  });
+
+  const source = {
+    endpoint: opts.sourceInfo.endpoint,
+    project_id: opts.sourceInfo.projectId,
+    workspace_id: opts.sourceInfo.workspaceId,
+    pool_id: opts.sourceInfo.poolId,
+    versions_scanned: scan.versionsScanned,
+    pages: scan.pages,
+  };
+  const shared = {
+    prices: opts.prices,
+    timeZone,
+    now,
+    failureStatuses: opts.failureStatuses,
+    source,
+    anomalies: scan.anomalies,
+  };
+  const reports =
+    dates.length === 0
+      ? []
+      : buildDailyReports({
+          ...shared,
+          versions: versions.values(),
+          dates,
+          previousTotals: await readReportTotals(deps.store, addDays(dates[0] as string, -1)),
+        });
+  const monthReport =
+    month === undefined
+      ? undefined
+      : buildMonthReport({
+          ...shared,
+          versions: versions.values(),
+          month,
+          previousTotals: await readReportTotals(deps.store, addMonths(month, -1), "month"),
+        });
+
+  // Files are written under the run lock, so two runs never interleave their files. The lock
+  // is renewed after each report and checked right before the pointers move. The lock is
+  // taken after the scan (a scan may take many minutes), so a slower run that started earlier
+  // can get here after a newer one: each report is compared with the stored one first.
+  const lock = await acquireRunLock(deps.store, { log });
+  try {
+    const written: { date: string; keys: WrittenKeys }[] = [];
+    const superseded: SupersededReport[] = [];
+    const generatedAt = new Date(now).toISOString();
+    // The run's `now` is read from the writer's clock as the run starts, before the scan: the
+    // report describes the versions as of that instant.
+    const scanStartedAt = generatedAt;
+    // The scan fails rather than return short (IncompleteScanError): what is written is whole.
+    const completeness = {
+      total_count_first: scan.totalCountFirst,
+      total_count_last: scan.totalCountLast,
+      versions_scanned: scan.recordsRead,
+      complete: scan.recordsRead >= Math.min(scan.totalCountFirst, scan.totalCountLast),
+    };
+    /** Writes a report's files and manifest; `undefined` when a newer report is stored. */
+    const write = async (report: DailyReport): Promise<WrittenKeys | undefined> => {
+      const period = report.report.period ?? "day";
+      const name = report.report.report_date;
+      const stored = await storedScanStart(deps.store, period, name);
+      if (stored !== undefined && stored > now) {
+        const at = new Date(stored).toISOString();
+        superseded.push({ period, label: name, scanStartedAt: at });
+        log.warn(`skipped ${name}: a newer report (scan started ${at}) is already stored`, {
+          store: deps.store.url,
+          thisScanStartedAt: scanStartedAt,
+        });
+        return undefined;
+      }
+      const files = renderFiles(report);
+      const dataKeys = await writeReportFiles(deps.store, period, name, files);
+      // The manifest comes after the data files, so a manifest always describes whole files.
+      const manifestKey = await writeManifest(
+        deps.store,
+        buildManifest(name, { generatedAt, scanStartedAt }, files, completeness, period),
+      );
+      log.info("report written", {
+        [period === "month" ? "month" : "date"]: name,
+        store: deps.store.url,
+      });
+      await lock.renew();
+      return { ...dataKeys, [MANIFEST_FILE]: manifestKey };
+    };
+    const writtenReports: DailyReport[] = [];
+    for (const daily of reports) {
+      const keys = await write(daily);
+      if (keys === undefined) continue;
+      written.push({ date: daily.report.report_date, keys });
+      writtenReports.push(daily);
+    }
+    const monthKeys = monthReport === undefined ? undefined : await write(monthReport);
+    if (writtenReports.length > 0) {
+      await updateHistory(
+        deps.store,
+        writtenReports.map((r) => historyDayOf(r.report)),
+        log,
+      );
+      await lock.renew();
+    }
+    const writer = { now, timeZone, log };
+    const newest = written[written.length - 1];
+    const latest =
+      newest === undefined
+        ? await readLatest(deps.store).catch(() => undefined)
+        : await updateLatest(
+            deps.store,
+            { report_date: newest.date, generated_at: generatedAt, files: newest.keys },
+            writer,
+          );
+    const monthResult =
+      monthReport === undefined || monthKeys === undefined || month === undefined
+        ? undefined
+        : {
+            report: monthReport,
+            keys: monthKeys,
+            latest: await updateLatestMonth(
+              deps.store,
+              { report_month: month, generated_at: generatedAt, files: monthKeys },
+              writer,
+            ),
+          };
+    return {
+      reports,
+      written,
+      superseded,
+      latest,
+      ...(monthResult === undefined ? {} : { month: monthResult }),
+      scan: scanSummary,
+    };
+  } finally {
+    await lock.release();
+  }
+}

@@ -1,0 +1,312 @@
+import { setTimeout as sleepFor } from "node:timers/promises";
+import * as z from "zod";
+import { UpstreamError, UpstreamHttpError } from "../shared/errors.js";
+import { type Log, silentLog } from "../shared/log.js";
+import type { RequestAuthenticator } from "./auth.js";
+import { DEFAULT_RETRY_POLICY, type RetryHooks, type RetryPolicy, withRetry } from "./retry.js";
+import { parseRetryAfter } from "./retry-after.js";
+
+/** One listing page as the scan needs it; records are still raw (parsed by the scan). */
+export interface ListPage {
+  readonly totalCount: number;
+  readonly records: readonly unknown[];
+  readonly requestId: string | undefined;
+}
+
+export interface ListPageOptions {
+  /** Aborts the request, its retries and its waits (the scan failed elsewhere). */
+  readonly signal?: AbortSignal | undefined;
+}
+
+/** The port the scan reads from: the real HTTP client here, or anything with the same shape. */
+export interface VersionSource {
+  listPage(offset: number, limit: number, options?: ListPageOptions): Promise<ListPage>;
+}
+
+export interface ModelArtsClientOptions {
+  /** Base URL, no path, e.g. https://modelarts.eu-de.otc.t-systems.com */
+  readonly endpoint: string;
+  readonly projectId: string;
+  readonly auth: RequestAuthenticator;
+  readonly workspaceId?: string | null | undefined;
+  readonly poolId?: string | null | undefined;
+  readonly timeoutMs?: number | undefined;
+  readonly retry?: RetryPolicy | undefined;
+  readonly retryHooks?: RetryHooks | undefined;
+  readonly log?: Log | undefined;
+  readonly fetch?: typeof fetch | undefined;
+}
+
+/**
+ * Error codes that say the request itself is wrong or not allowed: retrying cannot help
+ * (modelarts-api.md, "Failure body"). ModelArts.0203 (invalid token) gets one token refresh.
+ */
+const FATAL_ERROR_CODES = new Set([
+  "ModelArts.0101",
+  "ModelArts.0104",
+  "ModelArts.0107",
+  "ModelArts.0108",
+  "ModelArts.0203",
+  "ModelArts.0204",
+  "ModelArts.0206",
+]);
+const TOKEN_INVALID_CODE = "ModelArts.0203";
+const BASE_HEADERS: Readonly<Record<string, string>> = { accept: "application/json" };
+
+const integer = z.union([
+  z.number().int().nonnegative(),
+  z
+    .string()
+    .regex(/^[0-9]+$/)
+    .transform(Number),
+]);
+
+/**
+ * The page's own fields, checked without copying its records (a schema would rebuild the
+ * array of every page): `total_count` a non-negative integer (or digits), `versions` an array.
+ * The records are parsed one by one by the scan. The name of the first field that is wrong,
+ * or the page.
+ */
+function readPage(json: unknown): { totalCount: number; records: unknown[] } | string {
+  if (typeof json !== "object" || json === null || Array.isArray(json)) return "body";
+  const body = json as { total_count?: unknown; versions?: unknown };
+  const total = integer.safeParse(body.total_count);
+  if (!total.success) return "total_count";
+  if (!Array.isArray(body.versions)) return "versions";
+  return { totalCount: total.data, records: body.versions };
+}
+
+const errorBody = z.object({
+  is_success: z.boolean().optional(),
+  error_code: z.string().optional(),
+  error_message: z.string().optional(),
+  error_msg: z.string().optional(),
+});
+
+/** The ModelArts training-job versions listing, with auth, timeouts, error mapping and retries. */
+export class ModelArtsClient implements VersionSource {
+  readonly #opts: ModelArtsClientOptions;
+  readonly #fetch: typeof fetch;
+  readonly #log: Log;
+  /**
+   * Until when every request waits: a 429 (flow control) slows down all the concurrent page
+   * requests together, not only the one that got it.
+   */
+  #pausedUntil = 0;
+
+  constructor(opts: ModelArtsClientOptions) {
+    this.#opts = opts;
+    this.#fetch = opts.fetch ?? fetch;
+    this.#log = opts.log ?? silentLog;
+  }
+
+  /** The listing URL for one page: oldest first, so jobs created during a scan land at the end. */
+  pageUrl(offset: number, limit: number): URL {
+    const { endpoint, projectId, workspaceId, poolId } = this.#opts;
+    const url = new URL(`/v1/${encodeURIComponent(projectId)}/training-jobs/versions`, endpoint);
+    url.searchParams.set("offset", String(offset));
+    url.searchParams.set("limit", String(limit));
+    url.searchParams.set("sort_by", "create_time");
+    url.searchParams.set("order", "asc");
+    if (workspaceId) url.searchParams.set("workspace_id", workspaceId);
+    if (poolId) url.searchParams.set("pool_id", poolId);
+    return url;
+  }
+
+  listPage(offset: number, limit: number, options: ListPageOptions = {}): Promise<ListPage> {
+    const url = this.pageUrl(offset, limit);
+    const { signal } = options;
+    const hooks = this.#opts.retryHooks ?? {};
+    const clock = hooks.clock ?? Date.now;
+    const sleep =
+      hooks.sleep ??
+      ((ms: number, s: AbortSignal | undefined) =>
+        sleepFor(ms, undefined, s === undefined ? {} : { signal: s }));
+    const attempt = async () => {
+      const wait = this.#pausedUntil - clock();
+      if (wait > 0) await sleep(wait, signal);
+      return this.#withTokenRefresh(url, offset, signal);
+    };
+    return withRetry(
+      this.#opts.retry ?? DEFAULT_RETRY_POLICY,
+      attempt,
+      {
+        ...hooks,
+        onRetry: (info) => {
+          if (info.error instanceof UpstreamHttpError && info.error.status === 429) {
+            this.#pausedUntil = Math.max(this.#pausedUntil, clock() + info.delayMs);
+          }
+          this.#log.warn("ModelArts request failed, retrying", {
+            attempt: info.attempt,
+            delayMs: info.delayMs,
+            error: info.error.message,
+            requestId: info.error instanceof UpstreamHttpError ? info.error.requestId : undefined,
+          });
+          hooks.onRetry?.(info);
+        },
+      },
+      signal,
+    );
+  }
+
+  /** The request timeout, shortened so that no request outlives the run's deadline. */
+  #timeout(): number {
+    const timeout = this.#opts.timeoutMs ?? 30_000;
+    const deadline = this.#opts.retry?.deadline;
+    const clock = this.#opts.retryHooks?.clock ?? Date.now;
+    // Whole milliseconds, as the error message says.
+    return deadline === undefined
+      ? timeout
+      : Math.max(1, Math.floor(Math.min(timeout, deadline - clock())));
+  }
+
+  /** The auth headers; a token fetch in flight is left to others when the scan aborts. */
+  async #authHeaders(url: URL, signal: AbortSignal | undefined): Promise<Record<string, string>> {
+    const headers = this.#opts.auth.authenticate({
+      method: "GET",
+      url,
+      headers: { ...BASE_HEADERS },
+      body: "",
+    });
+    if (signal === undefined) return headers;
+    signal.throwIfAborted();
+    return new Promise((resolve, reject) => {
+      const onAbort = () => reject(signal.reason);
+      signal.addEventListener("abort", onAbort, { once: true });
+      headers.then(resolve, reject).finally(() => signal.removeEventListener("abort", onAbort));
+    });
+  }
+
+  async #withTokenRefresh(
+    url: URL,
+    offset: number,
+    signal: AbortSignal | undefined,
+  ): Promise<ListPage> {
+    const used = await this.#authHeaders(url, signal);
+    try {
+      return await this.#getPage(url, offset, used, signal);
+    } catch (error) {
+      const expired =
+        error instanceof UpstreamHttpError &&
+        (error.status === 401 || error.errorCode === TOKEN_INVALID_CODE);
+      // The authenticator refreshes once for all the requests rejected with the same token.
+      if (!expired || !this.#opts.auth.invalidate(used)) throw error;
+      this.#log.info("ModelArts rejected the token; fetching a new one", {
+        requestId: error.requestId,
+      });
+      return await this.#getPage(url, offset, await this.#authHeaders(url, signal), signal);
+    }
+  }
+
+  async #getPage(
+    url: URL,
+    offset: number,
+    authHeaders: Record<string, string>,
+    signal: AbortSignal | undefined,
+  ): Promise<ListPage> {
+    const method = "GET";
+    const where = `${method} ${url.href}`;
+    const timeoutMs = this.#timeout();
+    // One controller per request, its timer cleared and its listener on the scan's signal
+    // removed as soon as the answer is read. AbortSignal.timeout would live on for the whole
+    // timeout, and with it (through fetch's abort listener) everything the request held: at a
+    // thousand pages a second that kept tens of megabytes of finished requests alive.
+    const request = new AbortController();
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      request.abort(new DOMException(`no answer within ${timeoutMs} ms`, "TimeoutError"));
+    }, timeoutMs);
+    const onAbort = () => request.abort(signal?.reason);
+    signal?.addEventListener("abort", onAbort, { once: true });
+    if (signal?.aborted) onAbort();
+    let response: Response;
+    let text: string;
+    try {
+      response = await this.#fetch(url, {
+        method,
+        headers: { ...BASE_HEADERS, ...authHeaders },
+        signal: request.signal,
+      });
+      text = await response.text();
+    } catch (cause) {
+      // Aborted by the scan: its reason (the first failure) is what the caller reports.
+      signal?.throwIfAborted();
+      const reason = timedOut
+        ? `no answer within ${timeoutMs} ms`
+        : `the connection failed (${cause instanceof Error ? cause.message : String(cause)})`;
+      throw new UpstreamError(`${where}: ${reason}`, { retryable: true, cause });
+    } finally {
+      clearTimeout(timer);
+      signal?.removeEventListener("abort", onAbort);
+    }
+    const requestId = response.headers.get("x-request-id") ?? undefined;
+    const now = (this.#opts.retryHooks?.clock ?? Date.now)();
+    let json: unknown;
+    try {
+      json = JSON.parse(text);
+    } catch (cause) {
+      const type = response.headers.get("content-type") ?? "no content type";
+      const details = { method, url: url.href, status: response.status, requestId };
+      if (!response.ok) throw httpError(details, undefined, response, now);
+      throw new UpstreamError(
+        `${where} answered HTTP ${response.status} with a body that is not JSON (${type}, ${text.length} characters; truncated?)${requestId ? ` (request id ${requestId})` : ""}`,
+        { retryable: true, cause },
+      );
+    }
+    // The failure body is read only when the answer says it failed.
+    const failed =
+      !response.ok ||
+      (typeof json === "object" &&
+        json !== null &&
+        (json as { is_success?: unknown }).is_success === false);
+    const failure = failed ? errorBody.safeParse(json) : undefined;
+    const failureBody = failure?.success ? failure.data : undefined;
+    if (failed) {
+      throw httpError(
+        { method, url: url.href, status: response.status, requestId },
+        failureBody,
+        response,
+        now,
+      );
+    }
+    const page = readPage(json);
+    if (typeof page === "string") {
+      throw new UpstreamError(
+        `${where} answered a page without a valid ${page}${requestId ? ` (request id ${requestId})` : ""}`,
+        { retryable: true },
+      );
+    }
+    const { totalCount, records } = page;
+    if (records.length === 0 && offset < totalCount) {
+      // Inside the listing by its own count, yet empty: a fault of the server, not the end.
+      throw new UpstreamError(
+        `${where} answered an empty page although total_count is ${totalCount}${requestId ? ` (request id ${requestId})` : ""}`,
+        { retryable: true },
+      );
+    }
+    return { totalCount, records, requestId };
+  }
+}
+
+function httpError(
+  details: { method: string; url: string; status: number; requestId: string | undefined },
+  body: z.infer<typeof errorBody> | undefined,
+  response: Response,
+  now: number,
+): UpstreamHttpError {
+  const errorCode = body?.error_code;
+  const status = details.status;
+  const retryableStatus = status === 429 || status >= 500 || status === 200;
+  const retryable =
+    retryableStatus && !(errorCode !== undefined && FATAL_ERROR_CODES.has(errorCode));
+  return new UpstreamHttpError(
+    {
+      ...details,
+      errorCode,
+      errorMessage: body?.error_message ?? body?.error_msg,
+      retryAfterSeconds: parseRetryAfter(response.headers.get("retry-after"), now),
+    },
+    { retryable },
+  );
+}

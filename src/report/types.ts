@@ -1,0 +1,123 @@
+import type { Outcome } from "../modelarts/statuses.js";
+import type { JobRows } from "./job-rows.js";
+
+/**
+ * The report's object model (report.md §3, §5). Field names are those of report.json.
+ * Hours are held unrounded; the renderers round them when they write.
+ */
+export interface Metrics {
+  versions_active: number;
+  versions_created: number;
+  versions_failed: number;
+  /** Failure status code (as a string) → count; every code of the failure set is present. */
+  failures_by_status: Record<string, number>;
+  gpus: number;
+  npus: number;
+  peak_gpus: number;
+  peak_npus: number;
+  gpu_hours: number;
+  npu_hours: number;
+  run_hours: number;
+  /** Versions whose start_time is in the window (§9). */
+  versions_started: number;
+  /** Σ (start_time − create_time) in hours over versions started in the window. */
+  wait_hours: number;
+  max_wait_hours: number;
+  /** GPU-/NPU-hours by how the version ended up (its current status), all six outcomes. */
+  gpu_hours_by_outcome: Record<Outcome, number>;
+  npu_hours_by_outcome: Record<Outcome, number>;
+  /** In the price table's currency, rounded to cents; `null` without a price table. */
+  cost: number | null;
+}
+
+export interface FlavorRow extends Metrics {
+  flavor_code: string | null;
+}
+
+export interface PoolRow extends Metrics {
+  pool_id: string | null;
+}
+
+export interface FlavorPoolRow extends Metrics {
+  flavor_code: string | null;
+  pool_id: string | null;
+}
+
+export interface StatusCount {
+  status: number;
+  name: string;
+  versions: number;
+}
+
+export interface Anomalies {
+  skipped: number;
+  /** Rows of the listing beyond the first that repeat a version already listed (§4). */
+  duplicate_rows: number;
+  reasons: Record<string, number>;
+  /** Flavors in the report that the price table does not price (§9); empty without a table. */
+  unpriced_flavors?: (string | null)[];
+}
+
+/** A version that waited long for its accelerators, for the page. */
+export interface QueueWait {
+  version_id: number;
+  version_name: string | null;
+  flavor_code: string | null;
+  pool_id: string | null;
+  wait_hours: number;
+}
+
+export interface ReportSource {
+  endpoint: string;
+  project_id: string;
+  workspace_id: string | null;
+  pool_id: string | null;
+  versions_scanned: number;
+  pages: number;
+}
+
+/** What a report covers: one day, or one calendar month as a single window (§3 over it). */
+export type ReportPeriod = "day" | "month";
+
+export interface UsageReport {
+  schema_version: 1;
+  /** Absent for a day; `"month"` for a month report (written as `report_month`). */
+  period?: ReportPeriod;
+  /** The date (`YYYY-MM-DD`), or for a month report the month (`YYYY-MM`). */
+  report_date: string;
+  timezone: string;
+  /** The window's bounds as ISO 8601 with the time zone's offset. */
+  window: { start: string; end: string };
+  generated_at: string;
+  source: ReportSource;
+  failure_statuses: number[];
+  totals: Metrics;
+  by_flavor: FlavorRow[];
+  by_pool: PoolRow[];
+  by_flavor_pool: FlavorPoolRow[];
+  statuses: StatusCount[];
+  anomalies: Anomalies;
+  /** The price table's currency; `null` without one. */
+  currency: string | null;
+  /** The previous day's (month's) totals, when that report exists; for the change. */
+  previous: Metrics | null;
+  /** The longest queue waits of versions started in the window, longest first (at most 10). */
+  longest_waits: QueueWait[];
+}
+
+export type { JobRow } from "./job-rows.js";
+
+/** Everything the renderers need for one report date. */
+export interface DailyReport {
+  report: UsageReport;
+  /** Ordered by version id ascending. */
+  jobs: JobRows;
+}
+
+/** The three data files of a day, in the order they are written. */
+export const REPORT_FILES = ["report.json", "usage.csv", "jobs.csv"] as const;
+/** Written after the data files and before latest.json (§9). */
+export const MANIFEST_FILE = "manifest.json";
+/** What the download routes serve: the data files and the manifest to check them against. */
+export const DOWNLOADABLE_FILES = [...REPORT_FILES, MANIFEST_FILE] as const;
+export type ReportFileName = (typeof REPORT_FILES)[number];

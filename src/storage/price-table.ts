@@ -1,0 +1,34 @@
+import { readFile } from "node:fs/promises";
+import { resolve } from "node:path";
+import type { S3Client } from "@aws-sdk/client-s3";
+import { type PriceTable, parsePriceTable } from "../report/prices.js";
+import { ConfigError } from "../shared/errors.js";
+
+/** Reads PRICE_TABLE: a local JSON file or an `s3://bucket/key` object (report.md §9). */
+export async function loadPriceTable(
+  location: string,
+  opts: { cwd?: string | undefined; s3Client?: S3Client | undefined } = {},
+): Promise<PriceTable> {
+  let text: string;
+  const s3 = /^s3:\/\/([^/]+)\/(.+)$/.exec(location);
+  if (s3 !== null) {
+    const [, bucket, key] = s3;
+    try {
+      // Loaded only for an s3:// table: a run with a local table never loads the AWS SDK.
+      const { GetObjectCommand, S3Client: Client } = await import("@aws-sdk/client-s3");
+      const client = opts.s3Client ?? new Client({});
+      const res = await client.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+      text = (await res.Body?.transformToString("utf8")) ?? "";
+    } catch (cause) {
+      throw new ConfigError(`PRICE_TABLE ${location} could not be read from S3`, { cause });
+    }
+  } else {
+    const path = resolve(opts.cwd ?? process.cwd(), location.replace(/^file:\/\//, ""));
+    try {
+      text = await readFile(path, "utf8");
+    } catch (cause) {
+      throw new ConfigError(`PRICE_TABLE ${location} could not be read (${path})`, { cause });
+    }
+  }
+  return parsePriceTable(text, location);
+}

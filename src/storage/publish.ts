@@ -1,0 +1,418 @@
+import { createHash } from "node:crypto";
+import * as z from "zod";
+import { storedMetrics } from "../report/stored-schema.js";
+import {
+  addDays,
+  addMonths,
+  isValidDate,
+  isValidMonth,
+  lastEndedMonth,
+  localDate,
+  monthOf,
+  yesterday,
+} from "../report/time.js";
+import {
+  MANIFEST_FILE,
+  type Metrics,
+  REPORT_FILES,
+  type ReportFileName,
+  type ReportPeriod,
+} from "../report/types.js";
+import { StorageError } from "../shared/errors.js";
+import { type Log, silentLog } from "../shared/log.js";
+import type { ReportStore } from "./store.js";
+
+/**
+ * The file layout of report.md §5 and the rule for `latest.json`: written last, only after
+ * all files of its date are stored, and never moved to an older date. Month reports follow the
+ * same rules under `monthly/YYYY-MM/` with `latest-month.json`.
+ */
+
+export const LATEST_KEY = "latest.json";
+export const LATEST_MONTH_KEY = "latest-month.json";
+
+export function dailyKey(date: string, name: string): string {
+  return `daily/${date}/${name}`;
+}
+
+export function monthlyKey(month: string, name: string): string {
+  return `monthly/${month}/${name}`;
+}
+
+/** The key of a report file of a day (`label` a date) or a month (`label` a month). */
+export function reportKey(period: ReportPeriod, label: string, name: string): string {
+  return period === "month" ? monthlyKey(label, name) : dailyKey(label, name);
+}
+
+export const CONTENT_TYPES: Record<ReportFileName | typeof MANIFEST_FILE, string> = {
+  "report.json": "application/json; charset=utf-8",
+  "manifest.json": "application/json; charset=utf-8",
+  "usage.csv": "text/csv; charset=utf-8",
+  "jobs.csv": "text/csv; charset=utf-8",
+};
+
+const latestSchema = z.object({
+  report_date: z.string().regex(/^\d{4}-\d{2}-\d{2}$/),
+  generated_at: z.string(),
+  files: z.record(z.string(), z.string()),
+});
+const latestMonthSchema = z.object({
+  report_month: z.string().regex(/^\d{4}-\d{2}$/),
+  generated_at: z.string(),
+  files: z.record(z.string(), z.string()),
+});
+
+export type LatestPointer = z.infer<typeof latestSchema>;
+export type LatestMonthPointer = z.infer<typeof latestMonthSchema>;
+
+export type RenderedFiles = Record<ReportFileName, string>;
+
+/** Stores the three files of a date, in order. Throws StorageError naming the file on failure. */
+export function writeDailyFiles(
+  store: ReportStore,
+  date: string,
+  files: RenderedFiles,
+): Promise<Record<ReportFileName, string>> {
+  return writeReportFiles(store, "day", date, files);
+}
+
+/** Stores the three files of a day or a month, in order. */
+export async function writeReportFiles(
+  store: ReportStore,
+  period: ReportPeriod,
+  label: string,
+  files: RenderedFiles,
+): Promise<Record<ReportFileName, string>> {
+  const keys = {} as Record<ReportFileName, string>;
+  for (const name of REPORT_FILES) {
+    const key = reportKey(period, label, name);
+    await store.put(key, files[name], CONTENT_TYPES[name]);
+    keys[name] = key;
+  }
+  return keys;
+}
+
+/** What a scan can say about its own completeness (§9). */
+export interface Completeness {
+  total_count_first: number;
+  total_count_last: number;
+  versions_scanned: number;
+  /** At least min(first, last) distinct versions were read: a cheap guard against a short scan. */
+  complete: boolean;
+}
+
+const fileEntry = z.object({
+  key: z.string(),
+  bytes: z.number().int().nonnegative(),
+  sha256: z.string().regex(/^[0-9a-f]{64}$/),
+});
+const manifestBody = {
+  generated_at: z.string(),
+  /**
+   * When the scan the files were made from started, by the writer's clock (the run's `now`).
+   * Under the run lock a run does not replace a report made from a later scan. Missing in
+   * manifests written before it existed.
+   */
+  scan_started_at: z.string().optional(),
+  files: z.record(z.string(), fileEntry),
+  completeness: z.object({
+    total_count_first: z.number(),
+    total_count_last: z.number(),
+    versions_scanned: z.number(),
+    complete: z.boolean(),
+  }),
+};
+const manifestSchema = z.union([
+  z.object({ report_date: z.string(), ...manifestBody }),
+  z.object({ report_month: z.string(), ...manifestBody }),
+]);
+export type Manifest = z.infer<typeof manifestSchema>;
+
+export function sha256Hex(body: string | Buffer): string {
+  return createHash("sha256").update(body).digest("hex");
+}
+
+/** The manifest of a day (`report_date`) or a month (`report_month`). */
+export function buildManifest(
+  date: string,
+  times: { generatedAt: string; scanStartedAt: string },
+  files: RenderedFiles,
+  completeness: Completeness,
+  period: ReportPeriod = "day",
+): Manifest {
+  const entries: Manifest["files"] = {};
+  for (const name of REPORT_FILES) {
+    const body = files[name];
+    entries[name] = {
+      key: reportKey(period, date, name),
+      bytes: Buffer.byteLength(body),
+      sha256: sha256Hex(body),
+    };
+  }
+  const rest = {
+    generated_at: times.generatedAt,
+    scan_started_at: times.scanStartedAt,
+    files: entries,
+    completeness,
+  };
+  return period === "month" ? { report_month: date, ...rest } : { report_date: date, ...rest };
+}
+
+export function parseManifest(body: Buffer, where: string): Manifest {
+  try {
+    return manifestSchema.parse(JSON.parse(body.toString("utf8")));
+  } catch (cause) {
+    throw new StorageError(`${where} is not a valid manifest`, { cause });
+  }
+}
+
+/** The stored manifest of a day or month, or `undefined` when it is missing or not one. */
+async function readManifest(
+  store: ReportStore,
+  period: ReportPeriod,
+  label: string,
+): Promise<{ manifest: Manifest; modifiedAt: number } | undefined> {
+  const key = reportKey(period, label, MANIFEST_FILE);
+  const object = await store.get(key);
+  if (object === undefined) return undefined;
+  let manifest: Manifest;
+  try {
+    manifest = parseManifest(object.body, key);
+  } catch {
+    return undefined;
+  }
+  const named = "report_month" in manifest ? manifest.report_month : manifest.report_date;
+  return named === label ? { manifest, modifiedAt: object.modifiedAt } : undefined;
+}
+
+/**
+ * When the scan of the stored report of a day or month started (epoch ms), or `undefined`
+ * when there is no readable manifest saying so (then it counts as older than any run). The
+ * stated time is the writer's clock; it is capped at the time the store wrote the manifest
+ * (S3's Last-Modified, by the server's clock; a file's mtime), since no scan starts after its
+ * manifest is written: a writer whose clock ran ahead cannot pin a report for longer than
+ * its clock was off.
+ */
+export async function storedScanStart(
+  store: ReportStore,
+  period: ReportPeriod,
+  label: string,
+): Promise<number | undefined> {
+  const stored = await readManifest(store, period, label);
+  const stated = Date.parse(stored?.manifest.scan_started_at ?? "");
+  if (stored === undefined || Number.isNaN(stated)) return undefined;
+  return Math.min(stated, stored.modifiedAt);
+}
+
+/**
+ * Whether a whole report of a day or month is stored: a manifest that names it and says the
+ * scan was complete, and each of its data files present. (Checking the files' bytes is
+ * `verify`'s job; this is the cheap check a pointer needs.)
+ */
+export async function isCompleteReport(
+  store: ReportStore,
+  period: ReportPeriod,
+  label: string,
+): Promise<boolean> {
+  const stored = await readManifest(store, period, label);
+  if (stored === undefined || !stored.manifest.completeness.complete) return false;
+  for (const name of REPORT_FILES) {
+    if (!(await store.has(reportKey(period, label, name)))) return false;
+  }
+  return true;
+}
+
+/** Stores the manifest of a date (or month), after its data files and before latest.json. */
+export async function writeManifest(store: ReportStore, manifest: Manifest): Promise<string> {
+  const key =
+    "report_month" in manifest
+      ? monthlyKey(manifest.report_month, MANIFEST_FILE)
+      : dailyKey(manifest.report_date, MANIFEST_FILE);
+  await store.put(key, `${JSON.stringify(manifest, null, 2)}\n`, CONTENT_TYPES[MANIFEST_FILE]);
+  return key;
+}
+
+/**
+ * The totals of a stored report, for `previous` (§9); `null` when there is no report for that
+ * date or it predates the fields compared (an older schema is not an error here).
+ */
+export async function readReportTotals(
+  store: ReportStore,
+  date: string,
+  period: ReportPeriod = "day",
+): Promise<Metrics | null> {
+  const object = await store.get(reportKey(period, date, "report.json"));
+  if (object === undefined) return null;
+  try {
+    const json: unknown = JSON.parse(object.body.toString("utf8"));
+    const totals = z.object({ totals: storedMetrics }).safeParse(json);
+    return totals.success ? totals.data.totals : null;
+  } catch {
+    return null;
+  }
+}
+
+/** The value `schema` reads from `body`, or `undefined` when it is not one. */
+function parseWith<T>(schema: z.ZodType<T>, body: Buffer): T | undefined {
+  try {
+    const parsed = schema.safeParse(JSON.parse(body.toString("utf8")));
+    return parsed.success ? parsed.data : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+async function readPointer<T>(
+  store: ReportStore,
+  key: string,
+  schema: z.ZodType<T>,
+): Promise<T | undefined> {
+  const object = await store.get(key);
+  if (object === undefined) return undefined;
+  const pointer = parseWith(schema, object.body);
+  if (pointer === undefined)
+    throw new StorageError(`${key} in ${store.url} is not a valid pointer`);
+  return pointer;
+}
+
+export function readLatest(store: ReportStore): Promise<LatestPointer | undefined> {
+  return readPointer(store, LATEST_KEY, latestSchema);
+}
+
+export function readLatestMonth(store: ReportStore): Promise<LatestMonthPointer | undefined> {
+  return readPointer(store, LATEST_MONTH_KEY, latestMonthSchema);
+}
+
+/** One of the two pointers: what it names, and which of its periods a writer may trust. */
+interface PointerKind<T> {
+  readonly key: string;
+  readonly period: ReportPeriod;
+  readonly schema: z.ZodType<T>;
+  labelOf(pointer: T): string;
+  isLabel(label: string): boolean;
+  /** The newest period this writer may point at: one that has ended in its zone. */
+  latestAllowed(now: number, timeZone: string): string;
+  /**
+   * The newest period any correct writer could have pointed at, as this writer sees it: one
+   * that ended by its today + 1 day. Zones are at most 26 hours apart (UTC−12 to UTC+14), so
+   * a writer anywhere whose clock is right has a yesterday no later than that.
+   */
+  latestPossible(now: number, timeZone: string): string;
+}
+
+const DAY_POINTER: PointerKind<LatestPointer> = {
+  key: LATEST_KEY,
+  period: "day",
+  schema: latestSchema,
+  labelOf: (p) => p.report_date,
+  isLabel: isValidDate,
+  latestAllowed: yesterday,
+  latestPossible: (now, timeZone) => addDays(localDate(now, timeZone), 1),
+};
+
+const MONTH_POINTER: PointerKind<LatestMonthPointer> = {
+  key: LATEST_MONTH_KEY,
+  period: "month",
+  schema: latestMonthSchema,
+  labelOf: (p) => p.report_month,
+  isLabel: isValidMonth,
+  latestAllowed: lastEndedMonth,
+  // A month whose last day is at most today + 1: the month before that of today + 2 days.
+  latestPossible: (now, timeZone) => addMonths(monthOf(addDays(localDate(now, timeZone), 2)), -1),
+};
+
+/** The writer's own clock and zone, which bound what it may write and what it trusts. */
+export interface PointerWriter {
+  readonly now: number;
+  readonly timeZone: string;
+  readonly log?: Log | undefined;
+}
+
+/**
+ * Why the stored pointer may be replaced by an older `label`, or `undefined` when it must
+ * stay: it names a complete report no later than what a correct writer could have written.
+ */
+async function whyReplaceable<T>(
+  store: ReportStore,
+  kind: PointerKind<T>,
+  current: T | undefined,
+  latestPossible: string,
+): Promise<string | undefined> {
+  if (current === undefined) return "it cannot be read";
+  const label = kind.labelOf(current);
+  if (!kind.isLabel(label)) return `it names ${JSON.stringify(label)}, which is not a period`;
+  if (label > latestPossible) {
+    return `it names ${label}, after ${latestPossible}: no writer could have written it yet (a clock ahead?)`;
+  }
+  if (!(await isCompleteReport(store, kind.period, label))) {
+    return `it names ${label}, whose report is missing or incomplete`;
+  }
+  return undefined;
+}
+
+/**
+ * Points the pointer at `candidate` unless it already names a newer period, and returns the
+ * pointer in force afterwards. The rules (issue 18):
+ * - a run never writes a period that has not ended for it (after its own yesterday / last
+ *   ended month): a pointer never moves back, so a wrong one would stay;
+ * - a stored pointer that parses and names a complete report never moves to an earlier
+ *   period, even when it is after this writer's yesterday: another writer's zone or clock may
+ *   be ahead of ours;
+ * - it is repaired (replaced by an older candidate) only when no correct writer could have
+ *   written it: it cannot be read, its report is missing, or it names a period after this
+ *   writer's today + 1 day.
+ * The write is conditional on the pointer read (If-Match), so two runs cannot both move it
+ * from the same state: the one that loses reads again and decides anew.
+ */
+async function updatePointer<T>(
+  store: ReportStore,
+  kind: PointerKind<T>,
+  candidate: T,
+  writer: PointerWriter,
+): Promise<T> {
+  const label = kind.labelOf(candidate);
+  const latestAllowed = kind.latestAllowed(writer.now, writer.timeZone);
+  if (label > latestAllowed) {
+    throw new StorageError(
+      `refusing to point ${kind.key} at ${label}, which has not ended (the latest possible is ${latestAllowed})`,
+    );
+  }
+  const latestPossible = kind.latestPossible(writer.now, writer.timeZone);
+  const log = writer.log ?? silentLog;
+  const body = `${JSON.stringify(candidate, null, 2)}\n`;
+  for (let attempt = 0; attempt < 5; attempt++) {
+    const object = await store.get(kind.key);
+    const current = object === undefined ? undefined : parseWith(kind.schema, object.body);
+    if (object !== undefined && (current === undefined || kind.labelOf(current) > label)) {
+      const why = await whyReplaceable(store, kind, current, latestPossible);
+      if (why === undefined && current !== undefined) return current;
+      log.warn(`replacing ${kind.key}: ${why}`, { store: store.url, with: label });
+    }
+    const written = await store.putIf(
+      kind.key,
+      body,
+      CONTENT_TYPES["report.json"],
+      object?.etag ?? null,
+    );
+    if (written !== undefined) return candidate;
+  }
+  throw new StorageError(`${kind.key} in ${store.url} kept changing while it was updated`);
+}
+
+/** Points latest.json at a date of a complete report written by this run. */
+export function updateLatest(
+  store: ReportStore,
+  candidate: LatestPointer,
+  writer: PointerWriter,
+): Promise<LatestPointer> {
+  return updatePointer(store, DAY_POINTER, candidate, writer);
+}
+
+/** Points latest-month.json at a month of a complete report written by this run. */
+export function updateLatestMonth(
+  store: ReportStore,
+  candidate: LatestMonthPointer,
+  writer: PointerWriter,
+): Promise<LatestMonthPointer> {
+  return updatePointer(store, MONTH_POINTER, candidate, writer);
+}
