@@ -2,10 +2,10 @@ import type { VersionSource } from "../modelarts/client.js";
 import { buildDailyReports, buildMonthReport, dayWindows } from "../report/build.js";
 import { historyDayOf } from "../report/history-day.js";
 import { isInReport } from "../report/interval.js";
+import { DAY, MONTH, periodOfReport } from "../report/period.js";
 import type { PriceTable } from "../report/prices.js";
 import { renderJobsCsv, renderUsageCsv } from "../report/render-csv.js";
 import { renderReportJson } from "../report/render-json.js";
-import { addDays, addMonths, monthWindow } from "../report/time.js";
 import {
   type DailyReport,
   MANIFEST_FILE,
@@ -105,7 +105,7 @@ export function renderFiles(daily: DailyReport): Record<ReportFileName, string> 
   return {
     "report.json": renderReportJson(daily.report),
     "usage.csv": renderUsageCsv(daily.report),
-    "jobs.csv": renderJobsCsv(daily.report.report_date, daily.jobs, daily.report.period ?? "day"),
+    "jobs.csv": renderJobsCsv(daily.report.report_date, daily.jobs, periodOfReport(daily.report)),
   };
 }
 
@@ -123,7 +123,7 @@ export async function runReportJob(
   // The scan keeps what any of the requested windows needs.
   const windows = [
     ...dayWindows(dates, timeZone),
-    ...(month === undefined ? [] : [monthWindow(month, timeZone)]),
+    ...(month === undefined ? [] : [MONTH.window(month, timeZone)]),
   ];
   const range = {
     start: Math.min(...windows.map((w) => w.start)),
@@ -174,7 +174,7 @@ export async function runReportJob(
           ...shared,
           versions: versions.values(),
           dates,
-          previousTotals: await readReportTotals(deps.store, addDays(dates[0] as string, -1)),
+          previousTotals: await readReportTotals(deps.store, DAY, DAY.previous(dates[0] as string)),
         });
   const monthReport =
     month === undefined
@@ -183,7 +183,7 @@ export async function runReportJob(
           ...shared,
           versions: versions.values(),
           month,
-          previousTotals: await readReportTotals(deps.store, addMonths(month, -1), "month"),
+          previousTotals: await readReportTotals(deps.store, MONTH, MONTH.previous(month)),
         });
 
   // Files are written under the run lock, so two runs never interleave their files. The lock
@@ -207,12 +207,12 @@ export async function runReportJob(
     };
     /** Writes a report's files and manifest; `undefined` when a newer report is stored. */
     const write = async (report: DailyReport): Promise<WrittenKeys | undefined> => {
-      const period = report.report.period ?? "day";
+      const period = periodOfReport(report.report);
       const name = report.report.report_date;
       const stored = await storedScanStart(deps.store, period, name);
       if (stored !== undefined && stored > now) {
         const at = new Date(stored).toISOString();
-        superseded.push({ period, label: name, scanStartedAt: at });
+        superseded.push({ period: period.kind, label: name, scanStartedAt: at });
         log.warn(`skipped ${name}: a newer report (scan started ${at}) is already stored`, {
           store: deps.store.url,
           thisScanStartedAt: scanStartedAt,
@@ -224,10 +224,11 @@ export async function runReportJob(
       // The manifest comes after the data files, so a manifest always describes whole files.
       const manifestKey = await writeManifest(
         deps.store,
-        buildManifest(name, { generatedAt, scanStartedAt }, files, completeness, period),
+        period,
+        buildManifest(period, name, { generatedAt, scanStartedAt }, files, completeness),
       );
       log.info("report written", {
-        [period === "month" ? "month" : "date"]: name,
+        [period.noun]: name,
         store: deps.store.url,
       });
       await lock.renew();

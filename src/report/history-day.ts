@@ -1,34 +1,33 @@
 import * as z from "zod";
-import { roundHours } from "./format.js";
-import { isValidDate } from "./time.js";
+import { pickRounded } from "./fields.js";
+import { DAY } from "./period.js";
+import { metricsShapeOf } from "./stored-schema.js";
 import type { UsageReport } from "./types.js";
 
 /**
  * One day of the history (`history.json`, kept by storage/history.ts): its totals and its
  * pools, as the listing and the 30-day view read them. The shape lives here, beside the
- * report it is taken from, so the renderers need nothing of storage.
+ * report it is taken from, so the renderers need nothing of storage. Which metrics it keeps is
+ * listed here, in the order they are written; how each is checked and rounded is the table of
+ * fields' (fields.ts), as in report.json.
  */
 
-const totals = z.object({
-  versions_active: z.number(),
-  versions_failed: z.number(),
-  gpu_hours: z.number(),
-  npu_hours: z.number(),
-  run_hours: z.number(),
-  peak_gpus: z.number(),
-  peak_npus: z.number(),
-  cost: z.number().nullable(),
-});
-const pool = z.object({
-  pool_id: z.string().nullable(),
-  gpu_hours: z.number(),
-  npu_hours: z.number(),
-  versions_failed: z.number(),
-  peak_gpus: z.number(),
-  peak_npus: z.number(),
-});
+const TOTALS = [
+  "versions_active",
+  "versions_failed",
+  "gpu_hours",
+  "npu_hours",
+  "run_hours",
+  "peak_gpus",
+  "peak_npus",
+  "cost",
+] as const;
+const POOL = ["gpu_hours", "npu_hours", "versions_failed", "peak_gpus", "peak_npus"] as const;
+
+const totals = z.object(metricsShapeOf(TOTALS));
+const pool = z.object({ pool_id: z.string().nullable(), ...metricsShapeOf(POOL) });
 export const historyDay = z.object({
-  date: z.string().refine(isValidDate),
+  date: z.string().refine(DAY.isLabel),
   generated_at: z.string(),
   totals,
   pools: z.array(pool),
@@ -39,27 +38,10 @@ export type HistoryDay = z.infer<typeof historyDay>;
 export function historyDayOf(
   report: Pick<UsageReport, "report_date" | "generated_at" | "totals" | "by_pool">,
 ): HistoryDay {
-  const t = report.totals;
   return {
     date: report.report_date,
     generated_at: report.generated_at,
-    totals: {
-      versions_active: t.versions_active,
-      versions_failed: t.versions_failed,
-      gpu_hours: roundHours(t.gpu_hours),
-      npu_hours: roundHours(t.npu_hours),
-      run_hours: roundHours(t.run_hours),
-      peak_gpus: t.peak_gpus,
-      peak_npus: t.peak_npus,
-      cost: t.cost,
-    },
-    pools: report.by_pool.map((p) => ({
-      pool_id: p.pool_id,
-      gpu_hours: roundHours(p.gpu_hours),
-      npu_hours: roundHours(p.npu_hours),
-      versions_failed: p.versions_failed,
-      peak_gpus: p.peak_gpus,
-      peak_npus: p.peak_npus,
-    })),
+    totals: pickRounded(report.totals, TOTALS),
+    pools: report.by_pool.map((p) => ({ pool_id: p.pool_id, ...pickRounded(p, POOL) })),
   };
 }

@@ -1,6 +1,8 @@
-import { OUTCOMES, outcomeOf, statusName } from "../modelarts/statuses.js";
-import { csvText, formatCents, formatHoursFixed, isoUtc } from "./format.js";
-import type { JobRow, ReportPeriod, UsageReport } from "./types.js";
+import { outcomeOf, statusName } from "../modelarts/statuses.js";
+import { type Cell, CSV_FORMAT, GROUP_KEYS, USAGE_METRIC_COLUMNS } from "./fields.js";
+import { csvText, isoUtc } from "./format.js";
+import { DAY, type Period, periodOfReport } from "./period.js";
+import type { JobRow, UsageReport } from "./types.js";
 
 /**
  * usage.csv and jobs.csv (report.md §5): RFC 4180, UTF-8 without BOM, CRLF after every row.
@@ -9,29 +11,12 @@ import type { JobRow, ReportPeriod, UsageReport } from "./types.js";
  * same, whole numbers or not (issue 18).
  */
 
-export const USAGE_CSV_HEADER = [
-  "report_date",
-  "flavor_code",
-  "pool_id",
-  "versions_active",
-  "versions_created",
-  "versions_failed",
-  "gpus",
-  "npus",
-  "peak_gpus",
-  "peak_npus",
-  "gpu_hours",
-  "npu_hours",
-  "run_hours",
-  "versions_started",
-  "wait_hours",
-  "max_wait_hours",
-  ...OUTCOMES.map((o) => `gpu_hours_${o}` as const),
-  "cost",
-] as const;
-
-/** The month report's usage.csv: `report_month` in place of `report_date`. */
-export const MONTHLY_USAGE_CSV_HEADER = ["report_month", ...USAGE_CSV_HEADER.slice(1)] as const;
+/** usage.csv's columns: the label, the fields naming its row, and the metrics (fields.ts). */
+export const USAGE_CSV_HEADER: readonly string[] = [
+  DAY.labelField,
+  ...GROUP_KEYS.by_flavor_pool,
+  ...USAGE_METRIC_COLUMNS.map((c) => c.header),
+];
 
 export const JOBS_CSV_HEADER = [
   "report_date",
@@ -55,15 +40,12 @@ export const JOBS_CSV_HEADER = [
   "cost",
 ] as const;
 
-/** The month report's jobs.csv: `report_month` in place of `report_date`. */
-export const MONTHLY_JOBS_CSV_HEADER = ["report_month", ...JOBS_CSV_HEADER.slice(1)] as const;
-
-export type Cell = string | number;
-
-/** Money with two decimals; empty without a price table or a price. */
-function formatCost(cost: number | null): string {
-  return cost === null ? "" : formatCents(cost);
+/** A file's header for `period`: its label column is the period's label field. */
+function headerOf(header: readonly string[], period: Period): readonly string[] {
+  return [period.labelField, ...header.slice(1)];
 }
+
+export type { Cell };
 
 /**
  * RFC 4180 by hand: a field is quoted when it holds a quote, a comma, a CR or an LF, with its
@@ -93,27 +75,13 @@ function csvOf<T>(header: readonly string[], items: Iterable<T>, row: (item: T) 
 
 export function renderUsageCsv(report: UsageReport): string {
   return csvOf(
-    report.period === "month" ? MONTHLY_USAGE_CSV_HEADER : USAGE_CSV_HEADER,
+    headerOf(USAGE_CSV_HEADER, periodOfReport(report)),
     report.by_flavor_pool,
     (r): Cell[] => [
       report.report_date,
       csvText(r.flavor_code),
       csvText(r.pool_id),
-      r.versions_active,
-      r.versions_created,
-      r.versions_failed,
-      r.gpus,
-      r.npus,
-      r.peak_gpus,
-      r.peak_npus,
-      formatHoursFixed(r.gpu_hours),
-      formatHoursFixed(r.npu_hours),
-      formatHoursFixed(r.run_hours),
-      r.versions_started,
-      formatHoursFixed(r.wait_hours),
-      formatHoursFixed(r.max_wait_hours),
-      ...OUTCOMES.map((o) => formatHoursFixed(r.gpu_hours_by_outcome[o])),
-      formatCost(r.cost),
+      ...USAGE_METRIC_COLUMNS.map((c) => c.cell(r)),
     ],
   );
 }
@@ -122,18 +90,14 @@ const MS_PER_HOUR = 3_600_000;
 
 /**
  * One row per version in the report, in the order given (the aggregation sorts by id).
- * `reportDate` is the date, or for a month report (`period` "month") the month.
+ * `label` is the date, or for a month report the month.
  */
-export function renderJobsCsv(
-  reportDate: string,
-  jobs: Iterable<JobRow>,
-  period: ReportPeriod = "day",
-): string {
+export function renderJobsCsv(label: string, jobs: Iterable<JobRow>, period: Period): string {
   return csvOf(
-    period === "month" ? MONTHLY_JOBS_CSV_HEADER : JOBS_CSV_HEADER,
+    headerOf(JOBS_CSV_HEADER, period),
     jobs,
     ({ version: v, overlapMs, failed, waitMs, cost }): Cell[] => [
-      reportDate,
+      label,
       v.versionId,
       csvText(v.versionName),
       v.status,
@@ -145,13 +109,13 @@ export function renderJobsCsv(
       isoUtc(v.createTime),
       isoUtc(v.startTime),
       isoUtc(v.endTime),
-      formatHoursFixed(overlapMs / MS_PER_HOUR),
-      formatHoursFixed((v.gpuNum * overlapMs) / MS_PER_HOUR),
-      formatHoursFixed((v.npuNum * overlapMs) / MS_PER_HOUR),
+      CSV_FORMAT.hours(overlapMs / MS_PER_HOUR),
+      CSV_FORMAT.hours((v.gpuNum * overlapMs) / MS_PER_HOUR),
+      CSV_FORMAT.hours((v.npuNum * overlapMs) / MS_PER_HOUR),
       failed ? "true" : "false",
       outcomeOf(v.status),
-      waitMs === null ? "" : formatHoursFixed(waitMs / MS_PER_HOUR),
-      formatCost(cost),
+      waitMs === null ? "" : CSV_FORMAT.hours(waitMs / MS_PER_HOUR),
+      CSV_FORMAT.cost(cost),
     ],
   );
 }

@@ -1,35 +1,15 @@
-import { OUTCOMES, type Outcome } from "../modelarts/statuses.js";
+import { GROUP_KEYS, type Group, type GroupRow, roundedMetrics } from "./fields.js";
 import { roundHours } from "./format.js";
-import type { Metrics, UsageReport } from "./types.js";
+import { periodOfReport } from "./period.js";
+import type { UsageReport } from "./types.js";
 
-/** Metrics in the order of report.md §3, hours rounded to 6 decimals (sums were taken before). */
-export function roundedMetrics(m: Metrics): Metrics {
-  return {
-    versions_active: m.versions_active,
-    versions_created: m.versions_created,
-    versions_failed: m.versions_failed,
-    failures_by_status: { ...m.failures_by_status },
-    gpus: m.gpus,
-    npus: m.npus,
-    peak_gpus: m.peak_gpus,
-    peak_npus: m.peak_npus,
-    gpu_hours: roundHours(m.gpu_hours),
-    npu_hours: roundHours(m.npu_hours),
-    run_hours: roundHours(m.run_hours),
-    versions_started: m.versions_started,
-    wait_hours: roundHours(m.wait_hours),
-    max_wait_hours: roundHours(m.max_wait_hours),
-    gpu_hours_by_outcome: roundOutcomes(m.gpu_hours_by_outcome),
-    npu_hours_by_outcome: roundOutcomes(m.npu_hours_by_outcome),
-    cost: m.cost,
-  };
-}
-
-function roundOutcomes(hours: Record<Outcome, number>): Record<Outcome, number> {
-  return Object.fromEntries(OUTCOMES.map((o) => [o, roundHours(hours[o])])) as Record<
-    Outcome,
-    number
-  >;
+/** A group's rows: the fields naming each row, then its metrics rounded (report.md §5). */
+function groupRows<G extends Group>(group: G, rows: readonly GroupRow<G>[]) {
+  const keys: readonly string[] = GROUP_KEYS[group];
+  return rows.map((r) => ({
+    ...Object.fromEntries(keys.map((k) => [k, (r as Record<string, unknown>)[k]])),
+    ...roundedMetrics(r),
+  }));
 }
 
 /**
@@ -37,14 +17,10 @@ function roundOutcomes(hours: Record<Outcome, number>): Record<Outcome, number> 
  * indentation, a final newline.
  */
 export function renderReportJson(report: UsageReport): string {
-  // A month report names its month `report_month` where a day's names its `report_date`.
-  const label =
-    report.period === "month"
-      ? { report_month: report.report_date }
-      : { report_date: report.report_date };
   const ordered = {
     schema_version: report.schema_version,
-    ...label,
+    // A month report names its month `report_month` where a day's names its `report_date`.
+    [periodOfReport(report).labelField]: report.report_date,
     timezone: report.timezone,
     window: { start: report.window.start, end: report.window.end },
     generated_at: report.generated_at,
@@ -58,13 +34,9 @@ export function renderReportJson(report: UsageReport): string {
     },
     failure_statuses: [...report.failure_statuses],
     totals: roundedMetrics(report.totals),
-    by_flavor: report.by_flavor.map((r) => ({ flavor_code: r.flavor_code, ...roundedMetrics(r) })),
-    by_pool: report.by_pool.map((r) => ({ pool_id: r.pool_id, ...roundedMetrics(r) })),
-    by_flavor_pool: report.by_flavor_pool.map((r) => ({
-      flavor_code: r.flavor_code,
-      pool_id: r.pool_id,
-      ...roundedMetrics(r),
-    })),
+    by_flavor: groupRows("by_flavor", report.by_flavor),
+    by_pool: groupRows("by_pool", report.by_pool),
+    by_flavor_pool: groupRows("by_flavor_pool", report.by_flavor_pool),
     statuses: report.statuses.map((s) => ({
       status: s.status,
       name: s.name,

@@ -1,8 +1,16 @@
 import * as z from "zod";
-import type { Outcome } from "../modelarts/statuses.js";
+import { OUTCOMES, type Outcome } from "../modelarts/statuses.js";
 import { UsageReportError } from "../shared/errors.js";
-import { isValidDate, isValidMonth } from "./time.js";
-import type { ReportPeriod, UsageReport } from "./types.js";
+import {
+  GROUP_KEYS,
+  type Group,
+  METRIC_FIELDS,
+  type MetricKind,
+  type MetricName,
+  type Metrics,
+} from "./fields.js";
+import { PERIODS, type Period, type PeriodRef, periodField, periodOf } from "./period.js";
+import type { UsageReport } from "./types.js";
 
 /**
  * The one schema of a stored report.json (report.md §5, §9), for a day (`report_date`) and a
@@ -12,8 +20,9 @@ import type { ReportPeriod, UsageReport } from "./types.js";
  * add fields; report.md §9), missing or mistyped ones make the file fail with the path of the
  * first one at fault.
  *
- * The schema is held to the report's type (types.ts) at compile time, below: the reports this
- * service writes always pass it.
+ * The metrics' schemas come from the table of fields (fields.ts), each field checked by its
+ * kind; the rest is held to the report's type (types.ts) at compile time, below: the reports
+ * this service writes always pass it.
  */
 
 const count = z.number().int().min(0);
@@ -21,36 +30,46 @@ const hours = z.number().min(0);
 const text = z.string();
 /** A status code, written as a string key (`failures_by_status`). */
 const statusKey = z.string().regex(/^-?[0-9]{1,10}$/);
-/** Hours by outcome, every outcome of statuses.ts (held to OUTCOMES by the check at the end). */
-const byOutcome = z.object({
-  completed: hours,
-  failed: hours,
-  lost: hours,
-  cancelled: hours,
-  running: hours,
-  unknown: hours,
-});
+/** Hours by outcome, every outcome of statuses.ts. */
+const byOutcome = z.object(
+  Object.fromEntries(OUTCOMES.map((o) => [o, hours])) as Record<Outcome, typeof hours>,
+);
 
-const metricsShape = {
-  versions_active: count,
-  versions_created: count,
-  versions_failed: count,
-  failures_by_status: z.record(statusKey, count),
-  gpus: count,
-  npus: count,
-  peak_gpus: count,
-  peak_npus: count,
-  gpu_hours: hours,
-  npu_hours: hours,
-  run_hours: hours,
-  versions_started: count,
-  wait_hours: hours,
-  max_wait_hours: hours,
-  gpu_hours_by_outcome: byOutcome,
-  npu_hours_by_outcome: byOutcome,
+/** How a stored value of each kind of metric is checked. */
+const KIND_SCHEMAS = {
+  count,
+  hours,
   cost: z.number().nullable(),
-};
+  byStatus: z.record(statusKey, count),
+  byOutcome,
+} as const satisfies Record<MetricKind, z.ZodType>;
+
+type KindOfName<N extends MetricName> = Extract<
+  (typeof METRIC_FIELDS)[number],
+  { name: N }
+>["kind"];
+type ShapeOf<N extends MetricName> = { [K in N]: (typeof KIND_SCHEMAS)[KindOfName<K>] };
+
+/** The schemas of the metrics named, each by its kind (fields.ts), in the order given. */
+export function metricsShapeOf<const N extends readonly MetricName[]>(
+  names: N,
+): ShapeOf<N[number]> {
+  const kinds = new Map<string, MetricKind>(METRIC_FIELDS.map((f) => [f.name, f.kind]));
+  return Object.fromEntries(
+    names.map((name) => [name, KIND_SCHEMAS[kinds.get(name) as MetricKind]]),
+  ) as ShapeOf<N[number]>;
+}
+
+const metricsShape = metricsShapeOf(METRIC_FIELDS.map((f) => f.name));
 export const storedMetrics = z.object(metricsShape);
+
+/** A group's rows: the fields naming each (a string or `null`), then its metrics. */
+function groupRows<G extends Group>(group: G) {
+  const keys = Object.fromEntries(GROUP_KEYS[group].map((k) => [k, text.nullable()])) as {
+    [K in (typeof GROUP_KEYS)[G][number]]: z.ZodNullable<typeof text>;
+  };
+  return z.array(z.object({ ...keys, ...metricsShape }));
+}
 
 const common = {
   schema_version: z.literal(1),
@@ -67,11 +86,9 @@ const common = {
   }),
   failure_statuses: z.array(z.number().int()),
   totals: storedMetrics,
-  by_flavor: z.array(z.object({ flavor_code: text.nullable(), ...metricsShape })),
-  by_pool: z.array(z.object({ pool_id: text.nullable(), ...metricsShape })),
-  by_flavor_pool: z.array(
-    z.object({ flavor_code: text.nullable(), pool_id: text.nullable(), ...metricsShape }),
-  ),
+  by_flavor: groupRows("by_flavor"),
+  by_pool: groupRows("by_pool"),
+  by_flavor_pool: groupRows("by_flavor_pool"),
   statuses: z.array(z.object({ status: z.number().int(), name: text, versions: count })),
   anomalies: z.object({
     skipped: count,
@@ -93,14 +110,16 @@ const common = {
   ),
 };
 
-const dayFile = z.object({
-  ...common,
-  report_date: text.refine(isValidDate, "is not a date (YYYY-MM-DD)"),
-});
-const monthFile = z.object({
-  ...common,
-  report_month: text.refine(isValidMonth, "is not a month (YYYY-MM)"),
-});
+/** Every field of the file but the one naming its date or month. */
+const reportFields = z.object(common);
+type StoredFields = z.output<typeof reportFields>;
+
+/** The file of a period: its fields, and its label under the period's label field. */
+function fileSchema(period: Period) {
+  const label = text.refine(period.isLabel, `is not a ${period.noun} (${period.format})`);
+  return z.object({ ...common, [period.labelField]: label });
+}
+const FILE_SCHEMAS = new Map(Object.values(PERIODS).map((p) => [p, fileSchema(p)]));
 
 /** A report as read from storage: the report's object model (older files' gaps filled in). */
 export type StoredReport = UsageReport;
@@ -131,7 +150,7 @@ function firstProblem(error: z.ZodError): string {
 export function parseStoredReport(
   body: Buffer | string,
   key: string,
-  expected: { period: ReportPeriod; label: string },
+  expected: { period: PeriodRef; label: string },
 ): StoredReport {
   let json: unknown;
   try {
@@ -139,31 +158,24 @@ export function parseStoredReport(
   } catch {
     throw new StoredReportError(key, "it is not JSON");
   }
-  if (expected.period === "month") {
-    const parsed = monthFile.safeParse(json);
-    if (!parsed.success) throw new StoredReportError(key, firstProblem(parsed.error));
-    const { report_month, ...rest } = parsed.data;
-    if (report_month !== expected.label) {
-      throw new StoredReportError(key, `it is the report of ${report_month}`);
-    }
-    return { ...rest, period: "month", report_date: report_month };
-  }
-  const parsed = dayFile.safeParse(json);
+  const period = periodOf(expected.period);
+  const parsed = (FILE_SCHEMAS.get(period) as ReturnType<typeof fileSchema>).safeParse(json);
   if (!parsed.success) throw new StoredReportError(key, firstProblem(parsed.error));
-  if (parsed.data.report_date !== expected.label) {
-    throw new StoredReportError(key, `it is the report of ${parsed.data.report_date}`);
-  }
-  return parsed.data;
+  // The schema is `reportFields` and the label field, which it checked is a label.
+  const { [period.labelField]: label, ...rest } = parsed.data as StoredFields &
+    Record<string, unknown>;
+  if (label !== expected.label) throw new StoredReportError(key, `it is the report of ${label}`);
+  return { ...(rest as StoredFields), ...periodField(period), report_date: label };
 }
 
 // The schema and the report's type describe the same file: a report this service writes is a
 // stored report, and a stored report is one but for what older files may lack.
 type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
-const metricsMatch: Same<z.output<typeof storedMetrics>, UsageReport["totals"]> = true;
+const metricsMatch: Same<z.output<typeof storedMetrics>, Metrics> = true;
 const reportFits: UsageReport extends StoredReport ? true : false = true;
 const fieldsMatch: Same<
-  Omit<z.output<typeof dayFile>, "anomalies">,
-  Omit<UsageReport, "anomalies" | "period">
+  Omit<StoredFields, "anomalies">,
+  Omit<UsageReport, "anomalies" | "period" | "report_date">
 > = true;
 const outcomesMatch: Same<keyof z.output<typeof byOutcome>, Outcome> = true;
 void metricsMatch;

@@ -1,47 +1,16 @@
-import type { Outcome } from "../modelarts/statuses.js";
+import type { GroupRow, Metrics } from "./fields.js";
 import type { JobRows } from "./job-rows.js";
+import type { PeriodKind } from "./period.js";
 
 /**
- * The report's object model (report.md §3, §5). Field names are those of report.json.
- * Hours are held unrounded; the renderers round them when they write.
+ * The report's object model (report.md §3, §5). Field names are those of report.json. The
+ * metrics and the groups come from the table of fields (fields.ts).
  */
-export interface Metrics {
-  versions_active: number;
-  versions_created: number;
-  versions_failed: number;
-  /** Failure status code (as a string) → count; every code of the failure set is present. */
-  failures_by_status: Record<string, number>;
-  gpus: number;
-  npus: number;
-  peak_gpus: number;
-  peak_npus: number;
-  gpu_hours: number;
-  npu_hours: number;
-  run_hours: number;
-  /** Versions whose start_time is in the window (§9). */
-  versions_started: number;
-  /** Σ (start_time − create_time) in hours over versions started in the window. */
-  wait_hours: number;
-  max_wait_hours: number;
-  /** GPU-/NPU-hours by how the version ended up (its current status), all six outcomes. */
-  gpu_hours_by_outcome: Record<Outcome, number>;
-  npu_hours_by_outcome: Record<Outcome, number>;
-  /** In the price table's currency, rounded to cents; `null` without a price table. */
-  cost: number | null;
-}
+export type { Metrics } from "./fields.js";
 
-export interface FlavorRow extends Metrics {
-  flavor_code: string | null;
-}
-
-export interface PoolRow extends Metrics {
-  pool_id: string | null;
-}
-
-export interface FlavorPoolRow extends Metrics {
-  flavor_code: string | null;
-  pool_id: string | null;
-}
+export interface FlavorRow extends GroupRow<"by_flavor"> {}
+export interface PoolRow extends GroupRow<"by_pool"> {}
+export interface FlavorPoolRow extends GroupRow<"by_flavor_pool"> {}
 
 export interface StatusCount {
   status: number;
@@ -76,12 +45,15 @@ export interface ReportSource {
   pages: number;
 }
 
-/** What a report covers: one day, or one calendar month as a single window (§3 over it). */
-export type ReportPeriod = "day" | "month";
+/** What a report covers, by kind; the descriptor of each kind is in period.ts. */
+export type ReportPeriod = PeriodKind;
 
 export interface UsageReport {
   schema_version: 1;
-  /** Absent for a day; `"month"` for a month report (written as `report_month`). */
+  /**
+   * Absent for a day; `"month"` for a month report (written as `report_month`). Read it with
+   * `periodOfReport` (period.ts), never by comparing it.
+   */
   period?: ReportPeriod;
   /** The date (`YYYY-MM-DD`), or for a month report the month (`YYYY-MM`). */
   report_date: string;

@@ -1,10 +1,9 @@
 import * as z from "zod";
 import { type HistoryDay, historyDay, historyDayOf } from "../report/history-day.js";
+import { DAY } from "../report/period.js";
 import { parseStoredReport, StoredReportError } from "../report/stored-schema.js";
-import { isValidDate } from "../report/time.js";
 import { StorageError } from "../shared/errors.js";
 import { type Log, silentLog } from "../shared/log.js";
-import { dailyKey } from "./publish.js";
 import type { ReportStore } from "./store.js";
 
 /**
@@ -46,14 +45,14 @@ export async function historyFromFiles(
 ): Promise<{ days: HistoryDay[]; skipped: string[] }> {
   const days: HistoryDay[] = [];
   const skipped: string[] = [];
-  for (const date of (await store.listFolders("daily")).filter(isValidDate).sort()) {
-    const object = await store.get(dailyKey(date, "report.json"));
+  for (const date of (await store.listFolders(DAY.folder)).filter(DAY.isLabel).sort()) {
+    const key = DAY.key(date, "report.json");
+    const object = await store.get(key);
     if (object === undefined) continue; // a folder without its report.json yet
-    const key = dailyKey(date, "report.json");
     try {
       // Through the one schema of the report, as the API reads it: a file the API would
       // refuse to show is not counted in the history either.
-      days.push(historyDayOf(parseStoredReport(object.body, key, { period: "day", label: date })));
+      days.push(historyDayOf(parseStoredReport(object.body, key, { period: DAY, label: date })));
     } catch (error) {
       if (!(error instanceof StoredReportError)) throw error;
       skipped.push(date);

@@ -1,23 +1,8 @@
 import { createHash } from "node:crypto";
 import * as z from "zod";
+import { DAY, MONTH, type Period, type PeriodRef, periodOf } from "../report/period.js";
 import { storedMetrics } from "../report/stored-schema.js";
-import {
-  addDays,
-  addMonths,
-  isValidDate,
-  isValidMonth,
-  lastEndedMonth,
-  localDate,
-  monthOf,
-  yesterday,
-} from "../report/time.js";
-import {
-  MANIFEST_FILE,
-  type Metrics,
-  REPORT_FILES,
-  type ReportFileName,
-  type ReportPeriod,
-} from "../report/types.js";
+import { MANIFEST_FILE, type Metrics, REPORT_FILES, type ReportFileName } from "../report/types.js";
 import { StorageError } from "../shared/errors.js";
 import { type Log, silentLog } from "../shared/log.js";
 import type { ReportStore } from "./store.js";
@@ -25,23 +10,30 @@ import type { ReportStore } from "./store.js";
 /**
  * The file layout of report.md §5 and the rule for `latest.json`: written last, only after
  * all files of its date are stored, and never moved to an older date. Month reports follow the
- * same rules under `monthly/YYYY-MM/` with `latest-month.json`.
+ * same rules under `monthly/YYYY-MM/` with `latest-month.json`. Where each period's files and
+ * pointer are, and what they call its label, is the period's (report/period.ts).
  */
 
-export const LATEST_KEY = "latest.json";
-export const LATEST_MONTH_KEY = "latest-month.json";
+export const LATEST_KEY = DAY.latestKey;
+export const LATEST_MONTH_KEY = MONTH.latestKey;
 
 export function dailyKey(date: string, name: string): string {
-  return `daily/${date}/${name}`;
+  return DAY.key(date, name);
 }
 
 export function monthlyKey(month: string, name: string): string {
-  return `monthly/${month}/${name}`;
+  return MONTH.key(month, name);
 }
 
 /** The key of a report file of a day (`label` a date) or a month (`label` a month). */
-export function reportKey(period: ReportPeriod, label: string, name: string): string {
-  return period === "month" ? monthlyKey(label, name) : dailyKey(label, name);
+export function reportKey(period: PeriodRef, label: string, name: string): string {
+  return periodOf(period).key(label, name);
+}
+
+/** The label a manifest or pointer names in `period`'s label field, if it names one. */
+function labelIn(period: Period, record: object): string | undefined {
+  const label: unknown = (record as Record<string, unknown>)[period.labelField];
+  return typeof label === "string" ? label : undefined;
 }
 
 export const CONTENT_TYPES: Record<ReportFileName | typeof MANIFEST_FILE, string> = {
@@ -67,25 +59,19 @@ export type LatestMonthPointer = z.infer<typeof latestMonthSchema>;
 
 export type RenderedFiles = Record<ReportFileName, string>;
 
-/** Stores the three files of a date, in order. Throws StorageError naming the file on failure. */
-export function writeDailyFiles(
-  store: ReportStore,
-  date: string,
-  files: RenderedFiles,
-): Promise<Record<ReportFileName, string>> {
-  return writeReportFiles(store, "day", date, files);
-}
-
-/** Stores the three files of a day or a month, in order. */
+/**
+ * Stores the three files of a day or a month, in order. Throws StorageError naming the file on
+ * failure.
+ */
 export async function writeReportFiles(
   store: ReportStore,
-  period: ReportPeriod,
+  period: Period,
   label: string,
   files: RenderedFiles,
 ): Promise<Record<ReportFileName, string>> {
   const keys = {} as Record<ReportFileName, string>;
   for (const name of REPORT_FILES) {
-    const key = reportKey(period, label, name);
+    const key = period.key(label, name);
     await store.put(key, files[name], CONTENT_TYPES[name]);
     keys[name] = key;
   }
@@ -134,17 +120,17 @@ export function sha256Hex(body: string | Buffer): string {
 
 /** The manifest of a day (`report_date`) or a month (`report_month`). */
 export function buildManifest(
-  date: string,
+  period: Period,
+  label: string,
   times: { generatedAt: string; scanStartedAt: string },
   files: RenderedFiles,
   completeness: Completeness,
-  period: ReportPeriod = "day",
 ): Manifest {
   const entries: Manifest["files"] = {};
   for (const name of REPORT_FILES) {
     const body = files[name];
     entries[name] = {
-      key: reportKey(period, date, name),
+      key: period.key(label, name),
       bytes: Buffer.byteLength(body),
       sha256: sha256Hex(body),
     };
@@ -155,7 +141,8 @@ export function buildManifest(
     files: entries,
     completeness,
   };
-  return period === "month" ? { report_month: date, ...rest } : { report_date: date, ...rest };
+  // The label's field first, as the manifest has always been written.
+  return { [period.labelField]: label, ...rest } as Manifest;
 }
 
 export function parseManifest(body: Buffer, where: string): Manifest {
@@ -169,10 +156,10 @@ export function parseManifest(body: Buffer, where: string): Manifest {
 /** The stored manifest of a day or month, or `undefined` when it is missing or not one. */
 async function readManifest(
   store: ReportStore,
-  period: ReportPeriod,
+  period: Period,
   label: string,
 ): Promise<{ manifest: Manifest; modifiedAt: number } | undefined> {
-  const key = reportKey(period, label, MANIFEST_FILE);
+  const key = period.key(label, MANIFEST_FILE);
   const object = await store.get(key);
   if (object === undefined) return undefined;
   let manifest: Manifest;
@@ -181,8 +168,9 @@ async function readManifest(
   } catch {
     return undefined;
   }
-  const named = "report_month" in manifest ? manifest.report_month : manifest.report_date;
-  return named === label ? { manifest, modifiedAt: object.modifiedAt } : undefined;
+  return labelIn(period, manifest) === label
+    ? { manifest, modifiedAt: object.modifiedAt }
+    : undefined;
 }
 
 /**
@@ -195,7 +183,7 @@ async function readManifest(
  */
 export async function storedScanStart(
   store: ReportStore,
-  period: ReportPeriod,
+  period: Period,
   label: string,
 ): Promise<number | undefined> {
   const stored = await readManifest(store, period, label);
@@ -211,37 +199,44 @@ export async function storedScanStart(
  */
 export async function isCompleteReport(
   store: ReportStore,
-  period: ReportPeriod,
+  period: Period,
   label: string,
 ): Promise<boolean> {
   const stored = await readManifest(store, period, label);
   if (stored === undefined || !stored.manifest.completeness.complete) return false;
   for (const name of REPORT_FILES) {
-    if (!(await store.has(reportKey(period, label, name)))) return false;
+    if (!(await store.has(period.key(label, name)))) return false;
   }
   return true;
 }
 
-/** Stores the manifest of a date (or month), after its data files and before latest.json. */
-export async function writeManifest(store: ReportStore, manifest: Manifest): Promise<string> {
-  const key =
-    "report_month" in manifest
-      ? monthlyKey(manifest.report_month, MANIFEST_FILE)
-      : dailyKey(manifest.report_date, MANIFEST_FILE);
+/**
+ * Stores the manifest of a date (or month) of `period`, after its data files and before
+ * latest.json.
+ */
+export async function writeManifest(
+  store: ReportStore,
+  period: Period,
+  manifest: Manifest,
+): Promise<string> {
+  const label = labelIn(period, manifest);
+  if (label === undefined)
+    throw new StorageError(`a ${period.kind} manifest without its ${period.noun}`);
+  const key = period.key(label, MANIFEST_FILE);
   await store.put(key, `${JSON.stringify(manifest, null, 2)}\n`, CONTENT_TYPES[MANIFEST_FILE]);
   return key;
 }
 
 /**
  * The totals of a stored report, for `previous` (§9); `null` when there is no report for that
- * date or it predates the fields compared (an older schema is not an error here).
+ * date (month) or it predates the fields compared (an older schema is not an error here).
  */
 export async function readReportTotals(
   store: ReportStore,
-  date: string,
-  period: ReportPeriod = "day",
+  period: Period,
+  label: string,
 ): Promise<Metrics | null> {
-  const object = await store.get(reportKey(period, date, "report.json"));
+  const object = await store.get(period.key(label, "report.json"));
   if (object === undefined) return null;
   try {
     const json: unknown = JSON.parse(object.body.toString("utf8"));
@@ -275,51 +270,44 @@ async function readPointer<T>(
   return pointer;
 }
 
+/**
+ * One of the two pointers: the period it points into (its key, its label field and which of
+ * its labels a writer may trust, from report/period.ts) and the schema it is read with.
+ */
+interface PointerKind<T> {
+  readonly period: Period;
+  readonly schema: z.ZodType<T>;
+}
+
+const DAY_POINTER: PointerKind<LatestPointer> = { period: DAY, schema: latestSchema };
+const MONTH_POINTER: PointerKind<LatestMonthPointer> = { period: MONTH, schema: latestMonthSchema };
+
+/** The label a pointer read with its kind's schema names. */
+function pointerLabel<T extends object>(kind: PointerKind<T>, pointer: T): string {
+  return labelIn(kind.period, pointer) as string;
+}
+
 export function readLatest(store: ReportStore): Promise<LatestPointer | undefined> {
-  return readPointer(store, LATEST_KEY, latestSchema);
+  return readPointer(store, DAY_POINTER.period.latestKey, DAY_POINTER.schema);
 }
 
 export function readLatestMonth(store: ReportStore): Promise<LatestMonthPointer | undefined> {
-  return readPointer(store, LATEST_MONTH_KEY, latestMonthSchema);
+  return readPointer(store, MONTH_POINTER.period.latestKey, MONTH_POINTER.schema);
 }
 
-/** One of the two pointers: what it names, and which of its periods a writer may trust. */
-interface PointerKind<T> {
-  readonly key: string;
-  readonly period: ReportPeriod;
-  readonly schema: z.ZodType<T>;
-  labelOf(pointer: T): string;
-  isLabel(label: string): boolean;
-  /** The newest period this writer may point at: one that has ended in its zone. */
-  latestAllowed(now: number, timeZone: string): string;
-  /**
-   * The newest period any correct writer could have pointed at, as this writer sees it: one
-   * that ended by its today + 1 day. Zones are at most 26 hours apart (UTC−12 to UTC+14), so
-   * a writer anywhere whose clock is right has a yesterday no later than that.
-   */
-  latestPossible(now: number, timeZone: string): string;
+/**
+ * The date (month) the latest pointer of `period` names, or `undefined` when none is written
+ * yet; StorageError when it is not a pointer.
+ */
+export async function readLatestLabel(
+  store: ReportStore,
+  period: PeriodRef,
+): Promise<string | undefined> {
+  const p = periodOf(period);
+  const kind: PointerKind<object> = p === MONTH ? MONTH_POINTER : DAY_POINTER;
+  const pointer = await readPointer(store, p.latestKey, kind.schema);
+  return pointer === undefined ? undefined : pointerLabel(kind, pointer);
 }
-
-const DAY_POINTER: PointerKind<LatestPointer> = {
-  key: LATEST_KEY,
-  period: "day",
-  schema: latestSchema,
-  labelOf: (p) => p.report_date,
-  isLabel: isValidDate,
-  latestAllowed: yesterday,
-  latestPossible: (now, timeZone) => addDays(localDate(now, timeZone), 1),
-};
-
-const MONTH_POINTER: PointerKind<LatestMonthPointer> = {
-  key: LATEST_MONTH_KEY,
-  period: "month",
-  schema: latestMonthSchema,
-  labelOf: (p) => p.report_month,
-  isLabel: isValidMonth,
-  latestAllowed: lastEndedMonth,
-  // A month whose last day is at most today + 1: the month before that of today + 2 days.
-  latestPossible: (now, timeZone) => addMonths(monthOf(addDays(localDate(now, timeZone), 2)), -1),
-};
 
 /** The writer's own clock and zone, which bound what it may write and what it trusts. */
 export interface PointerWriter {
@@ -332,15 +320,16 @@ export interface PointerWriter {
  * Why the stored pointer may be replaced by an older `label`, or `undefined` when it must
  * stay: it names a complete report no later than what a correct writer could have written.
  */
-async function whyReplaceable<T>(
+async function whyReplaceable<T extends object>(
   store: ReportStore,
   kind: PointerKind<T>,
   current: T | undefined,
   latestPossible: string,
 ): Promise<string | undefined> {
   if (current === undefined) return "it cannot be read";
-  const label = kind.labelOf(current);
-  if (!kind.isLabel(label)) return `it names ${JSON.stringify(label)}, which is not a period`;
+  const label = pointerLabel(kind, current);
+  if (!kind.period.isLabel(label))
+    return `it names ${JSON.stringify(label)}, which is not a period`;
   if (label > latestPossible) {
     return `it names ${label}, after ${latestPossible}: no writer could have written it yet (a clock ahead?)`;
   }
@@ -364,39 +353,40 @@ async function whyReplaceable<T>(
  * The write is conditional on the pointer read (If-Match), so two runs cannot both move it
  * from the same state: the one that loses reads again and decides anew.
  */
-async function updatePointer<T>(
+async function updatePointer<T extends object>(
   store: ReportStore,
   kind: PointerKind<T>,
   candidate: T,
   writer: PointerWriter,
 ): Promise<T> {
-  const label = kind.labelOf(candidate);
-  const latestAllowed = kind.latestAllowed(writer.now, writer.timeZone);
+  const { period } = kind;
+  const label = pointerLabel(kind, candidate);
+  const latestAllowed = period.latestAllowed(writer.now, writer.timeZone);
   if (label > latestAllowed) {
     throw new StorageError(
-      `refusing to point ${kind.key} at ${label}, which has not ended (the latest possible is ${latestAllowed})`,
+      `refusing to point ${period.latestKey} at ${label}, which has not ended (the latest possible is ${latestAllowed})`,
     );
   }
-  const latestPossible = kind.latestPossible(writer.now, writer.timeZone);
+  const latestPossible = period.latestPossible(writer.now, writer.timeZone);
   const log = writer.log ?? silentLog;
   const body = `${JSON.stringify(candidate, null, 2)}\n`;
   for (let attempt = 0; attempt < 5; attempt++) {
-    const object = await store.get(kind.key);
+    const object = await store.get(period.latestKey);
     const current = object === undefined ? undefined : parseWith(kind.schema, object.body);
-    if (object !== undefined && (current === undefined || kind.labelOf(current) > label)) {
+    if (object !== undefined && (current === undefined || pointerLabel(kind, current) > label)) {
       const why = await whyReplaceable(store, kind, current, latestPossible);
       if (why === undefined && current !== undefined) return current;
-      log.warn(`replacing ${kind.key}: ${why}`, { store: store.url, with: label });
+      log.warn(`replacing ${period.latestKey}: ${why}`, { store: store.url, with: label });
     }
     const written = await store.putIf(
-      kind.key,
+      period.latestKey,
       body,
       CONTENT_TYPES["report.json"],
       object?.etag ?? null,
     );
     if (written !== undefined) return candidate;
   }
-  throw new StorageError(`${kind.key} in ${store.url} kept changing while it was updated`);
+  throw new StorageError(`${period.latestKey} in ${store.url} kept changing while it was updated`);
 }
 
 /** Points latest.json at a date of a complete report written by this run. */

@@ -1,5 +1,6 @@
-import { MANIFEST_FILE, type ReportPeriod } from "../report/types.js";
-import { parseManifest, reportKey, sha256Hex } from "./publish.js";
+import { type PeriodRef, periodOf } from "../report/period.js";
+import { MANIFEST_FILE } from "../report/types.js";
+import { parseManifest, sha256Hex } from "./publish.js";
 import type { ReportStore } from "./store.js";
 
 /** One file's check against the manifest of its date. */
@@ -20,15 +21,15 @@ export interface VerifyResult {
 }
 
 /**
- * Checks every file of a date (or, with `period` "month", of a month) against its manifest:
- * present, same size, same SHA-256.
+ * Checks every file of a date (or a month, in `period`) against its manifest: present, same
+ * size, same SHA-256.
  */
 export async function verifyDate(
   store: ReportStore,
   date: string,
-  period: ReportPeriod = "day",
+  period: PeriodRef,
 ): Promise<VerifyResult | undefined> {
-  const manifestKey = reportKey(period, date, MANIFEST_FILE);
+  const manifestKey = periodOf(period).key(date, MANIFEST_FILE);
   const object = await store.get(manifestKey);
   if (object === undefined) return undefined;
   const manifest = parseManifest(object.body, manifestKey);

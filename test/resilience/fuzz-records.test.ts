@@ -3,6 +3,7 @@ import { describe, expect, it } from "vitest";
 import { parseVersionRecord } from "../../src/modelarts/version-record.js";
 import { aggregate } from "../../src/report/aggregate.js";
 import { buildDailyReports } from "../../src/report/build.js";
+import { DAY } from "../../src/report/period.js";
 import { renderJobsCsv, renderUsageCsv } from "../../src/report/render-csv.js";
 import { renderReportHtml } from "../../src/report/render-html.js";
 import { VersionCollector } from "../../src/scan/scan.js";
@@ -121,7 +122,7 @@ describe("hostile records", () => {
         });
         if (daily === undefined) throw new Error("no report");
         expect(renderUsageCsv(daily.report)).toMatch(/\r\n$/);
-        expect(renderJobsCsv("2026-11-27", daily.jobs)).toMatch(/\r\n$/);
+        expect(renderJobsCsv("2026-11-27", daily.jobs, DAY)).toMatch(/\r\n$/);
         expect(renderReportHtml(daily.report)).not.toMatch(/<script/i);
       }),
       { numRuns: 300 },

@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type ReportJobOptions, renderFiles, runReportJob } from "../../src/app/report-job.js";
 import { staticTokenAuth } from "../../src/modelarts/auth.js";
 import { ModelArtsClient } from "../../src/modelarts/client.js";
+import { DAY } from "../../src/report/period.js";
 import { StorageError } from "../../src/shared/errors.js";
 import { type Simulator, startSimulator } from "../../src/simulator/server.js";
 import { generateWorkload } from "../../src/simulator/workload.js";
@@ -207,9 +208,9 @@ describe("latest.json and dates that have not ended", () => {
       complete: true,
     };
     for (const date of dates) {
-      await writeReportFiles(store, "day", date, files);
+      await writeReportFiles(store, DAY, date, files);
       const times = { generatedAt: "g", scanStartedAt: "g" };
-      await writeManifest(store, buildManifest(date, times, files, completeness));
+      await writeManifest(store, DAY, buildManifest(DAY, date, times, files, completeness));
     }
     await Promise.all(
       dates.map((date) =>

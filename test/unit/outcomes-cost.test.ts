@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { JobVersion } from "../../src/modelarts/version-record.js";
 import { buildDailyReports } from "../../src/report/build.js";
+import { DAY } from "../../src/report/period.js";
 import { type PriceTable, parsePriceTable } from "../../src/report/prices.js";
 import { renderJobsCsv, renderUsageCsv } from "../../src/report/render-csv.js";
 import { renderReportJson } from "../../src/report/render-json.js";
@@ -131,7 +132,7 @@ describe("cost", () => {
     expect(r?.totals.cost).toBe(17.5);
     expect(r?.currency).toBe("EUR");
     expect(r?.anomalies.unpriced_flavors).toEqual(["gpu.b"]);
-    const jobs = renderJobsCsv("2026-11-27", d27?.jobs ?? []).split("\r\n");
+    const jobs = renderJobsCsv("2026-11-27", d27?.jobs ?? [], DAY).split("\r\n");
     expect(jobs[0]?.endsWith(",failed,outcome,wait_hours,cost")).toBe(true);
     expect(jobs[1]?.endsWith(",false,completed,4.000000,16.50")).toBe(true);
     expect(jobs[2]?.endsWith(",false,cancelled,1.000000,")).toBe(true); // unpriced: empty cost
@@ -166,7 +167,7 @@ describe("cost", () => {
     expect(r.by_flavor_pool[0]?.cost).toBe(0.87);
     expect(renderUsageCsv(r).split("\r\n")[1]?.endsWith(",0.87")).toBe(true);
     expect(
-      renderJobsCsv("2026-11-27", day?.jobs ?? [])
+      renderJobsCsv("2026-11-27", day?.jobs ?? [], DAY)
         .split("\r\n")[1]
         ?.endsWith(",0.87"),
     ).toBe(true);

@@ -3,6 +3,7 @@ import { describe, expect, it } from "vitest";
 import { buildDailyReports } from "../../src/report/build.js";
 import { formatHours, roundHours } from "../../src/report/format.js";
 import { escapeHtml } from "../../src/report/html.js";
+import { DAY } from "../../src/report/period.js";
 import {
   JOBS_CSV_HEADER,
   renderJobsCsv,
@@ -67,7 +68,7 @@ const unneutralise = (cell: string) => (/^'[=+\-@\t\r\n]/.test(cell) ? cell.slic
 describe("CSV output", () => {
   it("quotes, neutralises and round-trips hostile job names", () => {
     const day = report(HOSTILE);
-    const text = renderJobsCsv("2026-11-27", day.jobs);
+    const text = renderJobsCsv("2026-11-27", day.jobs, DAY);
     expect(text.charCodeAt(0)).not.toBe(0xfeff); // no byte-order mark
     const rows = readCsv(text);
     expect(rows[0]).toEqual([...JOBS_CSV_HEADER]);
@@ -98,7 +99,7 @@ describe("CSV output", () => {
       fc.property(
         fc.array(fc.string({ unit: "binary", maxLength: 40 }), { minLength: 1, maxLength: 5 }),
         (names) => {
-          const rows = readCsv(renderJobsCsv("2026-11-27", report(names).jobs));
+          const rows = readCsv(renderJobsCsv("2026-11-27", report(names).jobs, DAY));
           expect(rows.slice(1).map((r) => unneutralise(r[2] ?? ""))).toEqual(names);
         },
       ),

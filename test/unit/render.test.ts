@@ -12,6 +12,7 @@ import {
 } from "../../src/report/format.js";
 import type { HistoryDay } from "../../src/report/history-day.js";
 import { escapeHtml } from "../../src/report/html.js";
+import { DAY } from "../../src/report/period.js";
 import {
   JOBS_CSV_HEADER,
   renderJobsCsv,
@@ -337,7 +338,7 @@ describe("jobs.csv", () => {
 
   it("quotes and neutralises hostile job names and reads back to them", () => {
     const jobs = HOSTILE.map((name, i) => job({ id: i + 1, name }));
-    const text = renderJobsCsv("2026-11-27", jobs);
+    const text = renderJobsCsv("2026-11-27", jobs, DAY);
     const rows = readCsv(text);
     expect(rows[0]).toEqual([...JOBS_CSV_HEADER]);
     const names = rows.slice(1).map((r) => r[2]);
@@ -376,7 +377,7 @@ describe("jobs.csv", () => {
       }),
       job({ id: 2, overlapMs: 1.5 * HOUR }),
     ];
-    const rows = readCsv(renderJobsCsv("2026-11-27", jobs));
+    const rows = readCsv(renderJobsCsv("2026-11-27", jobs, DAY));
     expect(rows[1]).toEqual([
       "2026-11-27",
       "7",
@@ -417,7 +418,7 @@ describe("jobs.csv", () => {
     const jobs = Array.from({ length: 4_501 }, (_, i) =>
       job({ id: i + 1, name: i === 1_999 || i === 2_000 ? `edge\n${i}` : `job-${i + 1}` }),
     );
-    const text = renderJobsCsv("2026-11-27", jobs);
+    const text = renderJobsCsv("2026-11-27", jobs, DAY);
     const rows = readCsv(text);
     expect(rows).toHaveLength(4_502);
     expect(rows[0]).toEqual([...JOBS_CSV_HEADER]);
@@ -430,7 +431,7 @@ describe("jobs.csv", () => {
   });
 
   it("writes a header row only for no jobs, with CRLF", () => {
-    expect(renderJobsCsv("2026-11-27", [])).toBe(`${JOBS_CSV_HEADER.join(",")}\r\n`);
+    expect(renderJobsCsv("2026-11-27", [], DAY)).toBe(`${JOBS_CSV_HEADER.join(",")}\r\n`);
   });
 
   it("round-trips any job name, flavor code and pool id", () => {
@@ -443,7 +444,7 @@ describe("jobs.csv", () => {
             version: version({ versionId: i + 1, versionName: name, flavorCode, poolId }),
           }),
         );
-        const rows = readCsv(renderJobsCsv("2026-11-27", jobs));
+        const rows = readCsv(renderJobsCsv("2026-11-27", jobs, DAY));
         expect(rows.slice(1).map((r) => [r[2], r[5], r[6]])).toEqual(
           cells.map((c) => c.map(expectedCell)),
         );
