@@ -7,8 +7,8 @@ import type { PriceTable } from "../report/prices.js";
 import { renderJobsCsv, renderUsageCsv } from "../report/render-csv.js";
 import { renderReportJson } from "../report/render-json.js";
 import {
-  type DailyReport,
   MANIFEST_FILE,
+  type PeriodReport,
   type ReportFileName,
   type ReportPeriod,
 } from "../report/types.js";
@@ -80,7 +80,7 @@ export interface SupersededReport {
 }
 
 export interface ReportJobResult {
-  readonly reports: readonly DailyReport[];
+  readonly reports: readonly PeriodReport[];
   readonly written: readonly { date: string; keys: WrittenKeys }[];
   /**
    * Days (and the month) left as they were because a report made from a scan that started
@@ -94,14 +94,14 @@ export interface ReportJobResult {
    * and written (not superseded).
    */
   readonly month?: {
-    readonly report: DailyReport;
+    readonly report: PeriodReport;
     readonly keys: WrittenKeys;
     readonly latest: LatestMonthPointer;
   };
   readonly scan: Omit<ScanResult, "versions">;
 }
 
-export function renderFiles(daily: DailyReport): Record<ReportFileName, string> {
+export function renderFiles(daily: PeriodReport): Record<ReportFileName, string> {
   return {
     "report.json": renderReportJson(daily.report),
     "usage.csv": renderUsageCsv(daily.report),
@@ -206,7 +206,7 @@ export async function runReportJob(
       complete: scan.recordsRead >= Math.min(scan.totalCountFirst, scan.totalCountLast),
     };
     /** Writes a report's files and manifest; `undefined` when a newer report is stored. */
-    const write = async (report: DailyReport): Promise<WrittenKeys | undefined> => {
+    const write = async (report: PeriodReport): Promise<WrittenKeys | undefined> => {
       const period = periodOfReport(report.report);
       const name = report.report.report_date;
       const stored = await storedScanStart(deps.store, period, name);
@@ -234,7 +234,7 @@ export async function runReportJob(
       await lock.renew();
       return { ...dataKeys, [MANIFEST_FILE]: manifestKey };
     };
-    const writtenReports: DailyReport[] = [];
+    const writtenReports: PeriodReport[] = [];
     for (const daily of reports) {
       const keys = await write(daily);
       if (keys === undefined) continue;

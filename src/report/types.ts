@@ -79,12 +79,15 @@ export interface UsageReport {
 
 export type { JobRow } from "./job-rows.js";
 
-/** Everything the renderers need for one report date. */
-export interface DailyReport {
+/** Everything the renderers need for one report: a day's or a month's. */
+export interface PeriodReport {
   report: UsageReport;
   /** Ordered by version id ascending. */
   jobs: JobRows;
 }
+
+/** The former name of `PeriodReport`, from when every report was a day's. */
+export type DailyReport = PeriodReport;
 
 /** The three data files of a day, in the order they are written. */
 export const REPORT_FILES = ["report.json", "usage.csv", "jobs.csv"] as const;

@@ -281,6 +281,9 @@ interface PointerKind<T> {
 
 const DAY_POINTER: PointerKind<LatestPointer> = { period: DAY, schema: latestSchema };
 const MONTH_POINTER: PointerKind<LatestMonthPointer> = { period: MONTH, schema: latestMonthSchema };
+const POINTERS = new Map<Period, PointerKind<object>>(
+  [DAY_POINTER, MONTH_POINTER].map((kind) => [kind.period, kind]),
+);
 
 /** The label a pointer read with its kind's schema names. */
 function pointerLabel<T extends object>(kind: PointerKind<T>, pointer: T): string {
@@ -304,7 +307,7 @@ export async function readLatestLabel(
   period: PeriodRef,
 ): Promise<string | undefined> {
   const p = periodOf(period);
-  const kind: PointerKind<object> = p === MONTH ? MONTH_POINTER : DAY_POINTER;
+  const kind = POINTERS.get(p) as PointerKind<object>;
   const pointer = await readPointer(store, p.latestKey, kind.schema);
   return pointer === undefined ? undefined : pointerLabel(kind, pointer);
 }

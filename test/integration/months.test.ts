@@ -7,10 +7,12 @@ import type { CliIo } from "../../src/cli/main.js";
 import { runReindexCli } from "../../src/cli/reindex.js";
 import { runReportCli } from "../../src/cli/report.js";
 import { runVerifyCli } from "../../src/cli/verify.js";
+import { DAY, MONTH } from "../../src/report/period.js";
 import { type Simulator, startSimulator } from "../../src/simulator/server.js";
 import { generateWorkload } from "../../src/simulator/workload.js";
 import { FileStore } from "../../src/storage/file-store.js";
 import { HISTORY_KEY } from "../../src/storage/history.js";
+import { readLatestLabel } from "../../src/storage/publish.js";
 import { type ApiServer, startApiServer } from "../helpers/api-server.js";
 import { readCsv } from "../helpers/csv.js";
 import { loadHandlers } from "../helpers/handlers.js";
@@ -106,6 +108,8 @@ describe("a month report", () => {
     );
     // A month alone moves no daily pointer.
     expect(await store.has("latest.json")).toBe(false);
+    expect(await readLatestLabel(store, MONTH)).toBe("2026-11");
+    expect(await readLatestLabel(store, DAY)).toBeUndefined();
   });
 
   it("verifies against its manifest", async () => {
@@ -170,6 +174,8 @@ describe("the history index", () => {
     );
     expect(day.totals.gpu_hours).toBe(report.totals.gpu_hours);
     expect(day.pools).toHaveLength(report.by_pool.length);
+    expect(await readLatestLabel(store, DAY)).toBe("2026-11-30");
+    expect(await readLatestLabel(store, "month")).toBe("2026-11");
     const listing = (await (await call("/reports")).json()) as {
       reports: { report_date: string }[];
     };
