@@ -1,7 +1,7 @@
 import * as z from "zod";
-import { HttpError } from "../shared/errors.js";
+import { RequestError } from "../shared/errors.js";
 import { type ApiResponse, jsonResponse } from "./http.js";
-import { LinkRequestError, makeLink, parseTtl } from "./links.js";
+import { makeLink, parseTtl } from "./links.js";
 
 /**
  * POST /links: `{"path": "/reports/latest", "ttl": "7d"}` → 201 `{url, scope, expires_at}`.
@@ -23,27 +23,24 @@ export function createLink(
 ): ApiResponse {
   const parsed = body.safeParse(input);
   if (!parsed.success) {
-    throw new HttpError(
-      400,
-      "invalid_body",
+    throw new RequestError(
       'the body must be a JSON object {"path": "/reports/...", "ttl": "7d"} and nothing else',
+      { code: "invalid_body" },
     );
   }
   const ttl = parsed.data.ttl ?? DEFAULT_LINK_TTL;
   const ttlSeconds = typeof ttl === "number" ? ttl : parseTtl(ttl);
   if (ttlSeconds === undefined) {
-    throw new HttpError(400, "invalid_body", 'ttl must be like "30m", "12h", "7d" or seconds');
-  }
-  try {
-    const link = makeLink(key, {
-      path: parsed.data.path,
-      ttlSeconds,
-      now: opts.now,
-      base: opts.base,
+    throw new RequestError('ttl must be like "30m", "12h", "7d" or seconds', {
+      code: "invalid_body",
     });
-    return jsonResponse(201, link, { "cache-control": "no-store" });
-  } catch (error) {
-    if (error instanceof LinkRequestError) throw new HttpError(400, "invalid_body", error.message);
-    throw error;
   }
+  // A path or ttl makeLink refuses is a LinkRequestError: 400 `invalid_body` at the edge.
+  const link = makeLink(key, {
+    path: parsed.data.path,
+    ttlSeconds,
+    now: opts.now,
+    base: opts.base,
+  });
+  return jsonResponse(201, link, { "cache-control": "no-store" });
 }

@@ -1,6 +1,8 @@
 import { createHmac, timingSafeEqual } from "node:crypto";
 import { isValidDate, isValidMonth } from "../report/time.js";
 import { DOWNLOADABLE_FILES } from "../report/types.js";
+import { InvalidInputError, RequestError, UsageReportError } from "../shared/errors.js";
+import { type LinkTarget, matchRoute, pathOf, targetOf } from "./routes.js";
 
 /**
  * Signed links: a URL a plain browser can open, without the API token in it. A link names a
@@ -30,13 +32,7 @@ export type LinkScope =
       readonly name: string;
     };
 
-/** What a request reaches, as the route names it; `file` on the download routes. */
-export type LinkTarget =
-  | { readonly kind: "list" }
-  | { readonly kind: "latest" }
-  | { readonly kind: "day"; readonly date: string; readonly file?: string }
-  | { readonly kind: "month"; readonly month: string; readonly file?: string }
-  | { readonly kind: "latest-month" };
+export type { LinkTarget };
 
 /** The longest a link may live. */
 export const MAX_LINK_SECONDS = 30 * 86_400;
@@ -73,36 +69,31 @@ export function parseScope(text: string): LinkScope | undefined {
 }
 
 /**
- * The scope of an API path a link may be made for: `/reports` (the listing), `/reports/latest`,
- * `/reports/YYYY-MM-DD`, `/reports/months/latest`, `/reports/months/YYYY-MM`. `undefined` for
- * anything else.
+ * The scope of an API path a link may be made for: the path of a route of the table that a
+ * link opens, in its one spelling (`/reports`, `/reports/latest`, `/reports/YYYY-MM-DD`,
+ * `/reports/months/latest`, `/reports/months/YYYY-MM`), trailing slashes aside. `undefined`
+ * for anything else, such as a download (a file scope is made by a page, never asked for).
  */
 export function scopeOfPath(path: string): Exclude<LinkScope, { kind: "file" }> | undefined {
   const p = path.replace(/\/+$/, "");
-  if (p === "/reports") return { kind: "list" };
-  if (p === "/reports/latest") return { kind: "latest" };
-  if (p === "/reports/months/latest") return { kind: "latest-month" };
-  const month = /^\/reports\/months\/([^/]+)$/.exec(p)?.[1];
-  if (month !== undefined) return isValidMonth(month) ? { kind: "month", month } : undefined;
-  const day = /^\/reports\/([^/]+)$/.exec(p)?.[1];
-  if (day !== undefined) return isValidDate(day) ? { kind: "day", date: day } : undefined;
-  return undefined;
+  const match = matchRoute("GET", p);
+  const opens = match?.route.opens;
+  if (opens === undefined || (opens.kind === "report" && opens.file)) return undefined;
+  let target: LinkTarget;
+  try {
+    target = targetOf(opens, match?.params);
+  } catch (error) {
+    if (error instanceof RequestError) return undefined; // not a date (month) that exists
+    throw error;
+  }
+  // One path per scope: `/reports/months` opens the listing too, but a link to it is `/reports`.
+  if (pathOf(target) !== p || ("file" in target && target.file !== undefined)) return undefined;
+  return target;
 }
 
 /** The one path a link of `scope` opens: what the link's URL is built from. */
 export function pathOfScope(scope: Exclude<LinkScope, { kind: "file" }>): string {
-  switch (scope.kind) {
-    case "list":
-      return "/reports";
-    case "latest":
-      return "/reports/latest";
-    case "latest-month":
-      return "/reports/months/latest";
-    case "day":
-      return `/reports/${scope.date}`;
-    case "month":
-      return `/reports/months/${scope.month}`;
-  }
+  return pathOf(scope);
 }
 
 /**
@@ -230,12 +221,31 @@ export const MIN_LINK_SECONDS = 60;
 
 export type LinkRequestProblem = "path" | "ttl" | "base";
 
-export class LinkRequestError extends Error {
+/** A link cannot be made as asked; `problem` says which part is wrong. */
+export class LinkRequestError extends InvalidInputError {
   override readonly name = "LinkRequestError";
   readonly problem: LinkRequestProblem;
-  constructor(problem: LinkRequestProblem, message: string) {
-    super(message);
-    this.problem = problem;
+  constructor(message: string, options: { problem: LinkRequestProblem; cause?: unknown }) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.problem = options.problem;
+  }
+}
+
+export type LinkRefusal = "link_invalid" | "link_expired" | "link_out_of_scope";
+
+const REFUSALS: Record<LinkRefusal, string> = {
+  link_invalid: "this link is not valid: it was changed, cut short, or its key was rotated",
+  link_expired: "this link has expired; ask for a new one",
+  link_out_of_scope: "this link does not open this page",
+};
+
+/** A signed link that does not open the route it was sent to; `refusal` says why. */
+export class LinkRefusedError extends UsageReportError {
+  override readonly name = "LinkRefusedError";
+  readonly refusal: LinkRefusal;
+  constructor(refusal: LinkRefusal, options: { cause?: unknown } = {}) {
+    super(REFUSALS[refusal], options);
+    this.refusal = refusal;
   }
 }
 
@@ -259,23 +269,26 @@ export function makeLink(
   const scope = scopeOfPath(pathname);
   if (scope === undefined) {
     throw new LinkRequestError(
-      "path",
       "path must be /reports, /reports/latest, /reports/YYYY-MM-DD, /reports/months/latest or /reports/months/YYYY-MM",
+      { problem: "path" },
     );
   }
   const { ttlSeconds } = request;
   if (!Number.isSafeInteger(ttlSeconds) || ttlSeconds < MIN_LINK_SECONDS) {
-    throw new LinkRequestError("ttl", `ttl must be at least ${MIN_LINK_SECONDS} seconds`);
+    throw new LinkRequestError(`ttl must be at least ${MIN_LINK_SECONDS} seconds`, {
+      problem: "ttl",
+    });
   }
   if (ttlSeconds > MAX_LINK_SECONDS) {
-    throw new LinkRequestError("ttl", "ttl must be at most 30 days");
+    throw new LinkRequestError("ttl must be at most 30 days", { problem: "ttl" });
   }
   const expires = Math.floor(request.now / 1000) + ttlSeconds;
   const query = new URLSearchParams(at === -1 ? "" : request.path.slice(at + 1));
   for (const name of ["scope", "expires", "signature"]) query.delete(name);
   for (const [name, value] of signLink(key, { scope, expires })) query.set(name, value);
   const origin = httpOrigin(request.base);
-  if (origin === undefined) throw new LinkRequestError("base", "the base is not an http(s) URL");
+  if (origin === undefined)
+    throw new LinkRequestError("the base is not an http(s) URL", { problem: "base" });
   // Built from the scope, not from the path as given: `/reports/2026-11-25//` names the day,
   // but only `/reports/2026-11-25` is routed.
   const url = new URL(pathOfScope(scope), origin);

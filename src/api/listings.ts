@@ -2,13 +2,14 @@ import * as z from "zod";
 import { type ListingRow, renderListingHtml } from "../report/render-pages.js";
 import { isValidDate, isValidMonth } from "../report/time.js";
 import type { ReportPeriod } from "../report/types.js";
-import { HttpError } from "../shared/errors.js";
+import { RequestError } from "../shared/errors.js";
 import { type Log, silentLog } from "../shared/log.js";
 import { readHistory } from "../storage/history.js";
 import { dailyKey, monthlyKey } from "../storage/publish.js";
 import type { ReportStore } from "../storage/store.js";
 import { type ApiResponse, htmlResponse, jsonResponse, negotiateFormat } from "./http.js";
 import { type PageHref, plainHref, readStoredReport } from "./reports.js";
+import { listingPath, pathOf } from "./routes.js";
 
 /**
  * GET /reports and GET /reports/months: the stored reports, newest first, in pages of `limit`
@@ -41,7 +42,7 @@ function parseLimit(raw: string | undefined): number {
   if (raw === undefined) return 30;
   const parsed = limitSchema.safeParse(raw);
   if (!parsed.success) {
-    throw new HttpError(400, "invalid_limit", "limit must be a whole number from 1 to 100");
+    throw new RequestError("limit must be a whole number from 1 to 100", { code: "invalid_limit" });
   }
   return parsed.data;
 }
@@ -51,7 +52,7 @@ function decodeCursor(cursor: string, valid: (label: string) => boolean): string
     ? Buffer.from(cursor, "base64url").toString("utf8")
     : "";
   if (!valid(label)) {
-    throw new HttpError(400, "invalid_cursor", "cursor is not one this API gave out");
+    throw new RequestError("cursor is not one this API gave out", { code: "invalid_cursor" });
   }
   return label;
 }
@@ -112,7 +113,6 @@ async function answer(
     });
   }
   const href = query.links === undefined ? plainHref : await query.links();
-  const base = listing.kind === "month" ? "/reports/months" : "/reports";
   const rows: ListingRow[] = entries.map((e) => {
     const scope =
       listing.kind === "month"
@@ -121,15 +121,15 @@ async function answer(
     return {
       report_date: e.label,
       generated_at: e.generated_at,
-      pageHref: href(`${base}/${e.label}?format=html`, scope),
-      csvHref: href(`${base}/${e.label}/files/usage.csv`, scope),
+      pageHref: href(`${pathOf(scope)}?format=html`, scope),
+      csvHref: href(pathOf({ ...scope, file: "usage.csv" }), scope),
     };
   });
+  const own = listingPath(listing.kind);
   const older =
     next_cursor === null
       ? null
-      : (href(`${base}?format=html&limit=${limit}&cursor=${next_cursor}`, { kind: "list" }) ??
-        null);
+      : (href(`${own}?format=html&limit=${limit}&cursor=${next_cursor}`, { kind: "list" }) ?? null);
   return htmlResponse(
     200,
     renderListingHtml(rows, older, listing.kind === "month" ? "months" : "days"),

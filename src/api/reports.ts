@@ -1,17 +1,13 @@
 import { renderReportHtml } from "../report/render-html.js";
-import {
-  parseStoredReport,
-  type StoredReport,
-  StoredReportError,
-} from "../report/stored-schema.js";
-import { isValidDate, isValidMonth } from "../report/time.js";
+import { parseStoredReport, type StoredReport } from "../report/stored-schema.js";
 import { DOWNLOADABLE_FILES, type ReportFileName, type ReportPeriod } from "../report/types.js";
-import { HttpError } from "../shared/errors.js";
+import { RequestError } from "../shared/errors.js";
 import { readHistory } from "../storage/history.js";
 import { CONTENT_TYPES, readLatest, readLatestMonth, reportKey } from "../storage/publish.js";
 import type { ReportStore } from "../storage/store.js";
 import { type ApiResponse, conditional, htmlResponse, negotiateFormat } from "./http.js";
-import type { LinkScope } from "./links.js";
+import { type LinkScope, targetOfScope } from "./links.js";
+import { pathOf, requireLabel } from "./routes.js";
 
 /**
  * The single-report routes of report.md §7 over a report store, independent of Lambda: a
@@ -23,24 +19,6 @@ import type { LinkScope } from "./links.js";
 /** The files of a report that can be downloaded: the data files and their manifest. */
 const DOWNLOAD_URL_SECONDS = 300;
 
-/** The date or month a route names, or 400 for one that does not exist. */
-export function requireLabel(period: ReportPeriod, value: string): string {
-  if (period === "month") {
-    if (!isValidMonth(value)) {
-      throw new HttpError(400, "invalid_month", `"${value.slice(0, 40)}" is not a month (YYYY-MM)`);
-    }
-    return value;
-  }
-  if (!isValidDate(value)) {
-    throw new HttpError(
-      400,
-      "invalid_date",
-      `"${value.slice(0, 40)}" is not a date (YYYY-MM-DD that exists)`,
-    );
-  }
-  return value;
-}
-
 /** `latest` or a date (month): what the route names, or 404 when there is no report yet. */
 async function resolveLabel(store: ReportStore, period: ReportPeriod, param: string) {
   if (param !== "latest") return requireLabel(period, param);
@@ -49,25 +27,24 @@ async function resolveLabel(store: ReportStore, period: ReportPeriod, param: str
       ? (await readLatestMonth(store))?.report_month
       : (await readLatest(store))?.report_date;
   if (latest === undefined) {
-    throw new HttpError(
-      404,
-      "no_report",
+    throw new RequestError(
       period === "month"
         ? "no month report has been written yet"
         : "no report has been written yet",
+      { code: "no_report" },
     );
   }
   return latest;
 }
 
-function notFound(label: string): HttpError {
-  return new HttpError(404, "not_found", `there is no report for ${label}`);
+function notFound(label: string): RequestError {
+  return new RequestError(`there is no report for ${label}`, { code: "not_found" });
 }
 
 /**
  * report.json as stored under `key` for `label`, through the report's schema: a file that is
- * not one (changed in the bucket, cut short) is the store's fault, not the caller's: 502
- * `invalid_stored_report`, naming the file and the field at fault (logged at the edge).
+ * not one (changed in the bucket, cut short) throws StoredReportError, naming the file and the
+ * field at fault: the store's fault, not the caller's (502 `invalid_stored_report`, logged).
  */
 export function readStoredReport(
   body: Buffer,
@@ -75,14 +52,7 @@ export function readStoredReport(
   period: ReportPeriod,
   label: string,
 ): StoredReport {
-  try {
-    return parseStoredReport(body, key, { period, label });
-  } catch (error) {
-    if (error instanceof StoredReportError) {
-      throw new HttpError(502, "invalid_stored_report", error.message);
-    }
-    throw error;
-  }
+  return parseStoredReport(body, key, { period, label });
 }
 
 /**
@@ -94,9 +64,6 @@ export function readStoredReport(
 export type PageHref = (path: string, scope: LinkScope, own?: boolean) => string | undefined;
 
 export const plainHref: PageHref = (path) => path;
-
-const routeOf = (period: ReportPeriod, label: string) =>
-  period === "month" ? `/reports/months/${label}` : `/reports/${label}`;
 
 export interface ReportRequest {
   format?: string | undefined;
@@ -131,14 +98,15 @@ export async function getPeriodReport(
     const href = request.links === undefined ? plainHref : await request.links();
     // Its downloads are signed file by file: a page reached by a "latest" link must not hand
     // out a link to the whole day or month (a month's link opens its days too).
-    const own = (name: ReportFileName): LinkScope => ({ kind: "file", period, label, name });
-    const route = routeOf(period, label);
+    const link = (scope: LinkScope, query: string, own = false) =>
+      href(`${pathOf(targetOfScope(scope))}${query}`, scope, own);
+    const own = (name: ReportFileName) => link({ kind: "file", period, label, name }, "", true);
     const html = renderReportHtml(report, {
-      csvHref: href(`${route}/files/usage.csv`, own("usage.csv"), true),
-      jsonHref: href(`${route}/files/report.json`, own("report.json"), true),
+      csvHref: own("usage.csv"),
+      jsonHref: own("report.json"),
       history: (await readHistory(store)) ?? [],
-      dayHref: (date) => href(`/reports/${date}?format=html`, { kind: "day", date }),
-      monthHref: (month) => href(`/reports/months/${month}?format=html`, { kind: "month", month }),
+      dayHref: (date) => link({ kind: "day", date }, "?format=html"),
+      monthHref: (month) => link({ kind: "month", month }, "?format=html"),
     });
     return htmlResponse(200, html, cache);
   }
@@ -168,10 +136,9 @@ export async function getPeriodFile(
   const label = requireLabel(period, param);
   const file = DOWNLOADABLE_FILES.find((f) => f === name);
   if (file === undefined)
-    throw new HttpError(
-      404,
-      "not_found",
+    throw new RequestError(
       "no such file; files are report.json, usage.csv, jobs.csv and manifest.json",
+      { code: "not_found" },
     );
   const key = reportKey(period, label, file);
   const downloadName = `${label}-${file}`;

@@ -6,6 +6,7 @@ import { DAY, MONTH, periodOfReport } from "../report/period.js";
 import type { PriceTable } from "../report/prices.js";
 import { renderJobsCsv, renderUsageCsv } from "../report/render-csv.js";
 import { renderReportJson } from "../report/render-json.js";
+import { MAX_RANGE_DAYS } from "../report/select-dates.js";
 import {
   MANIFEST_FILE,
   type PeriodReport,
@@ -36,8 +37,6 @@ import type { ReportStore } from "../storage/store.js";
  * asked), their files, the history index, and then `latest.json` / `latest-month.json`. Any
  * failure before the end throws, and the pointers have not moved.
  */
-
-export const MAX_RANGE_DAYS = 92;
 
 export interface ReportJobOptions {
   /** Consecutive dates, ascending, at most MAX_RANGE_DAYS; may be empty with a month. */

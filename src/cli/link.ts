@@ -1,7 +1,7 @@
-import { httpOrigin, LinkRequestError, makeLink, parseTtl } from "../api/links.js";
+import { httpOrigin, makeLink, parseTtl } from "../api/links.js";
 import { parseLinkKey } from "../app/config.js";
-import { ConfigError } from "../shared/errors.js";
-import { type CliIo, parseOptions } from "./main.js";
+import { ConfigError, UsageReportError } from "../shared/errors.js";
+import { type CliIo, fail, parseOptions } from "./main.js";
 
 /**
  * `npm run link -- --path /reports/latest [--ttl 7d] [--base https://…]`: prints a signed
@@ -29,6 +29,10 @@ async function readKey(io: CliIo): Promise<Buffer> {
   try {
     const res = await client.send(new GetSecretValueCommand({ SecretId: source.secretId }));
     return Buffer.from((res.SecretString ?? "").trim(), "utf8");
+  } catch (error) {
+    // The SDK's message names the secret and the reason; it holds no secret value.
+    const reason = error instanceof Error ? error.message : String(error);
+    throw new UsageReportError(`the link key could not be read: ${reason}`, { cause: error });
   } finally {
     client.destroy();
   }
@@ -58,33 +62,16 @@ export async function runLinkCli(argv: readonly string[], io: CliIo): Promise<nu
     }
     base = origin;
   } catch (error) {
-    io.stderr.write(`error: ${error instanceof Error ? error.message : String(error)}\n`);
-    return 2;
-  }
-  let key: Buffer;
-  try {
-    key = await readKey(io);
-  } catch (error) {
-    if (error instanceof ConfigError) {
-      io.stderr.write(`error: ${error.message}\n`);
-      return 2;
-    }
-    // The SDK's message names the secret and the reason; it holds no secret value.
-    io.stderr.write(
-      `error: the link key could not be read: ${error instanceof Error ? error.message : String(error)}\n`,
-    );
-    return 1;
+    return fail(io, error);
   }
   try {
+    const key = await readKey(io);
+    // A path or ttl it refuses is a LinkRequestError: exit code 2.
     const link = makeLink(key, { path, ttlSeconds, now: io.now(), base });
     io.stdout.write(`${link.url}\n`);
     io.stderr.write(`opens ${link.scope} until ${link.expires_at}\n`);
     return 0;
   } catch (error) {
-    if (error instanceof LinkRequestError) {
-      io.stderr.write(`error: ${error.message}\n`);
-      return 2;
-    }
-    throw error;
+    return fail(io, error);
   }
 }

@@ -1,9 +1,8 @@
 import { loadBaseConfig } from "../app/config.js";
-import { ConfigError, UsageReportError } from "../shared/errors.js";
 import { rebuildHistory } from "../storage/history.js";
 import { openStore } from "../storage/open-store.js";
 import { acquireRunLock } from "../storage/run-lock.js";
-import { type CliIo, parseOptions } from "./main.js";
+import { type CliIo, fail, parseOptions } from "./main.js";
 
 /**
  * `npm run reindex -- [--storage URL]`: rebuilds history.json (the index behind GET /reports
@@ -20,8 +19,7 @@ export async function runReindexCli(argv: readonly string[], io: CliIo): Promise
     );
     storage = loadBaseConfig(io.env, { storage: values.storage }).storage;
   } catch (error) {
-    io.stderr.write(`error: ${error instanceof Error ? error.message : String(error)}\n`);
-    return 2;
+    return fail(io, error);
   }
   try {
     const store = openStore(storage, { cwd: io.cwd });
@@ -36,12 +34,6 @@ export async function runReindexCli(argv: readonly string[], io: CliIo): Promise
     }
     return 0;
   } catch (error) {
-    if (error instanceof ConfigError) {
-      io.stderr.write(`error: ${error.message}\n`);
-      return 2;
-    }
-    const message = error instanceof UsageReportError ? error.message : String(error);
-    io.stderr.write(`error: ${message}\n`);
-    return 1;
+    return fail(io, error);
   }
 }

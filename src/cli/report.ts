@@ -1,12 +1,11 @@
 import { loadReportConfig, type ReportConfig } from "../app/config.js";
 import { keepHeapFlat } from "../app/heap-policy.js";
-import { MAX_RANGE_DAYS, type ReportJobResult } from "../app/report-job.js";
+import type { ReportJobResult } from "../app/report-job.js";
 import { runConfiguredReport } from "../app/run.js";
 import { formatHours } from "../report/format.js";
-import { selectRun } from "../report/select-dates.js";
-import { ConfigError, UsageReportError } from "../shared/errors.js";
+import { MAX_RANGE_DAYS, selectRun } from "../report/select-dates.js";
 import type { Log } from "../shared/log.js";
-import { type CliIo, parseOptions } from "./main.js";
+import { type CliIo, fail, parseOptions } from "./main.js";
 import { progressPrinter } from "./progress.js";
 
 /**
@@ -24,7 +23,10 @@ export interface ReportArgs {
   readonly config: ReportConfig;
 }
 
-/** Parses the command line and the environment; throws ConfigError with one clear line. */
+/**
+ * Parses the command line and the environment; throws ConfigError (or DateSelectionError) with
+ * one clear line.
+ */
 export function parseReportArgs(
   argv: readonly string[],
   env: CliIo["env"],
@@ -124,11 +126,7 @@ export async function runReportCli(argv: readonly string[], io: CliIo): Promise<
   try {
     args = parseReportArgs(argv, io.env, io.now());
   } catch (error) {
-    if (error instanceof ConfigError) {
-      io.stderr.write(`error: ${error.message}\n`);
-      return 2;
-    }
-    throw error;
+    return fail(io, error);
   }
   const { config, dates, month } = args;
   keepHeapFlat();
@@ -154,15 +152,8 @@ export async function runReportCli(argv: readonly string[], io: CliIo): Promise<
     io.stdout.write(summary(result, result.storeUrl));
     return 0;
   } catch (error) {
-    if (error instanceof ConfigError) {
-      io.stderr.write(`error: ${error.message}\n`);
-      return 2;
-    }
-    const message =
-      error instanceof UsageReportError
-        ? error.message
-        : `unexpected error: ${error instanceof Error ? error.message : String(error)}`;
-    io.stderr.write(`error: the report run failed: ${message}\nlatest.json was not changed.\n`);
-    return 1;
+    const code = fail(io, error, { failed: "the report run failed" });
+    if (code === 1) io.stderr.write("latest.json was not changed.\n");
+    return code;
   }
 }

@@ -1,8 +1,8 @@
-import { ConfigError } from "../shared/errors.js";
+import { ConfigError, UsageReportError } from "../shared/errors.js";
 import { DEMO_CREDENTIALS } from "../simulator/demo.js";
 import { type Simulator, type SimulatorOptions, startSimulator } from "../simulator/server.js";
 import { generateWorkload } from "../simulator/workload.js";
-import { type CliIo, parseOptions } from "./main.js";
+import { type CliIo, fail, parseOptions } from "./main.js";
 
 /**
  * `npm run simulate -- [--port 4010] [--versions 5000] [--seed 7] [--page-cap N]
@@ -129,9 +129,7 @@ export async function runSimulateCli(argv: readonly string[], io: CliIo): Promis
   try {
     args = parseSimulateArgs(argv);
   } catch (error) {
-    if (!(error instanceof ConfigError)) throw error;
-    io.stderr.write(`error: ${error.message}\n`);
-    return 2;
+    return fail(io, error);
   }
   if (args.help) {
     io.stdout.write(`${USAGE}\n`);
@@ -141,9 +139,9 @@ export async function runSimulateCli(argv: readonly string[], io: CliIo): Promis
   try {
     sim = await startDemoSimulator(args, io.now());
   } catch (error) {
-    const message = error instanceof Error ? error.message : String(error);
-    io.stderr.write(`error: the simulator could not start on port ${args.port}: ${message}\n`);
-    return 1;
+    const reason = error instanceof Error ? error.message : String(error);
+    const failure = `the simulator could not start on port ${args.port}: ${reason}`;
+    return fail(io, new UsageReportError(failure, { cause: error }));
   }
   io.stdout.write(banner(sim.url, args));
   return new Promise<number>((resolve) => {

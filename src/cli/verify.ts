@@ -1,10 +1,10 @@
 import { loadBaseConfig } from "../app/config.js";
 import { isValidDate, isValidMonth } from "../report/time.js";
 import type { ReportPeriod } from "../report/types.js";
-import { ConfigError, UsageReportError } from "../shared/errors.js";
+import { ConfigError } from "../shared/errors.js";
 import { openStore } from "../storage/open-store.js";
 import { verifyDate } from "../storage/verify.js";
-import { type CliIo, parseOptions } from "./main.js";
+import { type CliIo, fail, parseOptions } from "./main.js";
 
 /**
  * `npm run verify -- --date D [--storage URL]`: checks a day's files against its manifest.
@@ -39,9 +39,7 @@ export async function runVerifyCli(argv: readonly string[], io: CliIo): Promise<
     }
     storage = loadBaseConfig(io.env, { storage: values.storage }).storage;
   } catch (error) {
-    const message = error instanceof Error ? error.message.split("\n")[0] : String(error);
-    io.stderr.write(`error: ${message}${message?.includes("usage:") ? "" : `. ${USAGE}`}\n`);
-    return 2;
+    return fail(io, error, { usage: USAGE });
   }
   try {
     const result = await verifyDate(openStore(storage, { cwd: io.cwd }), date, period);
@@ -59,8 +57,6 @@ export async function runVerifyCli(argv: readonly string[], io: CliIo): Promise<
     io.stdout.write(`${date}: ${result.ok ? "verified" : "NOT verified"}\n`);
     return result.ok ? 0 : 1;
   } catch (error) {
-    const message = error instanceof UsageReportError ? error.message : String(error);
-    io.stderr.write(`error: ${message}\n`);
-    return 1;
+    return fail(io, error);
   }
 }

@@ -3,6 +3,7 @@ import type { MiddlewareObj } from "@middy/core";
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from "aws-lambda";
 import {
   covers,
+  LinkRefusedError,
   type LinkTarget,
   PAGE_LINK_SECONDS,
   type SignedLink,
@@ -11,7 +12,7 @@ import {
   verifyLink,
 } from "../api/links.js";
 import { type PageHref, plainHref } from "../api/reports.js";
-import { HttpError } from "../shared/errors.js";
+import { RequestError } from "../shared/errors.js";
 import { api, logger } from "./runtime.js";
 
 /**
@@ -29,23 +30,6 @@ export type Access =
 /** What a GET route serves, for the scope check of a signed link. */
 export type LinkTargetOf = (event: APIGatewayProxyEventV2) => LinkTarget;
 
-export type LinkRefusal = "link_invalid" | "link_expired" | "link_out_of_scope";
-
-const REFUSALS: Record<LinkRefusal, string> = {
-  link_invalid: "this link is not valid: it was changed, cut short, or its key was rotated",
-  link_expired: "this link has expired; ask for a new one",
-  link_out_of_scope: "this link does not open this page",
-};
-
-/** 403 for a signed link that does not open the route; shown as a page to a browser. */
-export class LinkRefusedError extends HttpError {
-  readonly refusal: LinkRefusal;
-  constructor(refusal: LinkRefusal) {
-    super(403, refusal, REFUSALS[refusal]);
-    this.refusal = refusal;
-  }
-}
-
 const accessByEvent = new WeakMap<APIGatewayProxyEventV2, Access>();
 
 /** How the request was let in (set by `authenticate`, which runs before every handler). */
@@ -60,16 +44,14 @@ export function tokensEqual(given: string, expected: string): boolean {
   return timingSafeEqual(a, b);
 }
 
-const CHALLENGE = { "www-authenticate": "Bearer" };
-
 async function checkBearer(header: string): Promise<void> {
   const expected = await api.token();
   const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
   if (match?.[1] === undefined) {
-    throw new HttpError(401, "unauthorized", "send Authorization: Bearer <token>", CHALLENGE);
+    throw new RequestError("send Authorization: Bearer <token>", { code: "unauthorized" });
   }
   if (!tokensEqual(match[1], expected)) {
-    throw new HttpError(401, "unauthorized", "the token is not valid", CHALLENGE);
+    throw new RequestError("the token is not valid", { code: "unauthorized" });
   }
 }
 

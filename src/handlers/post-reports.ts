@@ -1,14 +1,13 @@
 import { InvocationType, InvokeCommand, LambdaClient } from "@aws-sdk/client-lambda";
 import { jsonResponse } from "../api/http.js";
 import { parseRegeneration, type Regeneration } from "../api/regeneration-request.js";
+import { ROUTES } from "../api/routes.js";
 import { datesOfMonth } from "../report/time.js";
-import { ConfigError, HttpError } from "../shared/errors.js";
+import { ConfigError } from "../shared/errors.js";
 import {
   claimRegeneration,
   finishRegeneration,
   type PendingRegeneration,
-  RegenerationPendingError,
-  RegenerationQueueFullError,
 } from "../storage/regenerations.js";
 import { httpHandler, toApiGateway } from "./middleware.js";
 import type { ReportEvent } from "./report-event.js";
@@ -46,57 +45,32 @@ const invokeReportFunction: Dispatch = async (request, claim) => {
   );
 };
 
-/** The pending regenerations an answer lists (their ids stay inside). */
-const listed = (error: { pending: readonly PendingRegeneration[] }) => ({
-  pending: error.pending.map((p) => ({
-    from: p.from,
-    to: p.to,
-    accepted_at: p.accepted_at,
-    expires_at: p.expires_at,
-  })),
-});
-
 export function postReports(dispatch: Dispatch) {
-  return httpHandler(
-    async (event) => {
-      const config = api.config();
-      const now = Date.now();
-      // The body was parsed by the JSON body middleware.
-      const body: unknown = event.body;
-      const request = parseRegeneration(body, { now, timeZone: config.timeZone });
-      // A month claims all of its dates: a regeneration of one of them overlaps it.
-      const claimed = request.month === undefined ? request.dates : datesOfMonth(request.month);
-      let claim: PendingRegeneration;
-      try {
-        claim = await claimRegeneration(api.store(), claimed, now);
-      } catch (error) {
-        // 409: these dates conflict with a pending regeneration. 429: nothing conflicts, but
-        // as many as allowed are pending; the same POST succeeds once one has finished.
-        if (error instanceof RegenerationPendingError) {
-          throw new HttpError(409, "regeneration_pending", error.message, {}, listed(error));
-        }
-        if (error instanceof RegenerationQueueFullError) {
-          throw new HttpError(429, "regeneration_queue_full", error.message, {}, listed(error));
-        }
-        throw error;
-      }
-      try {
-        await dispatch(request, claim);
-      } catch (error) {
-        // Nothing was queued, or the local run failed: free the dates so a retry is not refused.
-        await finishRegeneration(api.store(), claim.id, Date.now());
-        throw error;
-      }
-      logger.info("regeneration accepted", { dates: `${claim.from}..${claim.to}`, id: claim.id });
-      return toApiGateway(
-        jsonResponse(
-          202,
-          request.month === undefined ? { dates: request.dates } : { month: request.month },
-        ),
-      );
-    },
-    { jsonBody: true },
-  );
+  return httpHandler(ROUTES.postReports, async (event) => {
+    const config = api.config();
+    const now = Date.now();
+    // The body was parsed by the JSON body middleware.
+    const body: unknown = event.body;
+    const request = parseRegeneration(body, { now, timeZone: config.timeZone });
+    // A month claims all of its dates: a regeneration of one of them overlaps it.
+    const claimed = request.month === undefined ? request.dates : datesOfMonth(request.month);
+    // 409 or 429 (RegenerationPendingError, RegenerationQueueFullError) when it cannot be.
+    const claim = await claimRegeneration(api.store(), claimed, now);
+    try {
+      await dispatch(request, claim);
+    } catch (error) {
+      // Nothing was queued, or the local run failed: free the dates so a retry is not refused.
+      await finishRegeneration(api.store(), claim.id, Date.now());
+      throw error;
+    }
+    logger.info("regeneration accepted", { dates: `${claim.from}..${claim.to}`, id: claim.id });
+    return toApiGateway(
+      jsonResponse(
+        202,
+        request.month === undefined ? { dates: request.dates } : { month: request.month },
+      ),
+    );
+  });
 }
 
 export const handler = postReports(invokeReportFunction);

@@ -1,7 +1,11 @@
 import * as z from "zod";
-import { MAX_RANGE_DAYS } from "../app/report-job.js";
-import { DateSelectionError, selectDates, selectMonth } from "../report/select-dates.js";
-import { lastEndedMonth, yesterday } from "../report/time.js";
+import {
+  DateSelectionError,
+  MAX_RANGE_DAYS,
+  selectDateList,
+  selectMonth,
+  selectScheduled,
+} from "../report/select-dates.js";
 
 /**
  * What the report function is invoked with:
@@ -43,42 +47,27 @@ export function parseReportEvent(input: unknown, now: number, timeZone: string):
   const parsed = reportEvent.safeParse(input ?? {});
   if (!parsed.success) {
     throw new DateSelectionError(
-      "invalid_range",
       `the event is not one the report function takes: ${parsed.error.issues[0]?.message ?? "invalid"} at ${parsed.error.issues[0]?.path.join(".") || "the top"}`,
+      { problem: "invalid_range" },
     );
   }
   const event = parsed.data;
   const requestId = event.request_id;
   if (event.month !== undefined) {
     if (event.dates !== undefined) {
-      throw new DateSelectionError("invalid_range", "the event gives both dates and a month");
+      throw new DateSelectionError("the event gives both dates and a month", {
+        problem: "invalid_range",
+      });
     }
     const month = selectMonth(event.month, { now, timeZone });
     return { dates: [], month, dueMonth: undefined, requestId };
   }
   if (event.dates !== undefined) {
-    const first = event.dates[0] as string;
-    const last = event.dates[event.dates.length - 1] as string;
-    const dates = selectDates(
-      { from: first, to: last },
-      { now, timeZone, maxDays: MAX_RANGE_DAYS, defaultYesterday: false },
-    );
-    if (dates.length !== event.dates.length || dates.some((d, i) => d !== event.dates?.[i])) {
-      throw new DateSelectionError(
-        "invalid_range",
-        "the event's dates must be consecutive and ascending",
-      );
-    }
+    const dates = selectDateList(event.dates, { now, timeZone, maxDays: MAX_RANGE_DAYS });
     return { dates, month: undefined, dueMonth: undefined, requestId };
   }
-  const at = Math.min(
-    event.scheduled_time === undefined ? now : Date.parse(event.scheduled_time),
-    now,
-  );
-  return {
-    dates: [yesterday(at, timeZone)],
-    month: undefined,
-    dueMonth: lastEndedMonth(at, timeZone),
-    requestId,
-  };
+  const scheduledAt =
+    event.scheduled_time === undefined ? undefined : Date.parse(event.scheduled_time);
+  const { dates, dueMonth } = selectScheduled(scheduledAt, { now, timeZone });
+  return { dates, month: undefined, dueMonth, requestId };
 }

@@ -3,6 +3,7 @@ import middy from "@middy/core";
 import type { Context } from "aws-lambda";
 import { keepHeapFlat } from "../app/heap-policy.js";
 import { runConfiguredReport } from "../app/run.js";
+import { monthDue } from "../report/select-dates.js";
 import { readLatestMonth } from "../storage/publish.js";
 import { finishRegeneration } from "../storage/regenerations.js";
 import { parseReportEvent } from "./report-event.js";
@@ -57,10 +58,7 @@ async function run(input: unknown, remainingMs: number): Promise<ReportOutcome> 
     const reported =
       dueMonth === undefined ? undefined : await readLatestMonth(store).catch(() => undefined);
     const month =
-      asked ??
-      (dueMonth !== undefined && (reported === undefined || reported.report_month < dueMonth)
-        ? dueMonth
-        : undefined);
+      asked ?? (dueMonth === undefined ? undefined : monthDue(dueMonth, reported?.report_month));
     label = [dates.length > 0 ? `${dates[0]}..${dates[dates.length - 1]}` : undefined, month]
       .filter(Boolean)
       .join(" and ");

@@ -1,4 +1,4 @@
-import { ConfigError } from "../shared/errors.js";
+import { InvalidInputError } from "../shared/errors.js";
 import {
   countDates,
   datesInRange,
@@ -10,10 +10,17 @@ import {
 
 /**
  * The one rule for which report dates a run may cover, shared by the command line, POST
- * /reports and the report function's event: a date, or a range from..to (both ends included),
- * of dates that exist, are not before EARLIEST_DATE and have ended in the report time zone. Each edge maps the error: exit
- * code 2 on the command line, 400 over HTTP, a failed invocation in Lambda.
+ * /reports, the report function's event and the job itself: a date, or a range from..to (both
+ * ends included), of dates that exist, are not before EARLIEST_DATE and have ended in the
+ * report time zone, at most MAX_RANGE_DAYS of them (MAX_REGENERATION_DAYS over HTTP); or a
+ * month that has ended. Every limit is here. Each edge maps the error: exit code 2 on the
+ * command line, 400 over HTTP, a failed invocation in Lambda.
  */
+
+/** Most dates one run (one scan) may cover: the command line, the report function's event. */
+export const MAX_RANGE_DAYS = 92;
+/** Most dates one POST /reports may regenerate. */
+export const MAX_REGENERATION_DAYS = 31;
 
 export type DateSelectionProblem =
   /** A date that does not exist, or has not ended yet: 400 `invalid_date`. */
@@ -21,12 +28,13 @@ export type DateSelectionProblem =
   /** Fields that do not go together, or a range that is too long: 400 `invalid_body`. */
   | "invalid_range";
 
-export class DateSelectionError extends ConfigError {
+/** The dates or the month asked for cannot be reported; `problem` says which rule refused them. */
+export class DateSelectionError extends InvalidInputError {
   override readonly name: string = "DateSelectionError";
   readonly problem: DateSelectionProblem;
-  constructor(problem: DateSelectionProblem, message: string) {
-    super(message);
-    this.problem = problem;
+  constructor(message: string, options: { problem: DateSelectionProblem; cause?: unknown }) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.problem = options.problem;
   }
 }
 
@@ -66,41 +74,42 @@ export function selectDates(selection: DateSelection, opts: SelectDatesOptions):
     const value = selection[field];
     if (value !== undefined && !isValidDate(value)) {
       throw new DateSelectionError(
-        "invalid_date",
         `${names[field]} ${clip(value)} is not a date (YYYY-MM-DD that exists)`,
+        { problem: "invalid_date" },
       );
     }
     if (value !== undefined && value < EARLIEST_DATE) {
       throw new DateSelectionError(
-        "invalid_date",
         `${names[field]} ${value} is before ${EARLIEST_DATE}, the earliest date a report can cover`,
+        { problem: "invalid_date" },
       );
     }
   }
   const { date, from, to } = selection;
   if (date !== undefined && (from !== undefined || to !== undefined)) {
     throw new DateSelectionError(
-      "invalid_range",
       `give either ${names.date} or ${names.from}/${names.to}, not both`,
+      { problem: "invalid_range" },
     );
   }
   if ((from === undefined) !== (to === undefined)) {
-    throw new DateSelectionError("invalid_range", `${names.from} and ${names.to} go together`);
+    throw new DateSelectionError(`${names.from} and ${names.to} go together`, {
+      problem: "invalid_range",
+    });
   }
   let dates: string[];
   if (from !== undefined && to !== undefined) {
     if (from > to) {
-      throw new DateSelectionError(
-        "invalid_range",
-        `${names.from} ${from} is after ${names.to} ${to}`,
-      );
+      throw new DateSelectionError(`${names.from} ${from} is after ${names.to} ${to}`, {
+        problem: "invalid_range",
+      });
     }
     if (to > latest) throw notEnded(to, latest, opts.timeZone);
     const days = countDates(from, to);
     if (days > opts.maxDays) {
       throw new DateSelectionError(
-        "invalid_range",
         `${names.from}/${names.to} covers ${days} days; at most ${opts.maxDays}`,
+        { problem: "invalid_range" },
       );
     }
     dates = datesInRange(from, to);
@@ -109,10 +118,9 @@ export function selectDates(selection: DateSelection, opts: SelectDatesOptions):
   } else if (opts.defaultYesterday) {
     dates = [latest];
   } else {
-    throw new DateSelectionError(
-      "invalid_range",
-      `give ${names.date}, or ${names.from} and ${names.to}`,
-    );
+    throw new DateSelectionError(`give ${names.date}, or ${names.from} and ${names.to}`, {
+      problem: "invalid_range",
+    });
   }
   const last = dates[dates.length - 1] as string;
   if (last > latest) throw notEnded(last, latest, opts.timeZone);
@@ -122,8 +130,8 @@ export function selectDates(selection: DateSelection, opts: SelectDatesOptions):
 /** A report of a day that has not ended would be short, and latest.json never moves back. */
 function notEnded(date: string, latest: string, timeZone: string): DateSelectionError {
   return new DateSelectionError(
-    "invalid_date",
     `${date} has not ended yet in ${timeZone}: the latest date that can be reported is ${latest}`,
+    { problem: "invalid_date" },
   );
 }
 
@@ -137,19 +145,21 @@ export function selectMonth(
 ): string {
   const name = opts.name ?? "month";
   if (!isValidMonth(month)) {
-    throw new DateSelectionError("invalid_date", `${name} ${clip(month)} is not a month (YYYY-MM)`);
+    throw new DateSelectionError(`${name} ${clip(month)} is not a month (YYYY-MM)`, {
+      problem: "invalid_date",
+    });
   }
   if (month < EARLIEST_MONTH) {
     throw new DateSelectionError(
-      "invalid_date",
       `${name} ${month} is before ${EARLIEST_MONTH}, the earliest month a report can cover`,
+      { problem: "invalid_date" },
     );
   }
   const last = lastEndedMonth(opts.now, opts.timeZone);
   if (month > last) {
     throw new DateSelectionError(
-      "invalid_date",
       `${month} has not ended yet in ${opts.timeZone}: the latest month that can be reported is ${last}`,
+      { problem: "invalid_date" },
     );
   }
   return month;
@@ -171,9 +181,58 @@ export function selectRun(
   if (days.date !== undefined || days.from !== undefined || days.to !== undefined) {
     const names = opts.names ?? { date: "date", from: "from", to: "to" };
     throw new DateSelectionError(
-      "invalid_range",
       `give either ${opts.monthName ?? "month"} or ${names.date} (${names.from}/${names.to}), not both`,
+      { problem: "invalid_range" },
     );
   }
   return { dates: [], month: selectMonth(month, { ...opts, name: opts.monthName ?? "month" }) };
+}
+
+/**
+ * The dates an invocation lists, as given: consecutive and ascending, and each one a date
+ * `selectDates` would take for the range they span.
+ */
+export function selectDateList(
+  dates: readonly string[],
+  opts: Omit<SelectDatesOptions, "defaultYesterday">,
+): string[] {
+  const first = dates[0];
+  const last = dates[dates.length - 1];
+  if (first === undefined || last === undefined) {
+    throw new DateSelectionError("no dates are given", { problem: "invalid_range" });
+  }
+  const selected = selectDates({ from: first, to: last }, { ...opts, defaultYesterday: false });
+  if (selected.length !== dates.length || selected.some((d, i) => d !== dates[i])) {
+    throw new DateSelectionError("the event's dates must be consecutive and ascending", {
+      problem: "invalid_range",
+    });
+  }
+  return selected;
+}
+
+/** What the scheduled run reports: its day, and the month that may be due with it. */
+export interface ScheduledSelection {
+  readonly dates: [string];
+  /** The last month ended by then; reported too when `monthDue` says so. */
+  readonly dueMonth: string;
+}
+
+/**
+ * The scheduled run's day: yesterday in `timeZone` as of the scheduled time (so a retry after
+ * midnight still reports the day it was scheduled for), never after `now`.
+ */
+export function selectScheduled(
+  scheduledAt: number | undefined,
+  opts: { now: number; timeZone: string },
+): ScheduledSelection {
+  const at = Math.min(scheduledAt ?? opts.now, opts.now);
+  return { dates: [yesterday(at, opts.timeZone)], dueMonth: lastEndedMonth(at, opts.timeZone) };
+}
+
+/**
+ * Whether the scheduled run reports `dueMonth` too: the first run after a month ended does,
+ * unless latest-month.json already names it or a later month (`reported`, if any).
+ */
+export function monthDue(dueMonth: string, reported: string | undefined): string | undefined {
+  return reported === undefined || reported < dueMonth ? dueMonth : undefined;
 }

@@ -1,7 +1,9 @@
 /**
- * One small error hierarchy. Everything the library throws on purpose is a UsageReportError;
- * the edges (CLI, HTTP handlers, scheduled handler) map these to exit codes and HTTP answers
- * in one place. Messages never contain secrets: callers pass only safe details.
+ * One small error hierarchy. Everything the library throws on purpose is a UsageReportError
+ * that says what went wrong (and, passed on, its `cause`); none knows how an edge reports it.
+ * Each edge maps them in one place, by `instanceof`: `exitCodeOf` on the command line
+ * (src/cli/main.ts), `toHttp` in the HTTP API (src/api/http.ts); the report function lets
+ * them fail the invocation. Messages never contain secrets: callers pass only safe details.
  */
 export class UsageReportError extends Error {
   override readonly name: string = "UsageReportError";
@@ -10,7 +12,10 @@ export class UsageReportError extends Error {
   }
 }
 
-/** A setting or a command-line argument is wrong. CLI exit code 2. */
+/**
+ * A setting or a command-line argument is wrong: the operator's to fix. Exit code 2; over HTTP
+ * a 500 `not_configured` (the caller cannot fix it, and is not told what it is).
+ */
 export class ConfigError extends UsageReportError {
   override readonly name: string = "ConfigError";
 }
@@ -78,27 +83,39 @@ export class StorageError extends UsageReportError {
 }
 
 /**
- * An HTTP request the API refuses, with the status and the stable error code of report.md §7.
- * The message is shown to the caller: it must say what is wrong and hold no secret.
+ * What someone asked for is not valid: a command-line argument, a request's body or path. Theirs
+ * to fix, not the operator's (that is a ConfigError): exit code 2, HTTP 400.
  */
-export class HttpError extends UsageReportError {
-  override readonly name = "HttpError";
-  readonly status: number;
-  readonly code: string;
-  readonly headers: Readonly<Record<string, string>>;
-  /** More to tell the caller, beside `code` and `message` in the error body (no secrets). */
-  readonly details: Readonly<Record<string, unknown>>;
-  constructor(
-    status: number,
-    code: string,
-    message: string,
-    headers: Record<string, string> = {},
-    details: Record<string, unknown> = {},
-  ) {
-    super(message);
-    this.status = status;
-    this.code = code;
-    this.headers = headers;
-    this.details = details;
+export class InvalidInputError extends UsageReportError {
+  override readonly name: string = "InvalidInputError";
+}
+
+/** The stable error codes of report.md §7 for a request the API refuses as asked. */
+export type RequestErrorCode =
+  | "invalid_body"
+  | "invalid_cursor"
+  | "invalid_date"
+  | "invalid_format"
+  | "invalid_host"
+  | "invalid_json"
+  | "invalid_limit"
+  | "invalid_month"
+  | "body_too_large"
+  | "unsupported_media_type"
+  | "unauthorized"
+  | "not_found"
+  | "no_report";
+
+/**
+ * A request the API cannot answer as asked, with the stable error code of report.md §7; the
+ * HTTP edge (`toHttp`) gives it its status. The message is shown to the caller: it must say
+ * what is wrong and hold no secret.
+ */
+export class RequestError extends UsageReportError {
+  override readonly name = "RequestError";
+  readonly code: RequestErrorCode;
+  constructor(message: string, options: { code: RequestErrorCode; cause?: unknown }) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.code = options.code;
   }
 }

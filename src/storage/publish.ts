@@ -2,6 +2,7 @@ import { createHash } from "node:crypto";
 import * as z from "zod";
 import { DAY, MONTH, type Period, type PeriodRef, periodOf } from "../report/period.js";
 import { storedMetrics } from "../report/stored-schema.js";
+import { isValidDate, isValidMonth } from "../report/time.js";
 import { MANIFEST_FILE, type Metrics, REPORT_FILES, type ReportFileName } from "../report/types.js";
 import { StorageError } from "../shared/errors.js";
 import { type Log, silentLog } from "../shared/log.js";
@@ -43,13 +44,14 @@ export const CONTENT_TYPES: Record<ReportFileName | typeof MANIFEST_FILE, string
   "jobs.csv": "text/csv; charset=utf-8",
 };
 
+// A pointer names a date (month) that exists: `2026-02-30` or `2026-13` is no pointer.
 const latestSchema = z.object({
-  report_date: z.string().regex(/^\d{4}-\d{2}-\d{2}$/),
+  report_date: z.string().refine(isValidDate),
   generated_at: z.string(),
   files: z.record(z.string(), z.string()),
 });
 const latestMonthSchema = z.object({
-  report_month: z.string().regex(/^\d{4}-\d{2}$/),
+  report_month: z.string().refine(isValidMonth),
   generated_at: z.string(),
   files: z.record(z.string(), z.string()),
 });

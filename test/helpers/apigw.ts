@@ -1,5 +1,11 @@
 import { randomUUID } from "node:crypto";
 import type { APIGatewayProxyEventV2, Context } from "aws-lambda";
+import {
+  matchRoute as matchTableRoute,
+  ROUTE_LIST,
+  type RouteKey,
+  routeKey,
+} from "../../src/api/routes.js";
 
 /**
  * API Gateway HTTP API (payload format 2.0) events as API Gateway builds them, and a Lambda
@@ -15,20 +21,10 @@ import type { APIGatewayProxyEventV2, Context } from "aws-lambda";
  * - `body` is absent without one; binary bodies arrive base64-encoded with `isBase64Encoded`.
  */
 
-/** The routes of serverless.yml, as API Gateway route keys. */
-export const ROUTE_KEYS = [
-  // Static segments before parameters, as API Gateway matches the most specific route first.
-  "GET /reports/months",
-  "GET /reports/months/{month}",
-  "GET /reports/months/{month}/files/{name}",
-  "GET /reports",
-  "GET /reports/{date}",
-  "GET /reports/{date}/files/{name}",
-  "POST /reports",
-  "POST /links",
-] as const;
+/** The routes of serverless.yml, as API Gateway route keys: the API's route table. */
+export const ROUTE_KEYS: readonly RouteKey[] = ROUTE_LIST.map(routeKey);
 
-export type RouteKey = (typeof ROUTE_KEYS)[number];
+export type { RouteKey };
 
 export interface RouteMatch {
   routeKey: RouteKey;
@@ -45,29 +41,17 @@ function decodeParam(raw: string): string {
 }
 
 /**
- * The route API Gateway would pick for `method` and the still-encoded `rawPath`, or
- * `undefined` (API Gateway then answers 404 itself). A `{param}` matches one whole segment.
+ * The route API Gateway would pick for `method` and the still-encoded `rawPath` (the route
+ * table's own matching), or `undefined` (API Gateway then answers 404 itself). A `{param}`
+ * matches one whole segment.
  */
 export function matchRoute(method: string, rawPath: string): RouteMatch | undefined {
-  const segments = rawPath.split("/").slice(1);
-  for (const routeKey of ROUTE_KEYS) {
-    const [routeMethod, routePath] = routeKey.split(" ") as [string, string];
-    if (routeMethod !== method.toUpperCase()) continue;
-    const pattern = routePath.split("/").slice(1);
-    if (pattern.length !== segments.length) continue;
-    const pathParameters: Record<string, string> = {};
-    const matches = pattern.every((part, i) => {
-      const segment = segments[i] ?? "";
-      if (part.startsWith("{")) {
-        if (segment === "") return false;
-        pathParameters[part.slice(1, -1)] = decodeParam(segment);
-        return true;
-      }
-      return part === segment;
-    });
-    if (matches) return { routeKey, pathParameters };
-  }
-  return undefined;
+  const match = matchTableRoute(method, rawPath);
+  if (match === undefined) return undefined;
+  const pathParameters = Object.fromEntries(
+    Object.entries(match.params).map(([name, raw]) => [name, decodeParam(raw)]),
+  );
+  return { routeKey: routeKey(match.route), pathParameters };
 }
 
 /** `a=1&a=2&b=%20` → `{a: "1,2", b: " "}`, or `undefined` for an empty query. */

@@ -4,7 +4,7 @@ import type {
   Context,
 } from "aws-lambda";
 import { vi } from "vitest";
-import type { RouteKey } from "./apigw.js";
+import { ROUTE_LIST, type RouteKey, routeKey } from "../../src/api/routes.js";
 
 /**
  * The Lambda handlers as a fresh container would run them: `env` becomes the process
@@ -23,36 +23,35 @@ export interface Handlers {
   readonly report: (event: unknown, context: Context) => Promise<unknown>;
 }
 
+/** The module and export a serverless.yml handler (`src/handlers/get-report.handler`) names. */
+function handlerModule(handler: string): { module: string; name: string } {
+  const at = handler.lastIndexOf(".");
+  return { module: `../../${handler.slice(0, at)}.ts`, name: handler.slice(at + 1) };
+}
+
+async function load<T>(handler: string): Promise<T> {
+  const { module, name } = handlerModule(handler);
+  const loaded = (await import(/* @vite-ignore */ module)) as Record<string, unknown>;
+  if (typeof loaded[name] !== "function") throw new Error(`${handler} is not a function`);
+  return loaded[name] as T;
+}
+
 export async function loadHandlers(env: Record<string, string | undefined>): Promise<Handlers> {
   for (const [name, value] of Object.entries(env)) vi.stubEnv(name, value);
   vi.resetModules();
-  const [months, month, monthFile, list, get, file, post, links, report] = await Promise.all([
-    import("../../src/handlers/list-months.js"),
-    import("../../src/handlers/get-month.js"),
-    import("../../src/handlers/get-month-file.js"),
-    import("../../src/handlers/list-reports.js"),
-    import("../../src/handlers/get-report.js"),
-    import("../../src/handlers/get-report-file.js"),
-    // As in serverless.yml: the local stage's POST runs the job in-process, a deployed one
-    // (with the report function's name) hands it over.
-    env.REPORT_FUNCTION_NAME === undefined
-      ? import("../../src/handlers/post-reports-local.js")
-      : import("../../src/handlers/post-reports.js"),
-    import("../../src/handlers/post-links.js"),
-    import("../../src/handlers/report.js"),
-  ]);
+  // Each route's handler as the route table (and so serverless.yml) names it. POST /reports:
+  // the local stage's runs the job in-process, a deployed one (with the report function's
+  // name) hands it over.
+  const stage = env.REPORT_FUNCTION_NAME === undefined ? "local" : "deployed";
+  const entries = await Promise.all(
+    ROUTE_LIST.map(async (route) => {
+      const handler = typeof route.handler === "string" ? route.handler : route.handler[stage];
+      return [routeKey(route), await load<HttpLambda>(handler)] as const;
+    }),
+  );
   return {
-    routes: {
-      "GET /reports/months": months.handler,
-      "GET /reports/months/{month}": month.handler,
-      "GET /reports/months/{month}/files/{name}": monthFile.handler,
-      "GET /reports": list.handler,
-      "GET /reports/{date}": get.handler,
-      "GET /reports/{date}/files/{name}": file.handler,
-      "POST /reports": post.handler,
-      "POST /links": links.handler,
-    },
-    report: report.handler,
+    routes: Object.fromEntries(entries) as Record<RouteKey, HttpLambda>,
+    report: await load<Handlers["report"]>("src/handlers/report.handler"),
   };
 }
 

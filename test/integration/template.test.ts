@@ -2,6 +2,7 @@ import { mkdtemp, readFile, rm, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { ROUTE_LIST, ROUTES, routeKey } from "../../src/api/routes.js";
 import {
   PACKAGE_TIMEOUT_MS,
   type Props,
@@ -17,16 +18,12 @@ import {
 
 const MAX_ZIP_BYTES = 5 * 1024 * 1024;
 const REPORT_FUNCTION = "ReportLambdaFunction";
-const API_FUNCTIONS: Record<string, string> = {
-  "GET /reports/months": "ListMonthsLambdaFunction",
-  "GET /reports/months/{month}": "GetMonthLambdaFunction",
-  "GET /reports/months/{month}/files/{name}": "GetMonthFileLambdaFunction",
-  "GET /reports": "ListReportsLambdaFunction",
-  "GET /reports/{date}": "GetReportLambdaFunction",
-  "GET /reports/{date}/files/{name}": "GetReportFileLambdaFunction",
-  "POST /reports": "PostReportsLambdaFunction",
-  "POST /links": "CreateLinkLambdaFunction",
-};
+/** The template's name of a serverless.yml function: `getReport` → `GetReportLambdaFunction`. */
+const logicalId = (name: string) => `${name.charAt(0).toUpperCase()}${name.slice(1)}LambdaFunction`;
+/** Each route of the API's route table → the function serverless.yml deploys for it. */
+const API_FUNCTIONS: Record<string, string> = Object.fromEntries(
+  ROUTE_LIST.map((route) => [routeKey(route), logicalId(route.function)]),
+);
 /** Managed policies a function role may carry: logging only, nothing that reaches data. */
 const ALLOWED_MANAGED_POLICIES = [
   "arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole",
@@ -311,6 +308,17 @@ describe("the packaged stack (serverless package --stage ci, no AWS credentials)
       routes.set(route.RouteKey as string, target(integration.IntegrationUri));
     }
     expect(Object.fromEntries(routes)).toEqual(API_FUNCTIONS);
+  });
+
+  it("deploys each route of the route table with the handler the table names", async () => {
+    for (const route of ROUTE_LIST) {
+      const handler = typeof route.handler === "string" ? route.handler : route.handler.deployed;
+      expect(props(template, logicalId(route.function)).Handler, routeKey(route)).toBe(handler);
+    }
+    // The local stage's POST /reports handler is chosen in serverless.yml by stage.
+    const yml = await readFile(new URL("../../serverless.yml", import.meta.url), "utf8");
+    expect(yml).toContain(`local: ${ROUTES.postReports.handler.local}`);
+    expect(yml).toContain(`deployed: ${ROUTES.postReports.handler.deployed}`);
   });
 
   it("keeps credentials and the API token out of function environments", () => {

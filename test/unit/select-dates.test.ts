@@ -1,12 +1,18 @@
 import { describe, expect, it } from "vitest";
+import { exitCodeOf } from "../../src/cli/main.js";
 import { parseReportEvent } from "../../src/handlers/report-event.js";
 import {
   DateSelectionError,
+  EARLIEST_DATE,
+  MAX_RANGE_DAYS,
+  MAX_REGENERATION_DAYS,
+  monthDue,
+  selectDateList,
   selectDates,
   selectMonth,
   selectRun,
+  selectScheduled,
 } from "../../src/report/select-dates.js";
-import { ConfigError } from "../../src/shared/errors.js";
 
 /** 2026-12-02 00:30 UTC: yesterday is 2026-12-01 in UTC, and in Europe/Berlin too. */
 const NOW = Date.UTC(2026, 11, 2, 0, 30);
@@ -17,7 +23,7 @@ function problem(fn: () => unknown): [string, string] {
     fn();
   } catch (error) {
     expect(error).toBeInstanceOf(DateSelectionError);
-    expect(error).toBeInstanceOf(ConfigError); // so the command line exits with 2
+    expect(exitCodeOf(error)).toBe(2); // the user's to fix, not a failed run
     return [(error as DateSelectionError).problem, (error as Error).message];
   }
   throw new Error("expected a DateSelectionError");
@@ -198,5 +204,47 @@ describe("selectRun and selectMonth", () => {
       dates: ["2026-11-27"],
       month: undefined,
     });
+  });
+});
+
+describe("the limits select-dates owns", () => {
+  it("keeps a run to 92 dates, a regeneration to 31, and nothing before 2000-01-01", () => {
+    expect([MAX_RANGE_DAYS, MAX_REGENERATION_DAYS, EARLIEST_DATE]).toEqual([92, 31, "2000-01-01"]);
+    const range = { now: NOW, timeZone: "UTC", maxDays: MAX_RANGE_DAYS };
+    expect(selectDateList(["2026-08-31", "2026-09-01"], range)).toEqual([
+      "2026-08-31",
+      "2026-09-01",
+    ]);
+    expect(problem(() => selectDateList([], range))).toEqual([
+      "invalid_range",
+      "no dates are given",
+    ]);
+    expect(
+      problem(() =>
+        selectDates({ from: "2026-08-31", to: "2026-12-01" }, { ...opts, maxDays: 92 }),
+      ),
+    ).toEqual(["invalid_range", "from/to covers 93 days; at most 92"]);
+  });
+
+  it("reports yesterday of the scheduled time, never of a time still to come", () => {
+    const scheduled = Date.UTC(2026, 11, 1, 0, 30);
+    expect(selectScheduled(scheduled, { now: NOW, timeZone: "UTC" })).toEqual({
+      dates: ["2026-11-30"],
+      dueMonth: "2026-11",
+    });
+    expect(selectScheduled(undefined, { now: NOW, timeZone: "UTC" })).toEqual({
+      dates: ["2026-12-01"],
+      dueMonth: "2026-11",
+    });
+    expect(selectScheduled(NOW + 86_400_000, { now: NOW, timeZone: "UTC" }).dates).toEqual([
+      "2026-12-01",
+    ]);
+  });
+
+  it("makes a month due until latest-month.json names it or a later one", () => {
+    expect(monthDue("2026-11", undefined)).toBe("2026-11");
+    expect(monthDue("2026-11", "2026-10")).toBe("2026-11");
+    expect(monthDue("2026-11", "2026-11")).toBeUndefined();
+    expect(monthDue("2026-11", "2026-12")).toBeUndefined();
   });
 });

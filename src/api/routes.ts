@@ -1,0 +1,230 @@
+import { isValidDate, isValidMonth } from "../report/time.js";
+import type { ReportPeriod } from "../report/types.js";
+import { RequestError } from "../shared/errors.js";
+
+/**
+ * The one route table of the HTTP API: each route's method and path (as API Gateway's route
+ * key), the function and handler module serverless.yml deploys for it, and, for a GET route,
+ * what a signed link must open to reach it. The handlers, the link scopes (path → scope and
+ * back), the pages' links and the tests' API Gateway all read it; a test holds serverless.yml
+ * to it.
+ */
+
+/** What a request reaches, as the route names it; `file` on the download routes. */
+export type LinkTarget =
+  | { readonly kind: "list" }
+  | { readonly kind: "latest" }
+  | { readonly kind: "day"; readonly date: string; readonly file?: string }
+  | { readonly kind: "month"; readonly month: string; readonly file?: string }
+  | { readonly kind: "latest-month" };
+
+/** What a GET route serves: a listing, or one day's (month's) report or one of its files. */
+export type RouteOpens =
+  | { readonly kind: "list" }
+  | { readonly kind: "report"; readonly period: ReportPeriod; readonly file: boolean };
+
+export interface Route {
+  readonly method: "GET" | "POST";
+  /** API Gateway's path pattern: a `{param}` is one whole segment. */
+  readonly path: string;
+  /** The function's name in serverless.yml. */
+  readonly function: string;
+  /** Its handler, as serverless.yml names it (`module.export`); POST /reports differs by stage. */
+  readonly handler: string | { readonly local: string; readonly deployed: string };
+  /** What a signed link must open to reach the route; a route without it takes only the token. */
+  readonly opens?: RouteOpens;
+}
+
+const day = (file: boolean): RouteOpens => ({ kind: "report", period: "day", file });
+const month = (file: boolean): RouteOpens => ({ kind: "report", period: "month", file });
+
+export const ROUTES = {
+  listMonths: {
+    method: "GET",
+    path: "/reports/months",
+    function: "listMonths",
+    handler: "src/handlers/list-months.handler",
+    opens: { kind: "list" },
+  },
+  getMonth: {
+    method: "GET",
+    path: "/reports/months/{month}",
+    function: "getMonth",
+    handler: "src/handlers/get-month.handler",
+    opens: month(false),
+  },
+  getMonthFile: {
+    method: "GET",
+    path: "/reports/months/{month}/files/{name}",
+    function: "getMonthFile",
+    handler: "src/handlers/get-month-file.handler",
+    opens: month(true),
+  },
+  listReports: {
+    method: "GET",
+    path: "/reports",
+    function: "listReports",
+    handler: "src/handlers/list-reports.handler",
+    opens: { kind: "list" },
+  },
+  getReport: {
+    method: "GET",
+    path: "/reports/{date}",
+    function: "getReport",
+    handler: "src/handlers/get-report.handler",
+    opens: day(false),
+  },
+  getReportFile: {
+    method: "GET",
+    path: "/reports/{date}/files/{name}",
+    function: "getReportFile",
+    handler: "src/handlers/get-report-file.handler",
+    opens: day(true),
+  },
+  postReports: {
+    method: "POST",
+    path: "/reports",
+    function: "postReports",
+    handler: {
+      local: "src/handlers/post-reports-local.handler",
+      deployed: "src/handlers/post-reports.handler",
+    },
+  },
+  createLink: {
+    method: "POST",
+    path: "/links",
+    function: "createLink",
+    handler: "src/handlers/post-links.handler",
+  },
+} as const satisfies Record<string, Route>;
+
+export type RouteName = keyof typeof ROUTES;
+
+/** `GET /reports/{date}`: API Gateway's route key. */
+export type RouteKey = {
+  [N in RouteName]: `${(typeof ROUTES)[N]["method"]} ${(typeof ROUTES)[N]["path"]}`;
+}[RouteName];
+
+export const routeKey = (route: Route): RouteKey => `${route.method} ${route.path}` as RouteKey;
+
+/**
+ * The routes in the order API Gateway matches a path: a static segment before a parameter
+ * (`/reports/months` is not the report of a date "months").
+ */
+export const ROUTE_LIST: readonly Route[] = (Object.values(ROUTES) as Route[])
+  .map((route, index) => ({ route, index }))
+  .sort((a, b) => {
+    const rank = (r: Route) => r.path.split("/").map((s) => (s.startsWith("{") ? 1 : 0));
+    const [x, y] = [rank(a.route), rank(b.route)];
+    for (let i = 0; i < Math.min(x.length, y.length); i++) {
+      if (x[i] !== y[i]) return (x[i] ?? 0) - (y[i] ?? 0);
+    }
+    return a.index - b.index;
+  })
+  .map(({ route }) => route);
+
+export interface RouteMatch {
+  readonly route: Route;
+  /** Each `{param}`'s segment as it appears in the path (still percent-encoded). */
+  readonly params: Record<string, string>;
+}
+
+/** The route `method` and `path` reach, as API Gateway picks it, or `undefined` (its 404). */
+export function matchRoute(method: string, path: string): RouteMatch | undefined {
+  const segments = path.split("/").slice(1);
+  for (const route of ROUTE_LIST) {
+    if (route.method !== method.toUpperCase()) continue;
+    const pattern = route.path.split("/").slice(1);
+    if (pattern.length !== segments.length) continue;
+    const params: Record<string, string> = {};
+    const matches = pattern.every((part, i) => {
+      const segment = segments[i] ?? "";
+      if (!part.startsWith("{")) return part === segment;
+      params[part.slice(1, -1)] = segment;
+      return segment !== "";
+    });
+    if (matches) return { route, params };
+  }
+  return undefined;
+}
+
+/** The path of `route` with its parameters filled in. */
+export function routePath(route: Route, params: Readonly<Record<string, string>> = {}): string {
+  return route.path.replace(/\{([^}]+)\}/g, (_, name: string) => {
+    const value = params[name];
+    if (value === undefined) throw new Error(`${route.path} needs {${name}}`);
+    return value;
+  });
+}
+
+/** The date or month a route names, or 400 for one that does not exist. */
+export function requireLabel(period: ReportPeriod, value: string): string {
+  if (period === "month") {
+    if (!isValidMonth(value)) {
+      throw new RequestError(`"${value.slice(0, 40)}" is not a month (YYYY-MM)`, {
+        code: "invalid_month",
+      });
+    }
+    return value;
+  }
+  if (!isValidDate(value)) {
+    throw new RequestError(`"${value.slice(0, 40)}" is not a date (YYYY-MM-DD that exists)`, {
+      code: "invalid_date",
+    });
+  }
+  return value;
+}
+
+/** A path parameter of the route; 404 without it (API Gateway would not have routed here). */
+export function requireParam(
+  params: Readonly<Record<string, string | undefined>> | undefined,
+  name: string,
+): string {
+  const value = params?.[name];
+  if (value === undefined) throw new RequestError("no such route", { code: "not_found" });
+  return value;
+}
+
+/**
+ * What a GET route serves for these path parameters, for a signed link's scope check: the
+ * listing, the latest report (month), or one day (month) and perhaps one of its files. A
+ * malformed date (month) is the route's own 400.
+ */
+export function targetOf(
+  opens: RouteOpens,
+  params: Readonly<Record<string, string | undefined>> | undefined,
+): LinkTarget {
+  if (opens.kind === "list") return { kind: "list" };
+  const name = opens.period === "month" ? "month" : "date";
+  const label = requireParam(params, name);
+  if (label === "latest") return { kind: opens.period === "month" ? "latest-month" : "latest" };
+  const file = opens.file ? { file: requireParam(params, "name") } : {};
+  return opens.period === "month"
+    ? { kind: "month", month: requireLabel("month", label), ...file }
+    : { kind: "day", date: requireLabel("day", label), ...file };
+}
+
+/** The one path that serves `target`: what links and pages link to. */
+export function pathOf(target: LinkTarget): string {
+  switch (target.kind) {
+    case "list":
+      return routePath(ROUTES.listReports);
+    case "latest":
+      return routePath(ROUTES.getReport, { date: "latest" });
+    case "latest-month":
+      return routePath(ROUTES.getMonth, { month: "latest" });
+    case "day":
+      return target.file === undefined
+        ? routePath(ROUTES.getReport, { date: target.date })
+        : routePath(ROUTES.getReportFile, { date: target.date, name: target.file });
+    case "month":
+      return target.file === undefined
+        ? routePath(ROUTES.getMonth, { month: target.month })
+        : routePath(ROUTES.getMonthFile, { month: target.month, name: target.file });
+  }
+}
+
+/** The listing route of a period: `/reports` or `/reports/months`. */
+export function listingPath(period: ReportPeriod): string {
+  return routePath(period === "month" ? ROUTES.listMonths : ROUTES.listReports);
+}
