@@ -11,6 +11,11 @@ import { ConfigError } from "../shared/errors.js";
  */
 let sharedClient: S3Client | undefined;
 
+function shared(make: () => S3Client): S3Client {
+  sharedClient ??= make();
+  return sharedClient;
+}
+
 /** Reads PRICE_TABLE: a local JSON file or an `s3://bucket/key` object (report.md §9). */
 export async function loadPriceTable(
   location: string,
@@ -27,7 +32,7 @@ export async function loadPriceTable(
     try {
       // Loaded only for an s3:// table: a run with a local table never loads the AWS SDK.
       const { GetObjectCommand, S3Client: Client } = await import("@aws-sdk/client-s3");
-      const client = opts.s3Client ?? (sharedClient ??= new Client({}));
+      const client = opts.s3Client ?? shared(() => new Client({}));
       const res = await client.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
       text = (await res.Body?.transformToString("utf8")) ?? "";
     } catch (cause) {
