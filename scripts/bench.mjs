@@ -22,7 +22,8 @@ await build({
 });
 const result = spawnSync(
   process.execPath,
-  ["--enable-source-maps", out, ...process.argv.slice(2)],
+  // --expose-gc: the id-set figure is read between full collections.
+  ["--enable-source-maps", "--expose-gc", out, ...process.argv.slice(2)],
   {
     stdio: "inherit",
   },

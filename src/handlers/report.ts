@@ -1,4 +1,6 @@
+import { injectLambdaContext } from "@aws-lambda-powertools/logger/middleware";
 import { Metrics, MetricUnit } from "@aws-lambda-powertools/metrics";
+import { logMetrics } from "@aws-lambda-powertools/metrics/middleware";
 import middy from "@middy/core";
 import type { Context } from "aws-lambda";
 import { keepHeapFlat } from "../app/heap-policy.js";
@@ -101,16 +103,19 @@ async function run(input: unknown, remainingMs: number): Promise<ReportOutcome> 
       error: error instanceof Error ? error : String(error),
     });
     throw error;
-  } finally {
-    metrics.publishStoredMetrics();
   }
 }
 
-export const handler = middy<unknown, ReportOutcome, Error, Context>().handler((input, context) =>
-  run(
-    input,
-    typeof context.getRemainingTimeInMillis === "function"
-      ? context.getRemainingTimeInMillis()
-      : 900_000,
-  ),
-);
+// Metrics are published once per invocation, after it returns or throws (logMetrics); log
+// lines carry the invocation's request id, function name and cold start (injectLambdaContext).
+export const handler = middy<unknown, ReportOutcome, Error, Context>()
+  .use(injectLambdaContext(logger))
+  .use(logMetrics(metrics))
+  .handler((input, context) =>
+    run(
+      input,
+      typeof context.getRemainingTimeInMillis === "function"
+        ? context.getRemainingTimeInMillis()
+        : 900_000,
+    ),
+  );

@@ -4,10 +4,26 @@ import type { S3Client } from "@aws-sdk/client-s3";
 import { type PriceTable, parsePriceTable } from "../report/prices.js";
 import { ConfigError } from "../shared/errors.js";
 
+/**
+ * The container's S3 client for price tables, made on the first s3:// table and kept for the
+ * container's life (style §6): a warm Lambda reuses its connections and credentials instead of
+ * building a client a run.
+ */
+let sharedClient: S3Client | undefined;
+
+function shared(make: () => S3Client): S3Client {
+  sharedClient ??= make();
+  return sharedClient;
+}
+
 /** Reads PRICE_TABLE: a local JSON file or an `s3://bucket/key` object (report.md §9). */
 export async function loadPriceTable(
   location: string,
-  opts: { cwd?: string | undefined; s3Client?: S3Client | undefined } = {},
+  opts: {
+    cwd?: string | undefined;
+    /** Used instead of the shared client (tests, custom endpoints). */
+    s3Client?: S3Client | undefined;
+  } = {},
 ): Promise<PriceTable> {
   let text: string;
   const s3 = /^s3:\/\/([^/]+)\/(.+)$/.exec(location);
@@ -16,7 +32,7 @@ export async function loadPriceTable(
     try {
       // Loaded only for an s3:// table: a run with a local table never loads the AWS SDK.
       const { GetObjectCommand, S3Client: Client } = await import("@aws-sdk/client-s3");
-      const client = opts.s3Client ?? new Client({});
+      const client = opts.s3Client ?? shared(() => new Client({}));
       const res = await client.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
       text = (await res.Body?.transformToString("utf8")) ?? "";
     } catch (cause) {

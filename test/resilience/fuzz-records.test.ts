@@ -6,7 +6,7 @@ import { buildDailyReports } from "../../src/report/build.js";
 import { DAY } from "../../src/report/period.js";
 import { renderJobsCsv, renderUsageCsv } from "../../src/report/render-csv.js";
 import { renderReportHtml } from "../../src/report/render-html.js";
-import { VersionCollector } from "../../src/scan/scan.js";
+import { VersionCollector } from "../../src/scan/collector.js";
 
 /** Hostile and malformed records: no crash, every bad record counted, numbers stay finite. */
 

@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { IdSet } from "../../src/scan/id-set.js";
+import { homeSlot, IdSet, INITIAL_SLOTS, NARROW } from "../../src/scan/id-set.js";
 
 describe("IdSet", () => {
   it("behaves as a Set of non-negative safe integers under any adds and deletes", () => {
@@ -50,12 +50,11 @@ describe("IdSet", () => {
     // A small id whose home slot is the marker id's: deleting it leaves the marker exactly
     // where a lookup of 0xfffffffe lands first. Found by review; the random ids above hit that
     // slot too rarely.
-    const marker = 4_294_967_294;
-    // The home slot in a fresh table of 1 024 (id-set.ts #index).
-    const home = (id: number) =>
-      (Math.imul((id % 4294967296) ^ Math.floor(id / 4294967296), 0x9e3779b1) >>> 0) & 1023;
+    const marker = NARROW.deleted;
+    const home = (id: number) => homeSlot(id, INITIAL_SLOTS);
     let twin = 0;
     while (home(twin) !== home(marker)) twin++;
+    expect(twin).toBeLessThan(marker);
     const set = new IdSet();
     set.add(twin);
     set.delete(twin);
