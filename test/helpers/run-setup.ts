@@ -12,8 +12,8 @@ import {
 import { type LocalS3, startS3 } from "./s3.js";
 
 /**
- * What a test file of whole runs starts once: the simulator (accepting the token `t`), a
- * temporary folder and, when asked, s3rver with one bucket; all closed after the file.
+ * What a test file of whole runs starts once: the simulator (accepting the token `t`), and a
+ * temporary folder and s3rver with one bucket when asked; all closed after the file.
  */
 
 /** The upstream token every run set-up's simulator accepts. */
@@ -21,14 +21,15 @@ export const RUN_TOKEN = "t";
 
 export interface RunSetupOptions
   extends Pick<SimulatorOptions, "projectId" | "versions" | "pageCap" | "faultFor"> {
-  /** Prefix of the temporary folder's name. */
-  dirPrefix: string;
+  /** Make a temporary folder with this prefix. */
+  dirPrefix?: string;
   /** Start s3rver and create this bucket. */
   s3Bucket?: string;
 }
 
 export interface RunSetup {
   readonly sim: Simulator;
+  /** Only with `dirPrefix`. */
   readonly dir: string;
   /** Only with `s3Bucket`. */
   readonly s3: LocalS3;
@@ -48,7 +49,7 @@ export function useRunSetup(opts: RunSetupOptions): RunSetup {
       s3 = await startS3();
       await s3.createBucket(s3Bucket);
     }
-    dir = await mkdtemp(join(tmpdir(), dirPrefix));
+    if (dirPrefix !== undefined) dir = await mkdtemp(join(tmpdir(), dirPrefix));
   });
   afterAll(async () => {
     await sim?.close();

@@ -1,14 +1,13 @@
 import { createHash } from "node:crypto";
 import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { Writable } from "node:stream";
 import { beforeAll, describe, expect, it } from "vitest";
 import { runReportJob } from "../../src/app/report-job.js";
-import type { CliIo } from "../../src/cli/main.js";
 import { runVerifyCli } from "../../src/cli/verify.js";
 import { generateWorkload } from "../../src/simulator/workload.js";
 import { FileStore } from "../../src/storage/file-store.js";
 import { useRunSetup } from "../helpers/run-setup.js";
+import { cliIo } from "../helpers/sink.js";
 
 const NOW = Date.UTC(2026, 10, 28, 0, 30);
 const run = useRunSetup({
@@ -34,26 +33,10 @@ beforeAll(async () => {
   );
 });
 
-class Capture extends Writable {
-  text = "";
-  override _write(chunk: Buffer, _e: BufferEncoding, done: () => void): void {
-    this.text += chunk.toString();
-    done();
-  }
-}
-
 async function verify(date: string) {
-  const out = new Capture();
-  const err = new Capture();
-  const io: CliIo = {
-    stdout: out,
-    stderr: err as unknown as NodeJS.WriteStream,
-    env: { REPORT_STORAGE: "file://./reports" },
-    now: () => NOW,
-    cwd: run.dir,
-  };
+  const io = cliIo({ REPORT_STORAGE: "file://./reports" }, NOW, run.dir);
   const code = await runVerifyCli(["--date", date], io);
-  return { code, out: out.text, err: err.text };
+  return { code, out: io.stdout.text, err: io.stderr.text };
 }
 
 const file = (date: string, name: string) => join(run.dir, "reports", "daily", date, name);

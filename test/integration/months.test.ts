@@ -3,7 +3,6 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
-import type { CliIo } from "../../src/cli/main.js";
 import { runReindexCli } from "../../src/cli/reindex.js";
 import { runReportCli } from "../../src/cli/report.js";
 import { runVerifyCli } from "../../src/cli/verify.js";
@@ -14,7 +13,7 @@ import { HISTORY_KEY } from "../../src/storage/history.js";
 import { type ApiServer, startApiServer } from "../helpers/api-server.js";
 import { readCsv } from "../helpers/csv.js";
 import { loadHandlers } from "../helpers/handlers.js";
-import { sink } from "../helpers/sink.js";
+import { cliIo, simulatorEnv } from "../helpers/sink.js";
 
 /**
  * Month reports end to end: `npm run report -- --month`, the files and latest-month.json,
@@ -31,19 +30,7 @@ let store: FileStore;
 let server: ApiServer;
 
 function io(extra: Record<string, string> = {}) {
-  return {
-    stdout: sink(),
-    stderr: sink(),
-    env: {
-      MODELARTS_ENDPOINT: sim.url,
-      MODELARTS_PROJECT_ID: "p",
-      MODELARTS_TOKEN: "t",
-      REPORT_STORAGE: `file://${root}`,
-      ...extra,
-    },
-    now: () => NOW,
-    cwd: dir,
-  } satisfies CliIo;
+  return cliIo({ ...simulatorEnv(sim.url, "p", root), ...extra }, NOW, dir);
 }
 
 const call = (path: string, headers: Record<string, string> = {}) =>

@@ -3,15 +3,7 @@ import { beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { renderReportJson } from "../../../src/report/render-json.js";
 import { FileStore } from "../../../src/storage/file-store.js";
 import { call, expectErrorBody } from "../../helpers/api-client.js";
-import {
-  API_TOKEN,
-  configure,
-  dir,
-  LATEST,
-  logLines,
-  SECRET,
-  useApiFixture,
-} from "../../helpers/api-fixture.js";
+import * as api from "../../helpers/api-fixture.js";
 import { makeReport } from "../../helpers/report-fixture.js";
 
 /**
@@ -19,21 +11,28 @@ import { makeReport } from "../../helpers/report-fixture.js";
  * Set-up and client: test/helpers/api-fixture.ts and api-client.ts.
  */
 
-useApiFixture({ errorsLogged: true });
+api.useApiFixture({ errorsLogged: true });
 
 describe("the report API over a damaged store", () => {
   let damaged: FileStore;
   let damagedRoot: string;
 
   beforeAll(async () => {
-    damagedRoot = join(dir, "damaged");
+    damagedRoot = join(api.dir, "damaged");
     damaged = new FileStore(damagedRoot);
-    await damaged.put("latest.json", `not json ${SECRET}`, "application/json");
-    await damaged.put(`daily/${LATEST}/report.json`, `{"broken": "${SECRET}"`, "application/json");
+    await damaged.put("latest.json", `not json ${api.SECRET}`, "application/json");
+    await damaged.put(
+      `daily/${api.LATEST}/report.json`,
+      `{"broken": "${api.SECRET}"`,
+      "application/json",
+    );
   });
 
   beforeEach(async () => {
-    await configure({ REPORT_STORAGE: `file://${damagedRoot}`, REPORT_API_TOKEN: API_TOKEN });
+    await api.configure({
+      REPORT_STORAGE: `file://${damagedRoot}`,
+      REPORT_API_TOKEN: api.API_TOKEN,
+    });
   });
 
   it("lists the other days and skips (and logs) a report.json that cannot be read", async () => {
@@ -55,26 +54,26 @@ describe("the report API over a damaged store", () => {
       reports: [{ report_date: "2026-11-26", generated_at: "g" }],
       next_cursor: null,
     });
-    expect(answer.text).not.toContain(SECRET);
-    const log = logLines.join("");
+    expect(answer.text).not.toContain(api.SECRET);
+    const log = api.logLines.join("");
     expect(log).toContain("skipped a stored report.json that cannot be read");
-    expect(log).toContain(`daily/${LATEST}/report.json`);
+    expect(log).toContain(`daily/${api.LATEST}/report.json`);
     expect(log).toContain("daily/2026-11-25/report.json");
     expect(log).toContain("daily/2026-11-24/report.json");
   });
 
-  it.each([`/reports/${LATEST}`, `/reports/${LATEST}?format=html`])(
+  it.each([`/reports/${api.LATEST}`, `/reports/${api.LATEST}?format=html`])(
     "answers %s with 502 invalid_stored_report naming the file, not its contents",
     async (path) => {
       const answer = await call(path);
       expect(answer.status).toBe(502);
       const error = expectErrorBody(answer.text, "invalid_stored_report");
       expect(error.message).toBe(
-        `the stored daily/${LATEST}/report.json is not a valid report: it is not JSON`,
+        `the stored daily/${api.LATEST}/report.json is not a valid report: it is not JSON`,
       );
-      expect(answer.text).not.toContain(SECRET);
+      expect(answer.text).not.toContain(api.SECRET);
       expect(answer.text).not.toContain(damagedRoot);
-      expect(logLines.join("")).toContain("invalid_stored_report");
+      expect(api.logLines.join("")).toContain("invalid_stored_report");
     },
   );
 
@@ -85,11 +84,11 @@ describe("the report API over a damaged store", () => {
       expect(answer.status).toBe(500);
       const error = expectErrorBody(answer.text, "internal_error");
       expect(error.message).toBe("the request could not be completed");
-      expect(answer.text).not.toContain(SECRET);
+      expect(answer.text).not.toContain(api.SECRET);
       expect(answer.text).not.toContain(damagedRoot);
       expect(answer.headers.get("x-content-type-options")).toBe("nosniff");
       // The cause is in the log for the operator, not in the answer.
-      expect(logLines.join("")).toMatch(/request failed/);
+      expect(api.logLines.join("")).toMatch(/request failed/);
     },
   );
 });

@@ -1,20 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { call, expectError, expectErrorBody, rawRequest } from "../../helpers/api-client.js";
-import {
-  API_TOKEN,
-  authHeader,
-  BUCKET,
-  FILES,
-  fileRoute,
-  LATEST,
-  SECRET,
-  STORE_KINDS,
-  s3,
-  stored,
-  subject,
-  useApiFixture,
-  useFilledStore,
-} from "../../helpers/api-fixture.js";
+import * as api from "../../helpers/api-fixture.js";
 import { apiGatewayEvent, lambdaContext } from "../../helpers/apigw.js";
 
 /**
@@ -22,22 +8,22 @@ import { apiGatewayEvent, lambdaContext } from "../../helpers/apigw.js";
  * Set-up and client: test/helpers/api-fixture.ts and api-client.ts.
  */
 
-useApiFixture({ errorsLogged: false });
+api.useApiFixture({ errorsLogged: false });
 
-describe.each(STORE_KINDS)("the report API over %s", (kind) => {
-  useFilledStore(kind);
+describe.each(api.STORE_KINDS)("the report API over %s", (kind) => {
+  api.useFilledStore(kind);
 
   describe("GET /reports/{date}/files/{name}", () => {
-    it.each([...FILES, "manifest.json"])("hands out %s for download", async (name) => {
-      const expected = await stored(subject(kind).filled, `daily/${LATEST}/${name}`);
-      const answer = await call(`/reports/${LATEST}/files/${name}`);
+    it.each([...api.FILES, "manifest.json"])("hands out %s for download", async (name) => {
+      const expected = await api.stored(api.subject(kind).filled, `daily/${api.LATEST}/${name}`);
+      const answer = await call(`/reports/${api.LATEST}/files/${name}`);
       let download: { headers: Headers; bytes: Buffer };
       if (kind === "S3") {
         expect(answer.status).toBe(302);
         const location = answer.headers.get("location") ?? "";
         const url = new URL(location);
-        expect(url.origin).toBe(s3.endpoint);
-        expect(url.pathname).toBe(`/${BUCKET}/root/daily/${LATEST}/${name}`);
+        expect(url.origin).toBe(api.s3.endpoint);
+        expect(url.pathname).toBe(`/${api.BUCKET}/root/daily/${api.LATEST}/${name}`);
         expect(url.searchParams.get("X-Amz-Expires")).toBe("300");
         expect(answer.headers.get("cache-control")).toBe("private, no-store");
         // The presigned URL needs no bearer token: it is the credential.
@@ -49,7 +35,7 @@ describe.each(STORE_KINDS)("the report API over %s", (kind) => {
         download = answer;
       }
       expect(download.headers.get("content-disposition")).toBe(
-        `attachment; filename="${LATEST}-${name}"`,
+        `attachment; filename="${api.LATEST}-${name}"`,
       );
       expect(download.bytes).toEqual(expected);
     });
@@ -67,27 +53,27 @@ describe.each(STORE_KINDS)("the report API over %s", (kind) => {
       "latest.json",
       "report.json%2F..",
     ])("answers 404 for the file name %s and shows nothing outside the date", async (name) => {
-      const answer = await call(`/reports/${LATEST}/files/${name}`);
+      const answer = await call(`/reports/${api.LATEST}/files/${name}`);
       expect(answer.status).toBe(404);
       expectErrorBody(answer.text, "not_found");
       expect(answer.headers.get("location")).toBeNull();
-      expect(answer.text).not.toContain(SECRET);
+      expect(answer.text).not.toContain(api.SECRET);
     });
 
     it.each(["../latest.json", "../../outside-secret.txt", "../../../outside-secret.txt"])(
       "answers 404 when API Gateway passes the name %s decoded",
       async (name) => {
         const event = apiGatewayEvent({
-          url: `/reports/${LATEST}/files/${encodeURIComponent(name)}`,
-          headers: authHeader,
+          url: `/reports/${api.LATEST}/files/${encodeURIComponent(name)}`,
+          headers: api.authHeader,
           route: {
             routeKey: "GET /reports/{date}/files/{name}",
-            pathParameters: { date: LATEST, name },
+            pathParameters: { date: api.LATEST, name },
           },
         });
-        const result = await fileRoute(event, lambdaContext());
+        const result = await api.fileRoute(event, lambdaContext());
         expect(result.statusCode).toBe(404);
-        expect(result.body).not.toContain(SECRET);
+        expect(result.body).not.toContain(api.SECRET);
         expectErrorBody(result.body ?? "", "not_found");
       },
     );
@@ -97,27 +83,27 @@ describe.each(STORE_KINDS)("the report API over %s", (kind) => {
         const answer = await call(`/reports/${date}/files/report.json`);
         expect(answer.status, date).toBeGreaterThanOrEqual(400);
         expect(answer.status, date).toBeLessThan(500);
-        expect(answer.text).not.toContain(SECRET);
+        expect(answer.text).not.toContain(api.SECRET);
       }
       const event = apiGatewayEvent({
         url: "/reports/x/files/outside-secret.txt",
-        headers: authHeader,
+        headers: api.authHeader,
         route: {
           routeKey: "GET /reports/{date}/files/{name}",
           pathParameters: { date: "../..", name: "outside-secret.txt" },
         },
       });
-      const result = await fileRoute(event, lambdaContext());
+      const result = await api.fileRoute(event, lambdaContext());
       expect(result.statusCode).toBe(400);
-      expect(result.body).not.toContain(SECRET);
+      expect(result.body).not.toContain(api.SECRET);
     });
 
     it("answers 404 for an unencoded ../ sent as it is", async () => {
-      const answer = await rawRequest(`/reports/${LATEST}/files/../latest.json`, {
-        headers: [["authorization", `Bearer ${API_TOKEN}`]],
+      const answer = await rawRequest(`/reports/${api.LATEST}/files/../latest.json`, {
+        headers: [["authorization", `Bearer ${api.API_TOKEN}`]],
       });
       expect(answer.status).toBe(404);
-      expect(answer.text).not.toContain(SECRET);
+      expect(answer.text).not.toContain(api.SECRET);
       expectErrorBody(answer.text);
     });
 

@@ -1,16 +1,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { expectErrorBody, rawRequest } from "../../helpers/api-client.js";
-import {
-  API_TOKEN,
-  BUCKET,
-  DATES,
-  FILES,
-  SECRET,
-  STORE_KINDS,
-  useApiFixture,
-  useFilledStore,
-} from "../../helpers/api-fixture.js";
+import * as api from "../../helpers/api-fixture.js";
 import { matchRoute } from "../../helpers/apigw.js";
 
 /**
@@ -18,10 +9,10 @@ import { matchRoute } from "../../helpers/apigw.js";
  * Set-up and client: test/helpers/api-fixture.ts and api-client.ts.
  */
 
-useApiFixture({ errorsLogged: false });
+api.useApiFixture({ errorsLogged: false });
 
-describe.each(STORE_KINDS)("the report API over %s", (kind) => {
-  useFilledStore(kind);
+describe.each(api.STORE_KINDS)("the report API over %s", (kind) => {
+  api.useFilledStore(kind);
 
   describe("fuzzed requests", () => {
     const segment = fc.oneof(
@@ -29,10 +20,10 @@ describe.each(STORE_KINDS)("the report API over %s", (kind) => {
         "reports",
         "latest",
         "files",
-        ...DATES,
+        ...api.DATES,
         "2026-11-01",
         "2026-02-30",
-        ...FILES,
+        ...api.FILES,
         "latest.json",
         "outside-secret.txt",
         "daily",
@@ -58,7 +49,7 @@ describe.each(STORE_KINDS)("the report API over %s", (kind) => {
     );
     // Weighted towards the routes with a real date, where a bad name would reach storage.
     const date = fc.oneof(
-      { arbitrary: fc.constantFrom(...DATES, "latest"), weight: 3 },
+      { arbitrary: fc.constantFrom(...api.DATES, "latest"), weight: 3 },
       { arbitrary: segment, weight: 2 },
     );
     const path = fc.oneof(
@@ -71,7 +62,7 @@ describe.each(STORE_KINDS)("the report API over %s", (kind) => {
     const queryValue = fc.oneof(
       fc.constantFrom("0", "1", "2", "100", "101", "abc", "-1", "csv", "html", "xml", "json", ""),
       fc
-        .constantFrom(...DATES, "2026-02-30", "..%2F..", "\0")
+        .constantFrom(...api.DATES, "2026-02-30", "..%2F..", "\0")
         .map((d) => Buffer.from(d).toString("base64url")),
       fc.string({ unit: "grapheme", maxLength: 12 }),
     );
@@ -135,16 +126,16 @@ describe.each(STORE_KINDS)("the report API over %s", (kind) => {
       { maxLength: 5 },
     );
     const auth = fc.constantFrom(
-      { kind: "valid", header: `Bearer ${API_TOKEN}` },
-      { kind: "valid", header: `Bearer ${API_TOKEN}` },
-      { kind: "valid", header: `Bearer ${API_TOKEN}` },
-      { kind: "valid", header: `Bearer ${API_TOKEN}` },
-      { kind: "valid", header: `bearer   ${API_TOKEN}  ` },
+      { kind: "valid", header: `Bearer ${api.API_TOKEN}` },
+      { kind: "valid", header: `Bearer ${api.API_TOKEN}` },
+      { kind: "valid", header: `Bearer ${api.API_TOKEN}` },
+      { kind: "valid", header: `Bearer ${api.API_TOKEN}` },
+      { kind: "valid", header: `bearer   ${api.API_TOKEN}  ` },
       { kind: "none", header: undefined },
-      { kind: "wrong", header: `Bearer ${API_TOKEN}x` },
-      { kind: "wrong", header: `Bearer ${API_TOKEN.toUpperCase()}` },
-      { kind: "malformed", header: `Basic ${API_TOKEN}` },
-      { kind: "malformed", header: API_TOKEN },
+      { kind: "wrong", header: `Bearer ${api.API_TOKEN}x` },
+      { kind: "wrong", header: `Bearer ${api.API_TOKEN.toUpperCase()}` },
+      { kind: "malformed", header: `Basic ${api.API_TOKEN}` },
+      { kind: "malformed", header: api.API_TOKEN },
       { kind: "malformed", header: "Bearer" },
     );
     // Never a body that could be a valid regeneration: a fuzzed 202 would start a real job.
@@ -202,12 +193,12 @@ describe.each(STORE_KINDS)("the report API over %s", (kind) => {
             expect(answer.status).toBeLessThan(500);
             if (a.kind !== "valid") expect(answer.status).toBe(route === undefined ? 404 : 401);
             if (answer.status >= 400) expectErrorBody(answer.text);
-            expect(answer.text).not.toContain(SECRET);
+            expect(answer.text).not.toContain(api.SECRET);
             if (answer.status === 302) {
               const location = new URL(answer.headers.location ?? "");
               expect(location.pathname).toMatch(
                 new RegExp(
-                  `^/${BUCKET}/root/daily/\\d{4}-\\d{2}-\\d{2}/(report\\.json|usage\\.csv|jobs\\.csv)$`,
+                  `^/${api.BUCKET}/root/daily/\\d{4}-\\d{2}-\\d{2}/(report\\.json|usage\\.csv|jobs\\.csv)$`,
                 ),
               );
             }

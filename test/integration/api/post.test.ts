@@ -7,21 +7,7 @@ import {
   jsonPost,
   rawRequest,
 } from "../../helpers/api-client.js";
-import {
-  API_TOKEN,
-  authHeader,
-  configure,
-  FILES,
-  logLines,
-  PROJECT,
-  STORE_KINDS,
-  sim,
-  stored,
-  subject,
-  UPSTREAM_TOKEN,
-  useApiFixture,
-  useFilledStore,
-} from "../../helpers/api-fixture.js";
+import * as api from "../../helpers/api-fixture.js";
 import { startApiServer } from "../../helpers/api-server.js";
 import { apiGatewayEvent, lambdaContext } from "../../helpers/apigw.js";
 import type { Handlers } from "../../helpers/handlers.js";
@@ -31,10 +17,10 @@ import type { Handlers } from "../../helpers/handlers.js";
  * Set-up and client: test/helpers/api-fixture.ts and api-client.ts.
  */
 
-useApiFixture({ errorsLogged: true });
+api.useApiFixture({ errorsLogged: true });
 
-describe.each(STORE_KINDS)("the report API over %s", (kind) => {
-  useFilledStore(kind);
+describe.each(api.STORE_KINDS)("the report API over %s", (kind) => {
+  api.useFilledStore(kind);
 
   describe("POST /reports (regeneration in this process)", () => {
     let target: ReportStore;
@@ -42,15 +28,15 @@ describe.each(STORE_KINDS)("the report API over %s", (kind) => {
     let handlers: Handlers;
 
     beforeEach(async () => {
-      const fresh = subject(kind).fresh();
+      const fresh = api.subject(kind).fresh();
       target = fresh.store;
       // The local stage: no report function to hand the dates to, so the job runs here.
-      handlers = await configure({
+      handlers = await api.configure({
         REPORT_FUNCTION_NAME: undefined,
         AWS_LAMBDA_FUNCTION_NAME: undefined,
-        MODELARTS_ENDPOINT: sim.url,
-        MODELARTS_PROJECT_ID: PROJECT,
-        MODELARTS_TOKEN: UPSTREAM_TOKEN,
+        MODELARTS_ENDPOINT: api.sim.url,
+        MODELARTS_PROJECT_ID: api.PROJECT,
+        MODELARTS_TOKEN: api.UPSTREAM_TOKEN,
         REPORT_TIMEZONE: "UTC",
         REPORT_STORAGE: fresh.url,
       });
@@ -90,7 +76,7 @@ describe.each(STORE_KINDS)("the report API over %s", (kind) => {
       await settled();
       expect(await target.listFolders("daily")).toEqual([...dates]);
       for (const date of dates) {
-        for (const name of FILES) {
+        for (const name of api.FILES) {
           expect(await target.get(`daily/${date}/${name}`), `${date}/${name}`).toBeDefined();
         }
       }
@@ -101,11 +87,16 @@ describe.each(STORE_KINDS)("the report API over %s", (kind) => {
       expect(answer.status).toBe(202);
       expect(JSON.parse(answer.text)).toEqual({ dates: ["2026-11-20"] });
       await expectFiles(["2026-11-20"]);
-      const report = JSON.parse((await stored(target, "daily/2026-11-20/report.json")).toString());
-      expect(report).toMatchObject({ report_date: "2026-11-20", source: { project_id: PROJECT } });
+      const report = JSON.parse(
+        (await api.stored(target, "daily/2026-11-20/report.json")).toString(),
+      );
+      expect(report).toMatchObject({
+        report_date: "2026-11-20",
+        source: { project_id: api.PROJECT },
+      });
       // The API reads what it wrote.
       expect((await call("/reports/latest")).text).toBe(
-        (await stored(target, "daily/2026-11-20/report.json")).toString(),
+        (await api.stored(target, "daily/2026-11-20/report.json")).toString(),
       );
     });
 
@@ -120,13 +111,13 @@ describe.each(STORE_KINDS)("the report API over %s", (kind) => {
 
     it("accepts, then logs the failure and writes nothing when the upstream fails", async () => {
       vi.stubEnv("MODELARTS_MAX_ATTEMPTS", "1");
-      sim.queueFaults({ kind: "status", status: 500, errorCode: "ModelArts.0001" });
+      api.sim.queueFaults({ kind: "status", status: 500, errorCode: "ModelArts.0001" });
       const answer = await jsonPost('{"date":"2026-11-20"}');
       // As deployed: the job runs after the answer, so its failure is the log's, not the client's.
       expect(answer.status).toBe(202);
-      expect(answer.text).not.toContain(sim.url);
+      expect(answer.text).not.toContain(api.sim.url);
       await settled();
-      expect(logLines.join("")).toContain('"message":"regeneration failed"');
+      expect(api.logLines.join("")).toContain('"message":"regeneration failed"');
       expect(await target.get("latest.json")).toBeUndefined();
       expect(await target.get("daily/2026-11-20/report.json")).toBeUndefined();
     });
@@ -147,9 +138,9 @@ describe.each(STORE_KINDS)("the report API over %s", (kind) => {
       ["a range that starts before 2000", '{"from":"1999-12-31","to":"2000-01-01"}'],
       ["a month before 2000", '{"month":"1999-12"}'],
     ])("answers 400 invalid_date for %s and runs nothing", async (_label, body) => {
-      const listingsBefore = sim.requests.listing;
+      const listingsBefore = api.sim.requests.listing;
       await expectError(jsonPost(body), 400, "invalid_date");
-      expect(sim.requests.listing).toBe(listingsBefore);
+      expect(api.sim.requests.listing).toBe(listingsBefore);
       expect(await target.listFolders("daily")).toEqual([]);
       expect(await target.get("latest.json")).toBeUndefined();
     });
@@ -171,9 +162,9 @@ describe.each(STORE_KINDS)("the report API over %s", (kind) => {
       ["a number", "20261120"],
       ["__proto__ as a field", '{"__proto__":{"date":"2026-11-20"}}'],
     ])("answers 400 invalid_body for %s and runs nothing", async (_label, body) => {
-      const listingsBefore = sim.requests.listing;
+      const listingsBefore = api.sim.requests.listing;
       await expectError(jsonPost(body), 400, "invalid_body");
-      expect(sim.requests.listing).toBe(listingsBefore);
+      expect(api.sim.requests.listing).toBe(listingsBefore);
       expect(await target.listFolders("daily")).toEqual([]);
     });
 
@@ -195,7 +186,7 @@ describe.each(STORE_KINDS)("the report API over %s", (kind) => {
       // fetch would label a string body text/plain; this request carries no Content-Type.
       const answer = await rawRequest("/reports", {
         method: "POST",
-        headers: [["authorization", `Bearer ${API_TOKEN}`]],
+        headers: [["authorization", `Bearer ${api.API_TOKEN}`]],
         body: '{"date":"2026-11-20"}',
       });
       expect(answer.status).toBe(415);
@@ -222,7 +213,7 @@ describe.each(STORE_KINDS)("the report API over %s", (kind) => {
       const answer = await rawRequest("/reports", {
         method: "POST",
         headers: [
-          ["authorization", `Bearer ${API_TOKEN}`],
+          ["authorization", `Bearer ${api.API_TOKEN}`],
           ["content-type", "application/json"],
         ],
       });
@@ -231,7 +222,7 @@ describe.each(STORE_KINDS)("the report API over %s", (kind) => {
       const event = apiGatewayEvent({
         method: "POST",
         url: "/reports",
-        headers: { ...authHeader, "content-type": "application/json" },
+        headers: { ...api.authHeader, "content-type": "application/json" },
       });
       expect(event.body).toBeUndefined();
       const result = await handlers.routes["POST /reports"](event, lambdaContext());
@@ -253,7 +244,7 @@ describe.each(STORE_KINDS)("the report API over %s", (kind) => {
         ],
       };
       await target.put("regenerations.json", JSON.stringify(queued), "application/json");
-      const listingsBefore = sim.requests.listing;
+      const listingsBefore = api.sim.requests.listing;
       const refused = await expectError(
         jsonPost('{"date":"2026-11-20"}'),
         409,
@@ -269,11 +260,11 @@ describe.each(STORE_KINDS)("the report API over %s", (kind) => {
         409,
         "regeneration_pending",
       );
-      expect(sim.requests.listing).toBe(listingsBefore);
+      expect(api.sim.requests.listing).toBe(listingsBefore);
       // Dates that do not overlap go ahead, and leave nothing pending behind them.
       expect((await jsonPost('{"date":"2026-11-22"}')).status).toBe(202);
       await settled("2026-11-22");
-      const after = JSON.parse((await stored(target, "regenerations.json")).toString());
+      const after = JSON.parse((await api.stored(target, "regenerations.json")).toString());
       expect(after.pending.map((p: { id: string }) => p.id)).toEqual(["queued-1"]);
     });
 
@@ -292,15 +283,15 @@ describe.each(STORE_KINDS)("the report API over %s", (kind) => {
       await target.put("regenerations.json", JSON.stringify(expired), "application/json");
       expect((await jsonPost('{"date":"2026-11-20"}')).status).toBe(202);
       await settled();
-      const after = JSON.parse((await stored(target, "regenerations.json")).toString());
+      const after = JSON.parse((await api.stored(target, "regenerations.json")).toString());
       expect(after.pending).toEqual([]);
     });
 
     it("answers 413 for a body over 16 KiB", async () => {
       const body = JSON.stringify({ date: "2026-11-20", pad: "x".repeat(16 * 1024) });
-      const listingsBefore = sim.requests.listing;
+      const listingsBefore = api.sim.requests.listing;
       await expectError(jsonPost(body), 413, "body_too_large");
-      expect(sim.requests.listing).toBe(listingsBefore);
+      expect(api.sim.requests.listing).toBe(listingsBefore);
     });
 
     it("reads a base64-encoded body, over HTTP and as a raw event", async () => {
@@ -315,7 +306,7 @@ describe.each(STORE_KINDS)("the report API over %s", (kind) => {
       const event = apiGatewayEvent({
         method: "POST",
         url: "/reports",
-        headers: { ...authHeader, "content-type": "application/json" },
+        headers: { ...api.authHeader, "content-type": "application/json" },
         body: '{"from":"2026-11-23","to":"2026-11-24"}',
         base64: true,
       });

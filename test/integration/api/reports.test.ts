@@ -1,25 +1,16 @@
 import { describe, expect, it } from "vitest";
 import { call, expectError } from "../../helpers/api-client.js";
-import {
-  DATES,
-  LATEST,
-  STORE_KINDS,
-  stored,
-  subject,
-  useApiFixture,
-  useFilledStore,
-  useStore,
-} from "../../helpers/api-fixture.js";
+import * as api from "../../helpers/api-fixture.js";
 
 /**
  * Reading reports: the listing, latest and one date, in JSON, CSV and HTML.
  * Set-up and client: test/helpers/api-fixture.ts and api-client.ts.
  */
 
-useApiFixture({ errorsLogged: false });
+api.useApiFixture({ errorsLogged: false });
 
-describe.each(STORE_KINDS)("the report API over %s", (kind) => {
-  useFilledStore(kind);
+describe.each(api.STORE_KINDS)("the report API over %s", (kind) => {
+  api.useFilledStore(kind);
 
   describe("GET /reports", () => {
     it("lists every date newest first with when it was generated", async () => {
@@ -27,7 +18,7 @@ describe.each(STORE_KINDS)("the report API over %s", (kind) => {
       expect(answer.status).toBe(200);
       expect(answer.headers.get("content-type")).toBe("application/json; charset=utf-8");
       expect(JSON.parse(answer.text)).toEqual({
-        reports: [...DATES]
+        reports: [...api.DATES]
           .reverse()
           .map((report_date) => ({ report_date, generated_at: "2026-11-28T00:30:00.000Z" })),
         next_cursor: null,
@@ -54,13 +45,13 @@ describe.each(STORE_KINDS)("the report API over %s", (kind) => {
         cursor = page.next_cursor;
         pages += 1;
       } while (cursor !== null && pages < 10);
-      expect(seen).toEqual([...DATES].reverse());
-      expect(pages).toBe(Math.ceil(DATES.length / limit));
+      expect(seen).toEqual([...api.DATES].reverse());
+      expect(pages).toBe(Math.ceil(api.DATES.length / limit));
     });
 
     it("pages with limit=100 and default to one page", async () => {
       const answer = await call("/reports?limit=100");
-      expect(JSON.parse(answer.text).reports).toHaveLength(DATES.length);
+      expect(JSON.parse(answer.text).reports).toHaveLength(api.DATES.length);
     });
 
     it.each(["0", "101", "abc", "-1", "1.5", "", "1e1", "1,2"])(
@@ -94,7 +85,7 @@ describe.each(STORE_KINDS)("the report API over %s", (kind) => {
     });
 
     it("answers 200 with no reports on an empty store", async () => {
-      await useStore(kind, subject(kind).emptyUrl);
+      await api.useStore(kind, api.subject(kind).emptyUrl);
       const answer = await call("/reports");
       expect(JSON.parse(answer.text)).toEqual({ reports: [], next_cursor: null });
     });
@@ -106,21 +97,23 @@ describe.each(STORE_KINDS)("the report API over %s", (kind) => {
       expect(answer.status).toBe(200);
       expect(answer.headers.get("content-type")).toBe("application/json; charset=utf-8");
       expect(answer.bytes).toEqual(
-        await stored(subject(kind).filled, `daily/${LATEST}/report.json`),
+        await api.stored(api.subject(kind).filled, `daily/${api.LATEST}/report.json`),
       );
-      expect(JSON.parse(answer.text)).toMatchObject({ schema_version: 1, report_date: LATEST });
+      expect(JSON.parse(answer.text)).toMatchObject({ schema_version: 1, report_date: api.LATEST });
     });
 
     it("answers 404 no_report for latest on an empty store", async () => {
-      await useStore(kind, subject(kind).emptyUrl);
+      await api.useStore(kind, api.subject(kind).emptyUrl);
       await expectError(call("/reports/latest"), 404, "no_report");
       await expectError(call("/reports/latest?format=csv"), 404, "no_report");
     });
 
-    it.each(DATES)("answers /reports/%s with that date's report.json", async (date) => {
+    it.each(api.DATES)("answers /reports/%s with that date's report.json", async (date) => {
       const answer = await call(`/reports/${date}`);
       expect(answer.status).toBe(200);
-      expect(answer.bytes).toEqual(await stored(subject(kind).filled, `daily/${date}/report.json`));
+      expect(answer.bytes).toEqual(
+        await api.stored(api.subject(kind).filled, `daily/${date}/report.json`),
+      );
     });
 
     it.each(["2026-02-30", "2026-1-1", "20261127", "2026-11-27x", "2026-13-01", "latest2"])(
@@ -136,14 +129,14 @@ describe.each(STORE_KINDS)("the report API over %s", (kind) => {
       await expectError(call("/reports/2026-11-01?format=html"), 404, "not_found");
     });
 
-    it.each(["latest", LATEST])(
+    it.each(["latest", api.LATEST])(
       "answers /reports/%s?format=csv with the usage.csv bytes",
       async (which) => {
         const answer = await call(`/reports/${which}?format=csv`);
         expect(answer.status).toBe(200);
         expect(answer.headers.get("content-type")).toBe("text/csv; charset=utf-8");
         expect(answer.bytes).toEqual(
-          await stored(subject(kind).filled, `daily/${LATEST}/usage.csv`),
+          await api.stored(api.subject(kind).filled, `daily/${api.LATEST}/usage.csv`),
         );
         expect(answer.text.startsWith("report_date,flavor_code,pool_id,")).toBe(true);
       },
@@ -177,7 +170,7 @@ describe.each(STORE_KINDS)("the report API over %s", (kind) => {
       ["text/htmlx", "json"],
       ["", "json"],
     ])("answers Accept: %s with %s", async (accept, format) => {
-      const answer = await call(`/reports/${LATEST}`, { headers: { accept } });
+      const answer = await call(`/reports/${api.LATEST}`, { headers: { accept } });
       expect(answer.status).toBe(200);
       expect(answer.headers.get("content-type")).toMatch(
         format === "html" ? /^text\/html/ : /^application\/json/,
@@ -186,7 +179,7 @@ describe.each(STORE_KINDS)("the report API over %s", (kind) => {
     });
 
     it("lets ?format win over Accept", async () => {
-      const answer = await call(`/reports/${LATEST}?format=csv`, {
+      const answer = await call(`/reports/${api.LATEST}?format=csv`, {
         headers: { accept: "text/html" },
       });
       expect(answer.headers.get("content-type")).toBe("text/csv; charset=utf-8");
@@ -195,7 +188,7 @@ describe.each(STORE_KINDS)("the report API over %s", (kind) => {
     it.each(["xml", "", "CSV", "html5"])(
       "answers 400 invalid_format for format=%s",
       async (format) => {
-        await expectError(call(`/reports/${LATEST}?format=${format}`), 400, "invalid_format");
+        await expectError(call(`/reports/${api.LATEST}?format=${format}`), 400, "invalid_format");
       },
     );
 
@@ -203,11 +196,11 @@ describe.each(STORE_KINDS)("the report API over %s", (kind) => {
       ["JSON", ""],
       ["CSV", "?format=csv"],
     ])("sends an ETag on %s and 304 for a matching If-None-Match", async (_label, query) => {
-      const first = await call(`/reports/${LATEST}${query}`);
+      const first = await call(`/reports/${api.LATEST}${query}`);
       const etag = first.headers.get("etag");
       expect(etag).toMatch(/^"[^"]+"$/);
       for (const ifNoneMatch of [etag ?? "", `W/${etag}`, `"stale", ${etag}`, "*"]) {
-        const again = await call(`/reports/${LATEST}${query}`, {
+        const again = await call(`/reports/${api.LATEST}${query}`, {
           headers: { "if-none-match": ifNoneMatch },
         });
         expect(again.status, ifNoneMatch).toBe(304);
@@ -217,7 +210,7 @@ describe.each(STORE_KINDS)("the report API over %s", (kind) => {
         expect(again.headers.get("cache-control")).toBe(first.headers.get("cache-control"));
         expect(again.headers.get("vary")).toBe(first.headers.get("vary"));
       }
-      const stale = await call(`/reports/${LATEST}${query}`, {
+      const stale = await call(`/reports/${api.LATEST}${query}`, {
         headers: { "if-none-match": '"0000000000"' },
       });
       expect(stale.status).toBe(200);
@@ -225,8 +218,8 @@ describe.each(STORE_KINDS)("the report API over %s", (kind) => {
     });
 
     it("gives JSON and CSV different ETags, and latest the same as its date", async () => {
-      const json = (await call(`/reports/${LATEST}`)).headers.get("etag");
-      const csv = (await call(`/reports/${LATEST}?format=csv`)).headers.get("etag");
+      const json = (await call(`/reports/${api.LATEST}`)).headers.get("etag");
+      const csv = (await call(`/reports/${api.LATEST}?format=csv`)).headers.get("etag");
       const latest = (await call("/reports/latest")).headers.get("etag");
       expect(json).not.toBe(csv);
       expect(latest).toBe(json);
