@@ -4,16 +4,13 @@ import { join } from "node:path";
 import { type Browser, chromium, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { runReportJob } from "../../src/app/report-job.js";
-import { staticTokenAuth } from "../../src/modelarts/auth.js";
-import { ModelArtsClient } from "../../src/modelarts/client.js";
 import { datesInRange } from "../../src/report/time.js";
-import { type Simulator, startSimulator } from "../../src/simulator/server.js";
 import { generateWorkload } from "../../src/simulator/workload.js";
 import { S3Store } from "../../src/storage/s3-store.js";
 import { type ApiServer, startApiServer } from "../helpers/api-server.js";
 import { CHROMIUM, chromiumPresent } from "../helpers/chromium.js";
 import { loadHandlers, localS3Env } from "../helpers/handlers.js";
-import { type LocalS3, startS3 } from "../helpers/s3.js";
+import { useRunSetup } from "../helpers/run-setup.js";
 
 /**
  * A person with a link: headless Chromium (Debian's `chromium`) opens a signed link to the
@@ -30,8 +27,6 @@ const API_TOKEN = `api-${randomUUID()}`;
 const LINK_KEY = `key-${randomUUID()}-${randomUUID()}`;
 const BUCKET = "browser-reports";
 
-let sim: Simulator;
-let s3: LocalS3;
 let server: ApiServer;
 let browser: Browser;
 let store: S3Store;
@@ -76,25 +71,17 @@ async function outsideViewBox(page: Page): Promise<string[]> {
 }
 
 describe.runIf(chromiumPresent())("a signed link in a plain browser", () => {
+  const run = useRunSetup({
+    projectId: "p",
+    versions: generateWorkload({ versions: 4000, seed: 9, now: NOW, days: 70 }),
+    pageCap: 100,
+    s3Bucket: BUCKET,
+  });
+
   beforeAll(async () => {
-    sim = await startSimulator({
-      projectId: "p",
-      versions: generateWorkload({ versions: 4000, seed: 9, now: NOW, days: 70 }),
-      auth: { tokens: ["t"] },
-      pageCap: 100,
-    });
-    s3 = await startS3();
-    await s3.createBucket(BUCKET);
-    store = new S3Store({ bucket: BUCKET, prefix: "reports", client: s3.client });
+    store = new S3Store({ bucket: BUCKET, prefix: "reports", client: run.s3.client });
     await runReportJob(
-      {
-        versions: new ModelArtsClient({
-          endpoint: sim.url,
-          projectId: "p",
-          auth: staticTokenAuth("t"),
-        }),
-        store,
-      },
+      { versions: run.client(), store },
       {
         // A month of days (for the 30-day view) and the month before as one report.
         dates: datesInRange("2026-10-01", "2026-11-27"),
@@ -103,11 +90,11 @@ describe.runIf(chromiumPresent())("a signed link in a plain browser", () => {
         failureStatuses: [3, 5, 6, 13],
         now: NOW,
         pageSize: 100,
-        sourceInfo: { endpoint: sim.url, projectId: "p", workspaceId: null, poolId: null },
+        sourceInfo: { endpoint: run.sim.url, projectId: "p", workspaceId: null, poolId: null },
       },
     );
     const { routes } = await loadHandlers({
-      ...localS3Env(s3.endpoint),
+      ...localS3Env(run.s3.endpoint),
       REPORT_STORAGE: `s3://${BUCKET}/reports`,
       REPORT_API_TOKEN: API_TOKEN,
       REPORT_LINK_KEY: LINK_KEY,
@@ -131,8 +118,6 @@ describe.runIf(chromiumPresent())("a signed link in a plain browser", () => {
   afterAll(async () => {
     await browser?.close();
     await server?.close();
-    await s3?.close();
-    await sim?.close();
   });
 
   it("shows the latest report and downloads its usage.csv from a click", async () => {

@@ -41,6 +41,16 @@ export function makeMetrics(partial: Partial<Metrics> = {}): Metrics {
   };
 }
 
+/** The source block of the hand-built reports in tests. */
+export const SOURCE = {
+  endpoint: "https://modelarts.example.com",
+  project_id: "proj-1",
+  workspace_id: null,
+  pool_id: null,
+  versions_scanned: 0,
+  pages: 1,
+};
+
 /** A report for 2026-11-27 in UTC with no rows, overridden by `partial`. */
 export function makeReport(partial: Partial<UsageReport> = {}): UsageReport {
   return {
@@ -49,14 +59,7 @@ export function makeReport(partial: Partial<UsageReport> = {}): UsageReport {
     timezone: "UTC",
     window: { start: "2026-11-27T00:00:00+00:00", end: "2026-11-28T00:00:00+00:00" },
     generated_at: "2026-11-28T00:30:12.345Z",
-    source: {
-      endpoint: "https://modelarts.example.com",
-      project_id: "proj-1",
-      workspace_id: null,
-      pool_id: null,
-      versions_scanned: 0,
-      pages: 1,
-    },
+    source: SOURCE,
     failure_statuses: [3, 5, 6, 13],
     totals: makeMetrics(),
     by_flavor: [],

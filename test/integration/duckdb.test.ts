@@ -3,10 +3,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type DuckDBConnection, DuckDBInstance } from "@duckdb/node-api";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { CliIo } from "../../src/cli/main.js";
 import { runReportCli } from "../../src/cli/report.js";
 import { type Simulator, startSimulator } from "../../src/simulator/server.js";
-import { sink } from "../helpers/sink.js";
+import { cliIo, simulatorEnv } from "../helpers/sink.js";
 import { rawVersion, version } from "../helpers/versions.js";
 
 /**
@@ -127,20 +126,9 @@ let root: string;
 let instance: DuckDBInstance;
 let db: DuckDBConnection;
 
-function io(): CliIo & { stderr: { text: string } } {
-  return {
-    stdout: sink(),
-    stderr: sink(),
-    env: {
-      MODELARTS_ENDPOINT: sim.url,
-      MODELARTS_PROJECT_ID: "p",
-      MODELARTS_TOKEN: "t",
-      REPORT_STORAGE: `file://${root}`,
-      PRICE_TABLE: join(dir, "prices.json"),
-    },
-    now: () => NOW,
-    cwd: dir,
-  };
+function io() {
+  const env = { ...simulatorEnv(sim.url, "p", root), PRICE_TABLE: join(dir, "prices.json") };
+  return cliIo(env, NOW, dir);
 }
 
 /** A path as a SQL string literal. */

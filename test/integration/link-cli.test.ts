@@ -1,21 +1,12 @@
 import { describe, expect, it } from "vitest";
 import { verifyLink } from "../../src/api/links.js";
 import { runLinkCli } from "../../src/cli/link.js";
-import type { CliIo } from "../../src/cli/main.js";
-import { sink } from "../helpers/sink.js";
+import { cliIo } from "../helpers/sink.js";
 
 const KEY = "local-link-key-0123456789-abcdefghij";
 const NOW = Date.UTC(2026, 11, 2, 1, 0);
 
-function io(env: Record<string, string | undefined>) {
-  return {
-    stdout: sink(),
-    stderr: sink(),
-    env,
-    now: () => NOW,
-    cwd: process.cwd(),
-  } satisfies CliIo;
-}
+const io = (env: Record<string, string | undefined>) => cliIo(env, NOW, process.cwd());
 
 describe("npm run link", () => {
   it("prints a signed link to the path on the given base, valid for the ttl", async () => {

@@ -1,18 +1,14 @@
 import { randomUUID } from "node:crypto";
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import { runReportJob } from "../../src/app/report-job.js";
-import { staticTokenAuth } from "../../src/modelarts/auth.js";
-import { ModelArtsClient } from "../../src/modelarts/client.js";
-import { type Simulator, startSimulator } from "../../src/simulator/server.js";
 import { generateWorkload } from "../../src/simulator/workload.js";
 import { FileStore } from "../../src/storage/file-store.js";
 import { type ApiServer, startApiServer } from "../helpers/api-server.js";
 import { apiGatewayEvent, lambdaContext } from "../helpers/apigw.js";
 import { type Handlers, loadHandlers } from "../helpers/handlers.js";
 import { captureOutput } from "../helpers/log-capture.js";
+import { useRunSetup } from "../helpers/run-setup.js";
 
 /**
  * Signed links over real HTTP: made with the bearer token (POST /links), opened without it,
@@ -24,31 +20,21 @@ const DATES = ["2026-11-26", "2026-11-27"] as const;
 const API_TOKEN = `api-${randomUUID()}`;
 const LINK_KEY = `key-${randomUUID()}-${randomUUID()}`;
 
-let sim: Simulator;
+const run = useRunSetup({
+  projectId: "p",
+  versions: generateWorkload({ versions: 300, seed: 4, now: NOW, days: 5 }),
+  dirPrefix: "links-",
+});
 let server: ApiServer;
-let dir: string;
 let store: FileStore;
 let routes: Handlers["routes"];
 const logLines: string[] = [];
 
 beforeAll(async () => {
   captureOutput(logLines);
-  sim = await startSimulator({
-    projectId: "p",
-    versions: generateWorkload({ versions: 300, seed: 4, now: NOW, days: 5 }),
-    auth: { tokens: ["t"] },
-  });
-  dir = await mkdtemp(join(tmpdir(), "links-"));
-  store = new FileStore(join(dir, "reports"));
+  store = new FileStore(join(run.dir, "reports"));
   await runReportJob(
-    {
-      versions: new ModelArtsClient({
-        endpoint: sim.url,
-        projectId: "p",
-        auth: staticTokenAuth("t"),
-      }),
-      store,
-    },
+    { versions: run.client(), store },
     {
       dates: [...DATES],
       timeZone: "UTC",
@@ -59,7 +45,7 @@ beforeAll(async () => {
     },
   );
   ({ routes } = await loadHandlers({
-    REPORT_STORAGE: `file://${join(dir, "reports")}`,
+    REPORT_STORAGE: `file://${join(run.dir, "reports")}`,
     REPORT_API_TOKEN: API_TOKEN,
     REPORT_LINK_KEY: LINK_KEY,
   }));
@@ -69,8 +55,6 @@ beforeAll(async () => {
 afterAll(async () => {
   vi.restoreAllMocks();
   await server?.close();
-  await sim?.close();
-  if (dir !== undefined) await rm(dir, { recursive: true, force: true });
 });
 
 afterEach(() => {
@@ -299,7 +283,7 @@ describe("signed links", () => {
 describe("without a link key", () => {
   it("makes no link and opens none", async () => {
     const { routes } = await loadHandlers({
-      REPORT_STORAGE: `file://${join(dir, "reports")}`,
+      REPORT_STORAGE: `file://${join(run.dir, "reports")}`,
       REPORT_API_TOKEN: API_TOKEN,
       REPORT_LINK_KEY: undefined,
     });

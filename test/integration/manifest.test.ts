@@ -1,36 +1,25 @@
 import { createHash } from "node:crypto";
-import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { Writable } from "node:stream";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { runReportJob } from "../../src/app/report-job.js";
-import type { CliIo } from "../../src/cli/main.js";
 import { runVerifyCli } from "../../src/cli/verify.js";
-import { staticTokenAuth } from "../../src/modelarts/auth.js";
-import { ModelArtsClient } from "../../src/modelarts/client.js";
-import { type Simulator, startSimulator } from "../../src/simulator/server.js";
 import { generateWorkload } from "../../src/simulator/workload.js";
 import { FileStore } from "../../src/storage/file-store.js";
+import { useRunSetup } from "../helpers/run-setup.js";
+import { cliIo } from "../helpers/sink.js";
 
 const NOW = Date.UTC(2026, 10, 28, 0, 30);
-let sim: Simulator;
-let dir: string;
+const run = useRunSetup({
+  projectId: "p",
+  versions: generateWorkload({ versions: 500, seed: 12, now: NOW }),
+  pageCap: 100,
+  dirPrefix: "manifest-",
+});
 
 beforeAll(async () => {
-  sim = await startSimulator({
-    projectId: "p",
-    versions: generateWorkload({ versions: 500, seed: 12, now: NOW }),
-    auth: { tokens: ["t"] },
-    pageCap: 100,
-  });
-  dir = await mkdtemp(join(tmpdir(), "manifest-"));
-  const store = new FileStore(join(dir, "reports"));
-  const versions = new ModelArtsClient({
-    endpoint: sim.url,
-    projectId: "p",
-    auth: staticTokenAuth("t"),
-  });
+  const store = new FileStore(join(run.dir, "reports"));
+  const versions = run.client();
   await runReportJob(
     { versions, store },
     {
@@ -43,34 +32,14 @@ beforeAll(async () => {
     },
   );
 });
-afterAll(async () => {
-  await sim.close();
-  await rm(dir, { recursive: true, force: true });
-});
-
-class Capture extends Writable {
-  text = "";
-  override _write(chunk: Buffer, _e: BufferEncoding, done: () => void): void {
-    this.text += chunk.toString();
-    done();
-  }
-}
 
 async function verify(date: string) {
-  const out = new Capture();
-  const err = new Capture();
-  const io: CliIo = {
-    stdout: out,
-    stderr: err as unknown as NodeJS.WriteStream,
-    env: { REPORT_STORAGE: "file://./reports" },
-    now: () => NOW,
-    cwd: dir,
-  };
+  const io = cliIo({ REPORT_STORAGE: "file://./reports" }, NOW, run.dir);
   const code = await runVerifyCli(["--date", date], io);
-  return { code, out: out.text, err: err.text };
+  return { code, out: io.stdout.text, err: io.stderr.text };
 }
 
-const file = (date: string, name: string) => join(dir, "reports", "daily", date, name);
+const file = (date: string, name: string) => join(run.dir, "reports", "daily", date, name);
 
 describe("the manifest", () => {
   it("records size and SHA-256 of each data file and the scan's completeness", async () => {
@@ -90,7 +59,7 @@ describe("the manifest", () => {
       versions_scanned: 500,
       complete: true,
     });
-    const latest = JSON.parse(await readFile(join(dir, "reports", "latest.json"), "utf8"));
+    const latest = JSON.parse(await readFile(join(run.dir, "reports", "latest.json"), "utf8"));
     expect(latest.files["manifest.json"]).toBe("daily/2026-11-27/manifest.json");
   });
 

@@ -1,14 +1,10 @@
 import { randomUUID } from "node:crypto";
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
-import type { CliIo } from "../../src/cli/main.js";
 import { runReindexCli } from "../../src/cli/reindex.js";
 import { runReportCli } from "../../src/cli/report.js";
 import { runVerifyCli } from "../../src/cli/verify.js";
 import { DAY, MONTH } from "../../src/report/period.js";
-import { type Simulator, startSimulator } from "../../src/simulator/server.js";
 import { generateWorkload } from "../../src/simulator/workload.js";
 import { FileStore } from "../../src/storage/file-store.js";
 import { HISTORY_KEY } from "../../src/storage/history.js";
@@ -16,7 +12,8 @@ import { readLatestLabel } from "../../src/storage/publish.js";
 import { type ApiServer, startApiServer } from "../helpers/api-server.js";
 import { readCsv } from "../helpers/csv.js";
 import { loadHandlers } from "../helpers/handlers.js";
-import { sink } from "../helpers/sink.js";
+import { useRunSetup } from "../helpers/run-setup.js";
+import { cliIo, simulatorEnv } from "../helpers/sink.js";
 
 /**
  * Month reports end to end: `npm run report -- --month`, the files and latest-month.json,
@@ -26,26 +23,18 @@ import { sink } from "../helpers/sink.js";
 
 const NOW = Date.UTC(2026, 11, 2, 0, 30);
 const API_TOKEN = `api-${randomUUID()}`;
-let sim: Simulator;
-let dir: string;
+const run = useRunSetup({
+  projectId: "p",
+  versions: generateWorkload({ versions: 1500, seed: 12, now: NOW, days: 45 }),
+  pageCap: 100,
+  dirPrefix: "months-",
+});
 let root: string;
 let store: FileStore;
 let server: ApiServer;
 
 function io(extra: Record<string, string> = {}) {
-  return {
-    stdout: sink(),
-    stderr: sink(),
-    env: {
-      MODELARTS_ENDPOINT: sim.url,
-      MODELARTS_PROJECT_ID: "p",
-      MODELARTS_TOKEN: "t",
-      REPORT_STORAGE: `file://${root}`,
-      ...extra,
-    },
-    now: () => NOW,
-    cwd: dir,
-  } satisfies CliIo;
+  return cliIo({ ...simulatorEnv(run.sim.url, "p", root), ...extra }, NOW, run.dir);
 }
 
 const call = (path: string, headers: Record<string, string> = {}) =>
@@ -55,14 +44,7 @@ const call = (path: string, headers: Record<string, string> = {}) =>
   });
 
 beforeAll(async () => {
-  sim = await startSimulator({
-    projectId: "p",
-    versions: generateWorkload({ versions: 1500, seed: 12, now: NOW, days: 45 }),
-    auth: { tokens: ["t"] },
-    pageCap: 100,
-  });
-  dir = await mkdtemp(join(tmpdir(), "months-"));
-  root = join(dir, "reports");
+  root = join(run.dir, "reports");
   store = new FileStore(root);
   const { routes } = await loadHandlers({
     REPORT_STORAGE: `file://${root}`,
@@ -73,9 +55,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await server?.close();
-  await sim?.close();
   vi.unstubAllEnvs();
-  if (dir !== undefined) await rm(dir, { recursive: true, force: true });
 });
 
 describe("a month report", () => {

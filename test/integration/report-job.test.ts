@@ -1,52 +1,30 @@
-import { mkdtemp, readFile, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { readFile } from "node:fs/promises";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { type ReportJobOptions, runReportJob } from "../../src/app/report-job.js";
-import { staticTokenAuth } from "../../src/modelarts/auth.js";
-import { ModelArtsClient } from "../../src/modelarts/client.js";
 import { UpstreamError } from "../../src/shared/errors.js";
-import { type Simulator, startSimulator } from "../../src/simulator/server.js";
 import { generateWorkload } from "../../src/simulator/workload.js";
 import { FileStore } from "../../src/storage/file-store.js";
 import { readLatest } from "../../src/storage/publish.js";
 import { S3Store } from "../../src/storage/s3-store.js";
 import type { ReportStore } from "../../src/storage/store.js";
-import { startS3 } from "../helpers/s3.js";
+import { useRunSetup } from "../helpers/run-setup.js";
 
 const NOW = Date.UTC(2026, 10, 28, 0, 30);
 const PROJECT = "proj-1";
 const workload = generateWorkload({ versions: 800, seed: 3, now: NOW, days: 20 });
 
-let sim: Simulator;
-let s3: Awaited<ReturnType<typeof startS3>>;
-let dir: string;
-
-beforeAll(async () => {
-  sim = await startSimulator({
-    projectId: PROJECT,
-    versions: workload,
-    auth: { tokens: ["t"] },
-    pageCap: 50,
-  });
-  s3 = await startS3();
-  await s3.createBucket("reports-bucket");
-  dir = await mkdtemp(join(tmpdir(), "job-"));
-});
-afterAll(async () => {
-  await sim.close();
-  await s3.close();
-  await rm(dir, { recursive: true, force: true });
+const run = useRunSetup({
+  projectId: PROJECT,
+  versions: workload,
+  pageCap: 50,
+  s3Bucket: "reports-bucket",
+  dirPrefix: "job-",
 });
 
 function deps(store: ReportStore) {
-  const versions = new ModelArtsClient({
-    endpoint: sim.url,
-    projectId: PROJECT,
-    auth: staticTokenAuth("t"),
-    retry: { maxAttempts: 2, baseDelayMs: 1, maxDelayMs: 2, budgetMs: 1000 },
-  });
-  return { versions, store };
+  const retry = { maxAttempts: 2, baseDelayMs: 1, maxDelayMs: 2, budgetMs: 1000 };
+  return { versions: run.client({ retry }), store };
 }
 
 function options(dates: string[], now = NOW): ReportJobOptions {
@@ -56,19 +34,19 @@ function options(dates: string[], now = NOW): ReportJobOptions {
     failureStatuses: [3, 5, 6, 13],
     now,
     pageSize: 100,
-    sourceInfo: { endpoint: sim.url, projectId: PROJECT, workspaceId: null, poolId: null },
+    sourceInfo: { endpoint: run.sim.url, projectId: PROJECT, workspaceId: null, poolId: null },
   };
 }
 
 const stores: [string, () => ReportStore][] = [
-  ["file storage", () => new FileStore(join(dir, `root-${Math.random()}`))],
+  ["file storage", () => new FileStore(join(run.dir, `root-${Math.random()}`))],
   [
     "S3",
     () =>
       new S3Store({
         bucket: "reports-bucket",
         prefix: `r-${Math.random().toString(36).slice(2)}`,
-        client: s3.client,
+        client: run.s3.client,
       }),
   ],
 ];
@@ -104,12 +82,12 @@ describe.each(stores)("the report job on %s", (_name, makeStore) => {
   it("computes a range from one scan and never moves latest.json back", async () => {
     const store = makeStore();
     await runReportJob(deps(store), options(["2026-11-27"]));
-    const before = sim.requests.listing;
+    const before = run.sim.requests.listing;
     const result = await runReportJob(
       deps(store),
       options(["2026-11-10", "2026-11-11", "2026-11-12"]),
     );
-    expect(sim.requests.listing - before).toBe(17);
+    expect(run.sim.requests.listing - before).toBe(17);
     expect(result.written.map((w) => w.date)).toEqual(["2026-11-10", "2026-11-11", "2026-11-12"]);
     expect((await readLatest(store))?.report_date).toBe("2026-11-27");
     expect(await store.listFolders("daily")).toEqual([
@@ -139,7 +117,7 @@ describe.each(stores)("the report job on %s", (_name, makeStore) => {
     const store = makeStore();
     await runReportJob(deps(store), options(["2026-11-26"]));
     const latestBefore = await store.get("latest.json");
-    sim.queueFaults({ kind: "status", status: 500 }, { kind: "status", status: 500 });
+    run.sim.queueFaults({ kind: "status", status: 500 }, { kind: "status", status: 500 });
     await expect(runReportJob(deps(store), options(["2026-11-27"]))).rejects.toBeInstanceOf(
       UpstreamError,
     );
@@ -149,9 +127,9 @@ describe.each(stores)("the report job on %s", (_name, makeStore) => {
 });
 
 it("keeps jobs.csv rows in version id order with hostile names neutralised", async () => {
-  const store = new FileStore(join(dir, "csv"));
+  const store = new FileStore(join(run.dir, "csv"));
   await runReportJob(deps(store), options(["2026-11-27"]));
-  const csv = await readFile(join(dir, "csv", "daily", "2026-11-27", "jobs.csv"), "utf8");
+  const csv = await readFile(join(run.dir, "csv", "daily", "2026-11-27", "jobs.csv"), "utf8");
   expect(csv.startsWith("report_date,version_id,version_name,")).toBe(true);
   expect(csv.endsWith("\r\n")).toBe(true);
   expect(csv).not.toMatch(/,=|,\+|,@/); // every formula-like cell starts with '

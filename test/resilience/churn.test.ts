@@ -1,11 +1,10 @@
 import fc from "fast-check";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { staticTokenAuth } from "../../src/modelarts/auth.js";
-import { ModelArtsClient } from "../../src/modelarts/client.js";
+import { describe, expect, it } from "vitest";
 import { scanVersions } from "../../src/scan/scan.js";
 import { IncompleteScanError } from "../../src/shared/errors.js";
-import { type ListingState, type Simulator, startSimulator } from "../../src/simulator/server.js";
+import type { ListingState } from "../../src/simulator/server.js";
 import { generateWorkload, mulberry32, type RawVersion } from "../../src/simulator/workload.js";
+import { useRunSetup } from "../helpers/run-setup.js";
 
 /**
  * Versions created and deleted while the scan runs (a few between any two pages, and bursts
@@ -15,25 +14,10 @@ import { generateWorkload, mulberry32, type RawVersion } from "../../src/simulat
 
 const NOW = Date.UTC(2026, 10, 28);
 const base = generateWorkload({ versions: 2000, seed: 21, now: NOW });
-let sim: Simulator;
-
-beforeAll(async () => {
-  sim = await startSimulator({
-    projectId: "p",
-    versions: base,
-    auth: { tokens: ["t"] },
-    pageCap: 50,
-  });
-});
-afterAll(() => sim.close());
+const run = useRunSetup({ projectId: "p", versions: base, pageCap: 50 });
 
 const client = () =>
-  new ModelArtsClient({
-    endpoint: sim.url,
-    projectId: "p",
-    auth: staticTokenAuth("t"),
-    retry: { maxAttempts: 2, baseDelayMs: 1, maxDelayMs: 1, budgetMs: 1000 },
-  });
+  run.client({ retry: { maxAttempts: 2, baseDelayMs: 1, maxDelayMs: 1, budgetMs: 1000 } });
 
 interface Churn {
   deletesPerPage: number;
@@ -46,13 +30,13 @@ interface Churn {
 /** Runs a scan while the simulator changes its data; returns what existed throughout. */
 async function scanUnderChurn(churn: Churn, concurrency: number) {
   const versions: RawVersion[] = base.map((v) => ({ ...v }));
-  sim.setVersions(versions);
+  run.sim.setVersions(versions);
   const deleted = new Set<number>();
   const created = new Set<number>();
   const rng = mulberry32(churn.seed);
   let nextId = 10_000_000;
   let first: number | undefined;
-  sim.onListing((state: ListingState) => {
+  run.sim.onListing((state: ListingState) => {
     first ??= state.request;
     if (state.request === first) return; // the data as the scan starts
     const list = state.versions as RawVersion[];
@@ -72,8 +56,8 @@ async function scanUnderChurn(churn: Churn, concurrency: number) {
     const throughout = base.map((v) => v.version_id).filter((id) => !deleted.has(id));
     return { result, throughout, deleted, created };
   } finally {
-    sim.onListing(undefined);
-    sim.setVersions(base);
+    run.sim.onListing(undefined);
+    run.sim.setVersions(base);
   }
 }
 

@@ -1,38 +1,27 @@
-import { afterAll, beforeAll, expect, it } from "vitest";
+import { expect, it } from "vitest";
 import { staticTokenAuth } from "../../src/modelarts/auth.js";
 import { ModelArtsClient } from "../../src/modelarts/client.js";
 import { scanVersions } from "../../src/scan/scan.js";
-import { type Simulator, startSimulator } from "../../src/simulator/server.js";
+import { startSimulator } from "../../src/simulator/server.js";
 import { generateWorkload } from "../../src/simulator/workload.js";
+import { useRunSetup } from "../helpers/run-setup.js";
 
 const workload = generateWorkload({ versions: 2000, seed: 4, now: Date.UTC(2026, 10, 28) });
-let sim: Simulator;
-beforeAll(async () => {
-  sim = await startSimulator({
-    projectId: "p",
-    versions: workload,
-    auth: { tokens: ["t"] },
-    pageCap: 50,
-  });
-});
-afterAll(() => sim.close());
+const run = useRunSetup({ projectId: "p", versions: workload, pageCap: 50 });
 
 it("backs off all concurrent page requests together on a 429 with Retry-After", async () => {
   const answered: number[] = [];
-  sim.onListing(() => {
+  run.sim.onListing(() => {
     answered.push(Date.now());
     if (answered.length === 3)
-      sim.queueFaults({ kind: "status", status: 429, retryAfterSeconds: 1 });
+      run.sim.queueFaults({ kind: "status", status: 429, retryAfterSeconds: 1 });
   });
-  const client = new ModelArtsClient({
-    endpoint: sim.url,
-    projectId: "p",
-    auth: staticTokenAuth("t"),
+  const client = run.client({
     retry: { maxAttempts: 3, baseDelayMs: 1, maxDelayMs: 2000, budgetMs: 10_000 },
   });
   const started = Date.now();
   const result = await scanVersions(client, { pageSize: 50, concurrency: 4, keep: () => true });
-  sim.onListing(undefined);
+  run.sim.onListing(undefined);
   expect(result.versionsScanned).toBe(2000);
   expect(Date.now() - started).toBeGreaterThanOrEqual(1000);
   // The pause shows as one long silence; had only the throttled request waited, the others

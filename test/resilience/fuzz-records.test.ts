@@ -7,6 +7,7 @@ import { DAY } from "../../src/report/period.js";
 import { renderJobsCsv, renderUsageCsv } from "../../src/report/render-csv.js";
 import { renderReportHtml } from "../../src/report/render-html.js";
 import { VersionCollector } from "../../src/scan/collector.js";
+import { SOURCE } from "../helpers/report-fixture.js";
 
 /** Hostile and malformed records: no crash, every bad record counted, numbers stay finite. */
 
@@ -110,14 +111,7 @@ describe("hostile records", () => {
           timeZone: "UTC",
           now: T0 + 90_000_000,
           failureStatuses: [3, 5, 6, 13],
-          source: {
-            endpoint: "e",
-            project_id: "p",
-            workspace_id: null,
-            pool_id: null,
-            versions_scanned: 0,
-            pages: 0,
-          },
+          source: SOURCE,
           anomalies,
         });
         if (daily === undefined) throw new Error("no report");

@@ -1,14 +1,13 @@
 import { mkdtemp, readdir, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { Writable } from "node:stream";
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
-import type { CliIo } from "../../src/cli/main.js";
 import { runReportCli } from "../../src/cli/report.js";
 import { type Simulator, startSimulator } from "../../src/simulator/server.js";
 import { generateWorkload } from "../../src/simulator/workload.js";
 import { loadHandlers } from "../helpers/handlers.js";
 import { captureOutput } from "../helpers/log-capture.js";
+import { cliIo } from "../helpers/sink.js";
 
 /**
  * Secrets never reach logs, errors or files: the whole job runs with recognisable fake
@@ -45,14 +44,6 @@ afterAll(async () => {
 });
 afterEach(() => vi.restoreAllMocks());
 
-class Capture extends Writable {
-  text = "";
-  override _write(chunk: Buffer, _e: BufferEncoding, done: () => void): void {
-    this.text += chunk.toString();
-    done();
-  }
-}
-
 async function allFiles(root: string): Promise<string> {
   const entries = await readdir(root, { recursive: true, withFileTypes: true }).catch(() => []);
   const texts = await Promise.all(
@@ -62,17 +53,9 @@ async function allFiles(root: string): Promise<string> {
 }
 
 async function runCli(env: Record<string, string>, argv: string[] = ["--date", "2026-11-27"]) {
-  const out = new Capture();
-  const err = new Capture();
-  const io: CliIo = {
-    stdout: out,
-    stderr: err as unknown as NodeJS.WriteStream,
-    env,
-    now: () => NOW,
-    cwd: dir,
-  };
+  const io = cliIo(env, NOW, dir);
   const code = await runReportCli(argv, io);
-  return { code, output: out.text + err.text };
+  return { code, output: io.stdout.text + io.stderr.text };
 }
 
 const base = () => ({

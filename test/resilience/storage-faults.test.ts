@@ -1,14 +1,10 @@
-import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { mkdir, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { S3Client } from "@aws-sdk/client-s3";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { type ReportJobOptions, renderFiles, runReportJob } from "../../src/app/report-job.js";
-import { staticTokenAuth } from "../../src/modelarts/auth.js";
-import { ModelArtsClient } from "../../src/modelarts/client.js";
 import { DAY } from "../../src/report/period.js";
 import { StorageError } from "../../src/shared/errors.js";
-import { type Simulator, startSimulator } from "../../src/simulator/server.js";
 import { generateWorkload } from "../../src/simulator/workload.js";
 import { FileStore } from "../../src/storage/file-store.js";
 import {
@@ -20,33 +16,20 @@ import {
 import { LOCK_KEY, RunInProgressError } from "../../src/storage/run-lock.js";
 import { S3Store } from "../../src/storage/s3-store.js";
 import type { ReportStore } from "../../src/storage/store.js";
-import { localS3Client, startS3 } from "../helpers/s3.js";
+import { useRunSetup } from "../helpers/run-setup.js";
+import { localS3Client } from "../helpers/s3.js";
 
 const NOW = Date.UTC(2026, 10, 28, 0, 30);
 const DATE = "2026-11-27";
-let sim: Simulator;
-let s3: Awaited<ReturnType<typeof startS3>>;
-let dir: string;
-
-beforeAll(async () => {
-  sim = await startSimulator({
-    projectId: "p",
-    versions: generateWorkload({ versions: 600, seed: 8, now: NOW }),
-    auth: { tokens: ["t"] },
-    pageCap: 100,
-  });
-  s3 = await startS3();
-  await s3.createBucket("fault-bucket");
-  dir = await mkdtemp(join(tmpdir(), "faults-"));
-});
-afterAll(async () => {
-  await sim.close();
-  await s3.close();
-  await rm(dir, { recursive: true, force: true });
+const run = useRunSetup({
+  projectId: "p",
+  versions: generateWorkload({ versions: 600, seed: 8, now: NOW }),
+  pageCap: 100,
+  s3Bucket: "fault-bucket",
+  dirPrefix: "faults-",
 });
 
-const source = () =>
-  new ModelArtsClient({ endpoint: sim.url, projectId: "p", auth: staticTokenAuth("t") });
+const source = () => run.client();
 const options = (now = NOW): ReportJobOptions => ({
   dates: [DATE],
   timeZone: "UTC",
@@ -77,7 +60,7 @@ function failPuts(client: S3Client, suffix: string) {
 describe("a failed write", () => {
   it("on S3 leaves latest.json and the date readable, and a retried run completes it", async () => {
     // A client of its own, so that this test's fault middleware stays its own.
-    const client = localS3Client(s3.endpoint);
+    const client = localS3Client(run.s3.endpoint);
     const store = new S3Store({ bucket: "fault-bucket", prefix: "reports", client });
     await runReportJob({ versions: source(), store }, options(NOW - 60_000));
     const latestBefore = await text(store, "latest.json");
@@ -100,7 +83,7 @@ describe("a failed write", () => {
   });
 
   it("on file storage leaves latest.json untouched and no partial file behind", async () => {
-    const root = join(dir, "file-fault");
+    const root = join(run.dir, "file-fault");
     const store = new FileStore(root);
     await runReportJob({ versions: source(), store }, options(NOW - 60_000));
     const latestBefore = await text(store, "latest.json");
@@ -125,7 +108,7 @@ describe("a failed write", () => {
 
 describe("overlapping runs", () => {
   it("never leave a date with files from two runs", async () => {
-    const store = new FileStore(join(dir, "overlap"));
+    const store = new FileStore(join(run.dir, "overlap"));
     const runs = await Promise.allSettled([
       runReportJob({ versions: source(), store }, options(NOW)),
       runReportJob({ versions: source(), store }, options(NOW + 3_600_000)),
@@ -145,7 +128,7 @@ describe("overlapping runs", () => {
   });
 
   it("refuses to start writing while another run holds the lock, and takes over a stale one", async () => {
-    const store = new FileStore(join(dir, "locked"));
+    const store = new FileStore(join(run.dir, "locked"));
     // The lock's times are real ones (when it was taken), not the report's `now`.
     const lock = (expires: number) =>
       JSON.stringify({
@@ -174,7 +157,7 @@ describe("latest.json and dates that have not ended", () => {
     JSON.stringify({ report_date: date, generated_at: "2099-01-02T00:30:00.000Z", files: {} });
 
   it("is replaced by the next good run when it already points past yesterday", async () => {
-    const store = new FileStore(join(dir, "future-latest"));
+    const store = new FileStore(join(run.dir, "future-latest"));
     // Written by a release that accepted POST {"date": "2099-01-01"}.
     await store.put("latest.json", pointer("2099-01-01"), "application/json");
     const result = await runReportJob({ versions: source(), store }, options());
@@ -183,7 +166,7 @@ describe("latest.json and dates that have not ended", () => {
   });
 
   it("is never pointed at a date after the run's own yesterday", async () => {
-    const store = new FileStore(join(dir, "guard-latest"));
+    const store = new FileStore(join(run.dir, "guard-latest"));
     await store.put("latest.json", pointer("2026-11-26"), "application/json");
     const before = await text(store, "latest.json");
     await expect(
@@ -197,7 +180,7 @@ describe("latest.json and dates that have not ended", () => {
   });
 
   it("moves forward only, even when two runs update it at once", async () => {
-    const store = new FileStore(join(dir, "racing-latest"));
+    const store = new FileStore(join(run.dir, "racing-latest"));
     const dates = ["2026-11-20", "2026-11-24", "2026-11-22", "2026-11-27", "2026-11-21"];
     // Each date's report is whole (a pointer at a missing report would be repaired).
     const files = { "report.json": "{}", "usage.csv": "", "jobs.csv": "" };
@@ -227,7 +210,7 @@ describe("latest.json and dates that have not ended", () => {
 
 describe("a damaged latest.json", () => {
   it("is replaced by the next complete run instead of blocking it", async () => {
-    const store = new FileStore(join(dir, "damaged-latest"));
+    const store = new FileStore(join(run.dir, "damaged-latest"));
     await store.put("latest.json", "{not json", "application/json");
     const result = await runReportJob({ versions: source(), store }, options());
     expect(result.latest?.report_date).toBe(DATE);

@@ -3,6 +3,7 @@ import { describe, expect, it } from "vitest";
 import { buildDailyReports, buildMonthReport } from "../../src/report/build.js";
 import { datesOfMonth, monthWindow } from "../../src/report/time.js";
 import type { Metrics } from "../../src/report/types.js";
+import { SOURCE } from "../helpers/report-fixture.js";
 import { HOUR, version } from "../helpers/versions.js";
 
 /**
@@ -15,14 +16,6 @@ import { HOUR, version } from "../helpers/versions.js";
 const DAY = 24 * HOUR;
 const FAILURES = [3, 5, 6, 13];
 const ZONES = ["UTC", "Europe/Berlin", "America/New_York", "Asia/Kolkata"] as const;
-const SOURCE = {
-  endpoint: "https://modelarts.example.com",
-  project_id: "proj-1",
-  workspace_id: null,
-  pool_id: null,
-  versions_scanned: 0,
-  pages: 1,
-};
 const HOURS = ["gpu_hours", "npu_hours", "run_hours"] as const;
 const COUNTS = ["versions_active", "versions_created", "versions_failed", "versions_started"];
 const POINT_EVENTS = ["versions_created", "versions_failed", "versions_started"] as const;

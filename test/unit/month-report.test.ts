@@ -4,18 +4,10 @@ import { buildDailyReports, buildMonthReport } from "../../src/report/build.js";
 import { parsePriceTable } from "../../src/report/prices.js";
 import { datesOfMonth, monthWindow } from "../../src/report/time.js";
 import type { Metrics } from "../../src/report/types.js";
-import { byOutcome, makeMetrics } from "../helpers/report-fixture.js";
+import { byOutcome, makeMetrics, SOURCE } from "../helpers/report-fixture.js";
 import { HOUR, version } from "../helpers/versions.js";
 
 const FAILURES = [3, 5, 6, 13];
-const SOURCE = {
-  endpoint: "https://modelarts.example.com",
-  project_id: "proj-1",
-  workspace_id: null,
-  pool_id: null,
-  versions_scanned: 0,
-  pages: 1,
-};
 const ANOMALIES = { skipped: 0, duplicate_rows: 0, reasons: {} };
 /** Well after every month used here, so running jobs end at the same instant for all calls. */
 const NOW = Date.UTC(2026, 11, 5); // 2026-12-05T00:00Z

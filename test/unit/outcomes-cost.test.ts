@@ -5,18 +5,11 @@ import { DAY } from "../../src/report/period.js";
 import { type PriceTable, parsePriceTable } from "../../src/report/prices.js";
 import { renderJobsCsv, renderUsageCsv } from "../../src/report/render-csv.js";
 import { renderReportJson } from "../../src/report/render-json.js";
+import { SOURCE } from "../helpers/report-fixture.js";
 import { HOUR, version } from "../helpers/versions.js";
 
 const D = Date.UTC(2026, 10, 27);
 const NOW = D + 26 * HOUR;
-const SOURCE = {
-  endpoint: "e",
-  project_id: "p",
-  workspace_id: null,
-  pool_id: null,
-  versions_scanned: 0,
-  pages: 0,
-};
 const PRICES = parsePriceTable(
   JSON.stringify({
     currency: "EUR",
