@@ -3,7 +3,8 @@ import { parseStoredReport, type StoredReport } from "../report/stored-schema.js
 import { DOWNLOADABLE_FILES, type ReportFileName, type ReportPeriod } from "../report/types.js";
 import { RequestError } from "../shared/errors.js";
 import { readHistory } from "../storage/history.js";
-import { CONTENT_TYPES, readLatest, readLatestMonth, reportKey } from "../storage/publish.js";
+import { readLatest, readLatestMonth } from "../storage/pointers.js";
+import { CONTENT_TYPES, reportKey } from "../storage/publish.js";
 import type { ReportStore } from "../storage/store.js";
 import { type ApiResponse, conditional, htmlResponse, negotiateFormat } from "./http.js";
 import { type LinkScope, targetOfScope } from "./links.js";

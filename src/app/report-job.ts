@@ -18,14 +18,16 @@ import { ConfigError } from "../shared/errors.js";
 import { type Log, silentLog } from "../shared/log.js";
 import { updateHistory } from "../storage/history.js";
 import {
-  buildManifest,
   type LatestMonthPointer,
   type LatestPointer,
   readLatest,
-  readReportTotals,
-  storedScanStart,
   updateLatest,
   updateLatestMonth,
+} from "../storage/pointers.js";
+import {
+  buildManifest,
+  readReportTotals,
+  storedScanStart,
   writeManifest,
   writeReportFiles,
 } from "../storage/publish.js";

@@ -6,7 +6,7 @@ import type { Context } from "aws-lambda";
 import { keepHeapFlat } from "../app/heap-policy.js";
 import { runConfiguredReport } from "../app/run.js";
 import { monthDue } from "../report/select-dates.js";
-import { readLatestMonth } from "../storage/publish.js";
+import { readLatestMonth } from "../storage/pointers.js";
 import { finishRegeneration } from "../storage/regenerations.js";
 import { parseReportEvent } from "./report-event.js";
 import { fetchSecret, log, logger, report } from "./runtime.js";

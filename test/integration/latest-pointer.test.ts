@@ -10,7 +10,7 @@ import {
   readLatest,
   readLatestMonth,
   updateLatest,
-} from "../../src/storage/publish.js";
+} from "../../src/storage/pointers.js";
 
 /** latest.json and latest-month.json, as files: a pointer names a date (month) that exists. */
 

@@ -8,7 +8,7 @@ import { DAY, MONTH } from "../../src/report/period.js";
 import { generateWorkload } from "../../src/simulator/workload.js";
 import { FileStore } from "../../src/storage/file-store.js";
 import { HISTORY_KEY } from "../../src/storage/history.js";
-import { readLatestLabel } from "../../src/storage/publish.js";
+import { readLatestLabel } from "../../src/storage/pointers.js";
 import { type ApiServer, startApiServer } from "../helpers/api-server.js";
 import { readCsv } from "../helpers/csv.js";
 import { loadHandlers } from "../helpers/handlers.js";

@@ -5,7 +5,7 @@ import { type ReportJobOptions, runReportJob } from "../../src/app/report-job.js
 import { UpstreamError } from "../../src/shared/errors.js";
 import { generateWorkload } from "../../src/simulator/workload.js";
 import { FileStore } from "../../src/storage/file-store.js";
-import { readLatest } from "../../src/storage/publish.js";
+import { readLatest } from "../../src/storage/pointers.js";
 import { S3Store } from "../../src/storage/s3-store.js";
 import type { ReportStore } from "../../src/storage/store.js";
 import { useRunSetup } from "../helpers/run-setup.js";

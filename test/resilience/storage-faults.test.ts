@@ -7,12 +7,8 @@ import { DAY } from "../../src/report/period.js";
 import { StorageError } from "../../src/shared/errors.js";
 import { generateWorkload } from "../../src/simulator/workload.js";
 import { FileStore } from "../../src/storage/file-store.js";
-import {
-  buildManifest,
-  updateLatest,
-  writeManifest,
-  writeReportFiles,
-} from "../../src/storage/publish.js";
+import { updateLatest } from "../../src/storage/pointers.js";
+import { buildManifest, writeManifest, writeReportFiles } from "../../src/storage/publish.js";
 import { LOCK_KEY, RunInProgressError } from "../../src/storage/run-lock.js";
 import { S3Store } from "../../src/storage/s3-store.js";
 import type { ReportStore } from "../../src/storage/store.js";

@@ -13,7 +13,7 @@ import { type Simulator, startSimulator } from "../../src/simulator/server.js";
 import { generateWorkload, type RawVersion } from "../../src/simulator/workload.js";
 import { FileStore } from "../../src/storage/file-store.js";
 import { readHistory } from "../../src/storage/history.js";
-import { readLatest, readLatestMonth } from "../../src/storage/publish.js";
+import { readLatest, readLatestMonth } from "../../src/storage/pointers.js";
 import { LOCK_KEY, LOCK_TTL_MS } from "../../src/storage/run-lock.js";
 import { S3Store } from "../../src/storage/s3-store.js";
 import type { ReportStore } from "../../src/storage/store.js";
