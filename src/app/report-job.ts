@@ -26,6 +26,7 @@ import {
 } from "../storage/pointers.js";
 import {
   buildManifest,
+  type Completeness,
   readReportTotals,
   storedScanStart,
   writeManifest,
@@ -114,14 +115,23 @@ export async function runReportJob(
   deps: ReportJobDeps,
   opts: ReportJobOptions,
 ): Promise<ReportJobResult> {
-  const log = deps.log ?? silentLog;
-  const { dates, timeZone, now, month } = opts;
+  const { dates, month } = opts;
   if (dates.length > MAX_RANGE_DAYS || (dates.length === 0 && month === undefined)) {
     throw new ConfigError(
       `a run covers 1 to ${MAX_RANGE_DAYS} dates or a month, not ${dates.length}`,
     );
   }
-  // The scan keeps what any of the requested windows needs.
+  const scan = await scanForReports(deps, opts);
+  const { reports, monthReport } = await buildReports(deps, opts, scan);
+  const { versions: _versions, ...scanSummary } = scan;
+  const published = await publishReports(deps, opts, scan, reports, monthReport);
+  return { reports, ...published, scan: scanSummary };
+}
+
+/** One scan that keeps what any of the requested windows needs. */
+async function scanForReports(deps: ReportJobDeps, opts: ReportJobOptions): Promise<ScanResult> {
+  const log = deps.log ?? silentLog;
+  const { dates, timeZone, now, month } = opts;
   const windows = [
     ...dayWindows(dates, timeZone),
     ...(month === undefined ? [] : [MONTH.window(month, timeZone)]),
@@ -131,7 +141,6 @@ export async function runReportJob(
     end: Math.max(...windows.map((w) => w.end)),
   };
   const failureSet = new Set(opts.failureStatuses);
-
   const label = [dates.length === 0 ? undefined : `${dates[0]}..${dates[dates.length - 1]}`, month]
     .filter(Boolean)
     .join(" and ");
@@ -142,30 +151,37 @@ export async function runReportJob(
     keep: (v) => isInReport(v, range, now, failureSet),
     onProgress: deps.onProgress,
   });
-  const { versions, ...scanSummary } = scan;
   log.info("scan finished", {
     pages: scan.pages,
     versionsScanned: scan.versionsScanned,
-    versionsInRange: versions.size,
+    versionsInRange: scan.versions.size,
     skipped: scan.anomalies.skipped,
     totalCountFirst: scan.totalCountFirst,
     totalCountLast: scan.totalCountLast,
   });
+  return scan;
+}
 
-  const source = {
-    endpoint: opts.sourceInfo.endpoint,
-    project_id: opts.sourceInfo.projectId,
-    workspace_id: opts.sourceInfo.workspaceId,
-    pool_id: opts.sourceInfo.poolId,
-    versions_scanned: scan.versionsScanned,
-    pages: scan.pages,
-  };
+/** The reports of the dates and the month from the scan (pure, but for `previous`). */
+async function buildReports(
+  deps: ReportJobDeps,
+  opts: ReportJobOptions,
+  scan: ScanResult,
+): Promise<{ reports: PeriodReport[]; monthReport: PeriodReport | undefined }> {
+  const { dates, month } = opts;
   const shared = {
     prices: opts.prices,
-    timeZone,
-    now,
+    timeZone: opts.timeZone,
+    now: opts.now,
     failureStatuses: opts.failureStatuses,
-    source,
+    source: {
+      endpoint: opts.sourceInfo.endpoint,
+      project_id: opts.sourceInfo.projectId,
+      workspace_id: opts.sourceInfo.workspaceId,
+      pool_id: opts.sourceInfo.poolId,
+      versions_scanned: scan.versionsScanned,
+      pages: scan.pages,
+    },
     anomalies: scan.anomalies,
   };
   const reports =
@@ -173,7 +189,7 @@ export async function runReportJob(
       ? []
       : buildDailyReports({
           ...shared,
-          versions: versions.values(),
+          versions: scan.versions.values(),
           dates,
           previousTotals: await readReportTotals(deps.store, DAY, DAY.previous(dates[0] as string)),
         });
@@ -182,67 +198,100 @@ export async function runReportJob(
       ? undefined
       : buildMonthReport({
           ...shared,
-          versions: versions.values(),
+          versions: scan.versions.values(),
           month,
           previousTotals: await readReportTotals(deps.store, MONTH, MONTH.previous(month)),
         });
+  return { reports, monthReport };
+}
 
-  // Files are written under the run lock, so two runs never interleave their files. The lock
-  // is renewed after each report and checked right before the pointers move. The lock is
-  // taken after the scan (a scan may take many minutes), so a slower run that started earlier
-  // can get here after a newer one: each report is compared with the stored one first.
+/** What a run shares while it writes its reports under the lock. */
+interface Publication {
+  readonly store: ReportStore;
+  readonly log: Log;
+  readonly now: number;
+  readonly generatedAt: string;
+  readonly completeness: Completeness;
+  readonly lock: { renew(): Promise<void> };
+  readonly superseded: SupersededReport[];
+}
+
+/** Writes a report's files and manifest; `undefined` when a newer report is stored. */
+async function writeReport(
+  run: Publication,
+  report: PeriodReport,
+): Promise<WrittenKeys | undefined> {
+  const { store, log, now, generatedAt } = run;
+  const period = periodOfReport(report.report);
+  const name = report.report.report_date;
+  // The run's `now` is read from the writer's clock as the run starts, before the scan: the
+  // report describes the versions as of that instant.
+  const scanStartedAt = generatedAt;
+  const stored = await storedScanStart(store, period, name);
+  if (stored !== undefined && stored > now) {
+    const at = new Date(stored).toISOString();
+    run.superseded.push({ period: period.kind, label: name, scanStartedAt: at });
+    log.warn(`skipped ${name}: a newer report (scan started ${at}) is already stored`, {
+      store: store.url,
+      thisScanStartedAt: scanStartedAt,
+    });
+    return undefined;
+  }
+  const files = renderFiles(report);
+  const dataKeys = await writeReportFiles(store, period, name, files);
+  // The manifest comes after the data files, so a manifest always describes whole files.
+  const manifestKey = await writeManifest(
+    store,
+    period,
+    buildManifest(period, name, { generatedAt, scanStartedAt }, files, run.completeness),
+  );
+  log.info("report written", { [period.noun]: name, store: store.url });
+  await run.lock.renew();
+  return { ...dataKeys, [MANIFEST_FILE]: manifestKey };
+}
+
+/**
+ * Files are written under the run lock, so two runs never interleave their files. The lock is
+ * renewed after each report and checked right before the pointers move. The lock is taken
+ * after the scan (a scan may take many minutes), so a slower run that started earlier can get
+ * here after a newer one: each report is compared with the stored one first.
+ */
+async function publishReports(
+  deps: ReportJobDeps,
+  opts: ReportJobOptions,
+  scan: ScanResult,
+  reports: readonly PeriodReport[],
+  monthReport: PeriodReport | undefined,
+): Promise<Omit<ReportJobResult, "reports" | "scan">> {
+  const log = deps.log ?? silentLog;
+  const { now, timeZone, month } = opts;
   const lock = await acquireRunLock(deps.store, { log });
   try {
-    const written: { date: string; keys: WrittenKeys }[] = [];
-    const superseded: SupersededReport[] = [];
     const generatedAt = new Date(now).toISOString();
-    // The run's `now` is read from the writer's clock as the run starts, before the scan: the
-    // report describes the versions as of that instant.
-    const scanStartedAt = generatedAt;
-    // The scan fails rather than return short (IncompleteScanError): what is written is whole.
-    const completeness = {
-      total_count_first: scan.totalCountFirst,
-      total_count_last: scan.totalCountLast,
-      versions_scanned: scan.recordsRead,
-      complete: scan.recordsRead >= Math.min(scan.totalCountFirst, scan.totalCountLast),
+    const run: Publication = {
+      store: deps.store,
+      log,
+      now,
+      generatedAt,
+      // The scan fails rather than return short (IncompleteScanError): what is written is whole.
+      completeness: {
+        total_count_first: scan.totalCountFirst,
+        total_count_last: scan.totalCountLast,
+        versions_scanned: scan.recordsRead,
+        complete: scan.recordsRead >= Math.min(scan.totalCountFirst, scan.totalCountLast),
+      },
+      lock,
+      superseded: [],
     };
-    /** Writes a report's files and manifest; `undefined` when a newer report is stored. */
-    const write = async (report: PeriodReport): Promise<WrittenKeys | undefined> => {
-      const period = periodOfReport(report.report);
-      const name = report.report.report_date;
-      const stored = await storedScanStart(deps.store, period, name);
-      if (stored !== undefined && stored > now) {
-        const at = new Date(stored).toISOString();
-        superseded.push({ period: period.kind, label: name, scanStartedAt: at });
-        log.warn(`skipped ${name}: a newer report (scan started ${at}) is already stored`, {
-          store: deps.store.url,
-          thisScanStartedAt: scanStartedAt,
-        });
-        return undefined;
-      }
-      const files = renderFiles(report);
-      const dataKeys = await writeReportFiles(deps.store, period, name, files);
-      // The manifest comes after the data files, so a manifest always describes whole files.
-      const manifestKey = await writeManifest(
-        deps.store,
-        period,
-        buildManifest(period, name, { generatedAt, scanStartedAt }, files, completeness),
-      );
-      log.info("report written", {
-        [period.noun]: name,
-        store: deps.store.url,
-      });
-      await lock.renew();
-      return { ...dataKeys, [MANIFEST_FILE]: manifestKey };
-    };
+    const written: { date: string; keys: WrittenKeys }[] = [];
     const writtenReports: PeriodReport[] = [];
     for (const daily of reports) {
-      const keys = await write(daily);
+      const keys = await writeReport(run, daily);
       if (keys === undefined) continue;
       written.push({ date: daily.report.report_date, keys });
       writtenReports.push(daily);
     }
-    const monthKeys = monthReport === undefined ? undefined : await write(monthReport);
+    const monthKeys = monthReport === undefined ? undefined : await writeReport(run, monthReport);
     if (writtenReports.length > 0) {
       await updateHistory(
         deps.store,
@@ -274,12 +323,10 @@ export async function runReportJob(
             ),
           };
     return {
-      reports,
       written,
-      superseded,
+      superseded: run.superseded,
       latest,
       ...(monthResult === undefined ? {} : { month: monthResult }),
-      scan: scanSummary,
     };
   } finally {
     await lock.release();

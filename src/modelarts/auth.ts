@@ -82,6 +82,95 @@ interface CachedToken {
   expiresAt: number;
 }
 
+/** One POST to IAM's token route: what it needs, fixed for the authenticator's lifetime. */
+interface IamTokenRequest {
+  readonly url: URL;
+  readonly body: string;
+  readonly fetch: typeof fetch;
+  readonly timeoutMs: number;
+  readonly clock: () => number;
+  /** Kept out of any error text, should IAM echo it. */
+  readonly password: string;
+}
+
+/** Keeps IAM's own text but never lets the password through, should IAM echo it. */
+function safeText(text: string | undefined, password: string): string | undefined {
+  if (text === undefined) return undefined;
+  const redacted = password === "" ? text : text.split(password).join("***");
+  return redacted.length > MAX_ERROR_TEXT ? `${redacted.slice(0, MAX_ERROR_TEXT)}…` : redacted;
+}
+
+/** A fresh token from IAM, or an UpstreamError saying why not (retryable where it may pass). */
+async function requestIamToken(req: IamTokenRequest): Promise<CachedToken> {
+  const { url, timeoutMs } = req;
+  const where = `POST ${url.href}`;
+  let response: Response;
+  let text: string;
+  try {
+    response = await req.fetch(url, {
+      method: "POST",
+      headers: { "content-type": "application/json;charset=utf8", accept: "application/json" },
+      body: req.body,
+      signal: AbortSignal.timeout(timeoutMs),
+    });
+    text = await response.text();
+  } catch (cause) {
+    const timedOut = cause instanceof DOMException && cause.name === "TimeoutError";
+    const reason = timedOut
+      ? `no answer within ${timeoutMs} ms`
+      : `the connection failed (${cause instanceof Error ? cause.message : String(cause)})`;
+    throw new UpstreamError(`${where}: ${reason}`, { retryable: true, cause });
+  }
+
+  const requestId = response.headers.get("x-request-id") ?? undefined;
+  if (!response.ok) {
+    const { errorCode, errorMessage } = parseIamError(text);
+    const retryAfter = parseRetryAfter(response.headers.get("retry-after"), req.clock());
+    throw new UpstreamHttpError(
+      {
+        method: "POST",
+        url: url.href,
+        status: response.status,
+        errorCode: safeText(errorCode, req.password),
+        errorMessage: safeText(errorMessage, req.password),
+        requestId,
+        retryAfterSeconds: retryAfter,
+      },
+      // Bad credentials or scope will not fix themselves; overload and outages may.
+      {
+        retryable: response.status >= 500 || response.status === 429 || response.status === 408,
+      },
+    );
+  }
+
+  const token = response.headers.get("x-subject-token");
+  if (token === null || token === "") {
+    throw new UpstreamError(
+      `${where} answered HTTP ${response.status} without an X-Subject-Token header`,
+      { retryable: false },
+    );
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (cause) {
+    // Most likely cut off on the way; asking again may help.
+    throw new UpstreamError(
+      `${where} answered HTTP ${response.status} with a body that is not JSON (${text.length} characters)`,
+      { retryable: true, cause },
+    );
+  }
+  const parsed = tokenBody.safeParse(json);
+  const expiresAt = parsed.success ? Date.parse(parsed.data.token.expires_at) : Number.NaN;
+  if (Number.isNaN(expiresAt)) {
+    throw new UpstreamError(
+      `${where} answered HTTP ${response.status} without a valid token.expires_at in its body`,
+      { retryable: false },
+    );
+  }
+  return { token, expiresAt };
+}
+
 /** An IAM user token (password grant, project scope), cached and shared by concurrent callers. */
 export function iamPasswordAuth(opts: IamPasswordAuthOptions): RequestAuthenticator {
   const clock = opts.clock ?? Date.now;
@@ -91,7 +180,6 @@ export function iamPasswordAuth(opts: IamPasswordAuthOptions): RequestAuthentica
   // Errors carry the URL; make sure it cannot carry credentials.
   url.username = "";
   url.password = "";
-  const where = `POST ${url.href}`;
   const requestBody = JSON.stringify({
     auth: {
       identity: {
@@ -104,85 +192,18 @@ export function iamPasswordAuth(opts: IamPasswordAuthOptions): RequestAuthentica
     },
   });
 
+  const request: IamTokenRequest = {
+    url,
+    body: requestBody,
+    fetch: doFetch,
+    timeoutMs,
+    clock,
+    password: opts.password,
+  };
   let cached: CachedToken | undefined;
   let inFlight: Promise<CachedToken> | undefined;
   // Bumped by invalidate(), so a fetch that started before it cannot re-cache its token.
   let generation = 0;
-
-  /** Keeps IAM's own text but never lets the password through, should IAM echo it. */
-  const safeText = (text: string | undefined): string | undefined => {
-    if (text === undefined) return undefined;
-    const redacted = opts.password === "" ? text : text.split(opts.password).join("***");
-    return redacted.length > MAX_ERROR_TEXT ? `${redacted.slice(0, MAX_ERROR_TEXT)}…` : redacted;
-  };
-
-  async function fetchToken(): Promise<CachedToken> {
-    let response: Response;
-    let text: string;
-    try {
-      response = await doFetch(url, {
-        method: "POST",
-        headers: { "content-type": "application/json;charset=utf8", accept: "application/json" },
-        body: requestBody,
-        signal: AbortSignal.timeout(timeoutMs),
-      });
-      text = await response.text();
-    } catch (cause) {
-      const timedOut = cause instanceof DOMException && cause.name === "TimeoutError";
-      const reason = timedOut
-        ? `no answer within ${timeoutMs} ms`
-        : `the connection failed (${cause instanceof Error ? cause.message : String(cause)})`;
-      throw new UpstreamError(`${where}: ${reason}`, { retryable: true, cause });
-    }
-
-    const requestId = response.headers.get("x-request-id") ?? undefined;
-    if (!response.ok) {
-      const { errorCode, errorMessage } = parseIamError(text);
-      const retryAfter = parseRetryAfter(response.headers.get("retry-after"), clock());
-      throw new UpstreamHttpError(
-        {
-          method: "POST",
-          url: url.href,
-          status: response.status,
-          errorCode: safeText(errorCode),
-          errorMessage: safeText(errorMessage),
-          requestId,
-          retryAfterSeconds: retryAfter,
-        },
-        // Bad credentials or scope will not fix themselves; overload and outages may.
-        {
-          retryable: response.status >= 500 || response.status === 429 || response.status === 408,
-        },
-      );
-    }
-
-    const token = response.headers.get("x-subject-token");
-    if (token === null || token === "") {
-      throw new UpstreamError(
-        `${where} answered HTTP ${response.status} without an X-Subject-Token header`,
-        { retryable: false },
-      );
-    }
-    let json: unknown;
-    try {
-      json = JSON.parse(text);
-    } catch (cause) {
-      // Most likely cut off on the way; asking again may help.
-      throw new UpstreamError(
-        `${where} answered HTTP ${response.status} with a body that is not JSON (${text.length} characters)`,
-        { retryable: true, cause },
-      );
-    }
-    const parsed = tokenBody.safeParse(json);
-    const expiresAt = parsed.success ? Date.parse(parsed.data.token.expires_at) : Number.NaN;
-    if (Number.isNaN(expiresAt)) {
-      throw new UpstreamError(
-        `${where} answered HTTP ${response.status} without a valid token.expires_at in its body`,
-        { retryable: false },
-      );
-    }
-    return { token, expiresAt };
-  }
 
   const isFresh = (entry: CachedToken | undefined): entry is CachedToken =>
     entry !== undefined && clock() < entry.expiresAt - REFRESH_MARGIN_MS;
@@ -191,7 +212,7 @@ export function iamPasswordAuth(opts: IamPasswordAuthOptions): RequestAuthentica
     if (isFresh(cached)) return cached.token;
     if (inFlight === undefined) {
       const startedIn = generation;
-      const pending = fetchToken().then((entry) => {
+      const pending = requestIamToken(request).then((entry) => {
         if (startedIn === generation) cached = entry;
         return entry;
       });

@@ -198,12 +198,12 @@ export class ModelArtsClient implements VersionSource {
     }
   }
 
-  async #getPage(
+  /** One GET and its body, within the request timeout; the scan's abort ends it at once. */
+  async #send(
     url: URL,
-    offset: number,
     authHeaders: Record<string, string>,
     signal: AbortSignal | undefined,
-  ): Promise<ListPage> {
+  ): Promise<{ response: Response; text: string }> {
     const method = "GET";
     const where = `${method} ${url.href}`;
     const timeoutMs = this.#timeout();
@@ -240,6 +240,18 @@ export class ModelArtsClient implements VersionSource {
       clearTimeout(timer);
       signal?.removeEventListener("abort", onAbort);
     }
+    return { response, text };
+  }
+
+  async #getPage(
+    url: URL,
+    offset: number,
+    authHeaders: Record<string, string>,
+    signal: AbortSignal | undefined,
+  ): Promise<ListPage> {
+    const method = "GET";
+    const where = `${method} ${url.href}`;
+    const { response, text } = await this.#send(url, authHeaders, signal);
     const requestId = response.headers.get("x-request-id") ?? undefined;
     const now = (this.#opts.retryHooks?.clock ?? Date.now)();
     let json: unknown;
