@@ -1,15 +1,14 @@
 import * as z from "zod";
+import { DAY, MONTH, type Period } from "../report/period.js";
 import { type ListingRow, renderListingHtml } from "../report/render-pages.js";
 import { isValidDate, isValidMonth } from "../report/time.js";
-import type { ReportPeriod } from "../report/types.js";
 import { RequestError } from "../shared/errors.js";
 import { type Log, silentLog } from "../shared/log.js";
 import { readHistory } from "../storage/history.js";
-import { dailyKey, monthlyKey } from "../storage/publish.js";
 import type { ReportStore } from "../storage/store.js";
 import { type ApiResponse, htmlResponse, jsonResponse, negotiateFormat } from "./http.js";
 import { type PageHref, plainHref, readStoredReport } from "./reports.js";
-import { listingPath, pathOf } from "./routes.js";
+import { type LinkTarget, listingPath, pathOf } from "./routes.js";
 
 /**
  * GET /reports and GET /reports/months: the stored reports, newest first, in pages of `limit`
@@ -61,13 +60,12 @@ function decodeCursor(cursor: string, valid: (label: string) => boolean): string
 async function fromFiles(
   store: ReportStore,
   labels: readonly string[],
-  period: ReportPeriod,
-  keyOf: (label: string) => string,
+  period: Period,
   log: Log,
 ): Promise<Entry[]> {
   const entries = await Promise.all(
     labels.map(async (label) => {
-      const key = keyOf(label);
+      const key = period.key(label, "report.json");
       const object = await store.get(key);
       if (object === undefined) return undefined; // still being written
       try {
@@ -87,7 +85,11 @@ async function fromFiles(
 }
 
 interface Listing {
-  readonly kind: "day" | "month";
+  readonly period: Period;
+  /** The name of the list in JSON, and of the page. */
+  readonly collection: "reports" | "months";
+  /** The link scope of one entry's page and files. */
+  readonly scopeOf: (label: string) => Extract<LinkTarget, { kind: "day" | "month" }>;
   /** Every label, newest first, after the cursor. */
   readonly labels: string[];
   readonly entries: (page: string[]) => Promise<Entry[]>;
@@ -104,20 +106,14 @@ async function answer(
   const last = listing.labels.slice(0, limit).at(-1);
   const next_cursor =
     hasMore && last !== undefined ? Buffer.from(last, "utf8").toString("base64url") : null;
-  const field = listing.kind === "month" ? "report_month" : "report_date";
+  const field = listing.period.labelField;
   if (format !== "html") {
     const rows = entries.map((e) => ({ [field]: e.label, generated_at: e.generated_at }));
-    return jsonResponse(200, {
-      [listing.kind === "month" ? "months" : "reports"]: rows,
-      next_cursor,
-    });
+    return jsonResponse(200, { [listing.collection]: rows, next_cursor });
   }
   const href = query.links === undefined ? plainHref : await query.links();
   const rows: ListingRow[] = entries.map((e) => {
-    const scope =
-      listing.kind === "month"
-        ? ({ kind: "month", month: e.label } as const)
-        : ({ kind: "day", date: e.label } as const);
+    const scope = listing.scopeOf(e.label);
     return {
       report_date: e.label,
       generated_at: e.generated_at,
@@ -125,14 +121,14 @@ async function answer(
       csvHref: href(pathOf({ ...scope, file: "usage.csv" }), scope),
     };
   });
-  const own = listingPath(listing.kind);
+  const own = listingPath(listing.period.kind);
   const older =
     next_cursor === null
       ? null
       : (href(`${own}?format=html&limit=${limit}&cursor=${next_cursor}`, { kind: "list" }) ?? null);
   return htmlResponse(
     200,
-    renderListingHtml(rows, older, listing.kind === "month" ? "months" : "days"),
+    renderListingHtml(rows, older, listing.collection === "months" ? "months" : "days"),
     { "cache-control": "private, no-cache", vary: "accept" },
   );
 }
@@ -154,14 +150,20 @@ export async function listReports(
       page.map((label) => ({ label, generated_at: byDate.get(label) ?? "" }));
   } else {
     log.warn("history.json is missing or damaged: listing from the daily files (npm run reindex)");
-    labels = (await store.listFolders("daily")).filter(isValidDate);
-    entries = (page) => fromFiles(store, page, "day", (d) => dailyKey(d, "report.json"), log);
+    labels = (await store.listFolders(DAY.folder)).filter(DAY.isLabel);
+    entries = (page) => fromFiles(store, page, DAY, log);
   }
   labels = labels
     .filter((l) => before === undefined || l < before)
     .sort()
     .reverse();
-  const listing: Listing = { kind: "day", labels, entries };
+  const listing: Listing = {
+    period: DAY,
+    collection: "reports",
+    scopeOf: (date) => ({ kind: "day", date }),
+    labels,
+    entries,
+  };
   return answer(
     listing,
     query,
@@ -178,13 +180,18 @@ export async function listMonths(
 ): Promise<ApiResponse> {
   const limit = parseLimit(query.limit);
   const before = query.cursor === undefined ? undefined : decodeCursor(query.cursor, isValidMonth);
-  const labels = (await store.listFolders("monthly"))
-    .filter((m) => isValidMonth(m) && (before === undefined || m < before))
+  const labels = (await store.listFolders(MONTH.folder))
+    .filter((m) => MONTH.isLabel(m) && (before === undefined || m < before))
     .sort()
     .reverse();
-  const entries = (page: string[]) =>
-    fromFiles(store, page, "month", (m) => monthlyKey(m, "report.json"), log);
-  const listing: Listing = { kind: "month", labels, entries };
+  const entries = (page: string[]) => fromFiles(store, page, MONTH, log);
+  const listing: Listing = {
+    period: MONTH,
+    collection: "months",
+    scopeOf: (month) => ({ kind: "month", month }),
+    labels,
+    entries,
+  };
   return answer(
     listing,
     query,

@@ -1,9 +1,10 @@
+import { DAY, MONTH, type PeriodRef, periodOf } from "../report/period.js";
 import { renderReportHtml } from "../report/render-html.js";
 import { parseStoredReport, type StoredReport } from "../report/stored-schema.js";
-import { DOWNLOADABLE_FILES, type ReportFileName, type ReportPeriod } from "../report/types.js";
+import { DOWNLOADABLE_FILES, type ReportFileName } from "../report/types.js";
 import { RequestError } from "../shared/errors.js";
 import { readHistory } from "../storage/history.js";
-import { readLatest, readLatestMonth } from "../storage/pointers.js";
+import { readLatestLabel } from "../storage/pointers.js";
 import { CONTENT_TYPES, reportKey } from "../storage/publish.js";
 import type { ReportStore } from "../storage/store.js";
 import { type ApiResponse, conditional, htmlResponse, negotiateFormat } from "./http.js";
@@ -21,19 +22,13 @@ import { pathOf, requireLabel } from "./routes.js";
 const DOWNLOAD_URL_SECONDS = 300;
 
 /** `latest` or a date (month): what the route names, or 404 when there is no report yet. */
-async function resolveLabel(store: ReportStore, period: ReportPeriod, param: string) {
-  if (param !== "latest") return requireLabel(period, param);
-  const latest =
-    period === "month"
-      ? (await readLatestMonth(store))?.report_month
-      : (await readLatest(store))?.report_date;
+async function resolveLabel(store: ReportStore, period: PeriodRef, param: string) {
+  if (param !== "latest") return requireLabel(periodOf(period).kind, param);
+  const latest = await readLatestLabel(store, period);
   if (latest === undefined) {
-    throw new RequestError(
-      period === "month"
-        ? "no month report has been written yet"
-        : "no report has been written yet",
-      { code: "no_report" },
-    );
+    throw new RequestError(`no ${periodOf(period).reportName} has been written yet`, {
+      code: "no_report",
+    });
   }
   return latest;
 }
@@ -50,7 +45,7 @@ function notFound(label: string): RequestError {
 export function readStoredReport(
   body: Buffer,
   key: string,
-  period: ReportPeriod,
+  period: PeriodRef,
   label: string,
 ): StoredReport {
   return parseStoredReport(body, key, { period, label });
@@ -79,7 +74,7 @@ export interface ReportRequest {
 
 export async function getPeriodReport(
   store: ReportStore,
-  period: ReportPeriod,
+  period: PeriodRef,
   param: string,
   request: ReportRequest,
 ): Promise<ApiResponse> {
@@ -101,7 +96,8 @@ export async function getPeriodReport(
     // out a link to the whole day or month (a month's link opens its days too).
     const link = (scope: LinkScope, query: string, own = false) =>
       href(`${pathOf(targetOfScope(scope))}${query}`, scope, own);
-    const own = (name: ReportFileName) => link({ kind: "file", period, label, name }, "", true);
+    const own = (name: ReportFileName) =>
+      link({ kind: "file", period: periodOf(period).kind, label, name }, "", true);
     const html = renderReportHtml(report, {
       csvHref: own("usage.csv"),
       jsonHref: own("report.json"),
@@ -121,16 +117,16 @@ export async function getPeriodReport(
 }
 
 export function getReport(store: ReportStore, dateParam: string, request: ReportRequest) {
-  return getPeriodReport(store, "day", dateParam, request);
+  return getPeriodReport(store, DAY, dateParam, request);
 }
 
 export function getMonthReport(store: ReportStore, monthParam: string, request: ReportRequest) {
-  return getPeriodReport(store, "month", monthParam, request);
+  return getPeriodReport(store, MONTH, monthParam, request);
 }
 
 export async function getPeriodFile(
   store: ReportStore,
-  period: ReportPeriod,
+  period: PeriodRef,
   param: string,
   name: string,
 ): Promise<ApiResponse> {
@@ -168,9 +164,9 @@ export async function getPeriodFile(
 }
 
 export function getReportFile(store: ReportStore, dateParam: string, name: string) {
-  return getPeriodFile(store, "day", dateParam, name);
+  return getPeriodFile(store, DAY, dateParam, name);
 }
 
 export function getMonthFile(store: ReportStore, monthParam: string, name: string) {
-  return getPeriodFile(store, "month", monthParam, name);
+  return getPeriodFile(store, MONTH, monthParam, name);
 }

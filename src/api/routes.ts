@@ -1,4 +1,4 @@
-import { isValidDate, isValidMonth } from "../report/time.js";
+import { type PeriodRef, periodOf } from "../report/period.js";
 import type { ReportPeriod } from "../report/types.js";
 import { RequestError } from "../shared/errors.js";
 
@@ -158,18 +158,11 @@ export function routePath(route: Route, params: Readonly<Record<string, string>>
 }
 
 /** The date or month a route names, or 400 for one that does not exist. */
-export function requireLabel(period: ReportPeriod, value: string): string {
-  if (period === "month") {
-    if (!isValidMonth(value)) {
-      throw new RequestError(`"${value.slice(0, 40)}" is not a month (YYYY-MM)`, {
-        code: "invalid_month",
-      });
-    }
-    return value;
-  }
-  if (!isValidDate(value)) {
-    throw new RequestError(`"${value.slice(0, 40)}" is not a date (YYYY-MM-DD that exists)`, {
-      code: "invalid_date",
+export function requireLabel(period: PeriodRef, value: string): string {
+  const { isLabel, labelRule } = periodOf(period);
+  if (!isLabel(value)) {
+    throw new RequestError(`"${value.slice(0, 40)}" is not ${labelRule.is}`, {
+      code: labelRule.code,
     });
   }
   return value;

@@ -26,6 +26,10 @@ export interface Period {
   readonly kind: PeriodKind;
   /** The label's noun in messages and log fields: "date" or "month". */
   readonly noun: "date" | "month";
+  /** What a valid label is, for the message refusing another, and that refusal's error code. */
+  readonly labelRule: { readonly is: string; readonly code: "invalid_date" | "invalid_month" };
+  /** What its report is called in messages: "report" or "month report". */
+  readonly reportName: "report" | "month report";
   /** How a label is written, for messages: `YYYY-MM-DD` or `YYYY-MM`. */
   readonly format: string;
   /** Whether `label` names a period of this kind (a date that exists, a month). */
@@ -59,6 +63,8 @@ export interface Period {
 export const DAY: Period = {
   kind: "day",
   noun: "date",
+  reportName: "report",
+  labelRule: { is: "a date (YYYY-MM-DD that exists)", code: "invalid_date" },
   format: "YYYY-MM-DD",
   isLabel: isValidDate,
   window: dayWindow,
@@ -76,6 +82,8 @@ export const DAY: Period = {
 export const MONTH: Period = {
   kind: "month",
   noun: "month",
+  reportName: "month report",
+  labelRule: { is: "a month (YYYY-MM)", code: "invalid_month" },
   format: "YYYY-MM",
   isLabel: isValidMonth,
   window: monthWindow,
