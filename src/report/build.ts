@@ -1,6 +1,8 @@
 import type { JobVersion } from "../modelarts/version-record.js";
-import { aggregate, type DayAggregate, type DayWindow } from "./aggregate.js";
+import { aggregate } from "./aggregate.js";
+import type { DayWindow } from "./interval.js";
 import type { PriceTable } from "./prices.js";
+import type { DayAggregate } from "./rows.js";
 import { dayWindow, formatWithOffset, monthWindow } from "./time.js";
 import type { Anomalies, DailyReport, Metrics, ReportPeriod, ReportSource } from "./types.js";
 

@@ -1,6 +1,14 @@
 import type { JobVersion } from "../modelarts/version-record.js";
 import { roundCents } from "./format.js";
-import { failedAt, type Interval, overlapMs, runInterval } from "./interval.js";
+import {
+  type Interval,
+  MS_PER_HOUR,
+  newPlacement,
+  overlapIn,
+  placeVersion,
+  waitMs,
+  windowBounds,
+} from "./interval.js";
 import { costOf, type PriceTable } from "./prices.js";
 
 /** One line of jobs.csv: a version in the report and what it contributed to that day. */
@@ -31,11 +39,12 @@ export interface JobRowContext {
   readonly prices?: PriceTable | undefined;
 }
 
-const MS_PER_HOUR = 3_600_000;
-
 export class JobRows implements Iterable<JobRow> {
   readonly #versions: JobVersion[];
   readonly #context: JobRowContext;
+  /** The window as bounds, and a placement reused for each row (rows are read one by one). */
+  readonly #bounds: readonly number[];
+  readonly #placement = newPlacement();
 
   /** `versions` in the report, by version id (sorted here when they are not). */
   constructor(versions: JobVersion[], context: JobRowContext) {
@@ -47,6 +56,7 @@ export class JobRows implements Iterable<JobRow> {
     }
     this.#versions = versions;
     this.#context = context;
+    this.#bounds = windowBounds([context.window]);
   }
 
   get length(): number {
@@ -58,10 +68,11 @@ export class JobRows implements Iterable<JobRow> {
     return this.#row(this.#versions[i] as JobVersion);
   }
 
+  /** The version's figures in the window, placed by the same rule as the aggregation (§2). */
   #row(v: JobVersion): JobRow {
-    const { window: w, now, failureStatuses, prices } = this.#context;
-    const overlap = overlapMs(runInterval(v, now), w);
-    const failAt = failedAt(v);
+    const { now, failureStatuses, prices } = this.#context;
+    const p = placeVersion(v, now, failureStatuses, this.#bounds, this.#placement);
+    const overlap = overlapIn(p, this.#bounds, 0);
     let cost: number | null = null;
     if (prices !== undefined) {
       const hours = overlap / MS_PER_HOUR;
@@ -72,13 +83,7 @@ export class JobRows implements Iterable<JobRow> {
       });
       if (c !== undefined) cost = roundCents(c);
     }
-    return {
-      version: v,
-      overlapMs: overlap,
-      failed: failureStatuses.has(v.status) && failAt >= w.start && failAt < w.end,
-      waitMs: v.startTime > 0 && v.startTime >= v.createTime ? v.startTime - v.createTime : null,
-      cost,
-    };
+    return { version: v, overlapMs: overlap, failed: p.failed === 0, waitMs: waitMs(v), cost };
   }
 
   *[Symbol.iterator](): Iterator<JobRow> {

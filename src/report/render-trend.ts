@@ -164,21 +164,7 @@ function columnChart(
       let bars = `<rect class="m" x="${escapeHtml(bx)}" y="${TREND_TOP}" width="${escapeHtml(barWidth.toFixed(2))}" height="${TREND_PLOT}"/>`;
       if (c !== undefined) {
         text = `${name}: ${fmt(c.total, kind)} ${unit}`;
-        let base = 0;
-        bars = c.parts
-          .map((v, k) => {
-            if (!(v > 0)) return "";
-            const y1 = y(base + v);
-            const h = y(base) - y1;
-            base += v;
-            const part = series[k];
-            const tip =
-              series.length > 1 && part
-                ? `<title>${escapeHtml(`${s.date} · ${part.label}: ${fmt(v, kind)} ${unit}`)}</title>`
-                : "";
-            return `<rect x="${escapeHtml(bx)}" y="${escapeHtml(y1.toFixed(2))}" width="${escapeHtml(barWidth.toFixed(2))}" height="${escapeHtml(h.toFixed(2))}" fill="${part?.colour ?? OTHERS_COLOUR}">${tip}</rect>`;
-          })
-          .join("");
+        bars = stackedBars(c, { date: s.date, x: bx, width: barWidth, y }, series, unit, kind);
       }
       // Labels stay inside the chart: the first and last ones are moved in from its edges.
       const half = halfLabel(s);
@@ -197,6 +183,34 @@ function columnChart(
     .join("");
   // role="group", not "img": an image's links would be hidden from screen readers.
   return `<figure class="chart"><figcaption>${escapeHtml(title)}</figcaption><svg role="group" aria-label="${escapeHtml(title)}" viewBox="0 0 ${TREND_WIDTH} ${height}" width="100%" preserveAspectRatio="xMinYMin meet">${grid}${cols}</svg></figure>`;
+}
+
+/** Where one column's bars go: its date, left edge, width and the chart's vertical scale. */
+interface BarPlace {
+  date: string;
+  x: string;
+  width: number;
+  y: (v: number) => number;
+}
+
+/** A column's parts as bars stacked from 0, each titled with its series when there are several. */
+function stackedBars(c: Column, at: BarPlace, series: Series[], unit: string, kind: Kind): string {
+  const { date, x, width, y } = at;
+  let base = 0;
+  return c.parts
+    .map((v, k) => {
+      if (!(v > 0)) return "";
+      const y1 = y(base + v);
+      const h = y(base) - y1;
+      base += v;
+      const part = series[k];
+      const tip =
+        series.length > 1 && part
+          ? `<title>${escapeHtml(`${date} · ${part.label}: ${fmt(v, kind)} ${unit}`)}</title>`
+          : "";
+      return `<rect x="${escapeHtml(x)}" y="${escapeHtml(y1.toFixed(2))}" width="${escapeHtml(width.toFixed(2))}" height="${escapeHtml(h.toFixed(2))}" fill="${part?.colour ?? OTHERS_COLOUR}">${tip}</rect>`;
+    })
+    .join("");
 }
 
 /** The three charts over the slots (GPU-, NPU-hours by pool, failures), or why there are none. */

@@ -1,9 +1,10 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import type { JobVersion } from "../../src/modelarts/version-record.js";
-import { aggregate, type DayWindow, peaks } from "../../src/report/aggregate.js";
-import { overlapMs, runInterval } from "../../src/report/interval.js";
+import { aggregate } from "../../src/report/aggregate.js";
+import type { DayWindow } from "../../src/report/interval.js";
 import { byOutcome, makeMetrics } from "../helpers/report-fixture.js";
+import { specOverlap } from "../helpers/report-rule.js";
 import { HOUR, version } from "../helpers/versions.js";
 
 const T0 = Date.UTC(2026, 10, 27); // 2026-11-27T00:00Z
@@ -328,15 +329,6 @@ describe("aggregate", () => {
   });
 });
 
-describe("peaks", () => {
-  it("does not overlap an interval ending at t with one starting at t", () => {
-    expect(peaks([0, 10, 4, 0, 10, 20, 4, 0])).toEqual([4, 0]);
-  });
-  it("adds intervals that overlap", () => {
-    expect(peaks([0, 10, 4, 1, 5, 20, 2, 3, 9, 30, 1, 0])).toEqual([7, 4]);
-  });
-});
-
 // Random workloads over three UTC days, for the properties below.
 const arbVersions = fc
   .uniqueArray(
@@ -422,13 +414,10 @@ describe("aggregate properties", () => {
         });
         const range = { start: W26.start, end: W28.end };
         const expectedGpuMs = versions.reduce(
-          (s, v) => s + v.gpuNum * overlapMs(runInterval(v, now), range),
+          (s, v) => s + v.gpuNum * specOverlap(v, now, range),
           0,
         );
-        const expectedRunMs = versions.reduce(
-          (s, v) => s + overlapMs(runInterval(v, now), range),
-          0,
-        );
+        const expectedRunMs = versions.reduce((s, v) => s + specOverlap(v, now, range), 0);
         expect(days.reduce((s, d) => s + d.totals.gpu_hours, 0)).toBeCloseTo(
           expectedGpuMs / HOUR,
           9,
