@@ -1,6 +1,5 @@
 import { loadBaseConfig } from "../app/config.js";
-import { isValidDate, isValidMonth } from "../report/time.js";
-import type { ReportPeriod } from "../report/types.js";
+import { DAY, MONTH, type Period } from "../report/period.js";
 import { ConfigError } from "../shared/errors.js";
 import { openStore } from "../storage/open-store.js";
 import { verifyDate } from "../storage/verify.js";
@@ -15,7 +14,7 @@ const USAGE = "usage: npm run verify -- --date YYYY-MM-DD | --month YYYY-MM [--s
 
 export async function runVerifyCli(argv: readonly string[], io: CliIo): Promise<number> {
   let date: string;
-  let period: ReportPeriod;
+  let period: Period;
   let storage: string;
   try {
     const values = parseOptions(
@@ -25,17 +24,17 @@ export async function runVerifyCli(argv: readonly string[], io: CliIo): Promise<
     );
     if (values.month !== undefined) {
       if (values.date !== undefined) throw new ConfigError("give --date or --month, not both");
-      if (!isValidMonth(values.month)) throw new ConfigError("--month must be YYYY-MM");
+      if (!MONTH.isLabel(values.month)) throw new ConfigError("--month must be YYYY-MM");
       date = values.month;
-      period = "month";
+      period = MONTH;
     } else {
-      if (values.date === undefined || !isValidDate(values.date)) {
+      if (values.date === undefined || !DAY.isLabel(values.date)) {
         throw new ConfigError(
           "--date YYYY-MM-DD (a date that exists) or --month YYYY-MM is required",
         );
       }
       date = values.date;
-      period = "day";
+      period = DAY;
     }
     storage = loadBaseConfig(io.env, { storage: values.storage }).storage;
   } catch (error) {

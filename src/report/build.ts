@@ -1,6 +1,7 @@
 import type { JobVersion } from "../modelarts/version-record.js";
 import { aggregate } from "./aggregate.js";
 import type { DayWindow } from "./interval.js";
+import { periodField, periodOf } from "./period.js";
 import type { PriceTable } from "./prices.js";
 import type { DayAggregate } from "./rows.js";
 import { dayWindow, formatWithOffset, monthWindow } from "./time.js";
@@ -40,7 +41,7 @@ function shape(
   return {
     report: {
       schema_version: 1,
-      ...(period === "month" ? { period } : {}),
+      ...periodField(periodOf(period)),
       report_date: day.date,
       timezone: input.timeZone,
       window: {

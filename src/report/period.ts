@@ -28,6 +28,9 @@ export interface Period {
   readonly noun: "date" | "month";
   /** What a valid label is, for the message refusing another, and that refusal's error code. */
   readonly labelRule: { readonly is: string; readonly code: "invalid_date" | "invalid_month" };
+  /** What a page calls it in sentences ("Nothing this day."), and its heading's words before the label. */
+  readonly word: "day" | "month";
+  readonly headingPrefix: "" | "in the month ";
   /** What its report is called in messages: "report" or "month report". */
   readonly reportName: "report" | "month report";
   /** How a label is written, for messages: `YYYY-MM-DD` or `YYYY-MM`. */
@@ -64,6 +67,8 @@ export const DAY: Period = {
   kind: "day",
   noun: "date",
   reportName: "report",
+  word: "day",
+  headingPrefix: "",
   labelRule: { is: "a date (YYYY-MM-DD that exists)", code: "invalid_date" },
   format: "YYYY-MM-DD",
   isLabel: isValidDate,
@@ -83,6 +88,8 @@ export const MONTH: Period = {
   kind: "month",
   noun: "month",
   reportName: "month report",
+  word: "month",
+  headingPrefix: "in the month ",
   labelRule: { is: "a month (YYYY-MM)", code: "invalid_month" },
   format: "YYYY-MM",
   isLabel: isValidMonth,

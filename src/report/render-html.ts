@@ -1,6 +1,7 @@
 import { OUTCOMES, type Outcome, statusName } from "../modelarts/statuses.js";
 import { formatHours, formatReadable } from "./format.js";
 import { escapeHtml, OUTCOME_COLOURS, poolLabel } from "./html.js";
+import { type Period as PeriodDescriptor, periodOfReport } from "./period.js";
 import { dayContext, monthContext, type TrendOptions } from "./render-trend.js";
 import type { StoredReport } from "./stored-schema.js";
 import type { Metrics } from "./types.js";
@@ -19,8 +20,10 @@ const flavorLabel = (f: string | null) => f ?? "(none)";
 
 /** How a figure is written: counts as integers, hours as in the files, money in cents. */
 type Kind = "count" | "hours" | "cost";
-/** What the page covers, in its sentences ("Nothing this day."). */
-type Period = "day" | "month";
+/** What the page covers, in its sentences ("Nothing this day."): the period's word. */
+type Period = PeriodDescriptor["word"];
+/** The days around the report: a day's last 30 days, a month's days. */
+const TREND_CONTEXT = { day: dayContext, month: monthContext } as const;
 
 function fmt(x: number, kind: Kind): string {
   if (kind === "hours") return formatHours(x);
@@ -215,17 +218,15 @@ export interface HtmlOptions extends TrendOptions {
 }
 
 export function renderReportHtml(report: StoredReport, opts: HtmlOptions = {}): string {
-  const period: Period = report.period === "month" ? "month" : "day";
-  const context =
-    period === "month"
-      ? monthContext(report.report_date, opts)
-      : dayContext(report.report_date, opts);
+  const described = periodOfReport(report);
+  const period: Period = described.word;
+  const context = TREND_CONTEXT[described.kind](report.report_date, opts);
   const title = `ModelArts usage ${report.report_date} (${report.timezone})`;
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
 <title>${escapeHtml(title)}</title><style>${PAGE_STYLE}</style></head>
 <body>
-${pageHeader(report, period, context.nav, opts)}
+${pageHeader(report, described, context.nav, opts)}
 ${totalsSection(report, period)}
 ${context.trend}
 ${chartsSection(report, period)}
@@ -238,14 +239,19 @@ ${anomaliesSection(report)}
 }
 
 /** The page's heading, its neighbours (`nav`), the window, the source and the file links. */
-function pageHeader(report: StoredReport, period: Period, nav: string, opts: HtmlOptions): string {
+function pageHeader(
+  report: StoredReport,
+  period: PeriodDescriptor,
+  nav: string,
+  opts: HtmlOptions,
+): string {
   const links = [
     opts.csvHref ? `<a href="${escapeHtml(opts.csvHref)}">usage.csv</a>` : "",
     opts.jsonHref ? `<a href="${escapeHtml(opts.jsonHref)}">report.json</a>` : "",
   ]
     .filter(Boolean)
     .join(" · ");
-  return `<header><h1>ModelArts usage ${period === "month" ? "in the month " : ""}<span class="nw">${escapeHtml(report.report_date)}</span> <span class="nw">(${escapeHtml(report.timezone)})</span></h1>${nav}
+  return `<header><h1>ModelArts usage ${period.headingPrefix}<span class="nw">${escapeHtml(report.report_date)}</span> <span class="nw">(${escapeHtml(report.timezone)})</span></h1>${nav}
 <p class="meta">Window <span class="nw">${escapeHtml(report.window.start)}</span> – <span class="nw">${escapeHtml(report.window.end)}</span> · generated <span class="nw">${escapeHtml(report.generated_at)}</span><br>
 Source ${escapeHtml(report.source.endpoint)} · project ${escapeHtml(report.source.project_id)} · ${escapeHtml(report.source.versions_scanned)} versions scanned in ${escapeHtml(report.source.pages)} pages${links ? ` · ${links}` : ""}</p></header>`;
 }
