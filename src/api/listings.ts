@@ -95,13 +95,18 @@ interface Listing {
   readonly entries: (page: string[]) => Promise<Entry[]>;
 }
 
-async function answer(
-  listing: Listing,
-  query: ListingQuery,
-  limit: number,
-  entries: Entry[],
-  hasMore: boolean,
-): Promise<ApiResponse> {
+/** The labels after the cursor (`before`), newest first. */
+function newestFirst(labels: readonly string[], before: string | undefined): string[] {
+  return labels
+    .filter((l) => before === undefined || l < before)
+    .sort()
+    .reverse();
+}
+
+/** One page of the listing, after its cursor: JSON or a page for a browser. */
+async function answer(listing: Listing, query: ListingQuery, limit: number): Promise<ApiResponse> {
+  const entries = await listing.entries(listing.labels.slice(0, limit));
+  const hasMore = listing.labels.length > limit;
   const format = negotiateFormat(query.format === "csv" ? "json" : query.format, query.accept);
   const last = listing.labels.slice(0, limit).at(-1);
   const next_cursor =
@@ -153,24 +158,14 @@ export async function listReports(
     labels = (await store.listFolders(DAY.folder)).filter(DAY.isLabel);
     entries = (page) => fromFiles(store, page, DAY, log);
   }
-  labels = labels
-    .filter((l) => before === undefined || l < before)
-    .sort()
-    .reverse();
   const listing: Listing = {
     period: DAY,
     collection: "reports",
     scopeOf: (date) => ({ kind: "day", date }),
-    labels,
+    labels: newestFirst(labels, before),
     entries,
   };
-  return answer(
-    listing,
-    query,
-    limit,
-    await entries(labels.slice(0, limit)),
-    labels.length > limit,
-  );
+  return answer(listing, query, limit);
 }
 
 export async function listMonths(
@@ -180,23 +175,13 @@ export async function listMonths(
 ): Promise<ApiResponse> {
   const limit = parseLimit(query.limit);
   const before = query.cursor === undefined ? undefined : decodeCursor(query.cursor, isValidMonth);
-  const labels = (await store.listFolders(MONTH.folder))
-    .filter((m) => MONTH.isLabel(m) && (before === undefined || m < before))
-    .sort()
-    .reverse();
-  const entries = (page: string[]) => fromFiles(store, page, MONTH, log);
+  const labels = (await store.listFolders(MONTH.folder)).filter(MONTH.isLabel);
   const listing: Listing = {
     period: MONTH,
     collection: "months",
     scopeOf: (month) => ({ kind: "month", month }),
-    labels,
-    entries,
+    labels: newestFirst(labels, before),
+    entries: (page) => fromFiles(store, page, MONTH, log),
   };
-  return answer(
-    listing,
-    query,
-    limit,
-    await entries(labels.slice(0, limit)),
-    labels.length > limit,
-  );
+  return answer(listing, query, limit);
 }
