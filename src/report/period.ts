@@ -118,12 +118,15 @@ export function periodOf(ref: PeriodRef): Period {
   return typeof ref === "string" ? PERIODS[ref] : ref;
 }
 
-/** The period of a report object: a report without `period` is a day's (report.md §5). */
-export function periodOfReport(report: { readonly period?: PeriodKind | undefined }): Period {
-  return PERIODS[report.period ?? "day"];
+/** The period of a report object. */
+export function periodOfReport(report: { readonly period: PeriodKind }): Period {
+  return PERIODS[report.period];
 }
 
-/** The `period` field of a report object of `period`: absent for a day (report.md §5). */
-export function periodField(period: Period): { period?: PeriodKind } {
-  return period === DAY ? {} : { period: period.kind };
+/**
+ * The `period` field of a report object of `period`. The object model always names it; the
+ * files do not (a day's report.json has `report_date`, a month's `report_month`, report.md §5).
+ */
+export function periodField(period: Period): { period: PeriodKind } {
+  return { period: period.kind };
 }

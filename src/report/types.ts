@@ -51,10 +51,10 @@ export type ReportPeriod = PeriodKind;
 export interface UsageReport {
   schema_version: 1;
   /**
-   * Absent for a day; `"month"` for a month report (written as `report_month`). Read it with
-   * `periodOfReport` (period.ts), never by comparing it.
+   * What the report covers (not written to report.json, whose label field says it: a month's
+   * is `report_month`). Read it with `periodOfReport` (period.ts), never by comparing it.
    */
-  period?: ReportPeriod;
+  period: ReportPeriod;
   /** The date (`YYYY-MM-DD`), or for a month report the month (`YYYY-MM`). */
   report_date: string;
   timezone: string;

@@ -84,9 +84,9 @@ describe("a period", () => {
     expect(periodOf("day")).toBe(DAY);
     expect(periodOf("month")).toBe(MONTH);
     expect(periodOf(MONTH)).toBe(MONTH);
-    expect(periodOfReport({})).toBe(DAY);
+    expect(periodOfReport({ period: "day" })).toBe(DAY);
     for (const p of Object.values(PERIODS)) expect(periodOfReport(periodField(p))).toBe(p);
-    expect(periodField(DAY)).toEqual({});
+    expect(periodField(DAY)).toEqual({ period: "day" });
     expect(periodField(MONTH)).toEqual({ period: "month" });
   });
 });
