@@ -1,11 +1,11 @@
 import type { JobVersion } from "../modelarts/version-record.js";
 import { type Contribution, DayAccumulator, GroupKeys, outcomeIndex } from "./accumulators.js";
 import {
-  type DayWindow,
   forEachWindowOf,
   isActiveIn,
   newPlacement,
   placeVersion,
+  type ReportWindow,
   waitMs,
   windowBounds,
 } from "./interval.js";
@@ -23,7 +23,7 @@ import { type DayAggregate, dayAggregate } from "./rows.js";
 export interface AggregateInput {
   readonly versions: Iterable<JobVersion>;
   /** Contiguous and ascending: each window's end is the next one's start. */
-  readonly windows: readonly DayWindow[];
+  readonly windows: readonly ReportWindow[];
   readonly now: number;
   readonly failureStatuses: readonly number[];
   /** Prices for `cost`; without them every cost is `null` (§9). */
@@ -77,6 +77,6 @@ export function aggregate(input: AggregateInput): DayAggregate[] {
   return days.map((day, i) => {
     day.finish(keys, prices);
     day.sweepPeaks();
-    return dayAggregate(day, windows[i] as DayWindow, ctx);
+    return dayAggregate(day, windows[i] as ReportWindow, ctx);
   });
 }

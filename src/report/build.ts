@@ -1,11 +1,11 @@
 import type { JobVersion } from "../modelarts/version-record.js";
 import { aggregate } from "./aggregate.js";
-import type { DayWindow } from "./interval.js";
+import type { ReportWindow } from "./interval.js";
 import { periodField, periodOf } from "./period.js";
 import type { PriceTable } from "./prices.js";
 import type { DayAggregate } from "./rows.js";
 import { dayWindow, formatWithOffset, monthWindow } from "./time.js";
-import type { Anomalies, DailyReport, Metrics, ReportPeriod, ReportSource } from "./types.js";
+import type { Anomalies, Metrics, PeriodReport, ReportPeriod, ReportSource } from "./types.js";
 
 export interface BuildInput {
   readonly versions: Iterable<JobVersion>;
@@ -23,7 +23,7 @@ export interface BuildInput {
   readonly previousTotals?: Metrics | null | undefined;
 }
 
-export function dayWindows(dates: readonly string[], timeZone: string): DayWindow[] {
+export function dayWindows(dates: readonly string[], timeZone: string): ReportWindow[] {
   return dates.map((date) => ({ date, ...dayWindow(date, timeZone) }));
 }
 
@@ -32,12 +32,12 @@ type Shared = Omit<BuildInput, "versions" | "dates" | "previousTotals">;
 /** The report object of one aggregated window. */
 function shape(
   day: DayAggregate,
-  window: DayWindow,
+  window: ReportWindow,
   input: Shared,
   failureStatuses: number[],
   previous: Metrics | null,
   period: ReportPeriod,
-): DailyReport {
+): PeriodReport {
   return {
     report: {
       schema_version: 1,
@@ -74,7 +74,7 @@ const sortedStatuses = (statuses: readonly number[]) =>
   [...new Set(statuses)].sort((a, b) => a - b);
 
 /** The daily reports of a range of dates, from one set of versions. Pure. */
-export function buildDailyReports(input: BuildInput): DailyReport[] {
+export function buildDailyReports(input: BuildInput): PeriodReport[] {
   const windows = dayWindows(input.dates, input.timeZone);
   const failureStatuses = sortedStatuses(input.failureStatuses);
   const days = aggregate({
@@ -87,7 +87,7 @@ export function buildDailyReports(input: BuildInput): DailyReport[] {
   return days.map((day, i) =>
     shape(
       day,
-      windows[i] as DayWindow,
+      windows[i] as ReportWindow,
       input,
       failureStatuses,
       // Within a range the day before is in memory; for the first date it comes from storage.
@@ -106,8 +106,8 @@ export interface MonthInput extends Omit<BuildInput, "dates"> {
  * The report of a calendar month as one window (§3 and §9 over the whole month): its peaks are
  * the month's peaks, its counts count distinct versions, its hours are exact. Pure.
  */
-export function buildMonthReport(input: MonthInput): DailyReport {
-  const window: DayWindow = { date: input.month, ...monthWindow(input.month, input.timeZone) };
+export function buildMonthReport(input: MonthInput): PeriodReport {
+  const window: ReportWindow = { date: input.month, ...monthWindow(input.month, input.timeZone) };
   const failureStatuses = sortedStatuses(input.failureStatuses);
   const [month] = aggregate({
     versions: input.versions,

@@ -15,8 +15,8 @@ export interface Interval {
   readonly end: number;
 }
 
-/** The window of one report: a day, or a month (its `date` is then `YYYY-MM`). */
-export interface DayWindow extends Interval {
+/** The window of one report: a day, or a month (its `date` is then the label `YYYY-MM`). */
+export interface ReportWindow extends Interval {
   readonly date: string;
 }
 

@@ -1,6 +1,6 @@
 import { statusName } from "../modelarts/statuses.js";
 import type { DayAccumulator, GroupAccumulator, GroupKeys, Wait } from "./accumulators.js";
-import { type DayWindow, MS_PER_HOUR } from "./interval.js";
+import { MS_PER_HOUR, type ReportWindow } from "./interval.js";
 import { JobRows } from "./job-rows.js";
 import type { PriceTable } from "./prices.js";
 import type {
@@ -66,7 +66,7 @@ function byGpuHoursThenKeys<R extends Metrics>(keys: (row: R) => (string | null)
  */
 export function dayAggregate(
   day: DayAccumulator,
-  window: DayWindow,
+  window: ReportWindow,
   ctx: RowContext,
 ): DayAggregate {
   const { failureStatuses, failureSet, now, prices } = ctx;

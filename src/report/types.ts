@@ -86,9 +86,6 @@ export interface PeriodReport {
   jobs: JobRows;
 }
 
-/** The former name of `PeriodReport`, from when every report was a day's. */
-export type DailyReport = PeriodReport;
-
 /** The three data files of a day, in the order they are written. */
 export const REPORT_FILES = ["report.json", "usage.csv", "jobs.csv"] as const;
 /** Written after the data files and before latest.json (§9). */

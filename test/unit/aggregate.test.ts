@@ -2,7 +2,7 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import type { JobVersion } from "../../src/modelarts/version-record.js";
 import { aggregate } from "../../src/report/aggregate.js";
-import type { DayWindow } from "../../src/report/interval.js";
+import type { ReportWindow } from "../../src/report/interval.js";
 import { byOutcome, makeMetrics } from "../helpers/report-fixture.js";
 import { specOverlap } from "../helpers/report-rule.js";
 import { HOUR, version } from "../helpers/versions.js";
@@ -11,7 +11,7 @@ const T0 = Date.UTC(2026, 10, 27); // 2026-11-27T00:00Z
 const DAY = 24 * HOUR;
 const NOW = T0 + 26 * HOUR; // the report is generated at 02:00 the next day
 const FAILURES = [3, 5, 6, 13];
-const utcDay = (date: string, start: number): DayWindow => ({ date, start, end: start + DAY });
+const utcDay = (date: string, start: number): ReportWindow => ({ date, start, end: start + DAY });
 const W27 = utcDay("2026-11-27", T0);
 const W26 = utcDay("2026-11-26", T0 - DAY);
 

@@ -3,7 +3,6 @@ import { describe, expect, it } from "vitest";
 import type { JobVersion } from "../../src/modelarts/version-record.js";
 import { aggregate } from "../../src/report/aggregate.js";
 import {
-  type DayWindow,
   forEachWindowOf,
   isActiveIn,
   isInReport,
@@ -11,6 +10,7 @@ import {
   newPlacement,
   overlapIn,
   placeVersion,
+  type ReportWindow,
   windowBounds,
 } from "../../src/report/interval.js";
 import { specMembership, specOverlap } from "../helpers/report-rule.js";
@@ -38,7 +38,7 @@ const arbWindows = fc
   )
   .map((lengths) => {
     let start = T0;
-    return lengths.map((length, i): DayWindow => {
+    return lengths.map((length, i): ReportWindow => {
       const w = { date: `w${i}`, start, end: start + length };
       start += length;
       return w;
@@ -122,7 +122,7 @@ describe("the one rule: which windows' reports a version is in", () => {
       fc.property(arbCase, (c) => {
         const { windows, versions, now, failureStatuses } = materialise(c);
         const set = new Set(failureStatuses);
-        const range = { start: (windows[0] as DayWindow).start, end: windows.at(-1)?.end ?? 0 };
+        const range = { start: (windows[0] as ReportWindow).start, end: windows.at(-1)?.end ?? 0 };
         for (const v of versions) {
           const inSome = windows.some((w) => specMembership(v, w, now, failureStatuses).inReport);
           expect(isInReport(v, range, now, set)).toBe(inSome);
