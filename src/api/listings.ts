@@ -120,7 +120,7 @@ async function answer(listing: Listing, query: ListingQuery, limit: number): Pro
   const rows: ListingRow[] = entries.map((e) => {
     const scope = listing.scopeOf(e.label);
     return {
-      report_date: e.label,
+      label: e.label,
       generated_at: e.generated_at,
       pageHref: href(`${pathOf(scope)}?format=html`, scope),
       csvHref: href(pathOf({ ...scope, file: "usage.csv" }), scope),

@@ -107,7 +107,7 @@ export function renderFiles(daily: PeriodReport): Record<ReportFileName, string>
   return {
     "report.json": renderReportJson(daily.report),
     "usage.csv": renderUsageCsv(daily.report),
-    "jobs.csv": renderJobsCsv(daily.report.report_date, daily.jobs, periodOfReport(daily.report)),
+    "jobs.csv": renderJobsCsv(daily.report.label, daily.jobs, periodOfReport(daily.report)),
   };
 }
 
@@ -223,7 +223,7 @@ async function writeReport(
 ): Promise<WrittenKeys | undefined> {
   const { store, log, now, generatedAt } = run;
   const period = periodOfReport(report.report);
-  const name = report.report.report_date;
+  const name = report.report.label;
   // The run's `now` is read from the writer's clock as the run starts, before the scan: the
   // report describes the versions as of that instant.
   const scanStartedAt = generatedAt;
@@ -288,7 +288,7 @@ async function publishReports(
     for (const daily of reports) {
       const keys = await writeReport(run, daily);
       if (keys === undefined) continue;
-      written.push({ date: daily.report.report_date, keys });
+      written.push({ date: daily.report.label, keys });
       writtenReports.push(daily);
     }
     const monthKeys = monthReport === undefined ? undefined : await writeReport(run, monthReport);

@@ -98,7 +98,7 @@ export function summary(result: ReportJobResult, storeUrl: string): string {
     const r = last.report;
     out.push("");
     out.push(
-      `${r.report_date} (${r.timezone}): ${r.totals.versions_active} active, ${r.totals.versions_created} created, ${r.totals.versions_failed} failed; ` +
+      `${r.label} (${r.timezone}): ${r.totals.versions_active} active, ${r.totals.versions_created} created, ${r.totals.versions_failed} failed; ` +
         `${formatHours(r.totals.gpu_hours)} GPU-h, ${formatHours(r.totals.npu_hours)} NPU-h; ${r.anomalies.skipped} bad records skipped, ${r.anomalies.duplicate_rows} duplicate rows`,
     );
     const header = ["flavor", "active", "GPUs", "peak", "GPU-h", "NPU-h"];

@@ -42,7 +42,7 @@ function shape(
     report: {
       schema_version: 1,
       ...periodField(periodOf(period)),
-      report_date: day.date,
+      label: day.date,
       timezone: input.timeZone,
       window: {
         start: formatWithOffset(window.start, input.timeZone),

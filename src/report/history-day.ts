@@ -36,10 +36,10 @@ export type HistoryDay = z.infer<typeof historyDay>;
 
 /** A day's entry, from its report (hours rounded as in the files). Pure. */
 export function historyDayOf(
-  report: Pick<UsageReport, "report_date" | "generated_at" | "totals" | "by_pool">,
+  report: Pick<UsageReport, "label" | "generated_at" | "totals" | "by_pool">,
 ): HistoryDay {
   return {
-    date: report.report_date,
+    date: report.label,
     generated_at: report.generated_at,
     totals: pickRounded(report.totals, TOTALS),
     pools: report.by_pool.map((p) => ({ pool_id: p.pool_id, ...pickRounded(p, POOL) })),

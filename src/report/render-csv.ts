@@ -78,7 +78,7 @@ export function renderUsageCsv(report: UsageReport): string {
     headerOf(USAGE_CSV_HEADER, periodOfReport(report)),
     report.by_flavor_pool,
     (r): Cell[] => [
-      report.report_date,
+      report.label,
       csvText(r.flavor_code),
       csvText(r.pool_id),
       ...USAGE_METRIC_COLUMNS.map((c) => c.cell(r)),

@@ -220,8 +220,8 @@ export interface HtmlOptions extends TrendOptions {
 export function renderReportHtml(report: StoredReport, opts: HtmlOptions = {}): string {
   const described = periodOfReport(report);
   const period: Period = described.word;
-  const context = TREND_CONTEXT[described.kind](report.report_date, opts);
-  const title = `ModelArts usage ${report.report_date} (${report.timezone})`;
+  const context = TREND_CONTEXT[described.kind](report.label, opts);
+  const title = `ModelArts usage ${report.label} (${report.timezone})`;
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
 <title>${escapeHtml(title)}</title><style>${PAGE_STYLE}</style></head>
@@ -251,7 +251,7 @@ function pageHeader(
   ]
     .filter(Boolean)
     .join(" · ");
-  return `<header><h1>ModelArts usage ${period.headingPrefix}<span class="nw">${escapeHtml(report.report_date)}</span> <span class="nw">(${escapeHtml(report.timezone)})</span></h1>${nav}
+  return `<header><h1>ModelArts usage ${period.headingPrefix}<span class="nw">${escapeHtml(report.label)}</span> <span class="nw">(${escapeHtml(report.timezone)})</span></h1>${nav}
 <p class="meta">Window <span class="nw">${escapeHtml(report.window.start)}</span> – <span class="nw">${escapeHtml(report.window.end)}</span> · generated <span class="nw">${escapeHtml(report.generated_at)}</span><br>
 Source ${escapeHtml(report.source.endpoint)} · project ${escapeHtml(report.source.project_id)} · ${escapeHtml(report.source.versions_scanned)} versions scanned in ${escapeHtml(report.source.pages)} pages${links ? ` · ${links}` : ""}</p></header>`;
 }

@@ -20,7 +20,7 @@ export function renderReportJson(report: UsageReport): string {
   const ordered = {
     schema_version: report.schema_version,
     // A month report names its month `report_month` where a day's names its `report_date`.
-    [periodOfReport(report).labelField]: report.report_date,
+    [periodOfReport(report).labelField]: report.label,
     timezone: report.timezone,
     window: { start: report.window.start, end: report.window.end },
     generated_at: report.generated_at,

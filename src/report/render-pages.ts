@@ -25,7 +25,7 @@ function link(href: string | undefined, text: string): string {
 }
 
 export interface ListingRow {
-  readonly report_date: string;
+  readonly label: string;
   readonly generated_at: string;
   /** The day's (month's) page and its usage.csv, as links that work from this page. */
   readonly pageHref: string | undefined;
@@ -44,7 +44,7 @@ export function renderListingHtml(
       : `<div class="scroll"><table class="narrow"><thead><tr><th scope="col" class="k">date</th><th scope="col">generated</th><th scope="col">files</th></tr></thead><tbody>${rows
           .map(
             (r) =>
-              `<tr><th scope="row" class="k">${link(r.pageHref, r.report_date)}</th><td>${escapeHtml(r.generated_at)}</td><td>${link(r.csvHref, "usage.csv")}</td></tr>`,
+              `<tr><th scope="row" class="k">${link(r.pageHref, r.label)}</th><td>${escapeHtml(r.generated_at)}</td><td>${link(r.csvHref, "usage.csv")}</td></tr>`,
           )
           .join("")}</tbody></table></div>`;
   const older =

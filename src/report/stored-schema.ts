@@ -165,7 +165,7 @@ export function parseStoredReport(
   const { [period.labelField]: label, ...rest } = parsed.data as StoredFields &
     Record<string, unknown>;
   if (label !== expected.label) throw new StoredReportError(key, `it is the report of ${label}`);
-  return { ...(rest as StoredFields), ...periodField(period), report_date: label };
+  return { ...(rest as StoredFields), ...periodField(period), label: label as string };
 }
 
 // The schema and the report's type describe the same file: a report this service writes is a
@@ -175,7 +175,7 @@ const metricsMatch: Same<z.output<typeof storedMetrics>, Metrics> = true;
 const reportFits: UsageReport extends StoredReport ? true : false = true;
 const fieldsMatch: Same<
   Omit<StoredFields, "anomalies">,
-  Omit<UsageReport, "anomalies" | "period" | "report_date">
+  Omit<UsageReport, "anomalies" | "period" | "label">
 > = true;
 const outcomesMatch: Same<keyof z.output<typeof byOutcome>, Outcome> = true;
 void metricsMatch;

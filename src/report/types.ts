@@ -55,8 +55,11 @@ export interface UsageReport {
    * is `report_month`). Read it with `periodOfReport` (period.ts), never by comparing it.
    */
   period: ReportPeriod;
-  /** The date (`YYYY-MM-DD`), or for a month report the month (`YYYY-MM`). */
-  report_date: string;
+  /**
+   * The period's label: a date (`YYYY-MM-DD`) or a month (`YYYY-MM`); written under the
+   * period's label field (`report_date`, `report_month`).
+   */
+  label: string;
   timezone: string;
   /** The window's bounds as ISO 8601 with the time zone's offset. */
   window: { start: string; end: string };

@@ -56,7 +56,7 @@ export function makeReport(partial: Partial<UsageReport> = {}): UsageReport {
   return {
     schema_version: 1,
     period: "day",
-    report_date: "2026-11-27",
+    label: "2026-11-27",
     timezone: "UTC",
     window: { start: "2026-11-27T00:00:00+00:00", end: "2026-11-28T00:00:00+00:00" },
     generated_at: "2026-11-28T00:30:12.345Z",

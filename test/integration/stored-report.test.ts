@@ -179,7 +179,7 @@ describe("a stored report.json that someone changed", () => {
   });
 
   it("answers invalid_stored_report, not a 500, for a file of only its first four fields", async () => {
-    const full = JSON.parse(renderReportJson(makeReport({ report_date: "2026-11-25" })));
+    const full = JSON.parse(renderReportJson(makeReport({ label: "2026-11-25" })));
     const head = Object.fromEntries(Object.entries(full).slice(0, 4));
     expect(Object.keys(head)).toEqual(["schema_version", "report_date", "timezone", "window"]);
     await store.put(
@@ -197,12 +197,12 @@ describe("a stored report.json that someone changed", () => {
   });
 
   it("answers invalid_stored_report for a day's file that names another date or a month", async () => {
-    const other = renderReportJson(makeReport({ report_date: "2026-11-20" }));
+    const other = renderReportJson(makeReport({ label: "2026-11-20" }));
     await store.put(dailyKey("2026-11-24", "report.json"), other, "application/json");
     const answer = await get("/reports/2026-11-24", "application/json");
     expect(answer.status).toBe(502);
     expect(answer.body).toContain("invalid_stored_report");
-    const month = renderReportJson(makeReport({ report_date: "2026-10", period: "month" }));
+    const month = renderReportJson(makeReport({ label: "2026-10", period: "month" }));
     await store.put(monthlyKey("2026-10", "report.json"), month, "application/json");
     expect((await get("/reports/months/2026-10", "text/html")).status).toBe(200);
     await store.put(dailyKey("2026-11-23", "report.json"), month, "application/json");
@@ -217,12 +217,12 @@ describe("npm run reindex over such files", () => {
     for (const date of ["2026-11-20", "2026-11-21"]) {
       await files.put(
         dailyKey(date, "report.json"),
-        renderReportJson(makeReport({ report_date: date })),
+        renderReportJson(makeReport({ label: date })),
         "application/json",
       );
     }
     // Totals and pools as the history needs them, but markup where the page count belongs.
-    const json = JSON.parse(renderReportJson(makeReport({ report_date: "2026-11-22" })));
+    const json = JSON.parse(renderReportJson(makeReport({ label: "2026-11-22" })));
     json.source.pages = MARK;
     await files.put(
       dailyKey("2026-11-22", "report.json"),
@@ -244,7 +244,7 @@ describe("a link key that cannot be read", () => {
   beforeAll(async () => {
     await store.put(
       dailyKey("2026-11-22", "report.json"),
-      renderReportJson(makeReport({ report_date: "2026-11-22" })),
+      renderReportJson(makeReport({ label: "2026-11-22" })),
       "application/json",
     );
     secrets = await startSecretsManager([{ ...SECRET, value: "too-short" }]);

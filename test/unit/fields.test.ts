@@ -116,11 +116,11 @@ describe("the table of metric fields", () => {
         const row = { flavor_code: "f", pool_id: null, ...m };
         for (const report of [
           makeReport({ by_flavor_pool: [row] }),
-          makeReport({ period: "month", report_date: "2026-10", by_flavor_pool: [row] }),
+          makeReport({ period: "month", label: "2026-10", by_flavor_pool: [row] }),
         ]) {
           const [header, cells] = readCsv(renderUsageCsv(report)) as [string[], string[]];
           const cell = (name: string) => cells[header.indexOf(name)];
-          expect(cell(periodOfReport(report).labelField)).toBe(report.report_date);
+          expect(cell(periodOfReport(report).labelField)).toBe(report.label);
           expect(cell("versions_active")).toBe(String(m.versions_active));
           expect(cell("wait_hours")).toBe(formatHoursFixed(m.wait_hours));
           expect(cell("gpu_hours_failed")).toBe(formatHoursFixed(m.gpu_hours_by_outcome.failed));

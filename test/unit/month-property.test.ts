@@ -135,8 +135,8 @@ describe("month report vs its daily reports", () => {
         const m = monthBuilt.report;
 
         expect(m.period).toBe("month");
-        expect(m.report_date).toBe(month);
-        expect(daily.map((d) => d.report_date)).toEqual(dates);
+        expect(m.label).toBe(month);
+        expect(daily.map((d) => d.label)).toEqual(dates);
         checkGroup(
           m.totals,
           daily.map((d) => d.totals),

@@ -60,8 +60,8 @@ describe("month report: a job across the month boundary", () => {
     const oct = month(versions, "2026-10").report;
     const nov = month(versions, "2026-11").report;
     expect(oct.period).toBe("month");
-    expect(oct.report_date).toBe("2026-10");
-    expect(nov.report_date).toBe("2026-11");
+    expect(oct.label).toBe("2026-10");
+    expect(nov.label).toBe("2026-11");
     expect(oct.totals).toEqual(
       makeMetrics({
         versions_active: 1,
@@ -187,16 +187,14 @@ describe("month report: peaks", () => {
     const daily = days(versions, "2026-11").map((r) => r.report);
     expect(m.totals.peak_gpus).toBe(12);
     expect(m.totals.peak_npus).toBe(3);
-    const peakOf = (date: string) => daily.find((r) => r.report_date === date)?.totals.peak_gpus;
+    const peakOf = (date: string) => daily.find((r) => r.label === date)?.totals.peak_gpus;
     expect(peakOf("2026-11-10")).toBe(12);
     expect(peakOf("2026-11-03")).toBe(4);
     expect(peakOf("2026-11-25")).toBe(4);
     expect(peakOf("2026-11-16")).toBe(2);
     expect(peakOf("2026-11-01")).toBe(0);
     expect(Math.max(...daily.map((r) => r.totals.peak_gpus))).toBe(m.totals.peak_gpus);
-    expect(daily.filter((r) => r.totals.peak_gpus > 4).map((r) => r.report_date)).toEqual([
-      "2026-11-10",
-    ]);
+    expect(daily.filter((r) => r.totals.peak_gpus > 4).map((r) => r.label)).toEqual(["2026-11-10"]);
     // gpus sums each active version once: 7 × 4 + 2 = 30; GPU-h: 16+16+16+96+48+48+48+144 = 432
     expect(m.totals.gpus).toBe(30);
     expect(m.totals.gpu_hours).toBe(432);
@@ -380,7 +378,7 @@ describe("month report: failures, queueing and cost over the month", () => {
     // the daily reports see the failures on the 3rd and the 20th
     const failedOn = days(versions, "2026-11")
       .filter((r) => r.report.totals.versions_failed > 0)
-      .map((r) => [r.report.report_date, r.report.totals.failures_by_status]);
+      .map((r) => [r.report.label, r.report.totals.failures_by_status]);
     expect(failedOn).toEqual([
       ["2026-11-03", { "3": 1, "5": 0, "6": 0, "13": 0 }],
       ["2026-11-20", { "3": 0, "5": 0, "6": 0, "13": 1 }],

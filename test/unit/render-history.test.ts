@@ -221,7 +221,7 @@ describe("the days around a report, from the history", () => {
     const month = (report_date: string) =>
       makeReport({
         period: "month",
-        report_date,
+        label: report_date,
         window: { start: `${report_date}-01T00:00:00+00:00`, end: "2026-12-01T00:00:00+00:00" },
         previous: makeMetrics(),
       });

@@ -43,13 +43,13 @@ describe("the stored report's schema", () => {
     expect(JSON.parse(renderReportJson(parseStoredReport(written, KEY, DAY)))).toEqual(
       JSON.parse(written),
     );
-    const month = { ...full, period: "month" as const, report_date: "2026-10" };
+    const month = { ...full, period: "month" as const, label: "2026-10" };
     const read = parseStoredReport(renderReportJson(month), "monthly/2026-10/report.json", {
       period: "month",
       label: "2026-10",
     });
     expect(read.period).toBe("month");
-    expect(read.report_date).toBe("2026-10");
+    expect(read.label).toBe("2026-10");
     expect(renderReportJson(read)).toBe(renderReportJson(month));
   });
 
@@ -93,10 +93,10 @@ describe("the stored report's schema", () => {
     expect(errorOf('{"schema_version": 1')).toBe(
       `the stored ${KEY} is not a valid report: it is not JSON`,
     );
-    expect(errorOf(renderReportJson(makeReport({ report_date: "2026-11-26" })))).toContain(
+    expect(errorOf(renderReportJson(makeReport({ label: "2026-11-26" })))).toContain(
       "it is the report of 2026-11-26",
     );
-    const month = renderReportJson({ ...full, period: "month", report_date: "2026-10" });
+    const month = renderReportJson({ ...full, period: "month", label: "2026-10" });
     expect(errorOf(month)).toContain("report_date:");
     expect(
       errorOf(renderReportJson(full), { period: "month", label: "2026-11" } as never),

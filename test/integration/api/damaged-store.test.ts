@@ -38,7 +38,7 @@ describe("the report API over a damaged store", () => {
   it("lists the other days and skips (and logs) a report.json that cannot be read", async () => {
     await damaged.put(
       "daily/2026-11-26/report.json",
-      renderReportJson(makeReport({ report_date: "2026-11-26", generated_at: "g" })),
+      renderReportJson(makeReport({ label: "2026-11-26", generated_at: "g" })),
       "application/json",
     );
     await damaged.put("daily/2026-11-25/report.json", '{"schema_version": 2}', "application/json");
