@@ -10,7 +10,7 @@ import {
   windowBounds,
 } from "./interval.js";
 import type { PriceTable } from "./prices.js";
-import { type DayAggregate, dayAggregate } from "./rows.js";
+import { dayAggregate, type PeriodAggregate } from "./rows.js";
 
 /**
  * The pure aggregation (report.md §2–§3): versions in, per-day metrics out. No I/O, no clock:
@@ -30,7 +30,7 @@ export interface AggregateInput {
   readonly prices?: PriceTable | undefined;
 }
 
-export function aggregate(input: AggregateInput): DayAggregate[] {
+export function aggregate(input: AggregateInput): PeriodAggregate[] {
   const { windows, now, prices } = input;
   const failureSet = new Set(input.failureStatuses);
   const bounds = windowBounds(windows);

@@ -3,7 +3,7 @@ import { aggregate } from "./aggregate.js";
 import type { ReportWindow } from "./interval.js";
 import { periodField, periodOf } from "./period.js";
 import type { PriceTable } from "./prices.js";
-import type { DayAggregate } from "./rows.js";
+import type { PeriodAggregate } from "./rows.js";
 import { dayWindow, formatWithOffset, monthWindow } from "./time.js";
 import type { Anomalies, Metrics, PeriodReport, ReportPeriod, ReportSource } from "./types.js";
 
@@ -24,14 +24,14 @@ export interface BuildInput {
 }
 
 export function dayWindows(dates: readonly string[], timeZone: string): ReportWindow[] {
-  return dates.map((date) => ({ date, ...dayWindow(date, timeZone) }));
+  return dates.map((date) => ({ label: date, ...dayWindow(date, timeZone) }));
 }
 
 type Shared = Omit<BuildInput, "versions" | "dates" | "previousTotals">;
 
 /** The report object of one aggregated window. */
 function shape(
-  day: DayAggregate,
+  day: PeriodAggregate,
   window: ReportWindow,
   input: Shared,
   failureStatuses: number[],
@@ -42,7 +42,7 @@ function shape(
     report: {
       schema_version: 1,
       ...periodField(periodOf(period)),
-      label: day.date,
+      label: day.label,
       timezone: input.timeZone,
       window: {
         start: formatWithOffset(window.start, input.timeZone),
@@ -107,7 +107,7 @@ export interface MonthInput extends Omit<BuildInput, "dates"> {
  * the month's peaks, its counts count distinct versions, its hours are exact. Pure.
  */
 export function buildMonthReport(input: MonthInput): PeriodReport {
-  const window: ReportWindow = { date: input.month, ...monthWindow(input.month, input.timeZone) };
+  const window: ReportWindow = { label: input.month, ...monthWindow(input.month, input.timeZone) };
   const failureStatuses = sortedStatuses(input.failureStatuses);
   const [month] = aggregate({
     versions: input.versions,

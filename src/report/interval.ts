@@ -15,9 +15,10 @@ export interface Interval {
   readonly end: number;
 }
 
-/** The window of one report: a day, or a month (its `date` is then the label `YYYY-MM`). */
+/** The window of one report: a day or a month. */
 export interface ReportWindow extends Interval {
-  readonly date: string;
+  /** The period's label: a date, or a month. */
+  readonly label: string;
 }
 
 /**

@@ -13,8 +13,9 @@ import type {
 } from "./types.js";
 
 /** One window's figures, shaped into the rows of its report (report.md §3, §5, §9). */
-export interface DayAggregate {
-  readonly date: string;
+export interface PeriodAggregate {
+  /** The period's label: a date, or a month. */
+  readonly label: string;
   readonly totals: Metrics;
   readonly by_flavor: FlavorRow[];
   readonly by_pool: PoolRow[];
@@ -68,11 +69,11 @@ export function dayAggregate(
   day: DayAccumulator,
   window: ReportWindow,
   ctx: RowContext,
-): DayAggregate {
+): PeriodAggregate {
   const { failureStatuses, failureSet, now, prices } = ctx;
   const groups = groupRows(day, ctx);
   return {
-    date: window.date,
+    label: window.label,
     totals: day.totals.metrics(failureStatuses, prices !== undefined),
     ...groups,
     statuses: statusRows(day),
@@ -82,7 +83,7 @@ export function dayAggregate(
   };
 }
 
-type GroupRows = Pick<DayAggregate, "by_flavor" | "by_pool" | "by_flavor_pool">;
+type GroupRows = Pick<PeriodAggregate, "by_flavor" | "by_pool" | "by_flavor_pool">;
 
 /** The day's flavor, pool and flavor×pool rows, each ordered by GPU-hours, then keys. */
 function groupRows(day: DayAccumulator, { keys, failureStatuses, prices }: RowContext): GroupRows {

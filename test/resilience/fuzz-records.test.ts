@@ -95,7 +95,7 @@ describe("hostile records", () => {
         const { skipped, reasons } = anomalies;
         expect(Object.values(reasons).reduce((a, b) => a + b, 0)).toBe(skipped);
         expect(collector.versionsScanned + skipped).toBeLessThanOrEqual(records.length);
-        const windows = [{ date: "2026-11-27", start: T0, end: T0 + 86_400_000 }];
+        const windows = [{ label: "2026-11-27", start: T0, end: T0 + 86_400_000 }];
         const [day] = aggregate({
           versions: collector.versions.values(),
           windows,

@@ -11,7 +11,11 @@ const T0 = Date.UTC(2026, 10, 27); // 2026-11-27T00:00Z
 const DAY = 24 * HOUR;
 const NOW = T0 + 26 * HOUR; // the report is generated at 02:00 the next day
 const FAILURES = [3, 5, 6, 13];
-const utcDay = (date: string, start: number): ReportWindow => ({ date, start, end: start + DAY });
+const utcDay = (date: string, start: number): ReportWindow => ({
+  label: date,
+  start,
+  end: start + DAY,
+});
 const W27 = utcDay("2026-11-27", T0);
 const W26 = utcDay("2026-11-26", T0 - DAY);
 

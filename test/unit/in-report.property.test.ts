@@ -39,7 +39,7 @@ const arbWindows = fc
   .map((lengths) => {
     let start = T0;
     return lengths.map((length, i): ReportWindow => {
-      const w = { date: `w${i}`, start, end: start + length };
+      const w = { label: `w${i}`, start, end: start + length };
       start += length;
       return w;
     });
