@@ -1,4 +1,5 @@
 import { createHmac, timingSafeEqual } from "node:crypto";
+import { type PeriodKind, periodOf } from "../report/period.js";
 import { isValidDate, isValidMonth } from "../report/time.js";
 import { DOWNLOADABLE_FILES } from "../report/types.js";
 import { InvalidInputError, RequestError, UsageReportError } from "../shared/errors.js";
@@ -61,9 +62,10 @@ export function parseScope(text: string): LinkScope | undefined {
   const file = /^file:(day|month):([^:]+):([^:]+)$/.exec(text);
   if (file !== null) {
     const [, period, label = "", name = ""] = file;
-    const valid = period === "day" ? isValidDate(label) : isValidMonth(label);
-    if (!valid || !DOWNLOADABLE_FILES.some((f) => f === name)) return undefined;
-    return { kind: "file", period: period === "day" ? "day" : "month", label, name };
+    // The pattern admits only the two kinds.
+    const described = periodOf(period as PeriodKind);
+    if (!described.isLabel(label) || !DOWNLOADABLE_FILES.some((f) => f === name)) return undefined;
+    return { kind: "file", period: described.kind, label, name };
   }
   return undefined;
 }

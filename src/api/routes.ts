@@ -1,4 +1,4 @@
-import { type PeriodRef, periodOf } from "../report/period.js";
+import { type PeriodKind, type PeriodRef, periodOf } from "../report/period.js";
 import type { ReportPeriod } from "../report/types.js";
 import { RequestError } from "../shared/errors.js";
 
@@ -178,6 +178,17 @@ export function requireParam(
   return value;
 }
 
+/** The link target of a period's report (its latest, or one label and perhaps one file). */
+const PERIOD_TARGETS: Record<PeriodKind, (label: string, file: { file?: string }) => LinkTarget> = {
+  day: (label, file) =>
+    label === "latest" ? { kind: "latest" } : { kind: "day", date: label, ...file },
+  month: (label, file) =>
+    label === "latest" ? { kind: "latest-month" } : { kind: "month", month: label, ...file },
+};
+
+/** Each period's listing route. */
+const LISTING_ROUTES = { day: ROUTES.listReports, month: ROUTES.listMonths } as const;
+
 /**
  * What a GET route serves for these path parameters, for a signed link's scope check: the
  * listing, the latest report (month), or one day (month) and perhaps one of its files. A
@@ -188,13 +199,13 @@ export function targetOf(
   params: Readonly<Record<string, string | undefined>> | undefined,
 ): LinkTarget {
   if (opens.kind === "list") return { kind: "list" };
-  const name = opens.period === "month" ? "month" : "date";
-  const label = requireParam(params, name);
-  if (label === "latest") return { kind: opens.period === "month" ? "latest-month" : "latest" };
+  const period = periodOf(opens.period);
+  const label = requireParam(params, period.noun);
   const file = opens.file ? { file: requireParam(params, "name") } : {};
-  return opens.period === "month"
-    ? { kind: "month", month: requireLabel("month", label), ...file }
-    : { kind: "day", date: requireLabel("day", label), ...file };
+  return PERIOD_TARGETS[period.kind](
+    label === "latest" ? "latest" : requireLabel(period, label),
+    file,
+  );
 }
 
 /** The one path that serves `target`: what links and pages link to. */
@@ -218,6 +229,6 @@ export function pathOf(target: LinkTarget): string {
 }
 
 /** The listing route of a period: `/reports` or `/reports/months`. */
-export function listingPath(period: ReportPeriod): string {
-  return routePath(period === "month" ? ROUTES.listMonths : ROUTES.listReports);
+export function listingPath(period: PeriodRef): string {
+  return routePath(LISTING_ROUTES[periodOf(period).kind]);
 }
