@@ -228,7 +228,7 @@ export class LinkRequestError extends InvalidInputError {
   override readonly name = "LinkRequestError";
   readonly problem: LinkRequestProblem;
   constructor(message: string, options: { problem: LinkRequestProblem; cause?: unknown }) {
-    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    super(message, options);
     this.problem = options.problem;
   }
 }

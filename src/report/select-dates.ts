@@ -33,7 +33,7 @@ export class DateSelectionError extends InvalidInputError {
   override readonly name: string = "DateSelectionError";
   readonly problem: DateSelectionProblem;
   constructor(message: string, options: { problem: DateSelectionProblem; cause?: unknown }) {
-    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    super(message, options);
     this.problem = options.problem;
   }
 }

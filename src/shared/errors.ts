@@ -7,8 +7,9 @@
  */
 export class UsageReportError extends Error {
   override readonly name: string = "UsageReportError";
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
+  /** Takes the subclasses' options whole; only `cause` is Error's (and only when there is one). */
+  constructor(message: string, options?: { readonly cause?: unknown }) {
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
   }
 }
 
@@ -26,7 +27,7 @@ export class UpstreamError extends UsageReportError {
   /** Whether trying the same request again may succeed. */
   readonly retryable: boolean;
   constructor(message: string, options: { retryable: boolean; cause?: unknown }) {
-    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    super(message, options);
     this.retryable = options.retryable;
   }
 }
@@ -115,7 +116,7 @@ export class RequestError extends UsageReportError {
   override readonly name = "RequestError";
   readonly code: RequestErrorCode;
   constructor(message: string, options: { code: RequestErrorCode; cause?: unknown }) {
-    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    super(message, options);
     this.code = options.code;
   }
 }
