@@ -61,6 +61,8 @@ export async function walk(w: Walk, from: Page, until: Page | undefined): Promis
     steps.push(page);
     if (isTerminal(page)) return steps;
     const toUntil = until !== undefined && gaps === 0 ? join(page, until) : undefined;
+    // `join` links only a page that reaches at least as far as the one before it: the page
+    // after `until` was joined to `until` alone, so rows past `until`'s end are counted once.
     if (until !== undefined && toUntil !== undefined) {
       until.join = toUntil;
       return steps;

@@ -27,6 +27,8 @@ export interface Join {
 
 export interface Page {
   readonly offset: number;
+  /** The order in which pages were read (1, 2, …): rows only move towards offset 0 in time. */
+  readonly seq: number;
   readonly count: number;
   readonly totalCount: number;
   /**
@@ -73,7 +75,8 @@ function freshJoin(
       idless.set(key, (idless.get(key) ?? 0) + 1);
     } else ids[numbered++] = key;
   }
-  return { root, fresh, idless, ids: numbered === ids.length ? ids : ids.slice(0, numbered) };
+  const kept = numbered === ids.length ? ids : ids.slice(0, numbered);
+  return { root, fresh, idless, ids: kept };
 }
 
 /** Whether `b` holds any record of `a`. */
@@ -104,13 +107,20 @@ export function join(a: Page, b: Page): Join | undefined {
   let j = -1;
   // The usual case first, without a map: b's first record is the single shared one.
   const head = b.keys[0] as RecordKey;
-  if (countOf(a.keys, head) === 1 && countOf(b.keys, head) === 1) {
+  if (
+    countOf(a.keys, head) === 1 &&
+    countOf(b.keys, head) === 1 &&
+    inOrder(a, a.keys.indexOf(head), b, 0)
+  ) {
     i = a.keys.indexOf(head);
     j = 0;
   } else {
     const inA = occurrences(a.keys);
     const inB = occurrences(b.keys);
-    j = b.keys.findIndex((key) => inA.get(key) === 1 && inB.get(key) === 1);
+    j = b.keys.findIndex(
+      (key, at) =>
+        inA.get(key) === 1 && inB.get(key) === 1 && inOrder(a, a.keys.indexOf(key), b, at),
+    );
     if (j < 0) return undefined;
     i = a.keys.indexOf(b.keys[j] as RecordKey);
   }
@@ -125,7 +135,24 @@ export function join(a: Page, b: Page): Join | undefined {
       p = at + 1;
     }
   }
+  // `b` ending inside `a` (its last row is one of a's, and a has rows after it that were not
+  // deleted but lie past b's end): b adds nothing, and the page after b would count a's rows
+  // past b's end again. Not a link. (Rows of a's tail that b lacks because they were deleted
+  // leave b's last row fresh: a link.)
+  if (p < a.count && seen[b.count - 1] === 1) return undefined;
   return freshJoin(b.keys, j + 1, false, seen);
+}
+
+/**
+ * Whether the record at `i` of `a` and at `j` of `b` can be one row: a row only moves towards
+ * offset 0 as rows before it are deleted (new rows come at the end), so the page read later
+ * cannot see it further along than the page read earlier. Two copies of one version (or two
+ * identical id-less records), one in each page, fail this when the listing has not moved them.
+ */
+function inOrder(a: Page, i: number, b: Page, j: number): boolean {
+  const inA = a.offset + i;
+  const inB = b.offset + j;
+  return a.seq < b.seq ? inB <= inA : inA <= inB;
 }
 
 /**

@@ -24,6 +24,8 @@ export class PageReader {
   /** The listing's total as the last page answered it; `undefined` before the first. */
   totalCount: number | undefined;
   #lastProgress = -1;
+  /** Pages answered so far, in the order their answers were read (each page's `seq`). */
+  #read = 0;
   readonly collector: VersionCollector;
   readonly #source: VersionSource;
   readonly #pageSize: number;
@@ -81,6 +83,13 @@ export class PageReader {
     this.totalCount = page.totalCount;
     const keys = this.collector.addPage(page.records);
     this.progress(false);
-    return { offset, count: page.records.length, totalCount: page.totalCount, keys };
+    this.#read += 1;
+    return {
+      offset,
+      seq: this.#read,
+      count: page.records.length,
+      totalCount: page.totalCount,
+      keys,
+    };
   }
 }

@@ -4,9 +4,12 @@ import { coveredRows, join, type Page, PlannedPages, rootJoin } from "../../src/
 import { pool } from "../../src/scan/workers.js";
 import { IncompleteScanError } from "../../src/shared/errors.js";
 
+/** Pages in the order the tests make them, which is the order they are read. */
+let read = 0;
 /** A page of the listing at `offset` holding these record keys. */
 const page = (offset: number, keys: RecordKey[], totalCount = 100): Page => ({
   offset,
+  seq: ++read,
   count: keys.length,
   totalCount,
   keys,
