@@ -44,9 +44,7 @@ export async function walk(w: Walk, from: Page, until: Page | undefined): Promis
     const page = reuse ? until : await reader.read(offset);
     if (!reuse) reader.repairPages++;
     // A page at offset 0 starts at the start of the listing: nothing can hide before it.
-    const joined = reuse
-      ? undefined
-      : (join(previous, page) ?? (offset === 0 ? rootJoin(page) : undefined));
+    const joined = reuse ? undefined : offset === 0 ? rootJoin(page) : join(previous, page);
     if (joined === undefined) {
       // Step back further from the last page that linked, not from the start of the walk.
       // Pages that share no record at all: a gap, deletions moved the records towards

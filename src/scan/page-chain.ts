@@ -135,11 +135,12 @@ export function join(a: Page, b: Page): Join | undefined {
       p = at + 1;
     }
   }
-  // `b` ending inside `a` (its last row is one of a's, and a has rows after it that were not
-  // deleted but lie past b's end): b adds nothing, and the page after b would count a's rows
-  // past b's end again. Not a link. (Rows of a's tail that b lacks because they were deleted
-  // leave b's last row fresh: a link.)
-  if (p < a.count && seen[b.count - 1] === 1) return undefined;
+  // Rows of a's tail that b lacks: if b was read later they may have been deleted in between
+  // (then b's last row is fresh, beyond a's end: a link); if b was read first, or b's last row
+  // is one of a's, they lie past b's end. Then b adds nothing, and the page after b would
+  // count a's rows past b's end again: not a link.
+  const endsInsideA = j === b.count - 1 || seen[b.count - 1] === 1;
+  if (p < a.count && (b.seq < a.seq || endsInsideA)) return undefined;
   return freshJoin(b.keys, j + 1, false, seen);
 }
 
