@@ -15,7 +15,11 @@
  * `token_count`, `key` or `task`.
  */
 export function isSecretName(name: string): boolean {
-  const n = name.toLowerCase().replace(/[-.\s]/g, "_");
+  // camelCase and PascalCase split like snake_case: `SecretAccessKey` is `secret_access_key`.
+  const n = name
+    .replace(/([a-z0-9])([A-Z])/g, "$1_$2")
+    .toLowerCase()
+    .replace(/[-.\s]/g, "_");
   return (
     /(token|password|passwd|secret|signature|authorization|credentials?|cookie)$/.test(n) ||
     /(^|_)(sk|(link|api|access|secret|private|signing)_?key)$/.test(n)
@@ -31,8 +35,10 @@ const REDACTED = "[redacted]";
  * next separator, raw or encoded, so a parameter that is no secret never hides the next one.
  */
 const SEP_ENCODED = "%(?:25)*(?:3F|26|23|20|22|27|28|2C|3B|0A|0D|09)";
+/** An authorization scheme before its credentials, its space encoded (`Basic%20…`, `Bearer+…`). */
+const SCHEME = "(?:Basic|Bearer|Digest|SDK-HMAC-SHA256|AWS4-HMAC-SHA256)(?:%(?:25)*20|\\+)";
 const PARAM = new RegExp(
-  `((?:^|[?&#\\s"'(,;]|${SEP_ENCODED})([A-Za-z0-9_.-]+)(?:=|%(?:25)*3D))((?:(?!${SEP_ENCODED})[^?&#\\s"'(,;])*)`,
+  `((?:^|[?&#\\s"'(,;]|${SEP_ENCODED})([A-Za-z0-9_.-]+)(?:=|%(?:25)*3D))((?:${SCHEME})?(?:(?!${SEP_ENCODED})[^?&#\\s"'(,;])*)`,
   "gi",
 );
 /** `Name: value` to the end of the line, also after a `\n` written out as two characters. */

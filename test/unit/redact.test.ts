@@ -81,6 +81,25 @@ describe("log redaction", () => {
     const kept = { tokens: 3, token_count: 2, key: "daily/2026-11-27/report.json", task: "sk" };
     expect(JSON.parse(JSON.stringify(kept, redactingReplacer))).toEqual(kept);
   });
+
+  it("hides credentials after an encoded authorization scheme, and PascalCase key names", () => {
+    // Found by review: `Basic%20` ended the value before the credentials, and
+    // `SecretAccessKey` was not taken for a secret's name.
+    const text = redactText(
+      "GET /x?authorization=Basic%20QWxhZGRpbjpzZXNhbWU&a=1 &authorization=Bearer+tok9",
+    );
+    expect(text).not.toContain("QWxhZGRpbjpzZXNhbWU");
+    expect(text).not.toContain("tok9");
+    expect(text).toContain("a=1");
+    const fields = JSON.stringify(
+      { SecretAccessKey: "wJalrXUtnFEMIK7MDENG", AccessKeyId: "AKIDEXAMPLE" },
+      redactingReplacer,
+    );
+    expect(fields).not.toContain("wJalrXUtnFEMIK7MDENG");
+    expect(redactText("SecretAccessKey=wJalrXUtnFEMIK7MDENG")).not.toContain(
+      "wJalrXUtnFEMIK7MDENG",
+    );
+  });
 });
 
 /**
