@@ -1,7 +1,6 @@
 import * as z from "zod";
 import { DAY, MONTH, type Period } from "../report/period.js";
 import { type ListingRow, renderListingHtml } from "../report/render-pages.js";
-import { isValidDate, isValidMonth } from "../report/time.js";
 import { RequestError } from "../shared/errors.js";
 import { type Log, silentLog } from "../shared/log.js";
 import { readHistory } from "../storage/history.js";
@@ -95,6 +94,17 @@ interface Listing {
   readonly entries: (page: string[]) => Promise<Entry[]>;
 }
 
+/** The page a query asks for: its size, and the label its cursor starts after (checked first). */
+function pageOf(
+  query: ListingQuery,
+  period: Period,
+): { limit: number; before: string | undefined } {
+  const limit = parseLimit(query.limit);
+  const before =
+    query.cursor === undefined ? undefined : decodeCursor(query.cursor, period.isLabel);
+  return { limit, before };
+}
+
 /** The labels after the cursor (`before`), newest first. */
 function newestFirst(labels: readonly string[], before: string | undefined): string[] {
   return labels
@@ -143,8 +153,7 @@ export async function listReports(
   query: ListingQuery,
   log: Log = silentLog,
 ): Promise<ApiResponse> {
-  const limit = parseLimit(query.limit);
-  const before = query.cursor === undefined ? undefined : decodeCursor(query.cursor, isValidDate);
+  const { limit, before } = pageOf(query, DAY);
   const history = await readHistory(store);
   let labels: string[];
   let entries: (page: string[]) => Promise<Entry[]>;
@@ -173,8 +182,7 @@ export async function listMonths(
   query: ListingQuery,
   log: Log = silentLog,
 ): Promise<ApiResponse> {
-  const limit = parseLimit(query.limit);
-  const before = query.cursor === undefined ? undefined : decodeCursor(query.cursor, isValidMonth);
+  const { limit, before } = pageOf(query, MONTH);
   const labels = (await store.listFolders(MONTH.folder)).filter(MONTH.isLabel);
   const listing: Listing = {
     period: MONTH,
