@@ -1,6 +1,7 @@
 import { outcomeOf, statusName } from "../modelarts/statuses.js";
 import { type Cell, CSV_FORMAT, GROUP_KEYS, USAGE_METRIC_COLUMNS } from "./fields.js";
 import { csvText, isoUtc } from "./format.js";
+import { MS_PER_HOUR } from "./interval.js";
 import { DAY, type Period, periodOfReport } from "./period.js";
 import type { JobRow, UsageReport } from "./types.js";
 
@@ -85,8 +86,6 @@ export function renderUsageCsv(report: UsageReport): string {
     ],
   );
 }
-
-const MS_PER_HOUR = 3_600_000;
 
 /**
  * One row per version in the report, in the order given (the aggregation sorts by id).
