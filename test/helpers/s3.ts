@@ -1,4 +1,4 @@
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdtemp, rm, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { CreateBucketCommand, S3Client } from "@aws-sdk/client-s3";
@@ -37,6 +37,31 @@ export function allowS3Keys(accessKeyId: string, secretAccessKey: string): void 
   DUMMY_ACCOUNT.createKeyPair(accessKeyId, secretAccessKey);
 }
 
+interface S3rverStore {
+  putObject(object: { bucket: string; key: string; content: unknown }): Promise<unknown>;
+  getResourcePath(bucket: string, key: string, kind: "object"): string;
+}
+
+/**
+ * s3rver answers a PUT before its file is written (it does not wait for the write stream to
+ * finish), so a GET right after the answer can read a cut file:
+ * a race of the stand-in, not of S3, whose PUTs are atomic. Here the answer waits until the
+ * file holds the whole body.
+ */
+function awaitWholeWrites(server: S3rver): void {
+  const store = (server as unknown as { store: S3rverStore }).store;
+  const put = store.putObject.bind(store);
+  store.putObject = async (object) => {
+    const result = (await put(object)) as { size: number };
+    const file = store.getResourcePath(object.bucket, object.key, "object");
+    const deadline = Date.now() + 5_000;
+    while ((await stat(file)).size < result.size && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 1));
+    }
+    return result;
+  };
+}
+
 /**
  * Starts s3rver in this process on a free port, storing into a fresh temporary directory.
  * With `conditionalWrites`, it honours S3's If-Match / If-None-Match on writes and deletes
@@ -45,6 +70,7 @@ export function allowS3Keys(accessKeyId: string, secretAccessKey: string): void 
 export async function startS3(opts: { conditionalWrites?: boolean } = {}): Promise<LocalS3> {
   const directory = await mkdtemp(join(tmpdir(), "s3rver-"));
   const server = new S3rver({ address: "127.0.0.1", port: 0, silent: true, directory });
+  awaitWholeWrites(server);
   if (opts.conditionalWrites === true) honourConditionalWrites(server);
   let address: Awaited<ReturnType<S3rver["run"]>>;
   try {
