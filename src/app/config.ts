@@ -2,42 +2,34 @@ import { DEFAULT_FAILURE_STATUSES } from "../modelarts/statuses.js";
 import { isValidTimeZone } from "../report/time.js";
 import { ConfigError } from "../shared/errors.js";
 import { Secret } from "../shared/secret.js";
+import {
+  type Env,
+  isRunningInAws,
+  parseAuth,
+  parseEndpoint,
+  positiveInt,
+  read,
+  require,
+  type UpstreamConfig,
+} from "./env.js";
+import { parseSourcesDocument, type SourceConfig } from "./sources.js";
+
+export {
+  type Env,
+  hasCredentials,
+  isRunningInAws,
+  parseAuth,
+  parseEndpoint,
+  type UpstreamAuth,
+  type UpstreamConfig,
+} from "./env.js";
 
 /**
- * Configuration, read once from the environment (report.md §6) into a typed, frozen object.
- * Every bad value fails fast with one line naming the variable. Secrets are wrapped in
- * `Secret` so that printing the config never shows them.
+ * Configuration, read once from the environment (report.md §6, §10) into a typed, frozen
+ * object. Every bad value fails fast with one line naming the variable. Secrets are wrapped
+ * in `Secret` so that printing the config never shows them. The primitives and the upstream's
+ * credentials are env.ts's, the sources' document is sources.ts's.
  */
-
-export type UpstreamAuth =
-  | { readonly kind: "token"; readonly token: Secret }
-  | {
-      readonly kind: "aksk";
-      readonly ak: string;
-      readonly sk: Secret;
-      readonly securityToken: Secret | undefined;
-    }
-  | {
-      readonly kind: "iam";
-      readonly iamEndpoint: string;
-      readonly username: string;
-      readonly password: Secret;
-      readonly domain: string;
-    }
-  /** Credentials held in AWS Secrets Manager / SSM, fetched at run time (the deployed form). */
-  | { readonly kind: "secret"; readonly secretId: string };
-
-export interface UpstreamConfig {
-  readonly endpoint: string;
-  readonly projectId: string;
-  readonly workspaceId: string | null;
-  readonly poolId: string | null;
-  readonly auth: UpstreamAuth;
-  readonly pageSize: number;
-  readonly concurrency: number;
-  readonly timeoutMs: number;
-  readonly maxAttempts: number;
-}
 
 /** What every function and command reads: where reports live and how a day is counted. */
 export interface BaseConfig {
@@ -47,10 +39,26 @@ export interface BaseConfig {
   readonly failureStatuses: readonly number[];
 }
 
+/**
+ * Where the versions come from (report.md §10): the built-in demo (no endpoint and no
+ * REPORT_SOURCES; never in AWS), the sources listed (REPORT_SOURCES inline, or the MODELARTS_*
+ * settings as one source named `default`), or a document to read at run time (a file:// or
+ * s3:// REPORT_SOURCES), parsed by `parse` with the same environment.
+ */
+export type SourcesSetting =
+  | { readonly kind: "demo" }
+  | { readonly kind: "listed"; readonly sources: readonly SourceConfig[] }
+  | {
+      readonly kind: "document";
+      readonly location: string;
+      readonly parse: (text: string) => readonly SourceConfig[];
+    };
+
 /** The report run (CLI, scheduled function, local regeneration): the upstream and prices too. */
 export interface ReportConfig extends BaseConfig {
-  /** `null`: no endpoint configured, use the built-in demo (never in AWS). */
-  readonly upstream: UpstreamConfig | null;
+  readonly sources: SourcesSetting;
+  /** REPORT_MAX_IN_FLIGHT: listing requests in flight at once across every source. */
+  readonly maxInFlight: number;
   /** PRICE_TABLE: a JSON file or an s3:// object with prices for `cost`; `null` for none. */
   readonly priceTable: string | null;
 }
@@ -77,8 +85,6 @@ export interface ApiConfig extends BaseConfig {
   readonly reportFunctionName: string | null;
 }
 
-export type Env = Readonly<Record<string, string | undefined>>;
-
 /** Defaults of the upstream settings; the README's configuration table is tested against these. */
 export const DEFAULTS = Object.freeze({
   storage: "file://./reports",
@@ -87,33 +93,13 @@ export const DEFAULTS = Object.freeze({
   concurrency: 10,
   timeoutMs: 30_000,
   maxAttempts: 5,
+  maxInFlight: 32,
 });
 
 /** Values given on the command line win over the environment. */
 export interface ConfigOverrides {
   storage?: string | undefined;
   timeZone?: string | undefined;
-}
-
-function read(env: Env, name: string): string | undefined {
-  const value = env[name]?.trim();
-  return value === undefined || value === "" ? undefined : value;
-}
-
-function require(env: Env, name: string, why: string): string {
-  const value = read(env, name);
-  if (value === undefined) throw new ConfigError(`${name} is required ${why}`);
-  return value;
-}
-
-function positiveInt(env: Env, name: string, fallback: number, max: number, min = 1): number {
-  const raw = read(env, name);
-  if (raw === undefined) return fallback;
-  const n = /^[0-9]+$/.test(raw) ? Number(raw) : Number.NaN;
-  if (!Number.isSafeInteger(n) || n < min || n > max) {
-    throw new ConfigError(`${name} "${raw}" is not a whole number from ${min} to ${max}`);
-  }
-  return n;
 }
 
 export function parseFailureStatuses(raw: string | undefined, name = "FAILURE_STATUSES"): number[] {
@@ -124,80 +110,6 @@ export function parseFailureStatuses(raw: string | undefined, name = "FAILURE_ST
     throw new ConfigError(`${name} "${raw}" is not a comma-separated list of status codes`);
   }
   return [...new Set(codes)].sort((a, b) => a - b);
-}
-
-const LOOPBACK = /^(localhost|127\.\d+\.\d+\.\d+|\[::1\])$/;
-
-/** An API base URL: https (http only on loopback, for the simulator), no path, query or credentials. */
-export function parseEndpoint(raw: string, name: string): string {
-  let url: URL;
-  try {
-    url = new URL(raw);
-  } catch {
-    throw new ConfigError(`${name} "${raw}" is not a URL`);
-  }
-  const plainHttpOk = url.protocol === "http:" && LOOPBACK.test(url.hostname);
-  if (url.protocol !== "https:" && !plainHttpOk) {
-    throw new ConfigError(`${name} must be an https:// URL (http:// only on loopback)`);
-  }
-  if (url.username !== "" || url.password !== "") {
-    throw new ConfigError(`${name} must not contain credentials`);
-  }
-  if ((url.pathname !== "/" && url.pathname !== "") || url.search !== "" || url.hash !== "") {
-    throw new ConfigError(`${name} "${url.origin}${url.pathname}" must be a base URL with no path`);
-  }
-  return url.origin;
-}
-
-function parseAuth(env: Env): UpstreamAuth {
-  const token = read(env, "MODELARTS_TOKEN");
-  const ak = read(env, "MODELARTS_AK");
-  const sk = read(env, "MODELARTS_SK");
-  const username = read(env, "IAM_USERNAME");
-  const secretId = read(env, "MODELARTS_CREDENTIALS_SECRET");
-  const chosen = [
-    token && "MODELARTS_TOKEN",
-    (ak || sk) && "MODELARTS_AK/MODELARTS_SK",
-    username && "IAM_USERNAME",
-    secretId && "MODELARTS_CREDENTIALS_SECRET",
-  ].filter(Boolean);
-  if (chosen.length > 1) {
-    throw new ConfigError(`choose one way to authenticate, not several: ${chosen.join(", ")}`);
-  }
-  if (token !== undefined) return { kind: "token", token: new Secret(token) };
-  if (ak !== undefined || sk !== undefined) {
-    if (ak === undefined || sk === undefined) {
-      throw new ConfigError("MODELARTS_AK and MODELARTS_SK must be set together");
-    }
-    const securityToken = read(env, "MODELARTS_SECURITY_TOKEN");
-    return {
-      kind: "aksk",
-      ak,
-      sk: new Secret(sk),
-      securityToken: securityToken === undefined ? undefined : new Secret(securityToken),
-    };
-  }
-  if (username !== undefined) {
-    const why = "when IAM_USERNAME is set";
-    return {
-      kind: "iam",
-      iamEndpoint: parseEndpoint(require(env, "IAM_ENDPOINT", why), "IAM_ENDPOINT"),
-      username,
-      password: new Secret(require(env, "IAM_PASSWORD", why)),
-      domain: require(env, "IAM_DOMAIN", why),
-    };
-  }
-  if (secretId !== undefined) return { kind: "secret", secretId };
-  throw new ConfigError(
-    "no ModelArts credentials: set MODELARTS_TOKEN, MODELARTS_AK and MODELARTS_SK, or IAM_USERNAME with IAM_PASSWORD, IAM_DOMAIN and IAM_ENDPOINT",
-  );
-}
-
-/** In Lambda, but not under serverless-offline (which sets IS_OFFLINE and a function name). */
-export function isRunningInAws(env: Env): boolean {
-  return (
-    read(env, "AWS_LAMBDA_FUNCTION_NAME") !== undefined && read(env, "IS_OFFLINE") === undefined
-  );
 }
 
 /** Storage, time zone and failure set: what every function needs. */
@@ -218,38 +130,79 @@ export function loadBaseConfig(
   return Object.freeze({ storage, timeZone, failureStatuses: Object.freeze(failureStatuses) });
 }
 
-/** The report run's configuration: the base, the upstream (or the demo) and the price table. */
+/** The report run's configuration: the base, the sources (or the demo) and the price table. */
 export function loadReportConfig(
   env: Env = process.env,
   overrides: ConfigOverrides = {},
 ): ReportConfig {
   const base = loadBaseConfig(env, overrides);
-  const endpoint = read(env, "MODELARTS_ENDPOINT");
-  let upstream: UpstreamConfig | null = null;
-  if (endpoint === undefined) {
-    if (isRunningInAws(env)) {
-      throw new ConfigError("MODELARTS_ENDPOINT is required when running in AWS");
-    }
-  } else {
-    upstream = {
-      endpoint: parseEndpoint(endpoint, "MODELARTS_ENDPOINT"),
-      projectId: require(env, "MODELARTS_PROJECT_ID", "when MODELARTS_ENDPOINT is set"),
-      workspaceId: read(env, "MODELARTS_WORKSPACE_ID") ?? null,
-      poolId: read(env, "MODELARTS_POOL_ID") ?? null,
-      auth: parseAuth(env),
-      // Two at least: neighbouring pages share a record, which is how a gap is seen (scan.ts).
-      pageSize: positiveInt(env, "MODELARTS_PAGE_SIZE", DEFAULTS.pageSize, 1000, 2),
-      concurrency: positiveInt(env, "MODELARTS_CONCURRENCY", DEFAULTS.concurrency, 32),
-      timeoutMs: positiveInt(env, "MODELARTS_TIMEOUT_MS", DEFAULTS.timeoutMs, 300_000),
-      maxAttempts: positiveInt(env, "MODELARTS_MAX_ATTEMPTS", DEFAULTS.maxAttempts, 20),
-    };
-  }
   const priceTable = read(env, "PRICE_TABLE") ?? null;
+  const maxInFlight = positiveInt(env, "REPORT_MAX_IN_FLIGHT", DEFAULTS.maxInFlight, 256);
   return Object.freeze({
     ...base,
-    upstream: upstream === null ? null : Object.freeze(upstream),
+    sources: Object.freeze(sourcesSetting(env)),
+    maxInFlight,
     priceTable,
   });
+}
+
+/** The paging settings every source shares (MODELARTS_PAGE_SIZE and the rest). */
+export function pagingOf(env: Env): Pick<
+  UpstreamConfig,
+  "pageSize" | "concurrency" | "timeoutMs" | "maxAttempts"
+> {
+  return {
+    // Two at least: neighbouring pages share a record, which is how a gap is seen (scan.ts).
+    pageSize: positiveInt(env, "MODELARTS_PAGE_SIZE", DEFAULTS.pageSize, 1000, 2),
+    concurrency: positiveInt(env, "MODELARTS_CONCURRENCY", DEFAULTS.concurrency, 32),
+    timeoutMs: positiveInt(env, "MODELARTS_TIMEOUT_MS", DEFAULTS.timeoutMs, 300_000),
+    maxAttempts: positiveInt(env, "MODELARTS_MAX_ATTEMPTS", DEFAULTS.maxAttempts, 20),
+  };
+}
+
+function sourcesSetting(env: Env): SourcesSetting {
+  const raw = read(env, "REPORT_SOURCES");
+  const endpoint = read(env, "MODELARTS_ENDPOINT");
+  if (raw !== undefined) {
+    if (endpoint !== undefined) {
+      throw new ConfigError(
+        "set REPORT_SOURCES or MODELARTS_ENDPOINT, not both (a source names its own endpoint)",
+      );
+    }
+    const paging = pagingOf(env);
+    const inAws = isRunningInAws(env);
+    const parse = (text: string, where: string) =>
+      parseSourcesDocument(text, where, { env, paging, inAws });
+    if (/^(file|s3):\/\//.test(raw)) {
+      return { kind: "document", location: raw, parse: (text) => parse(text, raw) };
+    }
+    return { kind: "listed", sources: parse(raw, "REPORT_SOURCES") };
+  }
+  if (endpoint === undefined) {
+    if (isRunningInAws(env)) {
+      throw new ConfigError("MODELARTS_ENDPOINT or REPORT_SOURCES is required when running in AWS");
+    }
+    return { kind: "demo" };
+  }
+  const upstream: UpstreamConfig = {
+    endpoint: parseEndpoint(endpoint, "MODELARTS_ENDPOINT"),
+    projectId: require(env, "MODELARTS_PROJECT_ID", "when MODELARTS_ENDPOINT is set"),
+    workspaceId: read(env, "MODELARTS_WORKSPACE_ID") ?? null,
+    poolId: read(env, "MODELARTS_POOL_ID") ?? null,
+    auth: parseAuth(env),
+    ...pagingOf(env),
+  };
+  const allWorkspaces = upstream.workspaceId === "*";
+  return {
+    kind: "listed",
+    sources: [
+      Object.freeze({
+        name: "default",
+        allWorkspaces,
+        upstream: Object.freeze(allWorkspaces ? { ...upstream, workspaceId: null } : upstream),
+      }),
+    ],
+  };
 }
 
 /**

@@ -1,10 +1,14 @@
-import type { VersionSource } from "../modelarts/client.js";
-import { buildDailyReports, buildMonthReport, dayWindows } from "../report/build.js";
+import {
+  buildDailyReports,
+  buildMonthReport,
+  dayWindows,
+  type SourceInput,
+} from "../report/build.js";
 import { historyDayOf } from "../report/history-day.js";
 import { isInReport } from "../report/interval.js";
 import { DAY, MONTH, periodOfReport } from "../report/period.js";
 import type { PriceTable } from "../report/prices.js";
-import { renderJobsCsv, renderUsageCsv } from "../report/render-csv.js";
+import { renderJobsCsv, renderSourcesCsv, renderUsageCsv } from "../report/render-csv.js";
 import { renderReportJson } from "../report/render-json.js";
 import { MAX_RANGE_DAYS } from "../report/select-dates.js";
 import {
@@ -13,7 +17,8 @@ import {
   type ReportFileName,
   type ReportPeriod,
 } from "../report/types.js";
-import { type ScanProgress, type ScanResult, scanVersions } from "../scan/scan.js";
+import type { ScanProgress, ScanResult } from "../scan/scan.js";
+import { type SourceScan, scanSources } from "../scan/sources.js";
 import { ConfigError } from "../shared/errors.js";
 import { type Log, silentLog } from "../shared/log.js";
 import { updateHistory } from "../storage/history.js";
@@ -49,13 +54,15 @@ export interface ReportJobOptions {
   readonly timeZone: string;
   readonly failureStatuses: readonly number[];
   readonly now: number;
-  readonly pageSize: number;
-  /** Page requests in flight at once (default 1). */
-  readonly concurrency?: number | undefined;
   /** Prices for `cost` (§9); without them costs are `null`. */
   readonly prices?: PriceTable | undefined;
-  /** Where the versions come from, as written in `source` (no secrets). */
-  readonly sourceInfo: {
+  /** Listing requests in flight at once across every source (default: each source's own cap). */
+  readonly maxInFlight?: number | undefined;
+}
+
+/** One source of the run: its listing, as written in `sources` (no secrets), and its port. */
+export interface JobSource extends SourceScan {
+  readonly listing: {
     readonly endpoint: string;
     readonly projectId: string;
     readonly workspaceId: string | null;
@@ -64,11 +71,16 @@ export interface ReportJobOptions {
 }
 
 export interface ReportJobDeps {
-  readonly versions: VersionSource;
+  /** In configuration order (after expansion); at least one. */
+  readonly sources: readonly JobSource[];
   readonly store: ReportStore;
   readonly log?: Log | undefined;
+  /** The scan's progress, summed over the sources. */
   readonly onProgress?: ((progress: ScanProgress) => void) | undefined;
 }
+
+/** What a scan saw, without its versions: of one source, or summed over the run's. */
+export type ScanSummary = Omit<ScanResult, "versions">;
 
 type WrittenKeys = Record<ReportFileName | typeof MANIFEST_FILE, string>;
 
@@ -100,7 +112,10 @@ export interface ReportJobResult {
     readonly keys: WrittenKeys;
     readonly latest: LatestMonthPointer;
   };
-  readonly scan: Omit<ScanResult, "versions">;
+  /** The sums over the sources. */
+  readonly scan: ScanSummary;
+  /** Each source's own, in configuration order. */
+  readonly sourceScans: readonly (ScanSummary & { readonly name: string })[];
 }
 
 export function renderFiles(daily: PeriodReport): Record<ReportFileName, string> {
@@ -108,6 +123,7 @@ export function renderFiles(daily: PeriodReport): Record<ReportFileName, string>
     "report.json": renderReportJson(daily.report),
     "usage.csv": renderUsageCsv(daily.report),
     "jobs.csv": renderJobsCsv(daily.report.label, daily.jobs, periodOfReport(daily.report)),
+    "sources.csv": renderSourcesCsv(daily.report),
   };
 }
 
@@ -121,15 +137,64 @@ export async function runReportJob(
       `a run covers 1 to ${MAX_RANGE_DAYS} dates or a month, not ${dates.length}`,
     );
   }
-  const scan = await scanForReports(deps, opts);
-  const { reports, monthReport } = await buildReports(deps, opts, scan);
-  const { versions: _versions, ...scanSummary } = scan;
-  const published = await publishReports(deps, opts, scan, reports, monthReport);
-  return { reports, ...published, scan: scanSummary };
+  if (deps.sources.length === 0) throw new ConfigError("a run needs at least one source");
+  const scans = await scanForReports(deps, opts);
+  const { reports, monthReport } = await buildReports(deps, opts, scans);
+  const sourceScans = scans.map(({ versions: _versions, ...summary }, i) => ({
+    name: (deps.sources[i] as JobSource).name,
+    ...summary,
+  }));
+  const published = await publishReports(deps, opts, sourceScans, reports, monthReport);
+  return { reports, ...published, scan: summed(sourceScans), sourceScans };
 }
 
-/** One scan that keeps what any of the requested windows needs. */
-async function scanForReports(deps: ReportJobDeps, opts: ReportJobOptions): Promise<ScanResult> {
+/** The run's scan figures: the sums of its sources' (the anomalies' reasons merged). */
+function summed(scans: readonly ScanSummary[]): ScanSummary {
+  const sum = (f: (s: ScanSummary) => number) => scans.reduce((n, s) => n + f(s), 0);
+  const reasons: Record<string, number> = {};
+  for (const s of scans)
+    for (const [r, n] of Object.entries(s.anomalies.reasons)) reasons[r] = (reasons[r] ?? 0) + n;
+  return {
+    versionsScanned: sum((s) => s.versionsScanned),
+    recordsRead: sum((s) => s.recordsRead),
+    pages: sum((s) => s.pages),
+    repairPages: sum((s) => s.repairPages),
+    totalCountFirst: sum((s) => s.totalCountFirst),
+    totalCountLast: sum((s) => s.totalCountLast),
+    anomalies: {
+      skipped: sum((s) => s.anomalies.skipped),
+      duplicate_rows: sum((s) => s.anomalies.duplicate_rows),
+      reasons,
+    },
+  };
+}
+
+/** The progress of every source as one: sums, done when all are. */
+function progressOfAll(
+  names: readonly string[],
+  onProgress: ((progress: ScanProgress) => void) | undefined,
+): ((source: string, progress: ScanProgress) => void) | undefined {
+  if (onProgress === undefined) return undefined;
+  if (names.length === 1) return (_source, progress) => onProgress(progress);
+  const latest = new Map<string, ScanProgress>();
+  return (source, progress) => {
+    latest.set(source, progress);
+    const all = [...latest.values()];
+    const known = all.length === names.length && all.every((p) => p.totalCount !== undefined);
+    onProgress({
+      pages: all.reduce((n, p) => n + p.pages, 0),
+      versionsRead: all.reduce((n, p) => n + p.versionsRead, 0),
+      totalCount: known ? all.reduce((n, p) => n + (p.totalCount ?? 0), 0) : undefined,
+      done: all.length === names.length && all.every((p) => p.done),
+    });
+  };
+}
+
+/** One scan a source, all at once, each keeping what any of the requested windows needs. */
+async function scanForReports(
+  deps: ReportJobDeps,
+  opts: ReportJobOptions,
+): Promise<ScanResult[]> {
   const log = deps.log ?? silentLog;
   const { dates, timeZone, now, month } = opts;
   const windows = [
@@ -144,29 +209,60 @@ async function scanForReports(deps: ReportJobDeps, opts: ReportJobOptions): Prom
   const label = [dates.length === 0 ? undefined : `${dates[0]}..${dates[dates.length - 1]}`, month]
     .filter(Boolean)
     .join(" and ");
-  log.info("scan started", { dates: label, timeZone });
-  const scan = await scanVersions(deps.versions, {
-    pageSize: opts.pageSize,
-    concurrency: opts.concurrency,
+  const several = deps.sources.length > 1;
+  log.info("scan started", {
+    dates: label,
+    timeZone,
+    ...(several ? { sources: deps.sources.map((s) => s.name) } : {}),
+  });
+  const scans = await scanSources(deps.sources, {
     keep: (v) => isInReport(v, range, now, failureSet),
-    onProgress: deps.onProgress,
+    maxInFlight: opts.maxInFlight,
+    onProgress: progressOfAll(
+      deps.sources.map((s) => s.name),
+      deps.onProgress,
+    ),
+    onSourceDone: (name, scan) =>
+      log.info("scan finished", {
+        ...(several ? { source: name } : {}),
+        pages: scan.pages,
+        versionsScanned: scan.versionsScanned,
+        versionsInRange: scan.versions.size,
+        skipped: scan.anomalies.skipped,
+        totalCountFirst: scan.totalCountFirst,
+        totalCountLast: scan.totalCountLast,
+      }),
   });
-  log.info("scan finished", {
-    pages: scan.pages,
-    versionsScanned: scan.versionsScanned,
-    versionsInRange: scan.versions.size,
-    skipped: scan.anomalies.skipped,
-    totalCountFirst: scan.totalCountFirst,
-    totalCountLast: scan.totalCountLast,
-  });
-  return scan;
+  return scans;
 }
 
-/** The reports of the dates and the month from the scan (pure, but for `previous`). */
+/** The sources' scans as the report's builders take them. */
+function sourceInputs(sources: readonly JobSource[], scans: readonly ScanResult[]): SourceInput[] {
+  return sources.map((s, i) => {
+    const scan = scans[i] as ScanResult;
+    return {
+      info: {
+        name: s.name,
+        endpoint: s.listing.endpoint,
+        project_id: s.listing.projectId,
+        workspace_id: s.listing.workspaceId,
+        pool_id: s.listing.poolId,
+        versions_scanned: scan.versionsScanned,
+        pages: scan.pages,
+        total_count_first: scan.totalCountFirst,
+        total_count_last: scan.totalCountLast,
+      },
+      anomalies: scan.anomalies,
+      versions: scan.versions.values(),
+    };
+  });
+}
+
+/** The reports of the dates and the month from the scans (pure, but for `previous`). */
 async function buildReports(
   deps: ReportJobDeps,
   opts: ReportJobOptions,
-  scan: ScanResult,
+  scans: readonly ScanResult[],
 ): Promise<{ reports: PeriodReport[]; monthReport: PeriodReport | undefined }> {
   const { dates, month } = opts;
   const shared = {
@@ -174,22 +270,14 @@ async function buildReports(
     timeZone: opts.timeZone,
     now: opts.now,
     failureStatuses: opts.failureStatuses,
-    source: {
-      endpoint: opts.sourceInfo.endpoint,
-      project_id: opts.sourceInfo.projectId,
-      workspace_id: opts.sourceInfo.workspaceId,
-      pool_id: opts.sourceInfo.poolId,
-      versions_scanned: scan.versionsScanned,
-      pages: scan.pages,
-    },
-    anomalies: scan.anomalies,
   };
+  // Iterators are read once: each report takes its own over the same versions.
   const reports =
     dates.length === 0
       ? []
       : buildDailyReports({
           ...shared,
-          versions: scan.versions.values(),
+          sources: sourceInputs(deps.sources, scans),
           dates,
           previousTotals: await readReportTotals(deps.store, DAY, DAY.previous(dates[0] as string)),
         });
@@ -198,11 +286,25 @@ async function buildReports(
       ? undefined
       : buildMonthReport({
           ...shared,
-          versions: scan.versions.values(),
+          sources: sourceInputs(deps.sources, scans),
           month,
           previousTotals: await readReportTotals(deps.store, MONTH, MONTH.previous(month)),
         });
   return { reports, monthReport };
+}
+
+/** The manifest's completeness: the sums, and with several sources each one's (§10). */
+function completenessOf(scans: readonly (ScanSummary & { readonly name: string })[]): Completeness {
+  const of = (scan: ScanSummary) => ({
+    total_count_first: scan.totalCountFirst,
+    total_count_last: scan.totalCountLast,
+    versions_scanned: scan.recordsRead,
+    complete: scan.recordsRead >= Math.min(scan.totalCountFirst, scan.totalCountLast),
+  });
+  const bySource = scans.map((s) => [s.name, of(s)] as const);
+  const total = of(summed(scans));
+  const complete = bySource.every(([, c]) => c.complete);
+  return { ...total, complete, by_source: Object.fromEntries(bySource) };
 }
 
 /** What a run shares while it writes its reports under the lock. */
@@ -259,10 +361,10 @@ async function writeReport(
 async function publishReports(
   deps: ReportJobDeps,
   opts: ReportJobOptions,
-  scan: ScanResult,
+  scans: readonly (ScanSummary & { readonly name: string })[],
   reports: readonly PeriodReport[],
   monthReport: PeriodReport | undefined,
-): Promise<Omit<ReportJobResult, "reports" | "scan">> {
+): Promise<Omit<ReportJobResult, "reports" | "scan" | "sourceScans">> {
   const log = deps.log ?? silentLog;
   const { now, timeZone, month } = opts;
   const lock = await acquireRunLock(deps.store, { log });
@@ -274,12 +376,7 @@ async function publishReports(
       now,
       generatedAt,
       // The scan fails rather than return short (IncompleteScanError): what is written is whole.
-      completeness: {
-        total_count_first: scan.totalCountFirst,
-        total_count_last: scan.totalCountLast,
-        versions_scanned: scan.recordsRead,
-        complete: scan.recordsRead >= Math.min(scan.totalCountFirst, scan.totalCountLast),
-      },
+      completeness: completenessOf(scans),
       lock,
       superseded: [],
     };

@@ -2,10 +2,11 @@ import type { ScanProgress } from "../scan/scan.js";
 import { ConfigError } from "../shared/errors.js";
 import type { Log } from "../shared/log.js";
 import { openStore } from "../storage/open-store.js";
-import { loadPriceTable } from "../storage/price-table.js";
+import { loadPriceTable, readDocument } from "../storage/documents.js";
 import type { ReportStore } from "../storage/store.js";
-import type { ReportConfig, UpstreamConfig } from "./config.js";
-import { type ReportJobResult, runReportJob } from "./report-job.js";
+import type { ReportConfig } from "./config.js";
+import { type JobSource, type ReportJobResult, runReportJob } from "./report-job.js";
+import { expandSources, type ResolvedSource, type SourceConfig } from "./sources.js";
 import { createClient, type FetchSecret } from "./upstream.js";
 
 /**
@@ -33,9 +34,9 @@ export interface RunOptions {
   readonly startDemo?: ((now: number) => Promise<DemoUpstream>) | undefined;
 }
 
-/** A running demo upstream: settings that point the client at it, and how to stop it. */
+/** A running demo upstream: the sources that point clients at it, and how to stop it. */
 export interface DemoUpstream {
-  readonly upstream: UpstreamConfig;
+  readonly sources: readonly SourceConfig[];
   close(): Promise<void>;
 }
 
@@ -52,51 +53,79 @@ export async function runConfiguredReport(
 ): Promise<ReportJobResult & { storeUrl: string }> {
   const store =
     opts.store ?? openStore(config.storage, opts.cwd === undefined ? {} : { cwd: opts.cwd });
-  let upstream = config.upstream;
-  let endpointLabel = upstream?.endpoint;
   let close = async () => {};
   try {
-    if (upstream === null) {
+    let configured: readonly SourceConfig[];
+    let demo = false;
+    if (config.sources.kind === "demo") {
       if (opts.startDemo === undefined) {
         throw new ConfigError("MODELARTS_ENDPOINT is not set, and there is no built-in demo here");
       }
-      const demo = await opts.startDemo(opts.now);
-      close = () => demo.close();
-      upstream = demo.upstream;
-      endpointLabel = "demo (built-in simulator)";
+      const started = await opts.startDemo(opts.now);
+      close = () => started.close();
+      configured = started.sources;
+      demo = true;
       opts.onDemo?.();
+    } else if (config.sources.kind === "document") {
+      const { location, parse } = config.sources;
+      configured = parse(await readDocument(location, "REPORT_SOURCES", { cwd: opts.cwd }));
+    } else {
+      configured = config.sources.sources;
     }
     // Read the prices before the scan: a bad table fails fast, not after minutes of paging.
     const prices =
       config.priceTable === null
         ? undefined
         : await loadPriceTable(config.priceTable, { cwd: opts.cwd });
-    const versions = await createClient(upstream, {
-      log: opts.log,
-      fetchSecret: opts.fetchSecret,
-      deadline: opts.deadline,
-    });
+    const clientOpts = { log: opts.log, fetchSecret: opts.fetchSecret, deadline: opts.deadline };
+    const resolved = await expandSources(configured, async (s) =>
+      (await createClient(s.upstream, clientOpts)).listWorkspaces(),
+    );
+    const endpointLabel = demoLabels(resolved, demo);
+    const sources: JobSource[] = await Promise.all(
+      resolved.map(async ({ name, upstream }) => ({
+        name,
+        versions: await createClient(upstream, clientOpts),
+        pageSize: upstream.pageSize,
+        concurrency: upstream.concurrency,
+        listing: {
+          endpoint: endpointLabel(upstream.endpoint),
+          projectId: upstream.projectId,
+          workspaceId: upstream.workspaceId,
+          poolId: upstream.poolId,
+        },
+      })),
+    );
     const result = await runReportJob(
-      { versions, store, log: opts.log, onProgress: opts.onProgress },
+      { sources, store, log: opts.log, onProgress: opts.onProgress },
       {
         dates: request.dates,
         month: request.month,
         timeZone: config.timeZone,
         failureStatuses: config.failureStatuses,
         now: opts.now,
-        pageSize: upstream.pageSize,
-        concurrency: upstream.concurrency,
         prices,
-        sourceInfo: {
-          endpoint: endpointLabel ?? upstream.endpoint,
-          projectId: upstream.projectId,
-          workspaceId: upstream.workspaceId,
-          poolId: upstream.poolId,
-        },
+        maxInFlight: config.maxInFlight,
       },
     );
     return { ...result, storeUrl: store.url };
   } finally {
     await close();
   }
+}
+
+/**
+ * How a source's endpoint is written in the report: as configured, or for the demo (whose
+ * loopback ports change every run) `demo (built-in simulator)`, numbered when it runs several.
+ */
+function demoLabels(
+  sources: readonly ResolvedSource[],
+  demo: boolean,
+): (endpoint: string) => string {
+  if (!demo) return (endpoint) => endpoint;
+  const endpoints = [...new Set(sources.map((s) => s.upstream.endpoint))];
+  return (endpoint) =>
+    endpoints.length === 1
+      ? "demo (built-in simulator)"
+      : `demo (built-in simulator ${endpoints.indexOf(endpoint) + 1})`;
 }

@@ -1,6 +1,13 @@
 import * as z from "zod";
 import { ConfigError } from "../shared/errors.js";
-import type { UpstreamAuth, UpstreamConfig } from "./config.js";
+import {
+  type Env,
+  hasCredentials,
+  parseAuth,
+  parseEndpoint,
+  type UpstreamAuth,
+  type UpstreamConfig,
+} from "./env.js";
 
 /**
  * The organisation's sources (report.md §10): named listings, each one project of one region
@@ -111,4 +118,141 @@ export function parseCredentials(raw: string | undefined): SourceCredentials {
   return { kind: "secret", secretId: raw };
 }
 
-export type { UpstreamAuth };
+/** What every entry shares: the environment, the paging settings and where it runs. */
+export interface SourcesContext {
+  readonly env: Env;
+  readonly paging: Pick<UpstreamConfig, "pageSize" | "concurrency" | "timeoutMs" | "maxAttempts">;
+  /** In AWS, `env:PREFIX` credentials are refused (credentials live in Secrets Manager). */
+  readonly inAws: boolean;
+}
+
+/**
+ * REPORT_SOURCES (a JSON array, inline or the text of the document at `where`) as sources.
+ * Each problem names the entry (its position and name) and why, before any scan: a bad name, a
+ * name used twice, two entries naming one listing, credentials that cannot be found.
+ */
+export function parseSourcesDocument(
+  text: string,
+  where: string,
+  ctx: SourcesContext,
+): SourceConfig[] {
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    throw new ConfigError(`${where} is not JSON (a JSON array of sources is expected)`);
+  }
+  if (!Array.isArray(json) || json.length === 0) {
+    throw new ConfigError(`${where} must be a JSON array of at least one source`);
+  }
+  const sources = json.map((raw, i) => parseEntry(raw, `${where} entry ${i + 1}`, ctx));
+  // A "*" entry reads the project's every workspace: two of them on one project would overlap.
+  checkDistinct(
+    sources.map((s) => ({
+      name: s.name,
+      upstream: s.allWorkspaces ? { ...s.upstream, workspaceId: "*" } : s.upstream,
+    })),
+    where,
+  );
+  return sources;
+}
+
+function parseEntry(raw: unknown, at: string, ctx: SourcesContext): SourceConfig {
+  const parsed = sourceEntrySchema.safeParse(raw);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const path = issue?.path.map(String).join(".") ?? "";
+    throw new ConfigError(`${at}: ${path === "" ? "" : `${path}: `}${issue?.message ?? "invalid"}`);
+  }
+  const e = parsed.data;
+  const named = `${at} ("${e.name}")`;
+  if (!SOURCE_NAME.test(e.name)) {
+    throw new ConfigError(`${at}: name "${e.name}" must be 1–40 characters of a-z, 0-9 and -`);
+  }
+  const endpoint = withEntry(named, () => parseEndpoint(e.endpoint, "endpoint"));
+  const auth = withEntry(named, () => credentialsOf(parseCredentials(e.credentials), ctx));
+  const allWorkspaces = e.workspace_id === "*";
+  return {
+    name: e.name,
+    allWorkspaces,
+    upstream: {
+      endpoint,
+      projectId: e.project_id,
+      workspaceId: allWorkspaces ? null : (e.workspace_id ?? null),
+      poolId: e.pool_id ?? null,
+      auth,
+      ...ctx.paging,
+    },
+  };
+}
+
+function withEntry<T>(at: string, read: () => T): T {
+  try {
+    return read();
+  } catch (error) {
+    if (error instanceof ConfigError) throw new ConfigError(`${at}: ${error.message}`);
+    throw error;
+  }
+}
+
+function credentialsOf(credentials: SourceCredentials, ctx: SourcesContext): UpstreamAuth {
+  switch (credentials.kind) {
+    case "default":
+      if (!hasCredentials(ctx.env)) {
+        throw new ConfigError(
+          "no credentials: give the entry `credentials`, or set the default MODELARTS_* / IAM_* credentials",
+        );
+      }
+      return parseAuth(ctx.env);
+    case "env": {
+      const { prefix } = credentials;
+      if (ctx.inAws) {
+        throw new ConfigError(
+          `credentials "env:${prefix}" are for local runs only; in AWS name a Secrets Manager secret`,
+        );
+      }
+      if (!/^[A-Z][A-Z0-9_]*$/.test(prefix)) {
+        throw new ConfigError(
+          `credentials "env:${prefix}": the prefix must be upper-case letters, digits and _`,
+        );
+      }
+      if (!hasCredentials(ctx.env, `${prefix}_`)) {
+        throw new ConfigError(
+          `unknown credentials "env:${prefix}": none of ${prefix}_MODELARTS_TOKEN, ${prefix}_MODELARTS_AK/_SK or ${prefix}_IAM_USERNAME is set`,
+        );
+      }
+      return parseAuth(ctx.env, `${prefix}_`);
+    }
+    case "secret":
+      if (!/^[A-Za-z0-9/_+=.@:-]{1,2048}$/.test(credentials.secretId)) {
+        throw new ConfigError(
+          "unknown credentials: expected the name or ARN of a Secrets Manager secret, or env:PREFIX",
+        );
+      }
+      return { kind: "secret", secretId: credentials.secretId };
+  }
+}
+
+/**
+ * The sources to scan: each `"*"` entry replaced, in place, by one source per workspace that
+ * `listWorkspaces` gives for it (the names of `workspaceSourceNames`); then no two may name one
+ * listing. Runs before any scan: a failure here writes nothing and reads no version.
+ */
+export async function expandSources(
+  sources: readonly SourceConfig[],
+  listWorkspaces: (source: SourceConfig) => Promise<readonly Workspace[]>,
+): Promise<ResolvedSource[]> {
+  const expanded = await Promise.all(
+    sources.map(async (s): Promise<ResolvedSource[]> => {
+      if (!s.allWorkspaces) return [{ name: s.name, upstream: s.upstream }];
+      const workspaces = await listWorkspaces(s);
+      return workspaceSourceNames(s.name, workspaces).map((w) => ({
+        name: w.name,
+        upstream: { ...s.upstream, workspaceId: w.workspaceId },
+      }));
+    }),
+  );
+  const resolved = expanded.flat();
+  checkDistinct(resolved, "the sources after workspace expansion");
+  return resolved;
+}

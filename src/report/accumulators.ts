@@ -30,6 +30,9 @@ export interface Contribution {
   flavorId: number;
   poolId: number;
   pairId: number;
+  /** The version's source (its index in the run's sources) and source×flavor×pool group. */
+  sourceId: number;
+  sourcePairId: number;
 }
 
 /**
@@ -40,9 +43,12 @@ export class GroupKeys {
   readonly flavors: (string | null)[] = [];
   readonly pools: (string | null)[] = [];
   readonly pairs: [flavorId: number, poolId: number][] = [];
+  /** Source × flavor×pool groups: the finest grain, which every other group sums. */
+  readonly sourcePairs: [sourceId: number, pairId: number][] = [];
   readonly #flavorIds = new Map<string | null, number>();
   readonly #poolIds = new Map<string | null, number>();
   readonly #pairIds = new Map<number, number>();
+  readonly #sourcePairIds = new Map<number, number>();
 
   flavor(code: string | null): number {
     return intern(this.#flavorIds, this.flavors, code);
@@ -53,15 +59,23 @@ export class GroupKeys {
   }
 
   pair(flavorId: number, poolId: number): number {
-    const key = flavorId * 2 ** 26 + poolId;
-    let id = this.#pairIds.get(key);
-    if (id === undefined) {
-      id = this.pairs.length;
-      this.pairs.push([flavorId, poolId]);
-      this.#pairIds.set(key, id);
-    }
-    return id;
+    return internPair(this.#pairIds, this.pairs, flavorId, poolId);
   }
+
+  sourcePair(sourceId: number, pairId: number): number {
+    return internPair(this.#sourcePairIds, this.sourcePairs, sourceId, pairId);
+  }
+}
+
+function internPair(ids: Map<number, number>, keys: [number, number][], a: number, b: number) {
+  const key = a * 2 ** 26 + b;
+  let id = ids.get(key);
+  if (id === undefined) {
+    id = keys.length;
+    keys.push([a, b]);
+    ids.set(key, id);
+  }
+  return id;
 }
 
 function intern<K>(ids: Map<K, number>, keys: K[], key: K): number {
@@ -232,10 +246,16 @@ export class DayAccumulator {
   readonly flavors: (GroupAccumulator | undefined)[] = [];
   readonly pools: (GroupAccumulator | undefined)[] = [];
   readonly pairs: (GroupAccumulator | undefined)[] = [];
+  readonly sources: (GroupAccumulator | undefined)[] = [];
+  readonly sourcePairs: (GroupAccumulator | undefined)[] = [];
   readonly commonStatuses = new Array<number>(COMMON_STATUSES).fill(0);
   readonly otherStatuses = new Map<number, number>();
-  /** The versions in the day's report (the rows of jobs.csv, worked out when written). */
+  /**
+   * The versions in the day's report (the rows of jobs.csv, worked out when written), source by
+   * source: the versions of source `s` start at `sourceStarts[s]`.
+   */
   readonly versions: JobVersion[] = [];
+  readonly sourceStarts: number[] = [];
   /** The day's intervals holding accelerators, SPAN numbers each, for the peaks. */
   readonly spans: number[] = [];
   readonly longestWaits = new LongestWaits();
@@ -256,14 +276,15 @@ export class DayAccumulator {
   }
 
   /**
-   * Adds one version to the day. Only its flavor×pool group takes its sums: each version is in
-   * exactly one pair, so the flavor, pool and total figures are the sums of their pairs' (see
-   * `finish`). The peaks are not sums: the sweep keeps a slot for every group.
+   * Adds one version to the day. Only its source×flavor×pool group takes its sums: each version
+   * is in exactly one, so every other figure is a sum of theirs (see `finish`). The peaks are
+   * not sums: the sweep keeps a slot for every group.
    */
   add(c: Contribution): void {
     const v = c.v;
+    const sourcePair = this.#slot(this.sourcePairs, c.sourcePairId);
+    sourcePair.add(c);
     const pair = this.#slot(this.pairs, c.pairId);
-    pair.add(c);
     if (c.clipEnd > c.clipStart && (v.gpuNum > 0 || v.npuNum > 0)) {
       this.spans.push(
         c.clipStart,
@@ -274,32 +295,48 @@ export class DayAccumulator {
         this.#slot(this.flavors, c.flavorId).id,
         this.#slot(this.pools, c.poolId).id,
         pair.id,
+        this.#slot(this.sources, c.sourceId).id,
+        sourcePair.id,
       );
     }
     if (v.status < COMMON_STATUSES) (this.commonStatuses[v.status] as number)++;
     else this.otherStatuses.set(v.status, (this.otherStatuses.get(v.status) ?? 0) + 1);
+    // Sources are added one after the other, so each one's versions are one run.
+    while (this.sourceStarts.length <= c.sourceId) this.sourceStarts.push(this.versions.length);
     this.versions.push(v);
     if (c.startedWaitMs !== null) this.longestWaits.consider(v, c.startedWaitMs);
   }
 
   /**
-   * Each pair's cost from its hours, then the flavor, pool and total sums from the pairs', once
-   * every version is in. Costing the summed hours rather than summing each version's cost
-   * keeps the float error to a few operations, so a cost that is exactly half a cent rounds
-   * up, as the exact figure does.
+   * Each group's sums from the source×flavor×pool groups, once every version is in. A group's
+   * cost is costed from its own summed hours (one flavor, one price) for a source×pair and a
+   * pair, and summed from those for a source, a flavor, a pool and the total: costing the
+   * summed hours rather than summing each version's cost keeps the float error to a few
+   * operations, so a cost that is exactly half a cent rounds up, as the exact figure does, and
+   * the union's pairs cost what one listing holding every version would give.
    */
   finish(keys: GroupKeys, prices: PriceTable | undefined): void {
+    const costed = (g: GroupAccumulator, flavor: string | null) => {
+      if (prices === undefined) return;
+      g.cost =
+        costOf(prices, flavor, {
+          run: g.runMs / MS_PER_HOUR,
+          gpu: g.gpuMs / MS_PER_HOUR,
+          npu: g.npuMs / MS_PER_HOUR,
+        }) ?? 0;
+    };
+    this.sourcePairs.forEach((sp, id) => {
+      if (sp === undefined) return;
+      const [s, pairId] = keys.sourcePairs[id] as [number, number];
+      const [f] = keys.pairs[pairId] as [number, number];
+      costed(sp, keys.flavors[f] ?? null);
+      this.#slot(this.sources, s).merge(sp);
+      this.#slot(this.pairs, pairId).merge(sp);
+    });
     this.pairs.forEach((pair, id) => {
       if (pair === undefined) return;
       const [f, p] = keys.pairs[id] as [number, number];
-      if (prices !== undefined) {
-        pair.cost =
-          costOf(prices, keys.flavors[f] ?? null, {
-            run: pair.runMs / MS_PER_HOUR,
-            gpu: pair.gpuMs / MS_PER_HOUR,
-            npu: pair.npuMs / MS_PER_HOUR,
-          }) ?? 0;
-      }
+      costed(pair, keys.flavors[f] ?? null);
       this.#slot(this.flavors, f).merge(pair);
       this.#slot(this.pools, p).merge(pair);
       this.totals.merge(pair);

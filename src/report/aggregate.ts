@@ -20,8 +20,16 @@ import { dayAggregate, type PeriodAggregate } from "./rows.js";
  * the rows in rows.ts.
  */
 
-export interface AggregateInput {
+/** One source's versions (report.md §10); a version is (source, version_id). */
+export interface SourceVersions {
+  /** The source's name: by_source's `source`, jobs.csv's `source`. */
+  readonly name: string;
   readonly versions: Iterable<JobVersion>;
+}
+
+export interface AggregateInput {
+  /** In configuration order; one for a single listing. */
+  readonly sources: readonly SourceVersions[];
   /** Contiguous and ascending: each window's end is the next one's start. */
   readonly windows: readonly ReportWindow[];
   readonly now: number;
@@ -50,6 +58,8 @@ export function aggregate(input: AggregateInput): PeriodAggregate[] {
     flavorId: 0,
     poolId: 0,
     pairId: 0,
+    sourceId: 0,
+    sourcePairId: 0,
   };
   /** Adds the version in `c.v`, placed in `p`, to day `i`. */
   const visit = (i: number) => {
@@ -63,17 +73,22 @@ export function aggregate(input: AggregateInput): PeriodAggregate[] {
     (days[i] as DayAccumulator).add(c);
   };
 
-  for (const v of input.versions) {
-    placeVersion(v, now, failureSet, bounds, p);
-    c.v = v;
-    c.outcome = outcomeIndex(v.status);
-    c.flavorId = keys.flavor(v.flavorCode);
-    c.poolId = keys.pool(v.poolId);
-    c.pairId = keys.pair(c.flavorId, c.poolId);
-    forEachWindowOf(p, visit);
-  }
+  input.sources.forEach((source, sourceId) => {
+    c.sourceId = sourceId;
+    for (const v of source.versions) {
+      placeVersion(v, now, failureSet, bounds, p);
+      c.v = v;
+      c.outcome = outcomeIndex(v.status);
+      c.flavorId = keys.flavor(v.flavorCode);
+      c.poolId = keys.pool(v.poolId);
+      c.pairId = keys.pair(c.flavorId, c.poolId);
+      c.sourcePairId = keys.sourcePair(sourceId, c.pairId);
+      forEachWindowOf(p, visit);
+    }
+  });
 
-  const ctx = { keys, failureStatuses: input.failureStatuses, failureSet, now, prices };
+  const sourceNames = input.sources.map((s) => s.name);
+  const ctx = { keys, sourceNames, failureStatuses: input.failureStatuses, failureSet, now, prices };
   return days.map((day, i) => {
     day.finish(keys, prices);
     day.sweepPeaks();

@@ -5,19 +5,32 @@ import { periodField, periodOf } from "./period.js";
 import type { PriceTable } from "./prices.js";
 import type { PeriodAggregate } from "./rows.js";
 import { dayWindow, formatWithOffset, monthWindow } from "./time.js";
-import type { Anomalies, Metrics, PeriodReport, ReportPeriod, ReportSource } from "./types.js";
+import type {
+  Anomalies,
+  Metrics,
+  PeriodReport,
+  ReportPeriod,
+  ReportSource,
+  SourceAnomalies,
+  SourceInfo,
+} from "./types.js";
+
+/** One source's scan: what it is, what its scan saw, and its versions (§10). */
+export interface SourceInput {
+  readonly info: SourceInfo;
+  readonly anomalies: Pick<Anomalies, "skipped" | "duplicate_rows" | "reasons">;
+  readonly versions: Iterable<JobVersion>;
+}
 
 export interface BuildInput {
-  readonly versions: Iterable<JobVersion>;
+  /** In configuration order (after expansion); one for a single listing. */
+  readonly sources: readonly SourceInput[];
   /** Consecutive report dates, ascending. */
   readonly dates: readonly string[];
   readonly timeZone: string;
   /** When the report is generated: `generated_at`, and the end of still-running jobs. */
   readonly now: number;
   readonly failureStatuses: readonly number[];
-  readonly source: ReportSource;
-  /** Describe the whole scan, so every date of a range shows the same figures (§4). */
-  readonly anomalies: Anomalies;
   readonly prices?: PriceTable | undefined;
   /** The totals of the day before the first date, when that report exists (§9 `previous`). */
   readonly previousTotals?: Metrics | null | undefined;
@@ -27,7 +40,56 @@ export function dayWindows(dates: readonly string[], timeZone: string): ReportWi
   return dates.map((date) => ({ label: date, ...dayWindow(date, timeZone) }));
 }
 
-type Shared = Omit<BuildInput, "versions" | "dates" | "previousTotals">;
+type Shared = Omit<BuildInput, "dates" | "previousTotals">;
+
+/**
+ * `source` (§10): one source's listing, or for several the sums of what was read and `null`
+ * for the rest.
+ */
+export function reportSourceOf(sources: readonly SourceInfo[]): ReportSource {
+  const [only] = sources;
+  if (sources.length === 1 && only !== undefined) {
+    return {
+      endpoint: only.endpoint,
+      project_id: only.project_id,
+      workspace_id: only.workspace_id,
+      pool_id: only.pool_id,
+      versions_scanned: only.versions_scanned,
+      pages: only.pages,
+    };
+  }
+  return {
+    endpoint: null,
+    project_id: null,
+    workspace_id: null,
+    pool_id: null,
+    versions_scanned: sources.reduce((n, s) => n + s.versions_scanned, 0),
+    pages: sources.reduce((n, s) => n + s.pages, 0),
+  };
+}
+
+/** The anomalies of the whole scan: the sources' sums, and each source's own. */
+export function anomaliesOf(
+  sources: readonly SourceInput[],
+): Anomalies & { by_source: Record<string, SourceAnomalies> } {
+  const reasons: Record<string, number> = {};
+  const bySource: Record<string, SourceAnomalies> = {};
+  for (const { info, anomalies } of sources) {
+    for (const [reason, n] of Object.entries(anomalies.reasons))
+      reasons[reason] = (reasons[reason] ?? 0) + n;
+    bySource[info.name] = { skipped: anomalies.skipped, duplicate_rows: anomalies.duplicate_rows };
+  }
+  return {
+    skipped: sources.reduce((n, s) => n + s.anomalies.skipped, 0),
+    duplicate_rows: sources.reduce((n, s) => n + s.anomalies.duplicate_rows, 0),
+    // In the order first met: one source's reasons are written as its scan gave them.
+    reasons,
+    by_source: bySource,
+  };
+}
+
+const versionsOf = (sources: readonly SourceInput[]) =>
+  sources.map((s) => ({ name: s.info.name, versions: s.versions }));
 
 /** The report object of one aggregated window. */
 function shape(
@@ -38,6 +100,9 @@ function shape(
   previous: Metrics | null,
   period: ReportPeriod,
 ): PeriodReport {
+  const infos = input.sources.map((s) => s.info);
+  const { by_source, ...sums } = anomaliesOf(input.sources);
+  const anomalies = { ...sums, by_source };
   return {
     report: {
       schema_version: 1,
@@ -49,19 +114,17 @@ function shape(
         end: formatWithOffset(window.end, input.timeZone),
       },
       generated_at: new Date(input.now).toISOString(),
-      source: { ...input.source },
+      source: reportSourceOf(infos),
+      sources: infos.map((s) => ({ ...s })),
       failure_statuses: failureStatuses,
       totals: day.totals,
       by_flavor: day.by_flavor,
       by_pool: day.by_pool,
       by_flavor_pool: day.by_flavor_pool,
+      by_source: day.by_source,
+      by_source_flavor_pool: day.by_source_flavor_pool,
       statuses: day.statuses,
-      anomalies: {
-        skipped: input.anomalies.skipped,
-        duplicate_rows: input.anomalies.duplicate_rows,
-        reasons: { ...input.anomalies.reasons },
-        unpriced_flavors: day.unpricedFlavors,
-      },
+      anomalies: { ...anomalies, unpriced_flavors: day.unpricedFlavors },
       currency: input.prices?.currency ?? null,
       previous,
       longest_waits: day.longestWaits,
@@ -78,7 +141,7 @@ export function buildDailyReports(input: BuildInput): PeriodReport[] {
   const windows = dayWindows(input.dates, input.timeZone);
   const failureStatuses = sortedStatuses(input.failureStatuses);
   const days = aggregate({
-    versions: input.versions,
+    sources: versionsOf(input.sources),
     windows,
     now: input.now,
     failureStatuses,
@@ -110,7 +173,7 @@ export function buildMonthReport(input: MonthInput): PeriodReport {
   const window: ReportWindow = { label: input.month, ...monthWindow(input.month, input.timeZone) };
   const failureStatuses = sortedStatuses(input.failureStatuses);
   const [month] = aggregate({
-    versions: input.versions,
+    sources: versionsOf(input.sources),
     windows: [window],
     now: input.now,
     failureStatuses,

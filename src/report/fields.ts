@@ -166,6 +166,10 @@ export const GROUP_KEYS = {
   by_flavor: ["flavor_code"],
   by_pool: ["pool_id"],
   by_flavor_pool: ["flavor_code", "pool_id"],
+  /** Per source (§10): one row per source, zero-usage sources included. */
+  by_source: ["source"],
+  /** Per source, flavor and pool (§10): groups with at least one version; sources.csv's rows. */
+  by_source_flavor_pool: ["source", "flavor_code", "pool_id"],
 } as const;
 export type Group = keyof typeof GROUP_KEYS;
 

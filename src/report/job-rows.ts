@@ -13,6 +13,8 @@ import { costOf, type PriceTable } from "./prices.js";
 
 /** One line of jobs.csv: a version in the report and what it contributed to that day. */
 export interface JobRow {
+  /** The source the version was listed by (§10). */
+  source: string;
   version: JobVersion;
   /** Milliseconds of the version's interval inside the window. */
   overlapMs: number;
@@ -39,24 +41,48 @@ export interface JobRowContext {
   readonly prices?: PriceTable | undefined;
 }
 
+/** Where each source's versions are in a report's list: source `s` starts at `starts[s]`. */
+export interface JobSources {
+  /** In configuration order. */
+  readonly names: readonly string[];
+  /** Ascending; a source past the end of `starts` has no version. */
+  readonly starts: readonly number[];
+}
+
 export class JobRows implements Iterable<JobRow> {
   readonly #versions: JobVersion[];
   readonly #context: JobRowContext;
+  readonly #sources: JobSources;
   /** The window as bounds, and a placement reused for each row (rows are read one by one). */
   readonly #bounds: readonly number[];
   readonly #placement = newPlacement();
 
-  /** `versions` in the report, by version id (sorted here when they are not). */
-  constructor(versions: JobVersion[], context: JobRowContext) {
-    for (let i = 1; i < versions.length; i++) {
-      if ((versions[i - 1] as JobVersion).versionId > (versions[i] as JobVersion).versionId) {
-        versions.sort((a, b) => a.versionId - b.versionId);
-        break;
-      }
+  /**
+   * `versions` in the report, source by source as `sources` says (one source named `default`
+   * when not given), each source's by version id (sorted here when they are not).
+   */
+  constructor(
+    versions: JobVersion[],
+    context: JobRowContext,
+    sources: JobSources = { names: ["default"], starts: [0] },
+  ) {
+    for (let s = 0; s < sources.names.length; s++) {
+      const start = sources.starts[s] ?? versions.length;
+      const end = sources.starts[s + 1] ?? versions.length;
+      sortById(versions, start, end);
     }
     this.#versions = versions;
     this.#context = context;
+    this.#sources = sources;
     this.#bounds = windowBounds([context.window]);
+  }
+
+  /** The name of the source of row `i`. */
+  sourceOf(i: number): string {
+    const { names, starts } = this.#sources;
+    let s = names.length - 1;
+    while (s > 0 && (starts[s] ?? this.#versions.length) > i) s--;
+    return names[s] ?? "";
   }
 
   get length(): number {
@@ -65,11 +91,11 @@ export class JobRows implements Iterable<JobRow> {
 
   /** Row `i`: the version and its figures in the window. */
   at(i: number): JobRow {
-    return this.#row(this.#versions[i] as JobVersion);
+    return this.#row(this.#versions[i] as JobVersion, this.sourceOf(i));
   }
 
   /** The version's figures in the window, placed by the same rule as the aggregation (§2). */
-  #row(v: JobVersion): JobRow {
+  #row(v: JobVersion, source: string): JobRow {
     const { now, failureStatuses, prices } = this.#context;
     const p = placeVersion(v, now, failureStatuses, this.#bounds, this.#placement);
     const overlap = overlapIn(p, this.#bounds, 0);
@@ -83,7 +109,7 @@ export class JobRows implements Iterable<JobRow> {
       });
       if (c !== undefined) cost = roundCents(c);
     }
-    return { version: v, overlapMs: overlap, failed: p.failed === 0, waitMs: waitMs(v), cost };
+    return { source, version: v, overlapMs: overlap, failed: p.failed === 0, waitMs: waitMs(v), cost };
   }
 
   *[Symbol.iterator](): Iterator<JobRow> {
@@ -94,5 +120,16 @@ export class JobRows implements Iterable<JobRow> {
     const out = new Array<T>(this.#versions.length);
     for (let i = 0; i < this.#versions.length; i++) out[i] = fn(this.at(i), i);
     return out;
+  }
+}
+
+/** Sorts `versions[start, end)` by version id, in place, unless it already is. */
+function sortById(versions: JobVersion[], start: number, end: number): void {
+  for (let i = start + 1; i < end; i++) {
+    if ((versions[i - 1] as JobVersion).versionId > (versions[i] as JobVersion).versionId) {
+      const part = versions.slice(start, end).sort((a, b) => a.versionId - b.versionId);
+      for (let k = 0; k < part.length; k++) versions[start + k] = part[k] as JobVersion;
+      return;
+    }
   }
 }

@@ -1,6 +1,10 @@
 /** The peak metrics, `peak_gpus` and `peak_npus` (report.md §3). Pure. */
 
-export const SPAN = 8; // start, end, gpus, npus, and the ids of the 4 groups the interval is in
+/**
+ * Numbers per interval: start, end, gpus, npus, and the ids of the 6 groups the interval is in
+ * (the total, its flavor, pool and flavor×pool; its source and source×flavor×pool).
+ */
+export const SPAN = 10;
 
 /**
  * One sweep over a day's intervals in time order gives the peak of every group at once: the
@@ -45,10 +49,10 @@ export function sweepPeaks(spans: ArrayLike<number>, groups: number): Float64Arr
 /** The peak GPUs and NPUs of one set of [start, end, gpus, npus] intervals. */
 export function peaks(intervals: readonly number[]): [gpus: number, npus: number] {
   const spans: number[] = [];
-  // One group in slot 0; the other three group ids point at unused slots.
+  // One group in slot 0; the other group ids point at unused slots.
   for (let i = 0; i < intervals.length; i += 4)
-    spans.push(...intervals.slice(i, i + 4), 0, 1, 2, 3);
-  const peak = sweepPeaks(spans, 4);
+    spans.push(...intervals.slice(i, i + 4), 0, 1, 2, 3, 4, 5);
+  const peak = sweepPeaks(spans, 6);
   return [peak[0] as number, peak[1] as number];
 }
 

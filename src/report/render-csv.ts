@@ -19,6 +19,13 @@ export const USAGE_CSV_HEADER: readonly string[] = [
   ...USAGE_METRIC_COLUMNS.map((c) => c.header),
 ];
 
+/** sources.csv (§10): usage.csv's columns with `source` after the label. */
+export const SOURCES_CSV_HEADER: readonly string[] = [
+  DAY.labelField,
+  ...GROUP_KEYS.by_source_flavor_pool,
+  ...USAGE_METRIC_COLUMNS.map((c) => c.header),
+];
+
 export const JOBS_CSV_HEADER = [
   "report_date",
   "version_id",
@@ -39,6 +46,7 @@ export const JOBS_CSV_HEADER = [
   "outcome",
   "wait_hours",
   "cost",
+  "source",
 ] as const;
 
 /** A file's header for `period`: its label column is the period's label field. */
@@ -87,15 +95,31 @@ export function renderUsageCsv(report: UsageReport): string {
   );
 }
 
+/** sources.csv: one row per source × flavor × pool group (§10), in report order. */
+export function renderSourcesCsv(report: UsageReport): string {
+  return csvOf(
+    headerOf(SOURCES_CSV_HEADER, periodOfReport(report)),
+    report.by_source_flavor_pool,
+    (r): Cell[] => [
+      report.label,
+      csvText(r.source),
+      csvText(r.flavor_code),
+      csvText(r.pool_id),
+      ...USAGE_METRIC_COLUMNS.map((c) => c.cell(r)),
+    ],
+  );
+}
+
 /**
- * One row per version in the report, in the order given (the aggregation sorts by id).
+ * One row per version in the report, in the order given (the aggregation orders them by
+ * source, then id).
  * `label` is the date, or for a month report the month.
  */
 export function renderJobsCsv(label: string, jobs: Iterable<JobRow>, period: Period): string {
   return csvOf(
     headerOf(JOBS_CSV_HEADER, period),
     jobs,
-    ({ version: v, overlapMs, failed, waitMs, cost }): Cell[] => [
+    ({ source, version: v, overlapMs, failed, waitMs, cost }): Cell[] => [
       label,
       v.versionId,
       csvText(v.versionName),
@@ -115,6 +139,7 @@ export function renderJobsCsv(label: string, jobs: Iterable<JobRow>, period: Per
       outcomeOf(v.status),
       waitMs === null ? "" : CSV_FORMAT.hours(waitMs / MS_PER_HOUR),
       CSV_FORMAT.cost(cost),
+      csvText(source),
     ],
   );
 }

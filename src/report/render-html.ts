@@ -253,7 +253,16 @@ function pageHeader(
     .join(" · ");
   return `<header><h1>ModelArts usage ${period.headingPrefix}<span class="nw">${escapeHtml(report.label)}</span> <span class="nw">(${escapeHtml(report.timezone)})</span></h1>${nav}
 <p class="meta">Window <span class="nw">${escapeHtml(report.window.start)}</span> – <span class="nw">${escapeHtml(report.window.end)}</span> · generated <span class="nw">${escapeHtml(report.generated_at)}</span><br>
-Source ${escapeHtml(report.source.endpoint)} · project ${escapeHtml(report.source.project_id)} · ${escapeHtml(report.source.versions_scanned)} versions scanned in ${escapeHtml(report.source.pages)} pages${links ? ` · ${links}` : ""}</p></header>`;
+${sourceLine(report)} · ${escapeHtml(report.source.versions_scanned)} versions scanned in ${escapeHtml(report.source.pages)} pages${links ? ` · ${links}` : ""}</p></header>`;
+}
+
+/** Where the versions came from: the one listing, or how many sources (§10). */
+function sourceLine(report: StoredReport): string {
+  const { endpoint, project_id } = report.source;
+  if (endpoint !== null && project_id !== null && report.sources.length <= 1) {
+    return `Source ${escapeHtml(endpoint)} · project ${escapeHtml(project_id)}`;
+  }
+  return `${escapeHtml(report.sources.length)} sources`;
 }
 
 /** The totals as cards, each with its change from the period before, and failures by status. */

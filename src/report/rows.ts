@@ -1,5 +1,10 @@
 import { statusName } from "../modelarts/statuses.js";
-import type { DayAccumulator, GroupAccumulator, GroupKeys, Wait } from "./accumulators.js";
+import {
+  type DayAccumulator,
+  GroupAccumulator,
+  type GroupKeys,
+  type Wait,
+} from "./accumulators.js";
 import { MS_PER_HOUR, type ReportWindow } from "./interval.js";
 import { JobRows } from "./job-rows.js";
 import type { PriceTable } from "./prices.js";
@@ -9,6 +14,8 @@ import type {
   Metrics,
   PoolRow,
   QueueWait,
+  SourceFlavorPoolRow,
+  SourceRow,
   StatusCount,
 } from "./types.js";
 
@@ -20,6 +27,9 @@ export interface PeriodAggregate {
   readonly by_flavor: FlavorRow[];
   readonly by_pool: PoolRow[];
   readonly by_flavor_pool: FlavorPoolRow[];
+  /** Every source, zero-usage ones included (§10); peaks within the source. */
+  readonly by_source: SourceRow[];
+  readonly by_source_flavor_pool: SourceFlavorPoolRow[];
   readonly statuses: StatusCount[];
   /** Versions in the day's report, by version id. */
   readonly jobs: JobRows;
@@ -32,6 +42,8 @@ export interface PeriodAggregate {
 /** What shaping needs besides the day: the run's keys and settings. */
 export interface RowContext {
   readonly keys: GroupKeys;
+  /** The run's sources, in configuration order. */
+  readonly sourceNames: readonly string[];
   /** Sorted ascending, as report.json lists them. */
   readonly failureStatuses: readonly number[];
   readonly failureSet: ReadonlySet<number>;
@@ -70,23 +82,31 @@ export function dayAggregate(
   window: ReportWindow,
   ctx: RowContext,
 ): PeriodAggregate {
-  const { failureStatuses, failureSet, now, prices } = ctx;
+  const { failureStatuses, failureSet, now, prices, sourceNames } = ctx;
   const groups = groupRows(day, ctx);
   return {
     label: window.label,
     totals: day.totals.metrics(failureStatuses, prices !== undefined),
     ...groups,
     statuses: statusRows(day),
-    jobs: new JobRows(day.versions, { window, now, failureStatuses: failureSet, prices }),
+    jobs: new JobRows(
+      day.versions,
+      { window, now, failureStatuses: failureSet, prices },
+      { names: sourceNames, starts: day.sourceStarts },
+    ),
     longestWaits: day.longestWaits.top.map(waitRow),
     unpricedFlavors: unpricedFlavors(groups.by_flavor, prices),
   };
 }
 
-type GroupRows = Pick<PeriodAggregate, "by_flavor" | "by_pool" | "by_flavor_pool">;
+type GroupRows = Pick<
+  PeriodAggregate,
+  "by_flavor" | "by_pool" | "by_flavor_pool" | "by_source" | "by_source_flavor_pool"
+>;
 
 /** The day's flavor, pool and flavor×pool rows, each ordered by GPU-hours, then keys. */
-function groupRows(day: DayAccumulator, { keys, failureStatuses, prices }: RowContext): GroupRows {
+function groupRows(day: DayAccumulator, ctx: RowContext): GroupRows {
+  const { keys, failureStatuses, prices } = ctx;
   const metrics = (acc: GroupAccumulator) => acc.metrics(failureStatuses, prices !== undefined);
   const by_flavor: FlavorRow[] = [];
   day.flavors.forEach((acc, id) => {
@@ -110,7 +130,37 @@ function groupRows(day: DayAccumulator, { keys, failureStatuses, prices }: RowCo
   by_flavor.sort(byGpuHoursThenKeys((r) => [r.flavor_code]));
   by_pool.sort(byGpuHoursThenKeys((r) => [r.pool_id]));
   by_flavor_pool.sort(byGpuHoursThenKeys((r) => [r.flavor_code, r.pool_id]));
-  return { by_flavor, by_pool, by_flavor_pool };
+  return { by_flavor, by_pool, by_flavor_pool, ...sourceRows(day, ctx) };
+}
+
+/** The day's rows by source (every source) and by source, flavor and pool (§10). */
+function sourceRows(
+  day: DayAccumulator,
+  { keys, sourceNames, failureStatuses, prices }: RowContext,
+): Pick<GroupRows, "by_source" | "by_source_flavor_pool"> {
+  const metrics = (acc: GroupAccumulator) => acc.metrics(failureStatuses, prices !== undefined);
+  // A source without a version this day still has its row, of zeros (its own peaks are 0).
+  const none = new GroupAccumulator(-1);
+  const by_source: SourceRow[] = sourceNames.map((source, id) => ({
+    source,
+    ...metrics(day.sources[id] ?? none),
+  }));
+  const by_source_flavor_pool: SourceFlavorPoolRow[] = [];
+  day.sourcePairs.forEach((acc, id) => {
+    const [s, pairId] = keys.sourcePairs[id] as [number, number];
+    const [f, p] = keys.pairs[pairId] as [number, number];
+    if (acc) {
+      by_source_flavor_pool.push({
+        source: sourceNames[s] ?? null,
+        flavor_code: keys.flavors[f] ?? null,
+        pool_id: keys.pools[p] ?? null,
+        ...metrics(acc),
+      });
+    }
+  });
+  by_source.sort(byGpuHoursThenKeys((r) => [r.source]));
+  by_source_flavor_pool.sort(byGpuHoursThenKeys((r) => [r.source, r.flavor_code, r.pool_id]));
+  return { by_source, by_source_flavor_pool };
 }
 
 /** The day's versions counted by current status, every status that occurs, by code. */

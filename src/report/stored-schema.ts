@@ -77,18 +77,36 @@ const common = {
   window: z.object({ start: text, end: text }),
   generated_at: text,
   source: z.object({
-    endpoint: text,
-    project_id: text,
+    endpoint: text.nullable(),
+    project_id: text.nullable(),
     workspace_id: text.nullable(),
     pool_id: text.nullable(),
     versions_scanned: count,
     pages: count,
   }),
+  /** §10; files written before sources existed lack these three (read as empty). */
+  sources: z
+    .array(
+      z.object({
+        name: text,
+        endpoint: text,
+        project_id: text,
+        workspace_id: text.nullable(),
+        pool_id: text.nullable(),
+        versions_scanned: count,
+        pages: count,
+        total_count_first: count,
+        total_count_last: count,
+      }),
+    )
+    .default([]),
   failure_statuses: z.array(z.number().int()),
   totals: storedMetrics,
   by_flavor: groupRows("by_flavor"),
   by_pool: groupRows("by_pool"),
   by_flavor_pool: groupRows("by_flavor_pool"),
+  by_source: groupRows("by_source").default([]),
+  by_source_flavor_pool: groupRows("by_source_flavor_pool").default([]),
   statuses: z.array(z.object({ status: z.number().int(), name: text, versions: count })),
   anomalies: z.object({
     skipped: count,
@@ -96,6 +114,9 @@ const common = {
     unpriced_flavors: z.array(text.nullable()).exactOptional(),
     /** Rows the listing gave more than once; files written before it was counted lack it. */
     duplicate_rows: count.default(0),
+    by_source: z
+      .record(text, z.object({ skipped: count, duplicate_rows: count }))
+      .exactOptional(),
   }),
   currency: text.nullable(),
   previous: storedMetrics.nullable(),

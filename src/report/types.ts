@@ -11,11 +11,19 @@ export type { Metrics } from "./fields.js";
 export interface FlavorRow extends GroupRow<"by_flavor"> {}
 export interface PoolRow extends GroupRow<"by_pool"> {}
 export interface FlavorPoolRow extends GroupRow<"by_flavor_pool"> {}
+export interface SourceRow extends GroupRow<"by_source"> {}
+export interface SourceFlavorPoolRow extends GroupRow<"by_source_flavor_pool"> {}
 
 export interface StatusCount {
   status: number;
   name: string;
   versions: number;
+}
+
+/** A source's own anomalies (§10 `anomalies.by_source`). */
+export interface SourceAnomalies {
+  skipped: number;
+  duplicate_rows: number;
 }
 
 export interface Anomalies {
@@ -25,6 +33,8 @@ export interface Anomalies {
   reasons: Record<string, number>;
   /** Flavors in the report that the price table does not price (§9); empty without a table. */
   unpriced_flavors?: (string | null)[];
+  /** Each source's own (§10); the counts above are their sums. */
+  by_source?: Record<string, SourceAnomalies>;
 }
 
 /** A version that waited long for its accelerators, for the page. */
@@ -36,13 +46,30 @@ export interface QueueWait {
   wait_hours: number;
 }
 
+/**
+ * What the versions came from. With one source, its listing; with several (§10), the sums of
+ * `versions_scanned` and `pages`, and `null` for the rest.
+ */
 export interface ReportSource {
+  endpoint: string | null;
+  project_id: string | null;
+  workspace_id: string | null;
+  pool_id: string | null;
+  versions_scanned: number;
+  pages: number;
+}
+
+/** One source of the run (§10 `sources`), in configuration order after expansion. */
+export interface SourceInfo {
+  name: string;
   endpoint: string;
   project_id: string;
   workspace_id: string | null;
   pool_id: string | null;
   versions_scanned: number;
   pages: number;
+  total_count_first: number;
+  total_count_last: number;
 }
 
 /** What a report covers, by kind; the descriptor of each kind is in period.ts. */
@@ -71,6 +98,10 @@ export interface UsageReport {
   by_pool: PoolRow[];
   by_flavor_pool: FlavorPoolRow[];
   statuses: StatusCount[];
+  /** §10: the run's sources; empty in reports stored before sources existed. */
+  sources: SourceInfo[];
+  by_source: SourceRow[];
+  by_source_flavor_pool: SourceFlavorPoolRow[];
   anomalies: Anomalies;
   /** The price table's currency; `null` without one. */
   currency: string | null;
@@ -85,12 +116,12 @@ export type { JobRow } from "./job-rows.js";
 /** Everything the renderers need for one report: a day's or a month's. */
 export interface PeriodReport {
   report: UsageReport;
-  /** Ordered by version id ascending. */
+  /** Ordered by source (configuration order), then version id. */
   jobs: JobRows;
 }
 
-/** The three data files of a day, in the order they are written. */
-export const REPORT_FILES = ["report.json", "usage.csv", "jobs.csv"] as const;
+/** The data files of a day or month, in the order they are written (sources.csv: §10). */
+export const REPORT_FILES = ["report.json", "usage.csv", "jobs.csv", "sources.csv"] as const;
 /** Written after the data files and before latest.json (§9). */
 export const MANIFEST_FILE = "manifest.json";
 /** What the download routes serve: the data files and the manifest to check them against. */

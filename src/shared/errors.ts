@@ -78,6 +78,24 @@ export class IncompleteScanError extends UsageReportError {
   override readonly name = "IncompleteScanError";
 }
 
+/**
+ * The scans of one or more of an organisation's sources failed (report.md §10): nothing is
+ * written. The message names each failed source and why; `failures` keeps their errors.
+ */
+export class SourcesFailedError extends UsageReportError {
+  override readonly name = "SourcesFailedError";
+  readonly failures: readonly { readonly source: string; readonly error: unknown }[];
+  constructor(failures: readonly { source: string; error: unknown }[], of: number) {
+    const why = (e: unknown) => (e instanceof Error ? e.message : String(e));
+    super(
+      `the scan of ${failures.length} of ${of} sources failed, so nothing was written: ${failures
+        .map((f) => `${f.source}: ${why(f.error)}`)
+        .join("; ")}`,
+    );
+    this.failures = failures;
+  }
+}
+
 /** Reading or writing report storage failed. */
 export class StorageError extends UsageReportError {
   override readonly name = "StorageError";

@@ -35,17 +35,23 @@ export async function startDemoUpstream(now: number): Promise<DemoUpstream> {
     now: () => now,
   });
   return {
-    upstream: {
-      endpoint: sim.url,
-      projectId: DEMO_CREDENTIALS.projectId,
-      workspaceId: null,
-      poolId: null,
-      auth: { kind: "token", token: new Secret(DEMO_CREDENTIALS.token) },
-      pageSize: 100,
-      concurrency: 8,
-      timeoutMs: 30_000,
-      maxAttempts: 5,
-    },
+    sources: [
+      {
+        name: "default",
+        allWorkspaces: false,
+        upstream: {
+          endpoint: sim.url,
+          projectId: DEMO_CREDENTIALS.projectId,
+          workspaceId: null,
+          poolId: null,
+          auth: { kind: "token", token: new Secret(DEMO_CREDENTIALS.token) },
+          pageSize: 100,
+          concurrency: 8,
+          timeoutMs: 30_000,
+          maxAttempts: 5,
+        },
+      },
+    ],
     close: () => sim.close(),
   };
 }

@@ -37,6 +37,7 @@ export const CONTENT_TYPES: Record<ReportFileName | typeof MANIFEST_FILE, string
   "manifest.json": "application/json; charset=utf-8",
   "usage.csv": "text/csv; charset=utf-8",
   "jobs.csv": "text/csv; charset=utf-8",
+  "sources.csv": "text/csv; charset=utf-8",
 };
 
 export type RenderedFiles = Record<ReportFileName, string>;
@@ -67,6 +68,15 @@ export interface Completeness {
   versions_scanned: number;
   /** At least min(first, last) distinct versions were read: a cheap guard against a short scan. */
   complete: boolean;
+  /** Each source's own four figures (§10); `complete` above holds only when all of theirs do. */
+  by_source?: Record<string, SourceCompleteness>;
+}
+
+export interface SourceCompleteness {
+  total_count_first: number;
+  total_count_last: number;
+  versions_scanned: number;
+  complete: boolean;
 }
 
 const fileEntry = z.object({
@@ -74,6 +84,12 @@ const fileEntry = z.object({
   bytes: z.number().int().nonnegative(),
   sha256: z.string().regex(/^[0-9a-f]{64}$/),
 });
+const sourceCompleteness = {
+  total_count_first: z.number(),
+  total_count_last: z.number(),
+  versions_scanned: z.number(),
+  complete: z.boolean(),
+};
 const manifestBody = {
   generated_at: z.string(),
   /**
@@ -84,10 +100,8 @@ const manifestBody = {
   scan_started_at: z.string().optional(),
   files: z.record(z.string(), fileEntry),
   completeness: z.object({
-    total_count_first: z.number(),
-    total_count_last: z.number(),
-    versions_scanned: z.number(),
-    complete: z.boolean(),
+    ...sourceCompleteness,
+    by_source: z.record(z.string(), z.object(sourceCompleteness)).exactOptional(),
   }),
 };
 const manifestSchema = z.union([
@@ -186,8 +200,12 @@ export async function isCompleteReport(
 ): Promise<boolean> {
   const stored = await readManifest(store, period, label);
   if (stored === undefined || !stored.manifest.completeness.complete) return false;
+  // The files its manifest lists: a report written before sources.csv existed is whole
+  // without it.
   for (const name of REPORT_FILES) {
-    if (!(await store.has(period.key(label, name)))) return false;
+    const listed = stored.manifest.files[name];
+    if (listed === undefined && name !== "sources.csv") return false;
+    if (listed !== undefined && !(await store.has(period.key(label, name)))) return false;
   }
   return true;
 }

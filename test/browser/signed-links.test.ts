@@ -3,13 +3,13 @@ import { mkdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { type Browser, chromium, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
-import { runReportJob } from "../../src/app/report-job.js";
 import { datesInRange } from "../../src/report/time.js";
 import { generateWorkload } from "../../src/simulator/workload.js";
 import { S3Store } from "../../src/storage/s3-store.js";
 import { type ApiServer, startApiServer } from "../helpers/api-server.js";
 import { CHROMIUM, chromiumPresent } from "../helpers/chromium.js";
 import { loadHandlers, localS3Env } from "../helpers/handlers.js";
+import { runOneSource } from "../helpers/one-source.js";
 import { useRunSetup } from "../helpers/run-setup.js";
 
 /**
@@ -80,7 +80,7 @@ describe.runIf(chromiumPresent())("a signed link in a plain browser", () => {
 
   beforeAll(async () => {
     store = new S3Store({ bucket: BUCKET, prefix: "reports", client: run.s3.client });
-    await runReportJob(
+    await runOneSource(
       { versions: run.client(), store },
       {
         // A month of days (for the 30-day view) and the month before as one report.

@@ -4,7 +4,6 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { PutObjectCommand } from "@aws-sdk/client-s3";
 import { afterAll, afterEach, beforeAll, beforeEach, expect, vi } from "vitest";
-import { runReportJob } from "../../src/app/report-job.js";
 import { staticTokenAuth } from "../../src/modelarts/auth.js";
 import { ModelArtsClient } from "../../src/modelarts/client.js";
 import { type Simulator, startSimulator } from "../../src/simulator/server.js";
@@ -15,6 +14,7 @@ import type { ReportStore } from "../../src/storage/store.js";
 import { type ApiServer, startApiServer } from "./api-server.js";
 import { type Handlers, loadHandlers, localS3Env } from "./handlers.js";
 import { captureOutput } from "./log-capture.js";
+import { runOneSource } from "./one-source.js";
 import { type LocalS3, startS3 } from "./s3.js";
 
 /**
@@ -113,7 +113,7 @@ async function setUp(): Promise<void> {
   });
 
   for (const { filled } of subjects.values()) {
-    await runReportJob(
+    await runOneSource(
       {
         versions: new ModelArtsClient({
           endpoint: sim.url,

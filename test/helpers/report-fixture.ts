@@ -66,6 +66,16 @@ export function makeReport(partial: Partial<UsageReport> = {}): UsageReport {
     by_flavor: [],
     by_pool: [],
     by_flavor_pool: [],
+    sources: [
+      {
+        name: "default",
+        ...SOURCE,
+        total_count_first: SOURCE.versions_scanned,
+        total_count_last: SOURCE.versions_scanned,
+      },
+    ],
+    by_source: [],
+    by_source_flavor_pool: [],
     statuses: [],
     anomalies: { skipped: 0, duplicate_rows: 0, reasons: {}, unpriced_flavors: [] },
     currency: null,

@@ -5,7 +5,6 @@ import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
-import { runReportJob } from "../../src/app/report-job.js";
 import { staticTokenAuth } from "../../src/modelarts/auth.js";
 import { ModelArtsClient } from "../../src/modelarts/client.js";
 import { type Simulator, startSimulator } from "../../src/simulator/server.js";
@@ -14,6 +13,7 @@ import { FileStore } from "../../src/storage/file-store.js";
 import { apiGatewayEvent, lambdaContext } from "../helpers/apigw.js";
 import { CHROMIUM, chromiumPresent } from "../helpers/chromium.js";
 import { loadHandlers } from "../helpers/handlers.js";
+import { runOneSource } from "../helpers/one-source.js";
 
 /**
  * The report page as a browser draws it: the handler renders the page of a real report, and
@@ -44,7 +44,7 @@ beforeAll(async () => {
   });
   dir = await mkdtemp(join(tmpdir(), "html-page-"));
   const store = new FileStore(join(dir, "reports"));
-  await runReportJob(
+  await runOneSource(
     {
       versions: new ModelArtsClient({
         endpoint: sim.url,

@@ -1,13 +1,13 @@
 import { randomUUID } from "node:crypto";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
-import { runReportJob } from "../../src/app/report-job.js";
 import { generateWorkload } from "../../src/simulator/workload.js";
 import { FileStore } from "../../src/storage/file-store.js";
 import { type ApiServer, startApiServer } from "../helpers/api-server.js";
 import { apiGatewayEvent, lambdaContext } from "../helpers/apigw.js";
 import { type Handlers, loadHandlers } from "../helpers/handlers.js";
 import { captureOutput } from "../helpers/log-capture.js";
+import { runOneSource } from "../helpers/one-source.js";
 import { useRunSetup } from "../helpers/run-setup.js";
 
 /**
@@ -33,7 +33,7 @@ const logLines: string[] = [];
 beforeAll(async () => {
   captureOutput(logLines);
   store = new FileStore(join(run.dir, "reports"));
-  await runReportJob(
+  await runOneSource(
     { versions: run.client(), store },
     {
       dates: [...DATES],

@@ -2,10 +2,10 @@ import { createHash } from "node:crypto";
 import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
-import { runReportJob } from "../../src/app/report-job.js";
 import { runVerifyCli } from "../../src/cli/verify.js";
 import { generateWorkload } from "../../src/simulator/workload.js";
 import { FileStore } from "../../src/storage/file-store.js";
+import { runOneSource } from "../helpers/one-source.js";
 import { useRunSetup } from "../helpers/run-setup.js";
 import { cliIo } from "../helpers/sink.js";
 
@@ -20,7 +20,7 @@ const run = useRunSetup({
 beforeAll(async () => {
   const store = new FileStore(join(run.dir, "reports"));
   const versions = run.client();
-  await runReportJob(
+  await runOneSource(
     { versions, store },
     {
       dates: ["2026-11-26", "2026-11-27"],

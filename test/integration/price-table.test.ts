@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { PutObjectCommand } from "@aws-sdk/client-s3";
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import { ConfigError } from "../../src/shared/errors.js";
-import { loadPriceTable } from "../../src/storage/price-table.js";
+import { loadPriceTable } from "../../src/storage/documents.js";
 import { localS3Env } from "../helpers/handlers.js";
 import { type LocalS3, startS3 } from "../helpers/s3.js";
 
@@ -46,7 +46,7 @@ describe("PRICE_TABLE in S3", () => {
   it("makes its own client once and keeps it for the container's later runs", async () => {
     for (const [name, value] of Object.entries(localS3Env(s3.endpoint))) vi.stubEnv(name, value);
     vi.resetModules();
-    const fresh = await import("../../src/storage/price-table.js");
+    const fresh = await import("../../src/storage/documents.js");
     expect((await fresh.loadPriceTable("s3://prices/tables/prices.json")).currency).toBe("EUR");
     // A client made now would go to a port nobody listens on; the one made above does not.
     vi.stubEnv("AWS_ENDPOINT_URL_S3", "http://127.0.0.1:9");

@@ -1,13 +1,13 @@
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { type ReportJobOptions, runReportJob } from "../../src/app/report-job.js";
 import { UpstreamError } from "../../src/shared/errors.js";
 import { generateWorkload } from "../../src/simulator/workload.js";
 import { FileStore } from "../../src/storage/file-store.js";
 import { readLatest } from "../../src/storage/pointers.js";
 import { S3Store } from "../../src/storage/s3-store.js";
 import type { ReportStore } from "../../src/storage/store.js";
+import { type OneSourceJobOptions, runOneSource } from "../helpers/one-source.js";
 import { useRunSetup } from "../helpers/run-setup.js";
 
 const NOW = Date.UTC(2026, 10, 28, 0, 30);
@@ -27,7 +27,7 @@ function deps(store: ReportStore) {
   return { versions: run.client({ retry }), store };
 }
 
-function options(dates: string[], now = NOW): ReportJobOptions {
+function options(dates: string[], now = NOW): OneSourceJobOptions {
   return {
     dates,
     timeZone: "UTC",
@@ -54,7 +54,7 @@ const stores: [string, () => ReportStore][] = [
 describe.each(stores)("the report job on %s", (_name, makeStore) => {
   it("writes the three files of the date and then latest.json", async () => {
     const store = makeStore();
-    const result = await runReportJob(deps(store), options(["2026-11-27"]));
+    const result = await runOneSource(deps(store), options(["2026-11-27"]));
     for (const name of ["report.json", "usage.csv", "jobs.csv"]) {
       expect(await store.get(`daily/2026-11-27/${name}`)).toBeDefined();
     }
@@ -81,9 +81,9 @@ describe.each(stores)("the report job on %s", (_name, makeStore) => {
 
   it("computes a range from one scan and never moves latest.json back", async () => {
     const store = makeStore();
-    await runReportJob(deps(store), options(["2026-11-27"]));
+    await runOneSource(deps(store), options(["2026-11-27"]));
     const before = run.sim.requests.listing;
-    const result = await runReportJob(
+    const result = await runOneSource(
       deps(store),
       options(["2026-11-10", "2026-11-11", "2026-11-12"]),
     );
@@ -102,9 +102,9 @@ describe.each(stores)("the report job on %s", (_name, makeStore) => {
     const store = makeStore();
     const read = async (name: string) =>
       (await store.get(`daily/2026-11-20/${name}`))?.body.toString() ?? "";
-    await runReportJob(deps(store), options(["2026-11-20"]));
+    await runOneSource(deps(store), options(["2026-11-20"]));
     const first = [await read("report.json"), await read("usage.csv"), await read("jobs.csv")];
-    await runReportJob(deps(store), options(["2026-11-20"], NOW + 60_000));
+    await runOneSource(deps(store), options(["2026-11-20"], NOW + 60_000));
     const second = [await read("report.json"), await read("usage.csv"), await read("jobs.csv")];
     expect(second[1]).toBe(first[1]);
     expect(second[2]).toBe(first[2]);
@@ -115,10 +115,10 @@ describe.each(stores)("the report job on %s", (_name, makeStore) => {
 
   it("leaves the previous report and latest.json alone when the API keeps failing", async () => {
     const store = makeStore();
-    await runReportJob(deps(store), options(["2026-11-26"]));
+    await runOneSource(deps(store), options(["2026-11-26"]));
     const latestBefore = await store.get("latest.json");
     run.sim.queueFaults({ kind: "status", status: 500 }, { kind: "status", status: 500 });
-    await expect(runReportJob(deps(store), options(["2026-11-27"]))).rejects.toBeInstanceOf(
+    await expect(runOneSource(deps(store), options(["2026-11-27"]))).rejects.toBeInstanceOf(
       UpstreamError,
     );
     expect((await store.get("latest.json"))?.body.toString()).toBe(latestBefore?.body.toString());
@@ -128,7 +128,7 @@ describe.each(stores)("the report job on %s", (_name, makeStore) => {
 
 it("keeps jobs.csv rows in version id order with hostile names neutralised", async () => {
   const store = new FileStore(join(run.dir, "csv"));
-  await runReportJob(deps(store), options(["2026-11-27"]));
+  await runOneSource(deps(store), options(["2026-11-27"]));
   const csv = await readFile(join(run.dir, "csv", "daily", "2026-11-27", "jobs.csv"), "utf8");
   expect(csv.startsWith("report_date,version_id,version_name,")).toBe(true);
   expect(csv.endsWith("\r\n")).toBe(true);

@@ -2,13 +2,13 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type ReportJobOptions, runReportJob } from "../../src/app/report-job.js";
 import { staticTokenAuth } from "../../src/modelarts/auth.js";
 import { ModelArtsClient } from "../../src/modelarts/client.js";
 import type { RetryPolicy } from "../../src/modelarts/retry.js";
 import { type Simulator, startSimulator } from "../../src/simulator/server.js";
 import { generateWorkload, type RawVersion } from "../../src/simulator/workload.js";
 import { FileStore } from "../../src/storage/file-store.js";
+import { type OneSourceJobOptions, runOneSource } from "../helpers/one-source.js";
 
 /**
  * §4 and §9: a version listed at two or more positions of one listing is one version in the
@@ -84,7 +84,7 @@ const client = () =>
     auth: staticTokenAuth("t"),
     retry: FAST,
   });
-const options = (pageSize: number, concurrency: number): ReportJobOptions => ({
+const options = (pageSize: number, concurrency: number): OneSourceJobOptions => ({
   dates: [DATE],
   timeZone: "UTC",
   failureStatuses: [3, 5, 6, 13],
@@ -98,7 +98,7 @@ let roots = 0;
 async function report(records: readonly unknown[], pageSize: number, concurrency: number) {
   sim.setVersions(records);
   const store = new FileStore(join(dir, `root-${++roots}`));
-  const result = await runReportJob({ versions: client(), store }, options(pageSize, concurrency));
+  const result = await runOneSource({ versions: client(), store }, options(pageSize, concurrency));
   const text = (await store.get(`daily/${DATE}/report.json`))?.body.toString() ?? "";
   const json = JSON.parse(text) as Record<string, unknown>;
   delete json.generated_at;

@@ -7,6 +7,7 @@ import { DAY } from "../../src/report/period.js";
 import { renderJobsCsv, renderUsageCsv } from "../../src/report/render-csv.js";
 import { renderReportHtml } from "../../src/report/render-html.js";
 import { VersionCollector } from "../../src/scan/collector.js";
+import { withOneSource, withOneSourceVersions } from "../helpers/one-source.js";
 import { SOURCE } from "../helpers/report-fixture.js";
 
 /** Hostile and malformed records: no crash, every bad record counted, numbers stay finite. */
@@ -96,24 +97,28 @@ describe("hostile records", () => {
         expect(Object.values(reasons).reduce((a, b) => a + b, 0)).toBe(skipped);
         expect(collector.versionsScanned + skipped).toBeLessThanOrEqual(records.length);
         const windows = [{ label: "2026-11-27", start: T0, end: T0 + 86_400_000 }];
-        const [day] = aggregate({
-          versions: collector.versions.values(),
-          windows,
-          now: T0 + 90_000_000,
-          failureStatuses: [3, 5, 6, 13],
-        });
+        const [day] = aggregate(
+          withOneSourceVersions({
+            versions: collector.versions.values(),
+            windows,
+            now: T0 + 90_000_000,
+            failureStatuses: [3, 5, 6, 13],
+          }),
+        );
         for (const value of Object.values(day?.totals ?? {})) {
           if (typeof value === "number") expect(Number.isFinite(value)).toBe(true);
         }
-        const [daily] = buildDailyReports({
-          versions: collector.versions.values(),
-          dates: ["2026-11-27"],
-          timeZone: "UTC",
-          now: T0 + 90_000_000,
-          failureStatuses: [3, 5, 6, 13],
-          source: SOURCE,
-          anomalies,
-        });
+        const [daily] = buildDailyReports(
+          withOneSource({
+            versions: collector.versions.values(),
+            dates: ["2026-11-27"],
+            timeZone: "UTC",
+            now: T0 + 90_000_000,
+            failureStatuses: [3, 5, 6, 13],
+            source: SOURCE,
+            anomalies,
+          }),
+        );
         if (daily === undefined) throw new Error("no report");
         expect(renderUsageCsv(daily.report)).toMatch(/\r\n$/);
         expect(renderJobsCsv("2026-11-27", daily.jobs, DAY)).toMatch(/\r\n$/);

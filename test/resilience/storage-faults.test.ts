@@ -2,7 +2,7 @@ import { mkdir, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { S3Client } from "@aws-sdk/client-s3";
 import { describe, expect, it } from "vitest";
-import { type ReportJobOptions, renderFiles, runReportJob } from "../../src/app/report-job.js";
+import { renderFiles } from "../../src/app/report-job.js";
 import { DAY } from "../../src/report/period.js";
 import { StorageError } from "../../src/shared/errors.js";
 import { generateWorkload } from "../../src/simulator/workload.js";
@@ -12,6 +12,7 @@ import { buildManifest, writeManifest, writeReportFiles } from "../../src/storag
 import { LOCK_KEY, RunInProgressError } from "../../src/storage/run-lock.js";
 import { S3Store } from "../../src/storage/s3-store.js";
 import type { ReportStore } from "../../src/storage/store.js";
+import { type OneSourceJobOptions, runOneSource } from "../helpers/one-source.js";
 import { useRunSetup } from "../helpers/run-setup.js";
 import { localS3Client } from "../helpers/s3.js";
 
@@ -26,7 +27,7 @@ const run = useRunSetup({
 });
 
 const source = () => run.client();
-const options = (now = NOW): ReportJobOptions => ({
+const options = (now = NOW): OneSourceJobOptions => ({
   dates: [DATE],
   timeZone: "UTC",
   failureStatuses: [3, 5, 6, 13],
@@ -58,10 +59,10 @@ describe("a failed write", () => {
     // A client of its own, so that this test's fault middleware stays its own.
     const client = localS3Client(run.s3.endpoint);
     const store = new S3Store({ bucket: "fault-bucket", prefix: "reports", client });
-    await runReportJob({ versions: source(), store }, options(NOW - 60_000));
+    await runOneSource({ versions: source(), store }, options(NOW - 60_000));
     const latestBefore = await text(store, "latest.json");
     const fault = failPuts(client, "usage.csv");
-    const error = await runReportJob({ versions: source(), store }, options()).catch(
+    const error = await runOneSource({ versions: source(), store }, options()).catch(
       (e: unknown) => e,
     );
     expect(error).toBeInstanceOf(StorageError);
@@ -72,7 +73,7 @@ describe("a failed write", () => {
     );
     expect(await store.get(LOCK_KEY)).toBeUndefined(); // the lock was released
     fault.armed = false;
-    const retried = await runReportJob({ versions: source(), store }, options());
+    const retried = await runOneSource({ versions: source(), store }, options());
     expect(retried.latest?.generated_at).toBe(new Date(NOW).toISOString());
     const files = renderFiles(retried.reports[0] ?? never());
     expect(await text(store, `daily/${DATE}/usage.csv`)).toBe(files["usage.csv"]);
@@ -81,7 +82,7 @@ describe("a failed write", () => {
   it("on file storage leaves latest.json untouched and no partial file behind", async () => {
     const root = join(run.dir, "file-fault");
     const store = new FileStore(root);
-    await runReportJob({ versions: source(), store }, options(NOW - 60_000));
+    await runOneSource({ versions: source(), store }, options(NOW - 60_000));
     const latestBefore = await text(store, "latest.json");
     const jobsBefore = await text(store, `daily/${DATE}/jobs.csv`);
     // A directory where jobs.csv must go: the rename fails, like a full or read-only disk.
@@ -89,13 +90,13 @@ describe("a failed write", () => {
     await rm(blocker);
     await mkdir(join(blocker, "x"), { recursive: true });
     await writeFile(join(blocker, "x", "f"), "");
-    await expect(runReportJob({ versions: source(), store }, options())).rejects.toBeInstanceOf(
+    await expect(runOneSource({ versions: source(), store }, options())).rejects.toBeInstanceOf(
       StorageError,
     );
     expect(await text(store, "latest.json")).toBe(latestBefore);
     await rm(blocker, { recursive: true });
     expect(jobsBefore).toBeDefined();
-    const retried = await runReportJob({ versions: source(), store }, options());
+    const retried = await runOneSource({ versions: source(), store }, options());
     expect(await text(store, `daily/${DATE}/jobs.csv`)).toBe(
       renderFiles(retried.reports[0] ?? never())["jobs.csv"],
     );
@@ -106,9 +107,9 @@ describe("overlapping runs", () => {
   it("never leave a date with files from two runs", async () => {
     const store = new FileStore(join(run.dir, "overlap"));
     const runs = await Promise.allSettled([
-      runReportJob({ versions: source(), store }, options(NOW)),
-      runReportJob({ versions: source(), store }, options(NOW + 3_600_000)),
-      runReportJob({ versions: source(), store }, options(NOW + 7_200_000)),
+      runOneSource({ versions: source(), store }, options(NOW)),
+      runOneSource({ versions: source(), store }, options(NOW + 3_600_000)),
+      runOneSource({ versions: source(), store }, options(NOW + 7_200_000)),
     ]);
     const done = runs.flatMap((r) => (r.status === "fulfilled" ? [r.value] : []));
     for (const r of runs)
@@ -133,13 +134,13 @@ describe("overlapping runs", () => {
         expires_at: new Date(expires).toISOString(),
       });
     await store.put(LOCK_KEY, lock(Date.now() + 60_000), "application/json");
-    const error = await runReportJob({ versions: source(), store }, options()).catch(
+    const error = await runOneSource({ versions: source(), store }, options()).catch(
       (e: unknown) => e,
     );
     expect(error).toBeInstanceOf(RunInProgressError);
     expect(await store.get("latest.json")).toBeUndefined();
     await store.put(LOCK_KEY, lock(Date.now() - 1), "application/json");
-    await runReportJob({ versions: source(), store }, options());
+    await runOneSource({ versions: source(), store }, options());
     expect(await store.get("latest.json")).toBeDefined();
   });
 });
@@ -156,7 +157,7 @@ describe("latest.json and dates that have not ended", () => {
     const store = new FileStore(join(run.dir, "future-latest"));
     // Written by a release that accepted POST {"date": "2099-01-01"}.
     await store.put("latest.json", pointer("2099-01-01"), "application/json");
-    const result = await runReportJob({ versions: source(), store }, options());
+    const result = await runOneSource({ versions: source(), store }, options());
     expect(result.latest?.report_date).toBe(DATE);
     expect(JSON.parse((await text(store, "latest.json")) ?? "").report_date).toBe(DATE);
   });
@@ -179,7 +180,7 @@ describe("latest.json and dates that have not ended", () => {
     const store = new FileStore(join(run.dir, "racing-latest"));
     const dates = ["2026-11-20", "2026-11-24", "2026-11-22", "2026-11-27", "2026-11-21"];
     // Each date's report is whole (a pointer at a missing report would be repaired).
-    const files = { "report.json": "{}", "usage.csv": "", "jobs.csv": "" };
+    const files = { "report.json": "{}", "usage.csv": "", "jobs.csv": "", "sources.csv": "" };
     const completeness = {
       total_count_first: 0,
       total_count_last: 0,
@@ -208,7 +209,7 @@ describe("a damaged latest.json", () => {
   it("is replaced by the next complete run instead of blocking it", async () => {
     const store = new FileStore(join(run.dir, "damaged-latest"));
     await store.put("latest.json", "{not json", "application/json");
-    const result = await runReportJob({ versions: source(), store }, options());
+    const result = await runOneSource({ versions: source(), store }, options());
     expect(result.latest?.report_date).toBe(DATE);
     expect(JSON.parse((await text(store, "latest.json")) ?? "").report_date).toBe(DATE);
   });

@@ -4,7 +4,6 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { type ReportJobOptions, runReportJob } from "../../src/app/report-job.js";
 import type { CliIo } from "../../src/cli/main.js";
 import { runReportCli } from "../../src/cli/report.js";
 import { runVerifyCli } from "../../src/cli/verify.js";
@@ -22,6 +21,7 @@ import {
 import { generateWorkload, type RawVersion } from "../../src/simulator/workload.js";
 import { FileStore } from "../../src/storage/file-store.js";
 import { LOCK_KEY, RunLockLostError } from "../../src/storage/run-lock.js";
+import { type OneSourceJobOptions, runOneSource } from "../helpers/one-source.js";
 import { sink } from "../helpers/sink.js";
 
 /**
@@ -66,7 +66,7 @@ const client = (retry = FAST, timeoutMs = 5_000, endpoint = sim.url) =>
     retry,
     timeoutMs,
   });
-const options = (concurrency = 4): ReportJobOptions => ({
+const options = (concurrency = 4): OneSourceJobOptions => ({
   dates: [DATE],
   timeZone: "UTC",
   failureStatuses: [3, 5, 6, 13],
@@ -117,7 +117,7 @@ describe("completeness", () => {
     expect(records).toHaveLength(1206);
     sim.setVersions(records);
     const store = freshStore();
-    const result = await runReportJob({ versions: client(), store }, options());
+    const result = await runOneSource({ versions: client(), store }, options());
     expect(result.scan.versionsScanned).toBe(1185);
     expect(result.scan.recordsRead).toBe(1206);
     const manifest = JSON.parse(
@@ -140,7 +140,7 @@ describe("completeness", () => {
     // Before: "the scan read 1185 records, but the listing counted at least 1186", every day.
     sim.setVersions([...workload, { ...(workload[7] as RawVersion) }]);
     const store = freshStore();
-    const result = await runReportJob({ versions: client(), store }, options());
+    const result = await runOneSource({ versions: client(), store }, options());
     expect(result.scan.versionsScanned).toBe(1185);
     expect(result.scan.recordsRead).toBe(1186);
     expect(result.scan.anomalies.duplicate_rows).toBe(1);
@@ -154,7 +154,7 @@ describe("completeness", () => {
   it("fails a listing that counts more rows than it ever shows, and writes nothing", async () => {
     await withSimulator({ hiddenRows: [610] }, async (url) => {
       const store = freshStore();
-      const error = await runReportJob(
+      const error = await runOneSource(
         { versions: client(FAST, 5_000, url), store },
         options(),
       ).catch((e: unknown) => e);
@@ -177,7 +177,7 @@ describe("pages of one record", () => {
     });
     try {
       const store = freshStore();
-      const error = await runReportJob(
+      const error = await runOneSource(
         {
           versions: new ModelArtsClient({
             endpoint: one.url,
@@ -203,7 +203,7 @@ describe("an empty page inside the listing", () => {
   it("is retried like any fault, and the run then reports the whole listing", async () => {
     sim.queueFaults({ kind: "empty" });
     const store = freshStore();
-    const result = await runReportJob({ versions: client(), store }, options(1));
+    const result = await runOneSource({ versions: client(), store }, options(1));
     expect(result.scan.recordsRead).toBe(1185);
     expect(result.latest?.report_date).toBe(DATE);
   });
@@ -212,7 +212,7 @@ describe("an empty page inside the listing", () => {
     sim.queueFaults({ kind: "empty" }, { kind: "empty" }, { kind: "empty" });
     const store = freshStore();
     await store.put("latest.json", '{"report_date":"2026-11-20"}', "application/json");
-    const error = await runReportJob({ versions: client(), store }, options(1)).catch(
+    const error = await runOneSource({ versions: client(), store }, options(1)).catch(
       (e: unknown) => e,
     );
     expect(error).toBeInstanceOf(UpstreamError);
@@ -345,7 +345,7 @@ describe("records without a version_id", () => {
     const records = [...workload.slice(0, 400), ...idless, ...workload.slice(400)];
     sim.setVersions(records);
     const store = freshStore();
-    const result = await runReportJob({ versions: client(), store }, options(4));
+    const result = await runOneSource({ versions: client(), store }, options(4));
     expect(result.scan.versionsScanned).toBe(1185);
     expect(result.scan.recordsRead).toBe(1185 + 120);
     expect(result.scan.anomalies).toEqual({
@@ -375,7 +375,7 @@ describe("records without a version_id", () => {
     ];
     sim.setVersions(records);
     const store = freshStore();
-    const result = await runReportJob({ versions: client(), store }, options(4));
+    const result = await runOneSource({ versions: client(), store }, options(4));
     expect(result.scan.recordsRead).toBe(1185 + 5);
     expect(result.scan.anomalies).toEqual({
       skipped: 5,
@@ -403,7 +403,7 @@ describe("a run that lost its lock", () => {
     }
     const store = new TakenOver(root);
     await store.put("latest.json", '{"report_date":"2026-11-20"}', "application/json");
-    const error = await runReportJob({ versions: client(), store }, options()).catch(
+    const error = await runOneSource({ versions: client(), store }, options()).catch(
       (e: unknown) => e,
     );
     expect(error).toBeInstanceOf(RunLockLostError);

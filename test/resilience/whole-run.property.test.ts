@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { renderFiles, runReportJob } from "../../src/app/report-job.js";
+import { renderFiles } from "../../src/app/report-job.js";
 import { staticTokenAuth } from "../../src/modelarts/auth.js";
 import { ModelArtsClient } from "../../src/modelarts/client.js";
 import { type JobVersion, parseVersionRecord } from "../../src/modelarts/version-record.js";
@@ -18,6 +18,7 @@ import {
 } from "../../src/simulator/server.js";
 import { generateWorkload, mulberry32, type RawVersion } from "../../src/simulator/workload.js";
 import { FileStore } from "../../src/storage/file-store.js";
+import { runOneSource, withOneSource } from "../helpers/one-source.js";
 
 /**
  * The whole run, under everything at once: random faults per request (empty pages, truncated
@@ -199,7 +200,7 @@ async function runOnce(s: Scenario): Promise<"published" | "failed"> {
     concurrency: s.concurrency,
     sourceInfo: { endpoint: "sim", projectId: "p", workspaceId: null, poolId: null },
   };
-  const outcome = await runReportJob({ versions: client, store }, options).catch((e: unknown) => e);
+  const outcome = await runOneSource({ versions: client, store }, options).catch((e: unknown) => e);
   if (outcome instanceof Error) {
     // A failed run: one of ours, and nothing published.
     expect(
@@ -212,22 +213,24 @@ async function runOnce(s: Scenario): Promise<"published" | "failed"> {
   }
   if (!("reports" in (outcome as object))) throw new Error("no outcome");
   const ref = reference(stable);
-  const [expected] = buildDailyReports({
-    versions: ref.versions,
-    dates: [DATE],
-    timeZone: "UTC",
-    now: NOW,
-    failureStatuses: FAILURES,
-    source: {
-      endpoint: "sim",
-      project_id: "p",
-      workspace_id: null,
-      pool_id: null,
-      versions_scanned: 0,
-      pages: 0,
-    },
-    anomalies: ref.anomalies,
-  });
+  const [expected] = buildDailyReports(
+    withOneSource({
+      versions: ref.versions,
+      dates: [DATE],
+      timeZone: "UTC",
+      now: NOW,
+      failureStatuses: FAILURES,
+      source: {
+        endpoint: "sim",
+        project_id: "p",
+        workspace_id: null,
+        pool_id: null,
+        versions_scanned: 0,
+        pages: 0,
+      },
+      anomalies: ref.anomalies,
+    }),
+  );
   if (expected === undefined) throw new Error("no reference report");
   const want = renderFiles(expected);
   const got = async (name: string) =>

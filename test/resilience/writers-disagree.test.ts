@@ -2,7 +2,6 @@ import { mkdtemp, readFile, rm, utimes } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type ReportJobOptions, runReportJob } from "../../src/app/report-job.js";
 import type { CliIo } from "../../src/cli/main.js";
 import { runReportCli } from "../../src/cli/report.js";
 import { staticTokenAuth } from "../../src/modelarts/auth.js";
@@ -17,6 +16,7 @@ import { readLatest, readLatestMonth } from "../../src/storage/pointers.js";
 import { LOCK_KEY, LOCK_TTL_MS } from "../../src/storage/run-lock.js";
 import { S3Store } from "../../src/storage/s3-store.js";
 import type { ReportStore } from "../../src/storage/store.js";
+import { type OneSourceJobOptions, runOneSource } from "../helpers/one-source.js";
 import { type LocalS3, startS3 } from "../helpers/s3.js";
 import { sink } from "../helpers/sink.js";
 
@@ -89,8 +89,8 @@ const client = (from: Simulator = sim) =>
 function options(
   dates: string[],
   now: number,
-  more: Partial<ReportJobOptions> = {},
-): ReportJobOptions {
+  more: Partial<OneSourceJobOptions> = {},
+): OneSourceJobOptions {
   return {
     dates,
     timeZone: "UTC",
@@ -130,13 +130,13 @@ describe.each(stores)("writers that disagree, on %s", (_name, open) => {
   it("keeps latest.json on a day written in a zone ahead when a UTC run reports an older day", async () => {
     const store = await open();
     // In Kiritimati it is already 3 December: yesterday there is 2 December.
-    await runReportJob(
+    await runOneSource(
       { versions: client(), store },
       options(["2026-12-02"], NOW, { timeZone: "Pacific/Kiritimati" }),
     );
     expect((await readLatest(store))?.report_date).toBe("2026-12-02");
     // In UTC it is still 2 December: that day has not ended here, but it has there.
-    const result = await runReportJob({ versions: client(), store }, options(["2026-11-20"], NOW));
+    const result = await runOneSource({ versions: client(), store }, options(["2026-11-20"], NOW));
     expect(result.written.map((w) => w.date)).toEqual(["2026-11-20"]);
     expect(result.latest?.report_date).toBe("2026-12-02");
     expect((await readLatest(store))?.report_date).toBe("2026-12-02");
@@ -145,12 +145,12 @@ describe.each(stores)("writers that disagree, on %s", (_name, open) => {
   it("keeps latest.json and latest-month.json when a writer's clock is two days behind", async () => {
     const store = await open();
     const onTime = Date.UTC(2026, 11, 1, 10, 0);
-    await runReportJob(
+    await runOneSource(
       { versions: client(), store },
       options(["2026-11-30"], onTime, { month: "2026-11" }),
     );
     const behind = onTime - 2 * DAY; // its today is 29 November
-    const result = await runReportJob(
+    const result = await runOneSource(
       { versions: client(), store },
       options(["2026-11-20"], behind, { month: "2026-10" }),
     );
@@ -170,15 +170,15 @@ describe.each(stores)("writers that disagree, on %s", (_name, open) => {
       "application/json",
     );
     const log = recordingLog();
-    await runReportJob({ versions: client(), store, log }, options(["2026-11-20"], NOW));
+    await runOneSource({ versions: client(), store, log }, options(["2026-11-20"], NOW));
     expect((await readLatest(store))?.report_date).toBe("2026-11-20");
     expect(log.lines.join("\n")).toMatch(/replacing latest\.json.*2026-12-01.*report is missing/);
 
     // A complete report from a writer whose clock ran five days ahead: 6 December is after
     // every correct writer's today + 1 day, so it is repaired even though its files exist.
-    await runReportJob({ versions: client(), store }, options(["2026-12-06"], NOW + 5 * DAY));
+    await runOneSource({ versions: client(), store }, options(["2026-12-06"], NOW + 5 * DAY));
     expect((await readLatest(store))?.report_date).toBe("2026-12-06");
-    await runReportJob({ versions: client(), store, log }, options(["2026-12-01"], NOW));
+    await runOneSource({ versions: client(), store, log }, options(["2026-12-01"], NOW));
     expect((await readLatest(store))?.report_date).toBe("2026-12-01");
     expect(log.lines.join("\n")).toMatch(/replacing latest\.json.*2026-12-06.*no writer/);
   });
@@ -199,14 +199,14 @@ describe.each(stores)("writers that disagree, on %s", (_name, open) => {
       },
     };
     const logA = recordingLog();
-    const runA = runReportJob(
+    const runA = runOneSource(
       { versions: slow, store, log: logA },
       options(["2026-11-26", "2026-11-27"], NIGHT),
     );
     await started;
     // ... while run B starts at 03:00, sees the job completed, and publishes first.
     const NOW_B = NIGHT + 2.5 * HOUR;
-    await runReportJob({ versions: client(simB), store }, options(["2026-11-27"], NOW_B));
+    await runOneSource({ versions: client(simB), store }, options(["2026-11-27"], NOW_B));
     const fromB = {
       report: (await store.get("daily/2026-11-27/report.json"))?.body.toString(),
       jobs: (await store.get("daily/2026-11-27/jobs.csv"))?.body.toString(),
@@ -244,11 +244,11 @@ describe.each(stores)("writers that disagree, on %s", (_name, open) => {
     const store = await open();
     const date = yesterday(Date.now(), "UTC");
     // A writer whose clock runs a year ahead reports yesterday.
-    await runReportJob({ versions: client(), store }, options([date], Date.now() + 365 * DAY));
+    await runOneSource({ versions: client(), store }, options([date], Date.now() + 365 * DAY));
     // A correct writer a little later: the stored scan cannot have started after its manifest
     // was written (the store's clock), so this run's view is the newer one.
     const now = Date.now() + 1_000;
-    const result = await runReportJob({ versions: client(), store }, options([date], now));
+    const result = await runOneSource({ versions: client(), store }, options([date], now));
     expect(result.superseded).toEqual([]);
     expect(result.written.map((w) => w.date)).toEqual([date]);
     expect((await json(store, `daily/${date}/manifest.json`)).scan_started_at).toBe(

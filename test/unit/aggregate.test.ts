@@ -3,6 +3,7 @@ import { describe, expect, it } from "vitest";
 import type { JobVersion } from "../../src/modelarts/version-record.js";
 import { aggregate } from "../../src/report/aggregate.js";
 import type { ReportWindow } from "../../src/report/interval.js";
+import { withOneSource, withOneSourceVersions } from "../helpers/one-source.js";
 import { byOutcome, makeMetrics } from "../helpers/report-fixture.js";
 import { specOverlap } from "../helpers/report-rule.js";
 import { HOUR, version } from "../helpers/versions.js";
@@ -156,12 +157,14 @@ const fixtures: JobVersion[] = [
 ];
 
 describe("aggregate", () => {
-  const [day] = aggregate({
-    versions: fixtures,
-    windows: [W27],
-    now: NOW,
-    failureStatuses: FAILURES,
-  });
+  const [day] = aggregate(
+    withOneSourceVersions({
+      versions: fixtures,
+      windows: [W27],
+      now: NOW,
+      failureStatuses: FAILURES,
+    }),
+  );
   if (day === undefined) throw new Error("no day");
 
   it("computes every total metric of a hand-worked day", () => {
@@ -265,23 +268,27 @@ describe("aggregate", () => {
   });
 
   it("honours a configured failure set that includes 11", () => {
-    const [d] = aggregate({
-      versions: fixtures,
-      windows: [W27],
-      now: NOW,
-      failureStatuses: [3, 5, 6, 11, 13],
-    });
+    const [d] = aggregate(
+      withOneSourceVersions({
+        versions: fixtures,
+        windows: [W27],
+        now: NOW,
+        failureStatuses: [3, 5, 6, 11, 13],
+      }),
+    );
     expect(d?.totals.versions_failed).toBe(4);
     expect(d?.totals.failures_by_status).toEqual({ "3": 1, "5": 1, "6": 0, "11": 1, "13": 1 });
   });
 
   it("splits a job that crosses midnight between both days of a range", () => {
-    const [d26, d27] = aggregate({
-      versions: fixtures,
-      windows: [W26, W27],
-      now: NOW,
-      failureStatuses: FAILURES,
-    });
+    const [d26, d27] = aggregate(
+      withOneSourceVersions({
+        versions: fixtures,
+        windows: [W26, W27],
+        now: NOW,
+        failureStatuses: FAILURES,
+      }),
+    );
     expect(d26?.totals).toMatchObject({
       versions_active: 2,
       versions_created: 2,
@@ -292,12 +299,14 @@ describe("aggregate", () => {
   });
 
   it("ends a still-running job at report time", () => {
-    const [d] = aggregate({
-      versions: fixtures,
-      windows: [W27],
-      now: T0 + 22 * HOUR,
-      failureStatuses: FAILURES,
-    });
+    const [d] = aggregate(
+      withOneSourceVersions({
+        versions: fixtures,
+        windows: [W27],
+        now: T0 + 22 * HOUR,
+        failureStatuses: FAILURES,
+      }),
+    );
     // v2 has run 2 h by 22:00; v1's fixed end is unaffected
     expect(d?.by_pool.find((r) => r.pool_id === null)?.gpu_hours).toBe(4);
   });
@@ -320,7 +329,9 @@ describe("aggregate", () => {
       }),
       version({ versionId: 3, status: 10, createTime: T0 - DAY, startTime: T0 + HOUR, gpuNum: 4 }),
     ];
-    const [d] = aggregate({ versions: odd, windows: [W27], now: NOW, failureStatuses: FAILURES });
+    const [d] = aggregate(
+      withOneSourceVersions({ versions: odd, windows: [W27], now: NOW, failureStatuses: FAILURES }),
+    );
     expect(d?.totals.versions_active).toBe(0);
     expect(d?.totals.gpu_hours).toBe(0);
     // they started in the window, so they are in the report (§9), with no hours
@@ -385,12 +396,14 @@ describe("aggregate properties", () => {
   it("sums of the groups equal the totals", () => {
     fc.assert(
       fc.property(arbVersions, (versions) => {
-        const days = aggregate({
-          versions,
-          windows: [W26, W27, W28],
-          now: T0 + 3 * DAY,
-          failureStatuses: FAILURES,
-        });
+        const days = aggregate(
+          withOneSourceVersions({
+            versions,
+            windows: [W26, W27, W28],
+            now: T0 + 3 * DAY,
+            failureStatuses: FAILURES,
+          }),
+        );
         for (const d of days) {
           for (const rows of [d.by_flavor, d.by_pool, d.by_flavor_pool]) {
             for (const key of ADDITIVE) {
@@ -410,12 +423,14 @@ describe("aggregate properties", () => {
     fc.assert(
       fc.property(arbVersions, (versions) => {
         const now = T0 + 3 * DAY;
-        const days = aggregate({
-          versions,
-          windows: [W26, W27, W28],
-          now,
-          failureStatuses: FAILURES,
-        });
+        const days = aggregate(
+          withOneSourceVersions({
+            versions,
+            windows: [W26, W27, W28],
+            now,
+            failureStatuses: FAILURES,
+          }),
+        );
         const range = { start: W26.start, end: W28.end };
         const expectedGpuMs = versions.reduce(
           (s, v) => s + v.gpuNum * specOverlap(v, now, range),
@@ -445,8 +460,8 @@ describe("aggregate properties", () => {
           [shuffled[i], shuffled[j]] = [shuffled[j] as JobVersion, shuffled[i] as JobVersion];
         }
         const input = { windows: [W26, W27, W28], now: T0 + 3 * DAY, failureStatuses: FAILURES };
-        expect(aggregate({ ...input, versions: shuffled })).toEqual(
-          aggregate({ ...input, versions }),
+        expect(aggregate(withOneSourceVersions({ ...input, versions: shuffled }))).toEqual(
+          aggregate(withOneSourceVersions({ ...input, versions })),
         );
       }),
     );
@@ -488,13 +503,13 @@ describe("daily reports in a time zone with daylight saving", () => {
       },
       anomalies: { skipped: 0, duplicate_rows: 0, reasons: {} },
     };
-    const [spring] = buildDailyReports({ ...common, dates: ["2026-03-29"] });
+    const [spring] = buildDailyReports(withOneSource({ ...common, dates: ["2026-03-29"] }));
     expect(spring?.report.window).toEqual({
       start: "2026-03-29T00:00:00+01:00",
       end: "2026-03-30T00:00:00+02:00",
     });
     expect(spring?.report.totals.gpu_hours).toBe(23);
-    const [autumn] = buildDailyReports({ ...common, dates: ["2026-10-25"] });
+    const [autumn] = buildDailyReports(withOneSource({ ...common, dates: ["2026-10-25"] }));
     expect(autumn?.report.window).toEqual({
       start: "2026-10-25T00:00:00+02:00",
       end: "2026-10-26T00:00:00+01:00",

@@ -2,6 +2,7 @@ import { inspect } from "node:util";
 import { describe, expect, it } from "vitest";
 import { loadApiConfig, loadBaseConfig, loadReportConfig } from "../../src/app/config.js";
 import { ConfigError } from "../../src/shared/errors.js";
+import { upstreamOf } from "../helpers/one-source.js";
 
 const base = {
   MODELARTS_ENDPOINT: "https://modelarts.eu-de.otc.t-systems.com",
@@ -25,7 +26,8 @@ describe("loadReportConfig", () => {
       storage: "file://./reports",
       timeZone: "UTC",
       failureStatuses: [3, 5, 6, 13],
-      upstream: null,
+      sources: { kind: "demo" },
+      maxInFlight: 32,
       priceTable: null,
     });
     expect(Object.isFrozen(config)).toBe(true);
@@ -58,20 +60,20 @@ describe("loadReportConfig", () => {
 
   it("takes serverless-offline (IS_OFFLINE) as local, not AWS", () => {
     const config = loadReportConfig({ AWS_LAMBDA_FUNCTION_NAME: "f", IS_OFFLINE: "true" });
-    expect(config.upstream).toBeNull();
+    expect(upstreamOf(config)).toBeNull();
     expect(config.storage).toBe("file://./reports");
   });
 
   it("reads token auth and never shows the token when printed", () => {
     const config = loadReportConfig({ ...base, MODELARTS_TOKEN: "tok-SECRET-123" });
-    expect(config.upstream?.auth.kind).toBe("token");
+    expect(upstreamOf(config)?.auth.kind).toBe("token");
     expect(JSON.stringify(config)).not.toContain("tok-SECRET-123");
     expect(inspect(config, { depth: 10 })).not.toContain("tok-SECRET-123");
   });
 
   it("reads AK/SK and IAM password auth", () => {
     expect(
-      loadReportConfig({ ...base, MODELARTS_AK: "AK", MODELARTS_SK: "SK" }).upstream?.auth.kind,
+      upstreamOf(loadReportConfig({ ...base, MODELARTS_AK: "AK", MODELARTS_SK: "SK" }))?.auth.kind,
     ).toBe("aksk");
     const iam = loadReportConfig({
       ...base,
@@ -80,7 +82,7 @@ describe("loadReportConfig", () => {
       IAM_PASSWORD: "p",
       IAM_DOMAIN: "d",
     });
-    expect(iam.upstream?.auth).toMatchObject({ kind: "iam", username: "u", domain: "d" });
+    expect(upstreamOf(iam)?.auth).toMatchObject({ kind: "iam", username: "u", domain: "d" });
     expect(fails({ ...base, IAM_USERNAME: "u", IAM_ENDPOINT: "https://iam.x" })).toMatch(
       /IAM_PASSWORD is required/,
     );
@@ -101,11 +103,13 @@ describe("loadReportConfig", () => {
       fails({ ...base, MODELARTS_ENDPOINT: "http://modelarts.example.com", MODELARTS_TOKEN: "t" }),
     ).toMatch(/https/);
     expect(
-      loadReportConfig({
-        ...base,
-        MODELARTS_ENDPOINT: "http://127.0.0.1:4010",
-        MODELARTS_TOKEN: "t",
-      }).upstream?.endpoint,
+      upstreamOf(
+        loadReportConfig({
+          ...base,
+          MODELARTS_ENDPOINT: "http://127.0.0.1:4010",
+          MODELARTS_TOKEN: "t",
+        }),
+      )?.endpoint,
     ).toBe("http://127.0.0.1:4010");
     expect(
       fails({ ...base, MODELARTS_ENDPOINT: "https://x.com/v1/p1", MODELARTS_TOKEN: "t" }),
@@ -117,7 +121,7 @@ describe("loadReportConfig", () => {
       'MODELARTS_PAGE_SIZE "1" is not a whole number from 2 to 1000',
     );
     expect(
-      loadReportConfig({ ...base, MODELARTS_TOKEN: "t", MODELARTS_CONCURRENCY: "8" }).upstream
+      upstreamOf(loadReportConfig({ ...base, MODELARTS_TOKEN: "t", MODELARTS_CONCURRENCY: "8" }))
         ?.concurrency,
     ).toBe(8);
   });

@@ -13,6 +13,7 @@ import {
   type ReportWindow,
   windowBounds,
 } from "../../src/report/interval.js";
+import { withOneSourceVersions } from "../helpers/one-source.js";
 import { specMembership, specOverlap } from "../helpers/report-rule.js";
 import { HOUR, version } from "../helpers/versions.js";
 
@@ -141,7 +142,7 @@ describe("the one rule: which windows' reports a version is in", () => {
     fc.assert(
       fc.property(arbCase, (c) => {
         const { windows, versions, now, failureStatuses } = materialise(c);
-        const days = aggregate({ versions, windows, now, failureStatuses });
+        const days = aggregate(withOneSourceVersions({ versions, windows, now, failureStatuses }));
         windows.forEach((w, i) => {
           const day = days[i];
           if (day === undefined) throw new Error(`no aggregate for window ${i}`);

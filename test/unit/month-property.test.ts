@@ -3,6 +3,7 @@ import { describe, expect, it } from "vitest";
 import { buildDailyReports, buildMonthReport } from "../../src/report/build.js";
 import { datesOfMonth, monthWindow } from "../../src/report/time.js";
 import type { Metrics } from "../../src/report/types.js";
+import { withOneSource } from "../helpers/one-source.js";
 import { SOURCE } from "../helpers/report-fixture.js";
 import { HOUR, version } from "../helpers/versions.js";
 
@@ -129,8 +130,8 @@ describe("month report vs its daily reports", () => {
           anomalies: { skipped: 0, duplicate_rows: 0, reasons: {} },
         };
         const dates = datesOfMonth(month);
-        const dailyBuilt = buildDailyReports({ ...common, dates });
-        const monthBuilt = buildMonthReport({ ...common, month });
+        const dailyBuilt = buildDailyReports(withOneSource({ ...common, dates }));
+        const monthBuilt = buildMonthReport(withOneSource({ ...common, month }));
         const daily = dailyBuilt.map((d) => d.report);
         const m = monthBuilt.report;
 

@@ -4,6 +4,7 @@ import { buildDailyReports, buildMonthReport } from "../../src/report/build.js";
 import { parsePriceTable } from "../../src/report/prices.js";
 import { datesOfMonth, monthWindow } from "../../src/report/time.js";
 import type { Metrics } from "../../src/report/types.js";
+import { withOneSource } from "../helpers/one-source.js";
 import { byOutcome, makeMetrics, SOURCE } from "../helpers/report-fixture.js";
 import { HOUR, version } from "../helpers/versions.js";
 
@@ -15,29 +16,33 @@ const NOW = Date.UTC(2026, 11, 5); // 2026-12-05T00:00Z
 const utc = (iso: string) => Date.parse(`${iso}Z`);
 
 function month(versions: JobVersion[], m: string, timeZone = "UTC", extra = {}) {
-  return buildMonthReport({
-    versions,
-    month: m,
-    timeZone,
-    now: NOW,
-    failureStatuses: FAILURES,
-    source: SOURCE,
-    anomalies: ANOMALIES,
-    ...extra,
-  });
+  return buildMonthReport(
+    withOneSource({
+      versions,
+      month: m,
+      timeZone,
+      now: NOW,
+      failureStatuses: FAILURES,
+      source: SOURCE,
+      anomalies: ANOMALIES,
+      ...extra,
+    }),
+  );
 }
 
 function days(versions: JobVersion[], m: string, timeZone = "UTC", extra = {}) {
-  return buildDailyReports({
-    versions,
-    dates: datesOfMonth(m),
-    timeZone,
-    now: NOW,
-    failureStatuses: FAILURES,
-    source: SOURCE,
-    anomalies: ANOMALIES,
-    ...extra,
-  });
+  return buildDailyReports(
+    withOneSource({
+      versions,
+      dates: datesOfMonth(m),
+      timeZone,
+      now: NOW,
+      failureStatuses: FAILURES,
+      source: SOURCE,
+      anomalies: ANOMALIES,
+      ...extra,
+    }),
+  );
 }
 
 describe("month report: a job across the month boundary", () => {

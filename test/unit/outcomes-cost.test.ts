@@ -5,6 +5,7 @@ import { DAY } from "../../src/report/period.js";
 import { type PriceTable, parsePriceTable } from "../../src/report/prices.js";
 import { renderJobsCsv, renderUsageCsv } from "../../src/report/render-csv.js";
 import { renderReportJson } from "../../src/report/render-json.js";
+import { withOneSource } from "../helpers/one-source.js";
 import { SOURCE } from "../helpers/report-fixture.js";
 import { HOUR, version } from "../helpers/versions.js";
 
@@ -55,16 +56,18 @@ const versions = [
 
 /** One day's report of `of` (and more dates if asked), priced with `prices` when given. */
 function buildDay(of: JobVersion[], prices: PriceTable | undefined, dates = ["2026-11-27"]) {
-  return buildDailyReports({
-    versions: of,
-    dates,
-    timeZone: "UTC",
-    now: NOW,
-    failureStatuses: [3, 5, 6, 13],
-    source: SOURCE,
-    anomalies: { skipped: 0, duplicate_rows: 0, reasons: {} },
-    prices,
-  });
+  return buildDailyReports(
+    withOneSource({
+      versions: of,
+      dates,
+      timeZone: "UTC",
+      now: NOW,
+      failureStatuses: [3, 5, 6, 13],
+      source: SOURCE,
+      anomalies: { skipped: 0, duplicate_rows: 0, reasons: {} },
+      prices,
+    }),
+  );
 }
 
 function build(prices = PRICES) {

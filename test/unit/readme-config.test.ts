@@ -1,6 +1,7 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { loadReportConfig } from "../../src/app/config.js";
+import { upstreamOf } from "../helpers/one-source.js";
 
 /**
  * The README's configuration table against the code: every default it states is what the
@@ -36,7 +37,7 @@ describe("the README's configuration table", () => {
       MODELARTS_PROJECT_ID: "p",
       MODELARTS_TOKEN: "t",
     });
-    const upstream = config.upstream;
+    const upstream = upstreamOf(config);
     if (upstream === null) throw new Error("expected an upstream");
     const actual: Record<string, string> = {
       REPORT_STORAGE: `\`${config.storage}\``,

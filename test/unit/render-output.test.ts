@@ -13,6 +13,7 @@ import {
 import { renderReportHtml } from "../../src/report/render-html.js";
 import { renderReportJson } from "../../src/report/render-json.js";
 import { readCsv } from "../helpers/csv.js";
+import { withOneSource } from "../helpers/one-source.js";
 import { HOUR, version } from "../helpers/versions.js";
 
 const D = Date.UTC(2026, 10, 27);
@@ -43,22 +44,24 @@ function report(names: readonly string[], flavor: (i: number) => string | null =
       poolId: i % 2 === 0 ? null : `pool-${i}`,
     }),
   );
-  const [day] = buildDailyReports({
-    versions,
-    dates: ["2026-11-27"],
-    timeZone: "UTC",
-    now: D + 30 * HOUR,
-    failureStatuses: [3, 5, 6, 13],
-    source: {
-      endpoint: "https://e",
-      project_id: "p",
-      workspace_id: null,
-      pool_id: null,
-      versions_scanned: names.length,
-      pages: 1,
-    },
-    anomalies: { skipped: 0, duplicate_rows: 0, reasons: {} },
-  });
+  const [day] = buildDailyReports(
+    withOneSource({
+      versions,
+      dates: ["2026-11-27"],
+      timeZone: "UTC",
+      now: D + 30 * HOUR,
+      failureStatuses: [3, 5, 6, 13],
+      source: {
+        endpoint: "https://e",
+        project_id: "p",
+        workspace_id: null,
+        pool_id: null,
+        versions_scanned: names.length,
+        pages: 1,
+      },
+      anomalies: { skipped: 0, duplicate_rows: 0, reasons: {} },
+    }),
+  );
   if (day === undefined) throw new Error("no day");
   return day;
 }

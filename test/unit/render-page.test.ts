@@ -45,7 +45,7 @@ describe("the report page", () => {
     expect(html.match(/<style>/g)).toHaveLength(1);
     expect(html).not.toMatch(/<script|<link|<img|<iframe|<object|<embed|url\(|@import|src=/i);
     // the only address on the page is the endpoint, as text
-    const endpoint = escapeHtml(report.source.endpoint);
+    const endpoint = escapeHtml(report.source.endpoint ?? "");
     expect(html).toContain(`Source ${endpoint}`);
     expect(html.replaceAll(endpoint, "")).not.toMatch(/https?:\/\//i);
     expect(html).toContain('href="/reports/2026-11-27/files/usage.csv?a=1&amp;b=2"');

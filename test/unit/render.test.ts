@@ -38,6 +38,7 @@ const D = Date.UTC(2026, 10, 27);
 function job(partial: Partial<JobRow> & { id: number; name?: string | null }): JobRow {
   const { id, name, ...rest } = partial;
   return {
+    source: "default",
     version: version({
       versionId: id,
       versionName: name === undefined ? `job-${id}` : name,

@@ -5,7 +5,9 @@ import { type PriceTable, parsePriceTable } from "../report/prices.js";
 import { ConfigError } from "../shared/errors.js";
 
 /**
- * The container's S3 client for price tables, made on the first s3:// table and kept for the
+ * Configuration documents kept in files or S3: the price table (§9) and the sources (§10).
+ *
+ * The container's S3 client for these documents, made on the first s3:// table and kept for the
  * container's life (style §6): a warm Lambda reuses its connections and credentials instead of
  * building a client a run.
  */
@@ -16,15 +18,29 @@ function shared(make: () => S3Client): S3Client {
   return sharedClient;
 }
 
+export interface DocumentOptions {
+  cwd?: string | undefined;
+  /** Used instead of the shared client (tests, custom endpoints). */
+  s3Client?: S3Client | undefined;
+}
+
 /** Reads PRICE_TABLE: a local JSON file or an `s3://bucket/key` object (report.md §9). */
 export async function loadPriceTable(
   location: string,
-  opts: {
-    cwd?: string | undefined;
-    /** Used instead of the shared client (tests, custom endpoints). */
-    s3Client?: S3Client | undefined;
-  } = {},
+  opts: DocumentOptions = {},
 ): Promise<PriceTable> {
+  return parsePriceTable(await readDocument(location, "PRICE_TABLE", opts), location);
+}
+
+/**
+ * The text of a configuration document (PRICE_TABLE, REPORT_SOURCES): a local file (`file://`
+ * or a path, relative to `cwd`) or an `s3://bucket/key` object. ConfigError naming `setting`.
+ */
+export async function readDocument(
+  location: string,
+  setting: string,
+  opts: DocumentOptions = {},
+): Promise<string> {
   let text: string;
   const s3 = /^s3:\/\/([^/]+)\/(.+)$/.exec(location);
   if (s3 !== null) {
@@ -36,15 +52,15 @@ export async function loadPriceTable(
       const res = await client.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
       text = (await res.Body?.transformToString("utf8")) ?? "";
     } catch (cause) {
-      throw new ConfigError(`PRICE_TABLE ${location} could not be read from S3`, { cause });
+      throw new ConfigError(`${setting} ${location} could not be read from S3`, { cause });
     }
   } else {
     const path = resolve(opts.cwd ?? process.cwd(), location.replace(/^file:\/\//, ""));
     try {
       text = await readFile(path, "utf8");
     } catch (cause) {
-      throw new ConfigError(`PRICE_TABLE ${location} could not be read (${path})`, { cause });
+      throw new ConfigError(`${setting} ${location} could not be read (${path})`, { cause });
     }
   }
-  return parsePriceTable(text, location);
+  return text;
 }
