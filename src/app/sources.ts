@@ -42,7 +42,7 @@ export interface Workspace {
 /**
  * The name of each workspace's source, in workspace-id order (`"0"` first):
  * `<entry>.<workspace name lower-cased, each run of characters other than [a-z0-9] as ->`, or
- * `<entry>.<id>` for every workspace whose name collides with another's. Pure.
+ * `<entry>.<id>` for every workspace whose name collides with another's (or is empty). Pure.
  */
 export function workspaceSourceNames(
   entry: string,
@@ -50,18 +50,24 @@ export function workspaceSourceNames(
 ): { readonly workspaceId: string; readonly name: string }[] {
   const sorted = [...workspaces].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
   const slug = (name: string) => name.toLowerCase().replace(/[^a-z0-9]+/g, "-");
-  const seen = new Map<string, number>();
-  for (const w of sorted) seen.set(slug(w.name), (seen.get(slug(w.name)) ?? 0) + 1);
-  const names = sorted.map((w) => ({
-    workspaceId: w.id,
-    name: `${entry}.${(seen.get(slug(w.name)) ?? 0) > 1 ? w.id.toLowerCase() : slug(w.name)}`,
-  }));
-  // An id used instead of a name may itself equal another workspace's slug: then ids for all.
-  const counts = new Map<string, number>();
-  for (const n of names) counts.set(n.name, (counts.get(n.name) ?? 0) + 1);
-  return names.map((n) =>
-    (counts.get(n.name) ?? 0) > 1 ? { ...n, name: `${entry}.${n.workspaceId.toLowerCase()}` } : n,
-  );
+  const names = sorted.map((w) => ({ workspaceId: w.id, name: slug(w.name) }));
+  for (const n of names) if (n.name === "") n.name = n.workspaceId.toLowerCase();
+  // An id used instead of a name may itself equal another workspace's name, and that one's id
+  // a third's: repeat until no two collide. Each round turns at least one name into its id, so
+  // it ends; ids that differ only in case are left as they are (no id is then better).
+  for (let changed = true; changed; ) {
+    changed = false;
+    const counts = new Map<string, number>();
+    for (const n of names) counts.set(n.name, (counts.get(n.name) ?? 0) + 1);
+    for (const n of names) {
+      const id = n.workspaceId.toLowerCase();
+      if ((counts.get(n.name) ?? 0) > 1 && n.name !== id) {
+        n.name = id;
+        changed = true;
+      }
+    }
+  }
+  return names.map((n) => ({ workspaceId: n.workspaceId, name: `${entry}.${n.name}` }));
 }
 
 /** The listing a source reads, for the "same listing twice" check. */

@@ -5,6 +5,17 @@ import { type Log, silentLog } from "../shared/log.js";
 import type { RequestAuthenticator } from "./auth.js";
 import { DEFAULT_RETRY_POLICY, type RetryHooks, type RetryPolicy, withRetry } from "./retry.js";
 import { parseRetryAfter } from "./retry-after.js";
+import {
+  type Answer,
+  readAllWorkspaces,
+  TRAIN_JOB_LIST_ACTION,
+  WORKSPACE_LIST_ACTION,
+  type Workspace,
+  workspacePage,
+  workspacesUrl,
+} from "./workspaces.js";
+
+export type { Workspace } from "./workspaces.js";
 
 /** One listing page as the scan needs it; records are still raw (parsed by the scan). */
 export interface ListPage {
@@ -51,6 +62,7 @@ const FATAL_ERROR_CODES = new Set([
   "ModelArts.0206",
 ]);
 const TOKEN_INVALID_CODE = "ModelArts.0203";
+const NOT_AUTHORISED_CODE = "ModelArts.0108";
 const BASE_HEADERS: Readonly<Record<string, string>> = { accept: "application/json" };
 
 const integer = z.union([
@@ -74,6 +86,28 @@ function readPage(json: unknown): { totalCount: number; records: unknown[] } | s
   if (!total.success) return "total_count";
   if (!Array.isArray(body.versions)) return "versions";
   return { totalCount: total.data, records: body.versions };
+}
+
+const rid = (requestId: string | undefined) => (requestId ? ` (request id ${requestId})` : "");
+
+/** A versions page, or an UpstreamError (retryable: a bad answer, not a bad request). */
+function versionsPage(json: unknown, offset: number, answer: Answer): ListPage {
+  const { where, requestId } = answer;
+  const page = readPage(json);
+  if (typeof page === "string") {
+    throw new UpstreamError(`${where} answered a page without a valid ${page}${rid(requestId)}`, {
+      retryable: true,
+    });
+  }
+  const { totalCount, records } = page;
+  if (records.length === 0 && offset < totalCount) {
+    // Inside the listing by its own count, yet empty: a fault of the server, not the end.
+    throw new UpstreamError(
+      `${where} answered an empty page although total_count is ${totalCount}${rid(requestId)}`,
+      { retryable: true },
+    );
+  }
+  return { totalCount, records, requestId };
 }
 
 const errorBody = z.object({
@@ -114,8 +148,36 @@ export class ModelArtsClient implements VersionSource {
   }
 
   listPage(offset: number, limit: number, options: ListPageOptions = {}): Promise<ListPage> {
-    const url = this.pageUrl(offset, limit);
-    const { signal } = options;
+    const access = `listing the training jobs of workspace ${this.#opts.workspaceId || "0"} needs credentials of project ${this.#opts.projectId} allowed the IAM action ${TRAIN_JOB_LIST_ACTION}`;
+    const read = (json: unknown, answer: Answer) => versionsPage(json, offset, answer);
+    return this.#call(this.pageUrl(offset, limit), access, read, options.signal);
+  }
+
+  /**
+   * The workspaces the credentials may use (ListWorkspace with `filter_accessible=true`), all
+   * pages of them, in the order listed; each page with the retries and errors of a versions
+   * page. Ends when `total_count` workspaces are read; a page that adds none before then is an
+   * error (the listing changed or repeats itself), never a loop.
+   */
+  listWorkspaces(options: ListPageOptions = {}): Promise<Workspace[]> {
+    const { endpoint, projectId } = this.#opts;
+    const access = `ListWorkspace needs credentials of project ${projectId} allowed the IAM action ${WORKSPACE_LIST_ACTION}`;
+    return readAllWorkspaces((offset) =>
+      this.#call(workspacesUrl(endpoint, projectId, offset), access, workspacePage, options.signal),
+    );
+  }
+
+  /**
+   * One GET of a JSON answer with the client's retries, flow-control pause and token refresh;
+   * `read` checks the body (its UpstreamErrors are retried like any bad answer). `access` says
+   * what a refusal (401/403) needs, added to its error.
+   */
+  #call<T>(
+    url: URL,
+    access: string,
+    read: (json: unknown, answer: Answer) => T,
+    signal: AbortSignal | undefined,
+  ): Promise<T> {
     const hooks = this.#opts.retryHooks ?? {};
     const clock = hooks.clock ?? Date.now;
     const sleep =
@@ -125,7 +187,8 @@ export class ModelArtsClient implements VersionSource {
     const attempt = async () => {
       const wait = this.#pausedUntil - clock();
       if (wait > 0) await sleep(wait, signal);
-      return this.#withTokenRefresh(url, offset, signal);
+      const { json, answer } = await this.#withTokenRefresh(url, access, signal);
+      return read(json, answer);
     };
     return withRetry(
       this.#opts.retry ?? DEFAULT_RETRY_POLICY,
@@ -179,12 +242,12 @@ export class ModelArtsClient implements VersionSource {
 
   async #withTokenRefresh(
     url: URL,
-    offset: number,
+    access: string,
     signal: AbortSignal | undefined,
-  ): Promise<ListPage> {
+  ): Promise<{ json: unknown; answer: Answer }> {
     const used = await this.#authHeaders(url, signal);
     try {
-      return await this.#getPage(url, offset, used, signal);
+      return await this.#getJson(url, access, used, signal);
     } catch (error) {
       const expired =
         error instanceof UpstreamHttpError &&
@@ -194,7 +257,7 @@ export class ModelArtsClient implements VersionSource {
       this.#log.info("ModelArts rejected the token; fetching a new one", {
         requestId: error.requestId,
       });
-      return await this.#getPage(url, offset, await this.#authHeaders(url, signal), signal);
+      return await this.#getJson(url, access, await this.#authHeaders(url, signal), signal);
     }
   }
 
@@ -243,26 +306,27 @@ export class ModelArtsClient implements VersionSource {
     return { response, text };
   }
 
-  async #getPage(
+  /** The answer's JSON, or the error it says (a failure body, a status, not JSON). */
+  async #getJson(
     url: URL,
-    offset: number,
+    access: string,
     authHeaders: Record<string, string>,
     signal: AbortSignal | undefined,
-  ): Promise<ListPage> {
+  ): Promise<{ json: unknown; answer: Answer }> {
     const method = "GET";
     const where = `${method} ${url.href}`;
     const { response, text } = await this.#send(url, authHeaders, signal);
     const requestId = response.headers.get("x-request-id") ?? undefined;
     const now = (this.#opts.retryHooks?.clock ?? Date.now)();
+    const details = { method, url: url.href, status: response.status, requestId };
     let json: unknown;
     try {
       json = JSON.parse(text);
     } catch (cause) {
       const type = response.headers.get("content-type") ?? "no content type";
-      const details = { method, url: url.href, status: response.status, requestId };
-      if (!response.ok) throw httpError(details, undefined, response, now);
+      if (!response.ok) throw httpError(details, undefined, response, now, access);
       throw new UpstreamError(
-        `${where} answered HTTP ${response.status} with a body that is not JSON (${type}, ${text.length} characters; truncated?)${requestId ? ` (request id ${requestId})` : ""}`,
+        `${where} answered HTTP ${response.status} with a body that is not JSON (${type}, ${text.length} characters; truncated?)${rid(requestId)}`,
         { retryable: true, cause },
       );
     }
@@ -272,32 +336,11 @@ export class ModelArtsClient implements VersionSource {
       (typeof json === "object" &&
         json !== null &&
         (json as { is_success?: unknown }).is_success === false);
-    const failure = failed ? errorBody.safeParse(json) : undefined;
-    const failureBody = failure?.success ? failure.data : undefined;
     if (failed) {
-      throw httpError(
-        { method, url: url.href, status: response.status, requestId },
-        failureBody,
-        response,
-        now,
-      );
+      const failure = errorBody.safeParse(json);
+      throw httpError(details, failure.success ? failure.data : undefined, response, now, access);
     }
-    const page = readPage(json);
-    if (typeof page === "string") {
-      throw new UpstreamError(
-        `${where} answered a page without a valid ${page}${requestId ? ` (request id ${requestId})` : ""}`,
-        { retryable: true },
-      );
-    }
-    const { totalCount, records } = page;
-    if (records.length === 0 && offset < totalCount) {
-      // Inside the listing by its own count, yet empty: a fault of the server, not the end.
-      throw new UpstreamError(
-        `${where} answered an empty page although total_count is ${totalCount}${requestId ? ` (request id ${requestId})` : ""}`,
-        { retryable: true },
-      );
-    }
-    return { totalCount, records, requestId };
+    return { json, answer: { where, requestId } };
   }
 }
 
@@ -306,9 +349,11 @@ function httpError(
   body: z.infer<typeof errorBody> | undefined,
   response: Response,
   now: number,
+  access: string,
 ): UpstreamHttpError {
   const errorCode = body?.error_code;
   const status = details.status;
+  const refused = status === 401 || status === 403 || errorCode === NOT_AUTHORISED_CODE;
   const retryableStatus = status === 429 || status >= 500 || status === 200;
   const retryable =
     retryableStatus && !(errorCode !== undefined && FATAL_ERROR_CODES.has(errorCode));
@@ -318,6 +363,7 @@ function httpError(
       errorCode,
       errorMessage: body?.error_message ?? body?.error_msg,
       retryAfterSeconds: parseRetryAfter(response.headers.get("retry-after"), now),
+      hint: refused ? access : undefined,
     },
     { retryable },
   );

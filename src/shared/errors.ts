@@ -42,6 +42,8 @@ export interface UpstreamHttpErrorDetails {
   requestId?: string | undefined;
   /** Seconds to wait before retrying, from a Retry-After header. */
   retryAfterSeconds?: number | undefined;
+  /** What the operator can do about it, e.g. the IAM action a refused call needs. */
+  hint?: string | undefined;
 }
 
 /** The upstream answered with an HTTP error status or with `is_success: false`. */
@@ -58,9 +60,10 @@ export class UpstreamHttpError extends UpstreamError {
   constructor(details: UpstreamHttpErrorDetails, options: { retryable: boolean }) {
     const code = details.errorCode ? ` ${details.errorCode}` : "";
     const text = details.errorMessage ? `: ${details.errorMessage}` : "";
+    const hint = details.hint ? `; ${details.hint}` : "";
     const rid = details.requestId ? ` (request id ${details.requestId})` : "";
     super(
-      `${details.method} ${details.url} failed with HTTP ${details.status}${code}${text}${rid}`,
+      `${details.method} ${details.url} failed with HTTP ${details.status}${code}${text}${hint}${rid}`,
       options,
     );
     this.method = details.method;

@@ -1,6 +1,7 @@
 /**
  * Faults the simulator answers a listing request with: queued by a test, chosen by the
- * test's `faultFor`, or drawn at random (seeded), in that order.
+ * test's `faultFor`, or drawn at random (seeded), in that order. ListWorkspace requests have
+ * their own queue (no `faultFor`, no random ones).
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { sendJson, sendModelArtsError } from "./http.js";
@@ -20,6 +21,8 @@ export type Fault =
     }
   /** HTTP 200 with `total_count` as it is but no records: a page that lost its contents. */
   | { kind: "empty" }
+  /** HTTP 200 with this JSON instead of the page: a page of the wrong shape. */
+  | { kind: "body"; body: unknown }
   /** HTTP 200 with `is_success: false`. */
   | { kind: "not-success"; errorCode: string; errorMessage?: string }
   /**
@@ -107,8 +110,8 @@ export class FaultSource {
 
 /** What a fault answer may need of the page it replaces. */
 export interface FaultedPage {
-  /** `total_count` of the query. */
-  total(): number;
+  /** The page as it would be but with no records (`total_count` as it is). */
+  empty(): unknown;
   /** The JSON text of the full page. */
   body(): string;
 }
@@ -158,7 +161,6 @@ export function answerWithFault(
   req: IncomingMessage,
   res: ServerResponse,
   page: FaultedPage,
-  offset: number,
   headers: Record<string, string>,
 ): void {
   switch (fault.kind) {
@@ -178,12 +180,10 @@ export function answerWithFault(
       );
       return;
     case "empty":
-      sendJson(
-        res,
-        200,
-        { is_success: true, total_count: page.total(), versions: [], offset },
-        headers,
-      );
+      sendJson(res, 200, page.empty(), headers);
+      return;
+    case "body":
+      sendJson(res, 200, fault.body, headers);
       return;
     case "truncate":
       sendTruncated(req, res, fault.mode, page.body(), headers);

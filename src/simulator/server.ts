@@ -15,11 +15,14 @@
  * - Missing credentials and unknown or expired tokens get 401 `ModelArts.0203`; a bad AK/SK
  *   signature gets 403 `ModelArts.0206`; another project id gets 404 `ModelArts.0104`.
  * - Order of a listing request: auth → project → query validation (400 `ModelArts.0104`) →
- *   latency → the next queued fault, else the random failure → `onListing` hook → page.
- *   `requests.listing` counts every request to the listing route, failed ones included.
+ *   the workspace's access (403 `ModelArts.0108`) → latency → the next queued fault, else the
+ *   random failure → `onListing` hook → page. `requests.listing` counts every request to the
+ *   listing route, failed ones included.
+ * - ListWorkspace (`/v1/{project_id}/workspaces`): auth → project → query validation →
+ *   latency → the next queued workspace fault → page; counted in `requests.workspaces`.
  *
- * This file holds the options, the routing and the lifecycle; the listing, authentication
- * and faults live in `listing.ts`, `iam.ts` and `faults.ts`.
+ * This file holds the options, the routing and the lifecycle; the listing, workspaces,
+ * authentication and faults live in `listing.ts`, `workspaces.ts`, `iam.ts` and `faults.ts`.
  */
 import { randomUUID } from "node:crypto";
 import { setMaxListeners } from "node:events";
@@ -30,10 +33,17 @@ import { answerWithFault, type Fault, type FaultFor, FaultSource } from "./fault
 import { rateLimitHeaders, readBody, sendJson, sendModelArtsError } from "./http.js";
 import { type AuthRequest, Iam, type SimulatorAuth } from "./iam.js";
 import { Listing, type ListingState, parseListingQuery } from "./listing.js";
+import {
+  DEFAULT_WORKSPACES,
+  parseWorkspaceQuery,
+  type SimulatedWorkspace,
+  Workspaces,
+} from "./workspaces.js";
 
 export type { Fault } from "./faults.js";
 export type { SimulatorAuth } from "./iam.js";
 export type { ListingState } from "./listing.js";
+export type { SimulatedWorkspace } from "./workspaces.js";
 
 export interface SimulatorOptions {
   /** The only project id the listing accepts. */
@@ -64,15 +74,24 @@ export interface SimulatorOptions {
    * whatever the paging (the scan must fail rather than report on part of it).
    */
   hiddenRows?: readonly number[];
+  /**
+   * The project's workspaces, served by ListWorkspace; default just `{id: "0", name:
+   * "default"}`. Records name theirs in `workspace_id` (none: workspace "0").
+   */
+  workspaces?: readonly SimulatedWorkspace[];
+  /** Most workspaces on one ListWorkspace page, whatever `limit` asks for. */
+  workspacePageCap?: number;
 }
 
 export interface Simulator {
   /** `http://127.0.0.1:<port>`; serves both ModelArts and IAM (`/v3/auth/tokens`). */
   readonly url: string;
-  /** Counters tests can read: all requests, listing requests, IAM token requests. */
-  readonly requests: { count: number; listing: number; iam: number };
+  /** Counters tests can read: all requests, listing, ListWorkspace and IAM token requests. */
+  readonly requests: { count: number; listing: number; workspaces: number; iam: number };
   /** Faults for the next listing requests, in order, one each. */
   queueFaults(...faults: Fault[]): void;
+  /** Faults for the next ListWorkspace requests, in order, one each. */
+  queueWorkspaceFaults(...faults: Fault[]): void;
   setVersions(versions: readonly unknown[]): void;
   /**
    * Called before each listing request is answered with a page (not before faults or errors):
@@ -85,12 +104,18 @@ export interface Simulator {
 
 const MAX_BODY_BYTES = 1024 * 1024;
 const LISTING_PATH = /^\/v1\/([^/]+)\/training-jobs\/versions\/?$/;
+const WORKSPACES_PATH = /^\/v1\/([^/]+)\/workspaces\/?$/;
 const IAM_PATH = "/v3/auth/tokens";
 
 function validateOptions(opts: SimulatorOptions): void {
   if (opts.projectId === "") throw new RangeError("projectId must not be empty");
-  if (opts.pageCap !== undefined && !(Number.isSafeInteger(opts.pageCap) && opts.pageCap >= 1)) {
-    throw new RangeError(`pageCap must be a positive integer, got ${opts.pageCap}`);
+  for (const [name, cap] of [
+    ["pageCap", opts.pageCap],
+    ["workspacePageCap", opts.workspacePageCap],
+  ] as const) {
+    if (cap !== undefined && !(Number.isSafeInteger(cap) && cap >= 1)) {
+      throw new RangeError(`${name} must be a positive integer, got ${cap}`);
+    }
   }
   if (opts.latencyMs !== undefined && !(opts.latencyMs >= 0 && Number.isFinite(opts.latencyMs))) {
     throw new RangeError(`latencyMs must be a non-negative number, got ${opts.latencyMs}`);
@@ -109,7 +134,9 @@ interface Parts {
   requests: Simulator["requests"];
   iam: Iam;
   listing: Listing;
+  workspaces: Workspaces;
   faults: FaultSource;
+  workspaceFaults: FaultSource;
   rateLimit: () => Record<string, string>;
   /** Aborted by close(): ends the latency sleeps. */
   closing: AbortSignal;
@@ -123,6 +150,28 @@ function decodeProjectId(segment: string): string {
   }
 }
 
+/** Auth, then the project: false when the request is answered with an error already. */
+function admit(
+  parts: Parts,
+  auth: AuthRequest,
+  res: ServerResponse,
+  projectSegment: string,
+  headers: Record<string, string>,
+): boolean {
+  const verdict = parts.iam.authenticate(auth);
+  if (!verdict.ok) {
+    sendModelArtsError(res, verdict.status, verdict.code, verdict.message, headers);
+    return false;
+  }
+  const projectId = decodeProjectId(projectSegment);
+  if (projectId !== parts.opts.projectId) {
+    const message = `Project ${projectId} does not exist`;
+    sendModelArtsError(res, 404, "ModelArts.0104", message, headers);
+    return false;
+  }
+  return true;
+}
+
 async function handleListing(
   parts: Parts,
   auth: AuthRequest,
@@ -133,19 +182,15 @@ async function handleListing(
   requests.listing += 1;
   const request = requests.listing;
   const headers = parts.rateLimit();
-  const verdict = parts.iam.authenticate(auth);
-  if (!verdict.ok) {
-    return sendModelArtsError(res, verdict.status, verdict.code, verdict.message, headers);
-  }
-  const projectId = decodeProjectId(projectSegment);
-  if (projectId !== opts.projectId) {
-    const message = `Project ${projectId} does not exist`;
-    return sendModelArtsError(res, 404, "ModelArts.0104", message, headers);
-  }
+  if (!admit(parts, auth, res, projectSegment, headers)) return;
   const params = parseListingQuery(auth.query);
   if (typeof params === "string") {
     const message = `Invalid parameter: ${params}`;
     return sendModelArtsError(res, 400, "ModelArts.0104", message, headers);
+  }
+  if (parts.workspaces.refuses(params.workspaceId)) {
+    const message = `Not authorised to list training jobs in workspace ${params.workspaceId}`;
+    return sendModelArtsError(res, 403, "ModelArts.0108", message, headers);
   }
 
   if (opts.latencyMs !== undefined && opts.latencyMs > 0) {
@@ -153,8 +198,16 @@ async function handleListing(
   }
   const fault = parts.faults.next({ offset: params.offset, limit: params.limit, request });
   if (fault !== undefined) {
-    const page = { total: () => listing.total(params), body: () => listing.pageBody(params) };
-    return answerWithFault(fault, auth.req, res, page, params.offset, headers);
+    const page = {
+      empty: () => ({
+        is_success: true,
+        total_count: listing.total(params),
+        versions: [],
+        offset: params.offset,
+      }),
+      body: () => listing.pageBody(params),
+    };
+    return answerWithFault(fault, auth.req, res, page, headers);
   }
 
   listing.beforePage(request);
@@ -165,6 +218,35 @@ async function handleListing(
     "Content-Length": String(Buffer.byteLength(text)),
   });
   res.end(text);
+}
+
+/** ListWorkspace, with the listing's auth and project checks and latency. */
+async function handleWorkspaces(
+  parts: Parts,
+  auth: AuthRequest,
+  res: ServerResponse,
+  projectSegment: string,
+): Promise<void> {
+  parts.requests.workspaces += 1;
+  const request = parts.requests.workspaces;
+  const headers = parts.rateLimit();
+  if (!admit(parts, auth, res, projectSegment, headers)) return;
+  const query = parseWorkspaceQuery(auth.query);
+  if (typeof query === "string") {
+    return sendModelArtsError(res, 400, "ModelArts.0104", `Invalid parameter: ${query}`, headers);
+  }
+  const latency = parts.opts.latencyMs ?? 0;
+  if (latency > 0) await sleep(latency, undefined, { signal: parts.closing });
+  const page = parts.workspaces.page(query);
+  const fault = parts.workspaceFaults.next({ offset: query.offset, limit: query.limit, request });
+  if (fault !== undefined) {
+    const faulted = {
+      empty: () => ({ ...page, count: 0, workspaces: [] }),
+      body: () => JSON.stringify(page),
+    };
+    return answerWithFault(fault, auth.req, res, faulted, headers);
+  }
+  sendJson(res, 200, page, headers);
 }
 
 async function handle(parts: Parts, req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -192,6 +274,10 @@ async function handle(parts: Parts, req: IncomingMessage, res: ServerResponse): 
   const listing = LISTING_PATH.exec(path);
   if (listing?.[1] !== undefined && req.method === "GET") {
     return handleListing(parts, { req, path, query, body }, res, listing[1]);
+  }
+  const workspaces = WORKSPACES_PATH.exec(path);
+  if (workspaces?.[1] !== undefined && req.method === "GET") {
+    return handleWorkspaces(parts, { req, path, query, body }, res, workspaces[1]);
   }
   // What API Gateway answers for a route it does not know.
   return sendJson(res, 404, {
@@ -222,10 +308,12 @@ export async function startSimulator(
   setMaxListeners(0, closing.signal);
   const parts: Parts = {
     opts,
-    requests: { count: 0, listing: 0, iam: 0 },
+    requests: { count: 0, listing: 0, workspaces: 0, iam: 0 },
     iam: new Iam({ projectId: opts.projectId, auth: opts.auth, now, tokenTtlMs: opts.tokenTtlMs }),
     listing: new Listing(opts.versions, { pageCap: opts.pageCap, hiddenRows: opts.hiddenRows }),
+    workspaces: new Workspaces(opts.workspaces ?? DEFAULT_WORKSPACES, opts.workspacePageCap),
     faults: new FaultSource(opts),
+    workspaceFaults: new FaultSource({}),
     rateLimit: rateLimitHeaders(now),
     closing: closing.signal,
   };
@@ -255,6 +343,7 @@ export async function startSimulator(
     url: `http://${urlHost}:${address.port}`,
     requests: parts.requests,
     queueFaults: (...more: Fault[]) => parts.faults.queue(more),
+    queueWorkspaceFaults: (...more: Fault[]) => parts.workspaceFaults.queue(more),
     setVersions: (next: readonly unknown[]) => parts.listing.setVersions(next),
     onListing: (hook) => parts.listing.onListing(hook),
     close(): Promise<void> {

@@ -276,14 +276,16 @@ describe("ModelArts simulator", () => {
       expect(answers[0]?.headers.get("x-ratelimit-used")).toMatch(/^\d+$/);
     });
 
-    it("counts requests, listings and IAM calls", async () => {
+    it("counts requests, listings, ListWorkspace and IAM calls", async () => {
       const before = { ...sim.requests };
       await listing("");
       await fetch(`${sim.url}/v3/auth/tokens`, { method: "POST", body: "{}" });
+      await fetch(`${sim.url}/v1/${PROJECT}/workspaces`);
       await fetch(`${sim.url}/nowhere`);
       expect(sim.requests).toEqual({
-        count: before.count + 3,
+        count: before.count + 4,
         listing: before.listing + 1,
+        workspaces: before.workspaces + 1,
         iam: before.iam + 1,
       });
     });
@@ -586,5 +588,169 @@ describe("ModelArts simulator", () => {
       await other.close();
       expect(await pending).toBe("failed");
     });
+  });
+});
+
+describe("ModelArts simulator: ListWorkspace", () => {
+  const A = "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
+  const B = "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb";
+  const C = "cccccccccccccccccccccccccccccccc";
+  const D = "dddddddddddddddddddddddddddddddd";
+  let sim: Simulator;
+  interface WorkspacesPage {
+    total_count: number;
+    count: number;
+    workspaces: { id: string; name: string; [field: string]: unknown }[];
+  }
+  const get = (query = "", headers: Record<string, string> = { "X-Auth-Token": TOKEN }) =>
+    fetch(`${sim.url}/v1/${PROJECT}/workspaces${query}`, { headers });
+  const list = async (query: string): Promise<WorkspacesPage> => {
+    const res = await get(query);
+    expect(res.status).toBe(200);
+    return (await res.json()) as WorkspacesPage;
+  };
+  const names = (page: WorkspacesPage) => page.workspaces.map((w) => w.name);
+
+  beforeAll(async () => {
+    sim = await startSimulator({
+      projectId: PROJECT,
+      versions: [
+        version(1),
+        { ...version(2), workspace_id: B },
+        { ...version(3), workspace_id: D },
+        { ...version(4), workspace_id: C },
+      ],
+      auth: { tokens: [TOKEN] },
+      workspaces: [
+        { id: "0", name: "default" },
+        { id: B, name: "beta" },
+        { id: A, name: "alpha" },
+        { id: D, name: "delta", accessible: false },
+        { id: C, name: "gamma", forbidden: true },
+      ],
+      workspacePageCap: 2,
+    });
+  });
+  afterAll(() => sim.close());
+
+  it("lists by name, descending by default, with every documented field", async () => {
+    const first = await list("");
+    expect(first.total_count).toBe(5);
+    expect(first.count).toBe(2);
+    expect(names(first)).toEqual(["gamma", "delta"]);
+    expect(Object.keys(first.workspaces[0] ?? {}).sort()).toEqual(
+      [
+        "auth_type",
+        "create_time",
+        "description",
+        "enterprise_project_id",
+        "enterprise_project_name",
+        "id",
+        "name",
+        "owner",
+        "status",
+        "status_info",
+        "update_time",
+      ].sort(),
+    );
+  });
+
+  it("pages with offset and limit, capped at workspacePageCap", async () => {
+    const pages = [await list("?order=asc&limit=10"), await list("?order=asc&offset=2&limit=10")];
+    pages.push(await list("?order=asc&offset=4&limit=10"));
+    expect(pages.map(names)).toEqual([["alpha", "beta"], ["default", "delta"], ["gamma"]]);
+    expect(pages.map((p) => [p.total_count, p.count])).toEqual([
+      [5, 2],
+      [5, 2],
+      [5, 1],
+    ]);
+    expect((await list("?offset=5")).workspaces).toEqual([]);
+    expect(names(await list("?order=asc&limit=1"))).toEqual(["alpha"]);
+  });
+
+  it("lists only the accessible workspaces with filter_accessible=true", async () => {
+    const all: string[] = [];
+    for (let offset = 0; offset < 4; offset += 2) {
+      const page = await list(`?filter_accessible=true&order=asc&offset=${offset}`);
+      expect(page.total_count).toBe(4);
+      all.push(...names(page));
+    }
+    expect(all).toEqual(["alpha", "beta", "default", "gamma"]);
+  });
+
+  it("matches name as a fuzzy, case-insensitive filter", async () => {
+    const page = await list("?name=ET&order=asc");
+    expect(names(page)).toEqual(["beta"]);
+    expect(page.total_count).toBe(1);
+  });
+
+  it("refuses the versions listing of a forbidden or inaccessible workspace with 403 ModelArts.0108", async () => {
+    for (const ws of [C, D]) {
+      const res = await fetch(
+        `${sim.url}/v1/${PROJECT}/training-jobs/versions?workspace_id=${ws}`,
+        {
+          headers: { "X-Auth-Token": TOKEN },
+        },
+      );
+      expect(res.status).toBe(403);
+      expect(await res.json()).toMatchObject({ is_success: false, error_code: "ModelArts.0108" });
+    }
+    const allowed = await fetch(
+      `${sim.url}/v1/${PROJECT}/training-jobs/versions?workspace_id=${B}`,
+      {
+        headers: { "X-Auth-Token": TOKEN },
+      },
+    );
+    expect(ids((await allowed.json()) as Page)).toEqual([2]);
+  });
+
+  it("checks credentials and the project like the versions listing", async () => {
+    const none = await get("", {});
+    expect(none.status).toBe(401);
+    expect(await none.json()).toMatchObject({ error_code: "ModelArts.0203" });
+    const other = await fetch(`${sim.url}/v1/other-project/workspaces`, {
+      headers: { "X-Auth-Token": TOKEN },
+    });
+    expect(other.status).toBe(404);
+    expect(await other.json()).toMatchObject({ error_code: "ModelArts.0104" });
+  });
+
+  it.each([
+    ["?limit=0", 'limit must be an integer of at least 1, got "0"'],
+    ["?sort_by=owner", 'sort_by must be one of name, update_time, status, got "owner"'],
+    ["?filter_accessible=yes", 'filter_accessible must be true or false, got "yes"'],
+  ])("answers %s with 400 ModelArts.0104", async (query, message) => {
+    const res = await get(query);
+    expect(res.status).toBe(400);
+    expect(await res.json()).toEqual({
+      is_success: false,
+      error_code: "ModelArts.0104",
+      error_message: `Invalid parameter: ${message}`,
+    });
+  });
+
+  it("answers queued workspace faults, leaving the versions listing alone", async () => {
+    sim.queueWorkspaceFaults({ kind: "status", status: 503 }, { kind: "empty" });
+    const versions = await fetch(`${sim.url}/v1/${PROJECT}/training-jobs/versions`, {
+      headers: { "X-Auth-Token": TOKEN },
+    });
+    expect(versions.status).toBe(200);
+    expect((await get("")).status).toBe(503);
+    expect(await list("")).toEqual({ total_count: 5, count: 0, workspaces: [] });
+    expect((await list("")).count).toBe(2);
+  });
+
+  it("rejects a workspace id given twice", async () => {
+    await expect(
+      startSimulator({
+        projectId: PROJECT,
+        versions: [],
+        auth: {},
+        workspaces: [
+          { id: A, name: "a" },
+          { id: A, name: "b" },
+        ],
+      }),
+    ).rejects.toThrow(`workspace id ${A} is given twice`);
   });
 });
