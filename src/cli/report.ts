@@ -142,7 +142,7 @@ export async function runReportCli(argv: readonly string[], io: CliIo): Promise<
         cwd: io.cwd,
         onProgress: progressPrinter(io.stderr),
         startDemo: (demoNow) =>
-          import("../simulator/demo.js").then((m) => m.startDemoUpstream(demoNow)),
+          import("../simulator/demo.js").then((m) => m.startDemoOrganisation(demoNow)),
         onDemo: () =>
           io.stderr.write(
             "MODELARTS_ENDPOINT is not set: using the built-in demo data (a simulated ModelArts on loopback)\n",

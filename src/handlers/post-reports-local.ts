@@ -32,7 +32,7 @@ async function regenerate(request: Regeneration, claim: PendingRegeneration): Pr
       fetchSecret,
       store: report.store(),
       startDemo: (demoNow) =>
-        import("../simulator/demo.js").then((m) => m.startDemoUpstream(demoNow)),
+        import("../simulator/demo.js").then((m) => m.startDemoOrganisation(demoNow)),
     });
     logger.info("regeneration finished", { dates, id: claim.id });
   } catch (error) {

@@ -117,7 +117,10 @@ const errorBody = z.object({
   error_msg: z.string().optional(),
 });
 
-/** The ModelArts training-job versions listing, with auth, timeouts, error mapping and retries. */
+/**
+ * The ModelArts training-job versions listing and ListWorkspace, with auth, timeouts, error
+ * mapping and retries.
+ */
 export class ModelArtsClient implements VersionSource {
   readonly #opts: ModelArtsClientOptions;
   readonly #fetch: typeof fetch;

@@ -48,7 +48,7 @@ describe("loadReportConfig", () => {
 
   it("requires an endpoint when running in AWS", () => {
     expect(fails({ AWS_LAMBDA_FUNCTION_NAME: "f", REPORT_STORAGE: "s3://b/p" })).toMatch(
-      /MODELARTS_ENDPOINT is required/,
+      /MODELARTS_ENDPOINT or REPORT_SOURCES is required/,
     );
   });
 

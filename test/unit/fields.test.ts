@@ -71,6 +71,8 @@ describe("the table of metric fields", () => {
       by_flavor: [{ flavor_code: "f", ...makeMetrics() }],
       by_pool: [{ pool_id: "p", ...makeMetrics() }],
       by_flavor_pool: [{ flavor_code: "f", pool_id: "p", ...makeMetrics() }],
+      by_source: [{ source: "s", ...makeMetrics() }],
+      by_source_flavor_pool: [{ source: "s", flavor_code: "f", pool_id: "p", ...makeMetrics() }],
       previous: makeMetrics(),
     });
     const json = JSON.parse(renderReportJson(report));

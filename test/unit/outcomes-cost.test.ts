@@ -129,10 +129,10 @@ describe("cost", () => {
     expect(r?.currency).toBe("EUR");
     expect(r?.anomalies.unpriced_flavors).toEqual(["gpu.b"]);
     const jobs = renderJobsCsv("2026-11-27", d27?.jobs ?? [], DAY).split("\r\n");
-    expect(jobs[0]?.endsWith(",failed,outcome,wait_hours,cost")).toBe(true);
-    expect(jobs[1]?.endsWith(",false,completed,4.000000,16.50")).toBe(true);
-    expect(jobs[2]?.endsWith(",false,cancelled,1.000000,")).toBe(true); // unpriced: empty cost
-    expect(jobs[3]?.endsWith(",false,completed,8.000000,0.33")).toBe(true);
+    expect(jobs[0]?.endsWith(",failed,outcome,wait_hours,cost,source")).toBe(true);
+    expect(jobs[1]?.endsWith(",false,completed,4.000000,16.50,default")).toBe(true);
+    expect(jobs[2]?.endsWith(",false,cancelled,1.000000,,default")).toBe(true); // unpriced: empty cost
+    expect(jobs[3]?.endsWith(",false,completed,8.000000,0.33,default")).toBe(true);
   });
 
   it("rounds an exact half cent up, in the report and in jobs.csv", () => {
@@ -165,7 +165,7 @@ describe("cost", () => {
     expect(
       renderJobsCsv("2026-11-27", day?.jobs ?? [], DAY)
         .split("\r\n")[1]
-        ?.endsWith(",0.87"),
+        ?.endsWith(",0.87,default"),
     ).toBe(true);
   });
 

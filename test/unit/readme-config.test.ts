@@ -6,11 +6,13 @@ import { upstreamOf } from "../helpers/one-source.js";
 /**
  * The README's configuration table against the code: every default it states is what the
  * configuration actually gives when the variable is unset, every variable it lists is read by
- * src/app/config.ts, and every variable config.ts reads is in the table.
+ * src/app/config.ts, and every variable config.ts and env.ts read is in the table.
  */
 
 const README = readFileSync(new URL("../../README.md", import.meta.url), "utf8");
-const CONFIG_SOURCE = readFileSync(new URL("../../src/app/config.ts", import.meta.url), "utf8");
+const CONFIG_SOURCE = ["config.ts", "env.ts"]
+  .map((f) => readFileSync(new URL(`../../src/app/${f}`, import.meta.url), "utf8"))
+  .join("\n");
 
 /** `variable` cell → `default` cell, for each row of the table under "## Configuration". */
 function table(): Map<string, string> {
@@ -54,7 +56,7 @@ describe("the README's configuration table", () => {
   });
 
   it("lists every variable the configuration reads, and only those", () => {
-    const read = new Set([...CONFIG_SOURCE.matchAll(/\(env, "([A-Z0-9_]+)"/g)].map((m) => m[1]));
+    const read = new Set([...CONFIG_SOURCE.matchAll(/(?:\(env, |\bname\()"([A-Z0-9_]+)"/g)].map((m) => m[1]));
     // Auth variables have their own section of the README; the table names the rest.
     const auth = /^(MODELARTS_(TOKEN|AK|SK|SECURITY_TOKEN)|IAM_\w+)$/;
     // Lambda's and serverless-offline's own, read to tell where the code runs.

@@ -147,7 +147,7 @@ describe("report.json", () => {
     statuses: [{ status: 10, name: "JOBSTAT_COMPLETED", versions: 1 }],
   });
 
-  it("writes the keys in the order of the spec, the §9 additions after them", () => {
+  it("writes the keys in the order of the spec, the §9 additions after them, §10's beside their kin", () => {
     const parsed = JSON.parse(renderReportJson(report)) as Record<string, unknown>;
     expect(Object.keys(parsed)).toEqual([
       "schema_version",
@@ -156,11 +156,14 @@ describe("report.json", () => {
       "window",
       "generated_at",
       "source",
+      "sources",
       "failure_statuses",
       "totals",
       "by_flavor",
       "by_pool",
       "by_flavor_pool",
+      "by_source",
+      "by_source_flavor_pool",
       "statuses",
       "anomalies",
       "currency",
@@ -392,6 +395,7 @@ describe("jobs.csv", () => {
       "failed",
       "",
       "1.50",
+      "default",
     ]);
     // in the order given (the caller sorts by version id)
     expect(rows[2]?.slice(0, 3)).toEqual(["2026-11-27", "2", "job-2"]);
