@@ -147,10 +147,9 @@ export function loadReportConfig(
 }
 
 /** The paging settings every source shares (MODELARTS_PAGE_SIZE and the rest). */
-export function pagingOf(env: Env): Pick<
-  UpstreamConfig,
-  "pageSize" | "concurrency" | "timeoutMs" | "maxAttempts"
-> {
+export function pagingOf(
+  env: Env,
+): Pick<UpstreamConfig, "pageSize" | "concurrency" | "timeoutMs" | "maxAttempts"> {
   return {
     // Two at least: neighbouring pages share a record, which is how a gap is seen (scan.ts).
     pageSize: positiveInt(env, "MODELARTS_PAGE_SIZE", DEFAULTS.pageSize, 1000, 2),

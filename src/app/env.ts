@@ -50,7 +50,13 @@ export function require(env: Env, name: string, why: string): string {
   return value;
 }
 
-export function positiveInt(env: Env, name: string, fallback: number, max: number, min = 1): number {
+export function positiveInt(
+  env: Env,
+  name: string,
+  fallback: number,
+  max: number,
+  min = 1,
+): number {
   const raw = read(env, name);
   if (raw === undefined) return fallback;
   const n = /^[0-9]+$/.test(raw) ? Number(raw) : Number.NaN;

@@ -191,10 +191,7 @@ function progressOfAll(
 }
 
 /** One scan a source, all at once, each keeping what any of the requested windows needs. */
-async function scanForReports(
-  deps: ReportJobDeps,
-  opts: ReportJobOptions,
-): Promise<ScanResult[]> {
+async function scanForReports(deps: ReportJobDeps, opts: ReportJobOptions): Promise<ScanResult[]> {
   const log = deps.log ?? silentLog;
   const { dates, timeZone, now, month } = opts;
   const windows = [

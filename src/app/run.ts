@@ -1,8 +1,8 @@
 import type { ScanProgress } from "../scan/scan.js";
 import { ConfigError } from "../shared/errors.js";
 import type { Log } from "../shared/log.js";
-import { openStore } from "../storage/open-store.js";
 import { loadPriceTable, readDocument } from "../storage/documents.js";
+import { openStore } from "../storage/open-store.js";
 import type { ReportStore } from "../storage/store.js";
 import type { ReportConfig } from "./config.js";
 import { type JobSource, type ReportJobResult, runReportJob } from "./report-job.js";

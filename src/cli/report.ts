@@ -4,6 +4,7 @@ import type { ReportJobResult } from "../app/report-job.js";
 import { runConfiguredReport } from "../app/run.js";
 import { formatHours } from "../report/format.js";
 import { MAX_RANGE_DAYS, selectRun } from "../report/select-dates.js";
+import type { Metrics } from "../report/types.js";
 import type { Log } from "../shared/log.js";
 import { type CliIo, fail, parseOptions } from "./main.js";
 import { progressPrinter } from "./progress.js";
@@ -101,22 +102,37 @@ export function summary(result: ReportJobResult, storeUrl: string): string {
       `${r.label} (${r.timezone}): ${r.totals.versions_active} active, ${r.totals.versions_created} created, ${r.totals.versions_failed} failed; ` +
         `${formatHours(r.totals.gpu_hours)} GPU-h, ${formatHours(r.totals.npu_hours)} NPU-h; ${r.anomalies.skipped} bad records skipped, ${r.anomalies.duplicate_rows} duplicate rows`,
     );
-    const header = ["flavor", "active", "GPUs", "peak", "GPU-h", "NPU-h"];
-    const rows = r.by_flavor
-      .slice(0, 10)
-      .map((f) => [
-        f.flavor_code ?? "(none)",
-        String(f.versions_active),
-        String(f.gpus),
-        String(f.peak_gpus),
-        formatHours(f.gpu_hours),
-        formatHours(f.npu_hours),
+    const table = (name: string, groups: readonly (Metrics & { key: string })[]) => {
+      const header = [name, "active", "GPUs", "peak", "GPU-h", "NPU-h"];
+      const rows = groups.map((g) => [
+        g.key,
+        String(g.versions_active),
+        String(g.gpus),
+        String(g.peak_gpus),
+        formatHours(g.gpu_hours),
+        formatHours(g.npu_hours),
       ]);
-    const widths = header.map((h, i) =>
-      Math.max(h.length, ...rows.map((row) => (row[i] ?? "").length)),
+      const widths = header.map((h, i) =>
+        Math.max(h.length, ...rows.map((row) => (row[i] ?? "").length)),
+      );
+      out.push(pad(header, widths));
+      for (const row of rows) out.push(pad(row, widths));
+    };
+    table(
+      "flavor",
+      r.by_flavor.slice(0, 10).map((f) => ({ ...f, key: f.flavor_code ?? "(none)" })),
     );
-    out.push(pad(header, widths));
-    for (const row of rows) out.push(pad(row, widths));
+    if (r.by_source.length > 1) {
+      // Several sources (§10): the peak of each is its own; the total's is the peak of the sum.
+      out.push("");
+      table(
+        "source",
+        r.by_source.map((s) => ({ ...s, key: s.source ?? "" })),
+      );
+      out.push(
+        `peak of the sum across the ${r.by_source.length} sources: ${r.totals.peak_gpus} GPUs, ${r.totals.peak_npus} NPUs`,
+      );
+    }
   }
   return `${out.join("\n")}\n`;
 }

@@ -14,7 +14,8 @@ export async function runStartCli(_argv: readonly string[], io: CliIo): Promise<
     io.stdout.write(
       [
         "",
-        "The demo report is in ./reports (daily/<date>/report.json, usage.csv, jobs.csv, and latest.json).",
+        "The demo report is in ./reports (daily/<date>/report.json, usage.csv, jobs.csv, sources.csv, and latest.json).",
+        "The demo is an organisation: two projects in two regions, one of them with three workspaces.",
         "Serve it over HTTP:  REPORT_API_TOKEN=dev-token REPORT_LINK_KEY=<32+ characters> npm run dev",
         "then make a link a browser can open:  REPORT_LINK_KEY=<the same> npm run link -- --path '/reports/latest?format=html'",
         "",

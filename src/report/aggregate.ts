@@ -88,7 +88,14 @@ export function aggregate(input: AggregateInput): PeriodAggregate[] {
   });
 
   const sourceNames = input.sources.map((s) => s.name);
-  const ctx = { keys, sourceNames, failureStatuses: input.failureStatuses, failureSet, now, prices };
+  const ctx = {
+    keys,
+    sourceNames,
+    failureStatuses: input.failureStatuses,
+    failureSet,
+    now,
+    prices,
+  };
   return days.map((day, i) => {
     day.finish(keys, prices);
     day.sweepPeaks();

@@ -109,7 +109,14 @@ export class JobRows implements Iterable<JobRow> {
       });
       if (c !== undefined) cost = roundCents(c);
     }
-    return { source, version: v, overlapMs: overlap, failed: p.failed === 0, waitMs: waitMs(v), cost };
+    return {
+      source,
+      version: v,
+      overlapMs: overlap,
+      failed: p.failed === 0,
+      waitMs: waitMs(v),
+      cost,
+    };
   }
 
   *[Symbol.iterator](): Iterator<JobRow> {

@@ -114,9 +114,7 @@ const common = {
     unpriced_flavors: z.array(text.nullable()).exactOptional(),
     /** Rows the listing gave more than once; files written before it was counted lack it. */
     duplicate_rows: count.default(0),
-    by_source: z
-      .record(text, z.object({ skipped: count, duplicate_rows: count }))
-      .exactOptional(),
+    by_source: z.record(text, z.object({ skipped: count, duplicate_rows: count })).exactOptional(),
   }),
   currency: text.nullable(),
   previous: storedMetrics.nullable(),

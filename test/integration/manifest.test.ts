@@ -50,7 +50,7 @@ describe("the manifest", () => {
       bytes: usage.length,
       sha256: createHash("sha256").update(usage).digest("hex"),
     });
-    expect(Object.keys(manifest.files)).toEqual(["report.json", "usage.csv", "jobs.csv"]);
+    expect(Object.keys(manifest.files)).toEqual(["report.json", "usage.csv", "jobs.csv", "sources.csv"]);
     // The run's start by its own clock: a slower run that started earlier never replaces it.
     expect(manifest.scan_started_at).toBe(new Date(NOW).toISOString());
     expect(manifest.completeness).toEqual({
@@ -58,6 +58,14 @@ describe("the manifest", () => {
       total_count_last: 500,
       versions_scanned: 500,
       complete: true,
+      by_source: {
+        default: {
+          total_count_first: 500,
+          total_count_last: 500,
+          versions_scanned: 500,
+          complete: true,
+        },
+      },
     });
     const latest = JSON.parse(await readFile(join(run.dir, "reports", "latest.json"), "utf8"));
     expect(latest.files["manifest.json"]).toBe("daily/2026-11-27/manifest.json");

@@ -52,10 +52,10 @@ const stores: [string, () => ReportStore][] = [
 ];
 
 describe.each(stores)("the report job on %s", (_name, makeStore) => {
-  it("writes the three files of the date and then latest.json", async () => {
+  it("writes the four files of the date and then latest.json", async () => {
     const store = makeStore();
     const result = await runOneSource(deps(store), options(["2026-11-27"]));
-    for (const name of ["report.json", "usage.csv", "jobs.csv"]) {
+    for (const name of ["report.json", "usage.csv", "jobs.csv", "sources.csv"]) {
       expect(await store.get(`daily/2026-11-27/${name}`)).toBeDefined();
     }
     expect(await readLatest(store)).toEqual({
@@ -65,6 +65,7 @@ describe.each(stores)("the report job on %s", (_name, makeStore) => {
         "report.json": "daily/2026-11-27/report.json",
         "usage.csv": "daily/2026-11-27/usage.csv",
         "jobs.csv": "daily/2026-11-27/jobs.csv",
+        "sources.csv": "daily/2026-11-27/sources.csv",
         "manifest.json": "daily/2026-11-27/manifest.json",
       },
     });

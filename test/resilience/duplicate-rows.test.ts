@@ -146,6 +146,7 @@ describe("a listing with duplicate rows", () => {
           duplicate_rows: extraRows,
           reasons: {},
           unpriced_flavors: [],
+          by_source: { default: { skipped: 0, duplicate_rows: extraRows } },
         });
         expect(extraRows).toBe(5);
         // Everything else is the report of the listing without the extra rows, but the pages:
@@ -157,6 +158,7 @@ describe("a listing with duplicate rows", () => {
           ...r.json,
           anomalies: null,
           source: { ...(r.json.source as object), pages: null },
+          sources: null,
         });
         expect(rest(got)).toEqual(rest(reference));
         expect(got.jobs).toBe(reference.jobs);
@@ -165,6 +167,14 @@ describe("a listing with duplicate rows", () => {
           total_count_last: 524,
           versions_scanned: 524,
           complete: true,
+          by_source: {
+            default: {
+              total_count_first: 524,
+              total_count_last: 524,
+              versions_scanned: 524,
+              complete: true,
+            },
+          },
         });
       });
     }
@@ -182,6 +192,7 @@ describe("a listing with duplicate rows", () => {
         duplicate_rows: 0,
         reasons: { "version_id: missing": 4 },
         unpriced_flavors: [],
+        by_source: { default: { skipped: 4, duplicate_rows: 0 } },
       });
     }
   });

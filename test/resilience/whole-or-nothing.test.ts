@@ -128,6 +128,14 @@ describe("completeness", () => {
       total_count_last: 1206,
       versions_scanned: 1206,
       complete: true,
+      by_source: {
+        default: {
+          total_count_first: 1206,
+          total_count_last: 1206,
+          versions_scanned: 1206,
+          complete: true,
+        },
+      },
     });
     const out = sink();
     const io: CliIo = { stdout: out, stderr: sink(), env: {}, now: () => NOW, cwd: dir };
