@@ -92,30 +92,45 @@ function niceCeil(max: number, kind: Kind): number {
 }
 
 /** The pools with GPU- or NPU-hours on these days, the largest first, each with its colour. */
-function poolSeries(days: HistoryDay[]): {
+function poolSeries(days: HistoryDay[]): Grouped {
+  return groupSeries(days, (d) => d.pools.map((p) => ({ key: poolLabel(p.pool_id), p })));
+}
+
+/** The sources with GPU- or NPU-hours on these days (§10), the largest first. */
+function sourceSeries(days: HistoryDay[]): Grouped {
+  return groupSeries(days, (d) => d.sources.map((p) => ({ key: p.source, p })));
+}
+
+interface Grouped {
   series: Series[];
-  indexOf: (pool: string | null) => number | undefined;
-} {
-  const hours = new Map<string | null, number>();
+  indexOf: (key: string) => number | undefined;
+}
+
+/** The groups of `rowsOf` with hours on these days, the largest first, each with its colour. */
+function groupSeries(
+  days: HistoryDay[],
+  rowsOf: (d: HistoryDay) => { key: string; p: { gpu_hours: number; npu_hours: number } }[],
+): Grouped {
+  const hours = new Map<string, number>();
   for (const d of days) {
-    for (const p of d.pools) {
-      hours.set(p.pool_id, (hours.get(p.pool_id) ?? 0) + p.gpu_hours + p.npu_hours);
+    for (const { key, p } of rowsOf(d)) {
+      hours.set(key, (hours.get(key) ?? 0) + p.gpu_hours + p.npu_hours);
     }
   }
   const ranked = [...hours]
     .filter(([, h]) => h > 0)
-    .sort(([a, x], [b, y]) => y - x || (poolLabel(a) < poolLabel(b) ? -1 : 1));
+    .sort(([a, x], [b, y]) => y - x || (a < b ? -1 : 1));
   const own = ranked.length > MAX_POOLS ? ranked.slice(0, MAX_POOLS - 1) : ranked;
-  const series = own.map(([id], i) => ({
-    label: poolLabel(id),
+  const series = own.map(([key], i) => ({
+    label: key,
     colour: POOL_COLOURS[i] ?? OTHERS_COLOUR,
   }));
-  const index = new Map(own.map(([id], i) => [id, i]));
+  const index = new Map(own.map(([key], i) => [key, i]));
   const others = ranked.length - own.length;
   if (others > 0) series.push({ label: `${others} others`, colour: OTHERS_COLOUR });
   return {
     series,
-    indexOf: (id) => index.get(id) ?? (others > 0 ? series.length - 1 : undefined),
+    indexOf: (key) => index.get(key) ?? (others > 0 ? series.length - 1 : undefined),
   };
 }
 
@@ -222,14 +237,12 @@ function trendSection(heading: string, slots: Slot[], empty: string): string {
   const stack = (d: HistoryDay, hours: (p: HistoryDay["pools"][number]) => number) => {
     const parts = series.map(() => 0);
     for (const p of d.pools) {
-      const i = indexOf(p.pool_id);
+      const i = indexOf(poolLabel(p.pool_id));
       if (i !== undefined) parts[i] = (parts[i] ?? 0) + hours(p);
     }
     return parts;
   };
-  const legend = series
-    .map((s) => `<span><i style="background:${s.colour}"></i>${escapeHtml(s.label)}</span>`)
-    .join("");
+  const legend = legendOf(series);
   const notes = [
     "Each column is a day",
     slots.some((s) => s.href !== undefined) ? "; a click opens its page" : "",
@@ -241,7 +254,30 @@ function trendSection(heading: string, slots: Slot[], empty: string): string {
 ${columnChart("GPU-hours per day, by pool", "GPU-hours", "hours", slots, series, (d) => ({ total: d.totals.gpu_hours, parts: stack(d, (p) => p.gpu_hours) }))}
 ${columnChart("NPU-hours per day, by pool", "NPU-hours", "hours", slots, series, (d) => ({ total: d.totals.npu_hours, parts: stack(d, (p) => p.npu_hours) }))}
 ${columnChart("Failed versions per day", "failed versions", "count", slots, failed, (d) => ({ total: d.totals.versions_failed, parts: [d.totals.versions_failed] }))}
-</div></section>`;
+</div>${sourceTrend(slots, days)}</section>`;
+}
+
+function legendOf(series: readonly Series[]): string {
+  return series
+    .map((s) => `<span><i style="background:${s.colour}"></i>${escapeHtml(s.label)}</span>`)
+    .join("");
+}
+
+/** GPU-hours per day by source (§10), when any of these days had more than one source. */
+function sourceTrend(slots: Slot[], days: HistoryDay[]): string {
+  if (!days.some((d) => d.sources.length > 1)) return "";
+  const { series, indexOf } = sourceSeries(days);
+  const stack = (d: HistoryDay) => {
+    const parts = series.map(() => 0);
+    for (const s of d.sources) {
+      const i = indexOf(s.source);
+      if (i !== undefined) parts[i] = (parts[i] ?? 0) + s.gpu_hours;
+    }
+    return parts;
+  };
+  return `<p class="legend">${legendOf(series)}</p><div class="charts">
+${columnChart("GPU-hours per day, by source", "GPU-hours", "hours", slots, series, (d) => ({ total: d.totals.gpu_hours, parts: stack(d) }))}
+</div>`;
 }
 
 /** The history by date; of two entries for a date, the one generated last. */

@@ -97,6 +97,7 @@ export function makeHistoryDay(
     generated_at?: string;
     totals?: Partial<HistoryDay["totals"]>;
     pools?: (Partial<HistoryPool> & Pick<HistoryPool, "pool_id">)[];
+    sources?: HistoryDay["sources"];
   } = {},
 ): HistoryDay {
   const pools = (partial.pools ?? []).map((p) => ({
@@ -124,5 +125,6 @@ export function makeHistoryDay(
       ...partial.totals,
     },
     pools,
+    sources: partial.sources ?? [],
   };
 }

@@ -50,7 +50,12 @@ describe("the manifest", () => {
       bytes: usage.length,
       sha256: createHash("sha256").update(usage).digest("hex"),
     });
-    expect(Object.keys(manifest.files)).toEqual(["report.json", "usage.csv", "jobs.csv", "sources.csv"]);
+    expect(Object.keys(manifest.files)).toEqual([
+      "report.json",
+      "usage.csv",
+      "jobs.csv",
+      "sources.csv",
+    ]);
     // The run's start by its own clock: a slower run that started earlier never replaces it.
     expect(manifest.scan_started_at).toBe(new Date(NOW).toISOString());
     expect(manifest.completeness).toEqual({

@@ -164,6 +164,13 @@ describe("an organisation's run", () => {
     expect(Object.keys(manifest.completeness.by_source)).toEqual(order);
     expect(manifest.completeness.complete).toBe(true);
     expect(manifest.files["sources.csv"].key).toBe(`daily/${DATE}/sources.csv`);
+    // history.json keeps each source's totals for the 30-day view.
+    const history = JSON.parse((await store.get("history.json"))?.body.toString() ?? "");
+    const day = history.days.find((d: { date: string }) => d.date === DATE);
+    expect(day.sources.map((s: { source: string }) => s.source)).toEqual(
+      json.by_source.map((r: { source: string }) => r.source),
+    );
+    expect(day.sources[0].gpu_hours).toBe(json.by_source[0].gpu_hours);
   });
 
   it("retries a source's transient failures on its own and publishes", async () => {
@@ -177,10 +184,7 @@ describe("an organisation's run", () => {
   });
 
   it("fails as a whole, naming the source and why, when one source fails for good", async () => {
-    const { outcome } = await run(
-      { ...sourcesEnv(), B_MODELARTS_TOKEN: "wrong" },
-      "permanent",
-    );
+    const { outcome } = await run({ ...sourcesEnv(), B_MODELARTS_TOKEN: "wrong" }, "permanent");
     expect(outcome).toBeInstanceOf(SourcesFailedError);
     const message = (outcome as Error).message;
     expect(message).toMatch(

@@ -56,7 +56,9 @@ describe("the README's configuration table", () => {
   });
 
   it("lists every variable the configuration reads, and only those", () => {
-    const read = new Set([...CONFIG_SOURCE.matchAll(/(?:\(env, |\bname\()"([A-Z0-9_]+)"/g)].map((m) => m[1]));
+    const read = new Set(
+      [...CONFIG_SOURCE.matchAll(/(?:\(env, |\bname\()"([A-Z0-9_]+)"/g)].map((m) => m[1]),
+    );
     // Auth variables have their own section of the README; the table names the rest.
     const auth = /^(MODELARTS_(TOKEN|AK|SK|SECURITY_TOKEN)|IAM_\w+)$/;
     // Lambda's and serverless-offline's own, read to tell where the code runs.

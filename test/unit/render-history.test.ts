@@ -9,6 +9,18 @@ import { makeHistoryDay, makeMetrics, makeReport } from "../helpers/report-fixtu
 
 /** The days around a report on its page, drawn from the history; and the month page. */
 
+/** A source's totals in the history with `gpu` GPU-hours. */
+const makeSourceTotals = (gpu: number) => ({
+  versions_active: 1,
+  versions_failed: 0,
+  gpu_hours: gpu,
+  npu_hours: 0,
+  run_hours: 1,
+  peak_gpus: 1,
+  peak_npus: 0,
+  cost: null,
+});
+
 describe("the days around a report, from the history", () => {
   const HOSTILE_POOL = "<img src=x onerror=alert(1)>";
   /** The section under the heading `h2`, up to its end; "" when the page has none. */
@@ -117,6 +129,35 @@ describe("the days around a report, from the history", () => {
     }
     // the largest column reaches at most the top of its scale
     expect(scale(gpu).top).toBeGreaterThanOrEqual(3 + 28 + 2);
+  });
+
+  it("adds GPU-hours per day by source when days had several sources, stacked to the total", () => {
+    const withSources = last30.map((d, i) =>
+      makeHistoryDay(d, {
+        pools: [{ pool_id: "pool-a", gpu_hours: 10 + i }],
+        sources: [
+          { source: "research.vision", ...makeSourceTotals(6 + i) },
+          { source: "<b>eu</b>", ...makeSourceTotals(4) },
+        ],
+      }),
+    );
+    const page = renderReportHtml(makeReport(), { history: withSources, dayHref });
+    const charts = svgs(section(page, "The last 30 days"));
+    expect(charts).toHaveLength(4);
+    const bySource = charts[3] ?? "";
+    expect(section(page, "The last 30 days")).toContain(
+      "<figcaption>GPU-hours per day, by source</figcaption>",
+    );
+    const last = slots(bySource)[29];
+    // 10 + 29 = 39 GPU-hours: 35 in research.vision (6 + 29), 4 in eu.
+    expect(titleOf(last?.body ?? "")).toMatch(/: 39 GPU-hours$/);
+    expect(parts(last?.body ?? "").map((p) => p.title)).toEqual([
+      "2026-11-27 · research.vision: 35 GPU-hours",
+      "2026-11-27 · &lt;b&gt;eu&lt;/b&gt;: 4 GPU-hours",
+    ]);
+    expect(page).not.toContain("<b>eu</b>");
+    // One source a day (or none, in older entries): no chart by source.
+    expect(svgs(trend)).toHaveLength(3);
   });
 
   it("gives each pool one colour in both charts and the legend, the public pool by name", () => {
