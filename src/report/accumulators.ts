@@ -216,17 +216,22 @@ export class GroupAccumulator {
 export interface Wait {
   readonly v: JobVersion;
   readonly waitMs: number;
+  /** The version's source (§10: a version is its source and its id). */
+  readonly sourceId: number;
 }
 
-/** The versions started in a window that waited longest, longest first (ties by id). */
+/** The versions started in a window that waited longest, longest first (ties by id, source). */
 export class LongestWaits {
   readonly top: Wait[] = [];
 
-  consider(v: JobVersion, waitMs: number): void {
+  consider(v: JobVersion, waitMs: number, sourceId: number): void {
     const top = this.top;
     const before = (a: Wait, b: Wait) =>
-      a.waitMs > b.waitMs || (a.waitMs === b.waitMs && a.v.versionId < b.v.versionId);
-    const entry = { v, waitMs };
+      a.waitMs > b.waitMs ||
+      (a.waitMs === b.waitMs &&
+        (a.v.versionId < b.v.versionId ||
+          (a.v.versionId === b.v.versionId && a.sourceId < b.sourceId)));
+    const entry = { v, waitMs, sourceId };
     if (top.length === MAX_LONGEST_WAITS && !before(entry, top[top.length - 1] as Wait)) return;
     let k = Math.min(top.length, MAX_LONGEST_WAITS - 1);
     top[k] = entry;
@@ -304,7 +309,7 @@ export class DayAccumulator {
     // Sources are added one after the other, so each one's versions are one run.
     while (this.sourceStarts.length <= c.sourceId) this.sourceStarts.push(this.versions.length);
     this.versions.push(v);
-    if (c.startedWaitMs !== null) this.longestWaits.consider(v, c.startedWaitMs);
+    if (c.startedWaitMs !== null) this.longestWaits.consider(v, c.startedWaitMs, c.sourceId);
   }
 
   /**

@@ -70,6 +70,7 @@ export function renderReportJson(report: UsageReport): string {
     currency: report.currency,
     previous: report.previous === null ? null : roundedMetrics(report.previous),
     longest_waits: report.longest_waits.map((w) => ({
+      ...(w.source === undefined ? {} : { source: w.source }),
       version_id: w.version_id,
       version_name: w.version_name,
       flavor_code: w.flavor_code,

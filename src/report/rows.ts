@@ -94,7 +94,7 @@ export function dayAggregate(
       { window, now, failureStatuses: failureSet, prices },
       { names: sourceNames, starts: day.sourceStarts },
     ),
-    longestWaits: day.longestWaits.top.map(waitRow),
+    longestWaits: day.longestWaits.top.map((w) => waitRow(w, sourceNames)),
     unpricedFlavors: unpricedFlavors(groups.by_flavor, prices),
   };
 }
@@ -174,7 +174,8 @@ function statusRows(day: DayAccumulator): StatusCount[] {
     .map(([status, versions]) => ({ status, name: statusName(status), versions }));
 }
 
-const waitRow = ({ v, waitMs }: Wait): QueueWait => ({
+const waitRow = ({ v, waitMs, sourceId }: Wait, sourceNames: readonly string[]): QueueWait => ({
+  source: sourceNames[sourceId] ?? "",
   version_id: v.versionId,
   version_name: v.versionName,
   flavor_code: v.flavorCode,

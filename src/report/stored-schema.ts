@@ -120,6 +120,7 @@ const common = {
   previous: storedMetrics.nullable(),
   longest_waits: z.array(
     z.object({
+      source: text.exactOptional(),
       version_id: z.number().int(),
       version_name: text.nullable(),
       flavor_code: text.nullable(),

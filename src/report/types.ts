@@ -39,6 +39,8 @@ export interface Anomalies {
 
 /** A version that waited long for its accelerators, for the page. */
 export interface QueueWait {
+  /** The version's source (§10); reports stored before sources existed lack it. */
+  source?: string;
   version_id: number;
   version_name: string | null;
   flavor_code: string | null;

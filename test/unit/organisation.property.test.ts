@@ -310,7 +310,12 @@ function expectSameUnion(org: PeriodReport, one: PeriodReport, names: readonly s
   expect(r.previous).toEqual(o.previous);
   expect(r.anomalies.unpriced_flavors).toEqual(o.anomalies.unpriced_flavors);
   expect(r.longest_waits).toEqual(
-    o.longest_waits.map((w) => ({ ...w, version_id: Math.floor(w.version_id / ID_SPACE) })),
+    // Ties between sources on one id: by source, as the merged id (id × 8 + source) orders them.
+    o.longest_waits.map((w) => ({
+      ...w,
+      source: names[w.version_id % ID_SPACE] ?? never(),
+      version_id: Math.floor(w.version_id / ID_SPACE),
+    })),
   );
   // jobs as sets of rows, the merged listing's ids mapped back to (source, id)
   const orgJobs = org.jobs.map((row) => jobRecord(row, row.source, row.version.versionId));
