@@ -31,6 +31,8 @@ const SHELL: Record<string, string> = {
   MODELARTS_MAX_ATTEMPTS: "4",
   MODELARTS_CONCURRENCY: "6",
   PRICE_TABLE: "/tmp/prices-marker.json",
+  REPORT_SOURCES: "file:///tmp/sources-marker.json",
+  REPORT_MAX_IN_FLIGHT: "9",
   REPORT_API_TOKEN: "token-marker",
   REPORT_LINK_KEY: "link-key-marker-0123456789abcdefghijkl",
 };
