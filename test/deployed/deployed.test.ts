@@ -156,7 +156,9 @@ describe(`the deployed stack (stage ${STAGE}, packaged, each function in its own
     expect(result, stack.functions.get(REPORT)?.process.logs()).toMatchObject({ ok: true });
     expect(result?.result).toMatchObject({ dates: [day], latest: day });
     expect(await keys(`daily/${day}/`)).toEqual(
-      ["jobs.csv", "manifest.json", "report.json", "usage.csv"].map((f) => `daily/${day}/${f}`),
+      ["jobs.csv", "manifest.json", "report.json", "sources.csv", "usage.csv"].map(
+        (f) => `daily/${day}/${f}`,
+      ),
     );
     const report = JSON.parse((await object(`daily/${day}/report.json`))?.toString() ?? "");
     expect(report).toMatchObject({

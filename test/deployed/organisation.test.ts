@@ -1,0 +1,140 @@
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { GetObjectCommand } from "@aws-sdk/client-s3";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { addDays, localDate, startOfDay } from "../../src/report/time.js";
+import { type Simulator, startSimulator } from "../../src/simulator/server.js";
+import { generateWorkload } from "../../src/simulator/workload.js";
+import { PACKAGE_TIMEOUT_MS } from "../helpers/serverless-package.js";
+import { ACCOUNT, REGION, type Stack, startStack } from "./stack.js";
+
+/**
+ * The organisation's run as deployed (report.md §10): REPORT_SOURCES given as the stack's
+ * parameter, a `"*"` source read with the stack's own credentials, another with its own
+ * Secrets Manager secret under modelarts-usage-report/<stage>/sources/, the packaged report
+ * function in its own process with the template's environment.
+ */
+
+const STAGE = "org";
+const VISION = "5f3c9a1e7b2d4c6e8a0b1c2d3e4f5a6b";
+const EU_SECRET = `modelarts-usage-report/${STAGE}/sources/eu-prod`;
+const EU_SECRET_ARN = `arn:aws:secretsmanager:${REGION}:${ACCOUNT}:secret:${EU_SECRET}-Xy12Zw`;
+const REPORT = "ReportLambdaFunction";
+
+let dir: string;
+let research: Simulator;
+let eu: Simulator;
+let stack: Stack;
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), "deployed-org-"));
+  const now = Date.now();
+  const workload = (n: number, seed: number, workspace: string) =>
+    generateWorkload({ versions: n, seed, now, days: 4 }).map((v) => ({
+      ...v,
+      workspace_id: workspace,
+    }));
+  research = await startSimulator({
+    projectId: "p-research",
+    versions: [...workload(200, 31, "0"), ...workload(150, 32, VISION)],
+    auth: { tokens: ["research-token"] },
+    workspaces: [
+      { id: "0", name: "default" },
+      { id: VISION, name: "Vision Team" },
+    ],
+  });
+  eu = await startSimulator({
+    projectId: "p-eu",
+    versions: workload(120, 33, "0"),
+    auth: { aksk: [{ ak: "EUAK", sk: "eu-secret-key" }] },
+  });
+  stack = await startStack({
+    dir,
+    stage: STAGE,
+    params: {
+      reportSources: JSON.stringify([
+        { name: "research", endpoint: research.url, project_id: "p-research", workspace_id: "*" },
+        { name: "eu-prod", endpoint: eu.url, project_id: "p-eu", credentials: EU_SECRET },
+      ]),
+    },
+    secretValues: {
+      ApiTokenSecret: "api-token",
+      LinkKeySecret: "link-key-0123456789abcdefghijklmnopqrstuvwxyz",
+      ModelArtsCredentialsSecret: JSON.stringify({ token: "research-token" }),
+    },
+  });
+  stack.secrets.setSecret(
+    { arn: EU_SECRET_ARN, name: EU_SECRET },
+    JSON.stringify({ ak: "EUAK", sk: "eu-secret-key" }),
+  );
+}, PACKAGE_TIMEOUT_MS);
+
+afterAll(async () => {
+  await stack?.close();
+  await research?.close();
+  await eu?.close();
+  if (dir !== undefined) await rm(dir, { recursive: true, force: true });
+});
+
+async function object(key: string): Promise<string> {
+  const res = await stack.s3.client.send(
+    new GetObjectCommand({ Bucket: stack.bucket, Key: `reports/${key}` }),
+  );
+  return (await res.Body?.transformToString("utf8")) ?? "";
+}
+
+/** Whether an IAM resource pattern (`*` any run, `?` one character) matches `arn`. */
+const matches = (pattern: string, arn: string) =>
+  new RegExp(
+    `^${pattern
+      .replace(/[.+^${}()|[\]\\]/g, "\\$&")
+      .replaceAll("*", ".*")
+      .replaceAll("?", ".")}$`,
+  ).test(arn);
+
+describe("the organisation's scheduled run, deployed", () => {
+  it("reports every workspace of one project and a second project with its own secret", async () => {
+    const timeZone = "UTC";
+    const day = addDays(localDate(Date.now(), timeZone), -1);
+    const scheduled = startOfDay(localDate(Date.now(), timeZone), timeZone) + 30 * 60_000;
+    const event = {
+      source: "schedule",
+      scheduled_time: new Date(scheduled).toISOString().replace(/\.\d{3}Z$/, "Z"),
+    };
+    const fn = stack.functions.get(REPORT);
+    const result = await fn?.process.invoke(event);
+    expect(result, fn?.process.logs()).toMatchObject({ ok: true });
+    const report = JSON.parse(await object(`daily/${day}/report.json`));
+    expect(report.sources.map((s: { name: string }) => s.name)).toEqual([
+      "research.default",
+      "research.vision-team",
+      "eu-prod",
+    ]);
+    expect(report.source.versions_scanned).toBe(200 + 150 + 120);
+    expect(report.by_source).toHaveLength(3);
+    expect(await object(`daily/${day}/sources.csv`)).toMatch(/^report_date,source,flavor_code/);
+    // The secret was read at run time, and the report role may read it.
+    expect(stack.secrets.requests.map((r) => r.secretId)).toContain(EU_SECRET);
+    const role = stack.template.Resources.ReportFunctionRole?.Properties as {
+      Policies: { PolicyDocument: { Statement: { Action: unknown; Resource: unknown }[] } }[];
+    };
+    const resources = role.Policies.flatMap((p) => p.PolicyDocument.Statement)
+      .filter((s) => s.Action === "secretsmanager:GetSecretValue")
+      .flatMap((s) => (Array.isArray(s.Resource) ? s.Resource : [s.Resource]))
+      .map((r) => (typeof r === "object" && r !== null && "Fn::Sub" in r ? r["Fn::Sub"] : r))
+      .filter((r): r is string => typeof r === "string")
+      .map((r) =>
+        r
+          .replaceAll("${AWS::Partition}", "aws")
+          .replaceAll("${AWS::Region}", REGION)
+          .replaceAll("${AWS::AccountId}", ACCOUNT),
+      );
+    expect(resources.some((r) => matches(r, EU_SECRET_ARN))).toBe(true);
+    expect(
+      resources.some((r) => matches(r, `${EU_SECRET_ARN.replace("/sources/", "/other/")}`)),
+    ).toBe(false);
+    // No credential reached a log.
+    expect(fn?.process.logs()).not.toMatch(/eu-secret-key|research-token/);
+  });
+});
