@@ -178,7 +178,9 @@ describe(`the deployed stack (stage ${STAGE}, packaged, each function in its own
   it("writes the month that ended, once, on the first scheduled run after it", async () => {
     const ended = lastEndedMonth(Date.now(), TIME_ZONE);
     expect(await keys(`monthly/${ended}/`)).toEqual(
-      ["jobs.csv", "manifest.json", "report.json", "usage.csv"].map((f) => `monthly/${ended}/${f}`),
+      ["jobs.csv", "manifest.json", "report.json", "sources.csv", "usage.csv"].map(
+        (f) => `monthly/${ended}/${f}`,
+      ),
     );
     const report = JSON.parse((await object(`monthly/${ended}/report.json`))?.toString() ?? "");
     expect(report).toMatchObject({ report_month: ended, timezone: TIME_ZONE });
@@ -307,7 +309,7 @@ describe(`the deployed stack (stage ${STAGE}, packaged, each function in its own
     // Lambda delivers the event: the report function writes the date and clears the entry.
     const run = await stack.functions.get(REPORT)?.process.invoke(payload);
     expect(run, stack.functions.get(REPORT)?.process.logs()).toMatchObject({ ok: true });
-    expect(await keys(`daily/${date}/`)).toHaveLength(4);
+    expect(await keys(`daily/${date}/`)).toHaveLength(5);
     const queue = JSON.parse((await object("regenerations.json"))?.toString() ?? "");
     expect(queue).toEqual({ pending: [] });
     // latest.json stays on the newer day.
@@ -331,7 +333,9 @@ describe(`the deployed stack (stage ${STAGE}, packaged, each function in its own
     const variant = await stack.startVariant(REPORT, { MODELARTS_ENDPOINT: "" });
     const result = await variant.invoke(scheduledEvent(Date.now()));
     expect(result).toMatchObject({ ok: false, errorType: "ConfigError" });
-    expect(variant.logs()).toContain("MODELARTS_ENDPOINT is required when running in AWS");
+    expect(variant.logs()).toContain(
+      "MODELARTS_ENDPOINT or REPORT_SOURCES is required when running in AWS",
+    );
     expect((await get("/reports/latest")).statusCode).toBe(200);
   });
 

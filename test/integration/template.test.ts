@@ -276,8 +276,14 @@ describe("the packaged stack (serverless package --stage ci, no AWS credentials)
     const secretsOf = (functionId: string) =>
       statementsOf(template, roleOf(template, functionId))
         .filter((s) => list(s.Action).some((a) => a.startsWith("secretsmanager:")))
-        .flatMap((s) => list(s.Resource).map(target));
-    expect(secretsOf(REPORT_FUNCTION)).toEqual(["ModelArtsCredentialsSecret"]);
+        .flatMap((s) =>
+          list(s.Resource).map((r) => target(r) ?? (r as { "Fn::Sub"?: string })["Fn::Sub"]),
+        );
+    expect(secretsOf(REPORT_FUNCTION)).toEqual([
+      "ModelArtsCredentialsSecret",
+      // Per-source credentials (REPORT_SOURCES `credentials`): only under the stage's prefix.
+      "arn:${AWS::Partition}:secretsmanager:${AWS::Region}:${AWS::AccountId}:secret:modelarts-usage-report/ci/sources/*",
+    ]);
     for (const functionId of Object.values(API_FUNCTIONS)) {
       expect(secretsOf(functionId), functionId).toEqual(["ApiTokenSecret", "LinkKeySecret"]);
     }
