@@ -188,7 +188,7 @@ h1{font-size:1.35rem;margin:.2rem 0}h2{font-size:1.1rem;margin:1.6rem 0 .5rem;bo
 .cards{display:grid;grid-template-columns:repeat(auto-fill,minmax(10.5rem,1fr));gap:.5rem}
 .card{background:var(--card);border-radius:6px;padding:.5rem .7rem}.card .v{font-size:1.1rem;font-weight:600;font-variant-numeric:tabular-nums;overflow-wrap:anywhere}
 .card .l{color:var(--muted);font-size:.8rem}.card .d{font-size:.75rem;color:var(--muted)}.card .d.up{color:var(--up)}.card .d.down{color:var(--down)}
-.charts{display:grid;grid-template-columns:repeat(auto-fit,minmax(min(100%,440px),1fr));gap:1rem 2rem}
+.charts{display:grid;grid-template-columns:repeat(auto-fit,minmax(min(100%,440px),1fr));gap:1rem 2rem}.charts.one{max-width:640px}
 .chart{margin:0}.chart figcaption{font-weight:600;margin-bottom:.3rem}.chart svg{display:block;font-size:14px}
 .chart text{fill:var(--fg)}.chart rect.b{fill:var(--bar)}.empty{color:var(--muted);font-style:italic}
 .chart line.g{stroke:var(--line)}.chart rect.hit{fill:var(--fg);fill-opacity:0}.chart rect.cur{fill:var(--fg);fill-opacity:.1}.chart text.cur{font-weight:700}

@@ -42,7 +42,7 @@ export function bySourceSection(
         `<tr><th scope="row" class="k">${name(r.source)}</th><td>${escapeHtml(fmt(r.gpu_hours, "hours"))}</td><td>${escapeHtml(fmt(r.npu_hours, "hours"))}</td><td>${escapeHtml(r.peak_gpus)}</td><td>${escapeHtml(r.versions_active)}</td><td>${escapeHtml(r.versions_failed)}</td><td>${r.cost === null ? "–" : escapeHtml(fmt(r.cost, "cost"))}</td></tr>`,
     )
     .join("");
-  const head = ["GPU-h", "NPU-h", "peak GPUs", "versions", "failed", "cost"]
+  const head = ["GPU-h", "NPU-h", "peak GPUs", "versions active", "failed", "cost"]
     .map((h) => `<th scope="col">${escapeHtml(h)}</th>`)
     .join("");
   const chart = barChart(
@@ -54,7 +54,7 @@ export function bySourceSection(
     ),
     period,
   );
-  return `<section id="sources"><h2>By source</h2><p class="meta">${escapeHtml(report.sources.length)} sources; peaks are each source's own (the totals' peak is that of the sum).</p><div class="charts">${chart}</div>
+  return `<section id="sources"><h2>By source</h2><p class="meta">${escapeHtml(report.sources.length)} sources; peaks are each source's own (the totals' peak is that of the sum).</p><div class="charts one">${chart}</div>
 <div class="scroll"><table><thead><tr><th scope="col" class="k">source</th>${head}</tr></thead><tbody>${rows}</tbody></table></div></section>`;
 }
 
@@ -125,7 +125,7 @@ ${listing} · ${escapeHtml(s.versions_scanned)} versions scanned in ${escapeHtml
 ${card("GPU-hours", t.gpu_hours, undefined, "hours")}${card("NPU-hours", t.npu_hours, undefined, "hours")}${card("run-hours", t.run_hours, undefined, "hours")}${costCard}
 ${card("peak GPUs", t.peak_gpus, undefined, "count")}${card("peak NPUs", t.peak_npus, undefined, "count")}${card("versions active", t.versions_active, undefined, "count")}${card("created", t.versions_created, undefined, "count")}${card("failed", t.versions_failed, undefined, "count")}
 </div>${jobs}</section>
-<section><h2>Where the hours went</h2>${legend()}<div class="charts">
+<section><h2>Where the hours went</h2>${legend()}<div class="charts one">
 ${barChart("GPU-hours by flavor and pool, by outcome", "GPU-hours", outcomeBars(slice.by_flavor_pool.map((r) => ({ label: `${flavorLabel(r.flavor_code)} · ${poolLabel(r.pool_id)}`, hours: r.gpu_hours_by_outcome }))), period)}
 </div></section>
 <section><h2>By flavor and pool</h2>${table(
