@@ -13,7 +13,7 @@ import { ORG_DATE, ORG_MONTH, SOURCE_NAMES, writeOrgReport } from "../../helpers
  * source and nothing else.
  */
 
-api.useApiFixture({ errorsLogged: false });
+api.useApiFixture({ errorsLogged: true });
 
 const LINK_KEY = `key-${randomUUID()}-${randomUUID()}`;
 const DAY_PATH = `/reports/${ORG_DATE}/sources/research.vision`;
@@ -213,6 +213,22 @@ describe.each(api.STORE_KINDS)("a source's slice over %s", (kind) => {
     ["/reports/2026-11-20/sources/ops?format=xml", 400, "invalid_format"],
   ])("answers %s with %i %s", async (path, status, code) => {
     await expectError(call(path), status, code);
+  });
+});
+
+describe.each(api.STORE_KINDS)("a source's slice of damaged files over %s", (kind) => {
+  it("answers 502 invalid_stored_report for a CSV file that is not one the service writes", async () => {
+    const { store, url } = api.subject(kind).fresh();
+    await writeOrgReport(store);
+    // A bare LF inside an unquoted cell: a changed file, not one of ours.
+    const key = `daily/${ORG_DATE}/jobs.csv`;
+    const jobs = (await api.stored(store, key)).toString("utf8");
+    await store.put(key, jobs.replace("research.vision\r\n", "research\nvision\r\n"), "text/csv");
+    await api.useStore(kind, url);
+    const error = await expectError(call(`${DAY_PATH}?format=jobs`), 502, "invalid_stored_report");
+    expect(error.message).toContain(key);
+    // The slices that do not read it are unaffected.
+    expect((await call(`${DAY_PATH}?format=csv`)).status).toBe(200);
   });
 });
 
