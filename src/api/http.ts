@@ -73,6 +73,7 @@ const REQUEST_STATUS: Record<RequestErrorCode, number> = {
   invalid_json: 400,
   invalid_limit: 400,
   invalid_month: 400,
+  invalid_source: 400,
   unauthorized: 401,
   not_found: 404,
   no_report: 404,

@@ -3,11 +3,19 @@ import { type PeriodKind, periodOf } from "../report/period.js";
 import { isValidDate, isValidMonth } from "../report/time.js";
 import { DOWNLOADABLE_FILES } from "../report/types.js";
 import { InvalidInputError, RequestError, UsageReportError } from "../shared/errors.js";
-import { type LinkTarget, matchRoute, pathOf, targetOf } from "./routes.js";
+import {
+  isSourceName,
+  type LinkTarget,
+  matchRoute,
+  pathOf,
+  type SourceTarget,
+  targetOf,
+} from "./routes.js";
 
 /**
  * Signed links: a URL a plain browser can open, without the API token in it. A link names a
- * scope (the listing, the latest report, one day, one month, the latest month) and an expiry,
+ * scope (the listing, the latest report, one day, one month, the latest month, one source of
+ * one day or month) and an expiry,
  * and carries `HMAC-SHA-256(key, "v1\nGET\n<scope>\n<expires>")` under the link key (kept in
  * Secrets Manager; rotating it invalidates every link). Pure: the clock comes in as `now`.
  *
@@ -22,6 +30,11 @@ export type LinkScope =
   | { readonly kind: "day"; readonly date: string }
   | { readonly kind: "month"; readonly month: string }
   | { readonly kind: "latest-month" }
+  /**
+   * One source's slice of one day or month (§10): what a team is given. It opens that source's
+   * JSON, CSV, jobs and page, and nothing of the union or of another source.
+   */
+  | SourceTarget
   /**
    * One stored file of one day or month: what a page signs its own downloads with, so that a
    * page reached by a "latest" link hands out nothing wider than the files it shows.
@@ -48,6 +61,8 @@ export function formatScope(scope: LinkScope): string {
       return `month:${scope.month}`;
     case "file":
       return `file:${scope.period}:${scope.label}:${scope.name}`;
+    case "source":
+      return `source:${scope.period}:${scope.label}:${scope.source}`;
     default:
       return scope.kind;
   }
@@ -67,13 +82,21 @@ export function parseScope(text: string): LinkScope | undefined {
     if (!described.isLabel(label) || !DOWNLOADABLE_FILES.some((f) => f === name)) return undefined;
     return { kind: "file", period: described.kind, label, name };
   }
+  const source = /^source:(day|month):([^:]+):([^:]+)$/.exec(text);
+  if (source !== null) {
+    const [, period, label = "", name = ""] = source;
+    const described = periodOf(period as PeriodKind);
+    if (!described.isLabel(label) || !isSourceName(name)) return undefined;
+    return { kind: "source", period: described.kind, label, source: name };
+  }
   return undefined;
 }
 
 /**
  * The scope of an API path a link may be made for: the path of a route of the table that a
  * link opens, in its one spelling (`/reports`, `/reports/latest`, `/reports/YYYY-MM-DD`,
- * `/reports/months/latest`, `/reports/months/YYYY-MM`), trailing slashes aside. `undefined`
+ * `/reports/months/latest`, `/reports/months/YYYY-MM`, `/reports/YYYY-MM-DD/sources/NAME`,
+ * `/reports/months/YYYY-MM/sources/NAME`), trailing slashes aside. `undefined`
  * for anything else, such as a download (a file scope is made by a page, never asked for).
  */
 export function scopeOfPath(path: string): Exclude<LinkScope, { kind: "file" }> | undefined {
@@ -109,9 +132,11 @@ export function httpOrigin(base: string): string | undefined {
 }
 
 /**
- * Whether a link of `scope` opens `target`. The listing opens everything under it; a month
- * opens its own days; the latest report (or month) opens only the route that says "latest"
- * (the page it serves signs its own downloads file by file); a file scope opens that one file.
+ * Whether a link of `scope` opens `target`. The listing opens everything under it; a day opens
+ * its sources' slices, a month its own days and its and their sources' slices; the latest
+ * report (or month) opens only the route that says "latest" (the page it serves signs its own
+ * downloads file by file, and its sources' pages source by source); a file scope opens that
+ * one file; a source's scope opens that source's slice of that day or month and nothing else.
  */
 export function covers(scope: LinkScope, target: LinkTarget): boolean {
   switch (scope.kind) {
@@ -122,11 +147,25 @@ export function covers(scope: LinkScope, target: LinkTarget): boolean {
     case "latest-month":
       return target.kind === "latest-month";
     case "day":
-      return target.kind === "day" && target.date === scope.date;
+      return (
+        (target.kind === "day" && target.date === scope.date) ||
+        (target.kind === "source" && target.period === "day" && target.label === scope.date)
+      );
     case "month":
       return (
         (target.kind === "month" && target.month === scope.month) ||
-        (target.kind === "day" && target.date.startsWith(`${scope.month}-`))
+        (target.kind === "day" && target.date.startsWith(`${scope.month}-`)) ||
+        (target.kind === "source" &&
+          (target.period === "month"
+            ? target.label === scope.month
+            : target.label.startsWith(`${scope.month}-`)))
+      );
+    case "source":
+      return (
+        target.kind === "source" &&
+        target.period === scope.period &&
+        target.label === scope.label &&
+        target.source === scope.source
       );
     case "file":
       return (
@@ -271,7 +310,7 @@ export function makeLink(
   const scope = scopeOfPath(pathname);
   if (scope === undefined) {
     throw new LinkRequestError(
-      "path must be /reports, /reports/latest, /reports/YYYY-MM-DD, /reports/months/latest or /reports/months/YYYY-MM",
+      "path must be /reports, /reports/latest, /reports/YYYY-MM-DD, /reports/months/latest, /reports/months/YYYY-MM, or a source of a date or month: /reports/YYYY-MM-DD/sources/NAME, /reports/months/YYYY-MM/sources/NAME",
       { problem: "path" },
     );
   }

@@ -9,7 +9,7 @@ import { CONTENT_TYPES, reportKey } from "../storage/publish.js";
 import type { ReportStore } from "../storage/store.js";
 import { type ApiResponse, conditional, htmlResponse, negotiateFormat } from "./http.js";
 import { type LinkScope, targetOfScope } from "./links.js";
-import { pathOf, requireLabel } from "./routes.js";
+import { isSourceName, pathOf, requireLabel } from "./routes.js";
 
 /**
  * The single-report routes of report.md §7 over a report store, independent of Lambda: a
@@ -104,6 +104,16 @@ export async function getPeriodReport(
       history: (await readHistory(store)) ?? [],
       dayHref: (date) => link({ kind: "day", date }, "?format=html"),
       monthHref: (month) => link({ kind: "month", month }, "?format=html"),
+      // A source's page is a narrower view of this report: linked whatever the way in, signed
+      // with that source's scope. A name no source can have (a changed file) is not linked.
+      sourceHref: (source) =>
+        isSourceName(source)
+          ? link(
+              { kind: "source", period: periodOf(period).kind, label, source },
+              "?format=html",
+              true,
+            )
+          : undefined,
     });
     return htmlResponse(200, html, cache);
   }

@@ -16,12 +16,27 @@ export type LinkTarget =
   | { readonly kind: "latest" }
   | { readonly kind: "day"; readonly date: string; readonly file?: string }
   | { readonly kind: "month"; readonly month: string; readonly file?: string }
-  | { readonly kind: "latest-month" };
+  | { readonly kind: "latest-month" }
+  | SourceTarget;
 
-/** What a GET route serves: a listing, or one day's (month's) report or one of its files. */
+/** One source's slice of one day's or month's report (§10): its JSON, CSV, jobs and page. */
+export interface SourceTarget {
+  readonly kind: "source";
+  readonly period: ReportPeriod;
+  /** The date or month. */
+  readonly label: string;
+  /** The source's name, as report.json's `sources` names it. */
+  readonly source: string;
+}
+
+/**
+ * What a GET route serves: a listing, one day's (month's) report or one of its files, or one
+ * source's slice of it.
+ */
 export type RouteOpens =
   | { readonly kind: "list" }
-  | { readonly kind: "report"; readonly period: ReportPeriod; readonly file: boolean };
+  | { readonly kind: "report"; readonly period: ReportPeriod; readonly file: boolean }
+  | { readonly kind: "source"; readonly period: ReportPeriod };
 
 export interface Route {
   readonly method: "GET" | "POST";
@@ -80,6 +95,20 @@ export const ROUTES = {
     function: "getReportFile",
     handler: "src/handlers/get-report-file.handler",
     opens: day(true),
+  },
+  getReportSource: {
+    method: "GET",
+    path: "/reports/{date}/sources/{name}",
+    function: "getReportSource",
+    handler: "src/handlers/get-report-source.handler",
+    opens: { kind: "source", period: "day" },
+  },
+  getMonthSource: {
+    method: "GET",
+    path: "/reports/months/{month}/sources/{name}",
+    function: "getMonthSource",
+    handler: "src/handlers/get-month-source.handler",
+    opens: { kind: "source", period: "month" },
   },
   postReports: {
     method: "POST",
@@ -168,6 +197,30 @@ export function requireLabel(period: PeriodRef, value: string): string {
   return value;
 }
 
+/**
+ * What a source's name may be in a path: the characters of report.md §10's names (`[a-z0-9-]`,
+ * and `.` between an entry and its workspace), at most 81 (40 + `.` + 40), never starting with
+ * `.` (no name does, and `.` or `..` as a path segment would be resolved away by a browser).
+ * Checked before the name reaches a message or is looked up.
+ */
+const SOURCE_NAME = /^(?!\.)[a-z0-9.-]{1,81}$/;
+
+/** Whether `value` could be a source's name (it may still not be one of the report's). */
+export const isSourceName = (value: string): boolean => SOURCE_NAME.test(value);
+
+/** The source a route names, or 400 for a name no source can have. */
+export function requireSourceName(value: string): string {
+  if (!isSourceName(value)) {
+    throw new RequestError(
+      "a source's name is 1 to 81 characters of a-z, 0-9, . and -, not starting with .",
+      {
+        code: "invalid_source",
+      },
+    );
+  }
+  return value;
+}
+
 /** A path parameter of the route; 404 without it (API Gateway would not have routed here). */
 export function requireParam(
   params: Readonly<Record<string, string | undefined>> | undefined,
@@ -186,13 +239,20 @@ const PERIOD_TARGETS: Record<PeriodKind, (label: string, file: { file?: string }
     label === "latest" ? { kind: "latest-month" } : { kind: "month", month: label, ...file },
 };
 
+/** Each period's source route, filled in. */
+const SOURCE_ROUTES: Record<PeriodKind, (label: string, name: string) => string> = {
+  day: (date, name) => routePath(ROUTES.getReportSource, { date, name }),
+  month: (month, name) => routePath(ROUTES.getMonthSource, { month, name }),
+};
+
 /** Each period's listing route. */
 const LISTING_ROUTES = { day: ROUTES.listReports, month: ROUTES.listMonths } as const;
 
 /**
  * What a GET route serves for these path parameters, for a signed link's scope check: the
- * listing, the latest report (month), or one day (month) and perhaps one of its files. A
- * malformed date (month) is the route's own 400.
+ * listing, the latest report (month), one day (month) and perhaps one of its files, or one
+ * source's slice of a day (month). A malformed date (month) or source name is the route's own
+ * 400.
  */
 export function targetOf(
   opens: RouteOpens,
@@ -201,6 +261,15 @@ export function targetOf(
   if (opens.kind === "list") return { kind: "list" };
   const period = periodOf(opens.period);
   const label = requireParam(params, period.noun);
+  if (opens.kind === "source") {
+    // A source's slice is of one date or month: a link to a team's "latest" is not made.
+    return {
+      kind: "source",
+      period: period.kind,
+      label: requireLabel(period, label),
+      source: requireSourceName(requireParam(params, "name")),
+    };
+  }
   const file = opens.file ? { file: requireParam(params, "name") } : {};
   return PERIOD_TARGETS[period.kind](
     label === "latest" ? "latest" : requireLabel(period, label),
@@ -225,6 +294,8 @@ export function pathOf(target: LinkTarget): string {
       return target.file === undefined
         ? routePath(ROUTES.getMonth, { month: target.month })
         : routePath(ROUTES.getMonthFile, { month: target.month, name: target.file });
+    case "source":
+      return SOURCE_ROUTES[target.period](target.label, target.source);
   }
 }
 

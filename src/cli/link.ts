@@ -5,14 +5,16 @@ import { type CliIo, fail, parseOptions } from "./main.js";
 
 /**
  * `npm run link -- --path /reports/latest [--ttl 7d] [--base https://…]`: prints a signed
- * link a plain browser can open until it expires (at most 30 days). The key is the deployed
+ * link a plain browser can open until it expires (at most 30 days). A path of one source of a
+ * day or month (`/reports/2026-11-27/sources/research.vision`) makes a team's link, which opens
+ * that source's slice only. The key is the deployed
  * one (REPORT_LINK_KEY_SECRET, read with your AWS credentials) or the local one
  * (REPORT_LINK_KEY). Exit codes: 0 printed, 2 bad arguments or configuration, 1 the key could
  * not be read.
  */
 
 const USAGE =
-  "usage: npm run link -- --path /reports/latest|/reports|/reports/YYYY-MM-DD|/reports/months/YYYY-MM [--ttl 7d] [--base URL]";
+  "usage: npm run link -- --path /reports/latest|/reports|/reports/YYYY-MM-DD|/reports/months/YYYY-MM|/reports/YYYY-MM-DD/sources/NAME|/reports/months/YYYY-MM/sources/NAME [--ttl 7d] [--base URL]";
 
 async function readKey(io: CliIo): Promise<Buffer> {
   const source = parseLinkKey({ ...io.env, AWS_LAMBDA_FUNCTION_NAME: undefined });

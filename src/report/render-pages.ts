@@ -1,5 +1,5 @@
 import { escapeHtml } from "./html.js";
-import { PAGE_STYLE } from "./render-html.js";
+import { PAGE_STYLE } from "./render-html-parts.js";
 
 /**
  * The small pages around the report page: the listing of report dates, and the page a browser

@@ -122,6 +122,7 @@ export type RequestErrorCode =
   | "invalid_json"
   | "invalid_limit"
   | "invalid_month"
+  | "invalid_source"
   | "body_too_large"
   | "unsupported_media_type"
   | "unauthorized"

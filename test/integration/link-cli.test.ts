@@ -31,7 +31,21 @@ describe("npm run link", () => {
     expect(verdict.ok).toBe(true);
   });
 
+  it("prints a team's link for one source of a day, which opens that source only", async () => {
+    const cli = io({ REPORT_LINK_KEY: KEY });
+    const path = "/reports/2026-11-27/sources/research.vision";
+    expect(await runLinkCli(["--path", path, "--ttl", "30d"], cli)).toBe(0);
+    const url = new URL(cli.stdout.text.trim());
+    expect(url.pathname).toBe(path);
+    expect(cli.stderr.text).toBe(
+      "opens source:day:2026-11-27:research.vision until 2027-01-01T01:00:00.000Z\n",
+    );
+    const verdict = verifyLink(Buffer.from(KEY), Object.fromEntries(url.searchParams), NOW);
+    expect(verdict).toMatchObject({ ok: true, link: { scope: { kind: "source" } } });
+  });
+
   it.each([
+    [["--path", "/reports/2026-11-27/sources/Research"], /path must be/],
     [["--ttl", "7d"], /--path is required/],
     [["--path", "/reports", "--ttl", "31d"], /at most 30 days/],
     [["--path", "/reports", "--ttl", "a week"], /is not like 30m, 12h or 7d/],

@@ -25,6 +25,8 @@ describe("signed links", () => {
     { kind: "day", date: "2026-11-27" },
     { kind: "month", month: "2026-11" },
     { kind: "latest-month" },
+    { kind: "source", period: "day", label: "2026-11-27", source: "research.vision" },
+    { kind: "source", period: "month", label: "2026-11", source: "ops" },
   ];
 
   it.each(scopes)("verifies a link to %j until it expires", (scope) => {
@@ -130,6 +132,84 @@ describe("signed links", () => {
     expect(covers({ kind: "month", month: "2026-11" }, day)).toBe(true);
   });
 
+  it("opens one source's slice of one day or month with a source scope, and nothing else", () => {
+    const team = {
+      kind: "source",
+      period: "day",
+      label: "2026-11-27",
+      source: "research.vision",
+    } as const;
+    expect(formatScope(team)).toBe("source:day:2026-11-27:research.vision");
+    expect(parseScope("source:day:2026-11-27:research.vision")).toEqual(team);
+    expect(covers(team, team)).toBe(true);
+    for (const target of [
+      { ...team, source: "research.nlp" },
+      { ...team, label: "2026-11-26" },
+      { ...team, period: "month", label: "2026-11" },
+      { kind: "day", date: "2026-11-27" },
+      { kind: "day", date: "2026-11-27", file: "jobs.csv" },
+      { kind: "day", date: "2026-11-27", file: "sources.csv" },
+      { kind: "day", date: "2026-11-27", file: "report.json" },
+      { kind: "latest" },
+      { kind: "list" },
+    ] as const) {
+      expect(covers(team, target), JSON.stringify(target)).toBe(false);
+    }
+    // The union's links reach their sources: a day its own, a month its own and its days'.
+    expect(covers({ kind: "day", date: "2026-11-27" }, team)).toBe(true);
+    expect(covers({ kind: "day", date: "2026-11-26" }, team)).toBe(false);
+    expect(covers({ kind: "month", month: "2026-11" }, team)).toBe(true);
+    expect(
+      covers({ kind: "month", month: "2026-11" }, { ...team, period: "month", label: "2026-11" }),
+    ).toBe(true);
+    expect(covers({ kind: "month", month: "2026-10" }, team)).toBe(false);
+    expect(
+      covers({ kind: "day", date: "2026-11-27" }, { ...team, period: "month", label: "2026-11" }),
+    ).toBe(false);
+    expect(covers({ kind: "latest" }, team)).toBe(false);
+    expect(covers({ kind: "list" }, team)).toBe(true);
+    for (const bad of [
+      "source:day:2026-11-31:a",
+      "source:week:2026-11:a",
+      "source:month:2026-11:../x",
+      "source:month:2026-11:A",
+      `source:month:2026-11:${"a".repeat(82)}`,
+      "source:day:2026-11-27",
+      "source:day:2026-11-27:a:b",
+      "source:day:2026-11-27:..",
+    ]) {
+      expect(parseScope(bad), bad).toBeUndefined();
+    }
+  });
+
+  it("makes a team's link for a source's path, opening that source only", () => {
+    const link = makeLink(KEY, {
+      path: "/reports/2026-11-27/sources/research.vision?format=html",
+      ttlSeconds: 3600,
+      now: NOW,
+      base: "https://api.example",
+    });
+    expect(link.scope).toBe("source:day:2026-11-27:research.vision");
+    const url = new URL(link.url);
+    expect(url.pathname).toBe("/reports/2026-11-27/sources/research.vision");
+    expect(url.searchParams.get("format")).toBe("html");
+    expect(verifyLink(KEY, Object.fromEntries(url.searchParams), NOW)).toEqual({
+      ok: true,
+      link: {
+        scope: { kind: "source", period: "day", label: "2026-11-27", source: "research.vision" },
+        expires: NOW_S + 3600,
+      },
+    });
+    expect(
+      makeLink(KEY, {
+        path: "/reports/months/2026-11/sources/ops",
+        ttlSeconds: 60,
+        now: NOW,
+        base: "https://api.example",
+      }).scope,
+    ).toBe("source:month:2026-11:ops");
+  });
+
   it("finds the scope of each path a link can be made for", () => {
     expect(scopeOfPath("/reports")).toEqual({ kind: "list" });
     expect(scopeOfPath("/reports/")).toEqual({ kind: "list" });
@@ -137,7 +217,24 @@ describe("signed links", () => {
     expect(scopeOfPath("/reports/2026-11-27")).toEqual({ kind: "day", date: "2026-11-27" });
     expect(scopeOfPath("/reports/months/2026-11")).toEqual({ kind: "month", month: "2026-11" });
     expect(scopeOfPath("/reports/months/latest")).toEqual({ kind: "latest-month" });
+    expect(scopeOfPath("/reports/2026-11-27/sources/research.vision/")).toEqual({
+      kind: "source",
+      period: "day",
+      label: "2026-11-27",
+      source: "research.vision",
+    });
+    expect(scopeOfPath("/reports/months/2026-11/sources/ops")).toEqual({
+      kind: "source",
+      period: "month",
+      label: "2026-11",
+      source: "ops",
+    });
     for (const bad of [
+      "/reports/latest/sources/ops",
+      "/reports/months/latest/sources/ops",
+      "/reports/2026-11-27/sources/Ops",
+      "/reports/2026-11-27/sources/a%2Fb",
+      "/reports/2026-11-27/sources",
       "/",
       "/reports/2026-02-30",
       "/reports/x/files/usage.csv",

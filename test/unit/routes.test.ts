@@ -18,7 +18,16 @@ const date = fc
   .filter((d) => !Number.isNaN(d.getTime()))
   .map((d) => d.toISOString().slice(0, 10));
 const file = fc.constantFrom("report.json", "usage.csv", "jobs.csv", "manifest.json");
+const sourceName = fc.stringMatching(/^[a-z0-9-][a-z0-9.-]{0,80}$/);
 const target: fc.Arbitrary<LinkTarget> = fc.oneof(
+  fc
+    .tuple(date, sourceName)
+    .map(([d, source]) => ({ kind: "source", period: "day", label: d, source }) as const),
+  fc
+    .tuple(date, sourceName)
+    .map(
+      ([d, source]) => ({ kind: "source", period: "month", label: d.slice(0, 7), source }) as const,
+    ),
   fc.constant({ kind: "list" } as const),
   fc.constant({ kind: "latest" } as const),
   fc.constant({ kind: "latest-month" } as const),
@@ -37,6 +46,14 @@ describe("the route table", () => {
       params: { month: "2026-11", name: "jobs.csv" },
     });
     expect(matchRoute("POST", "/reports")?.route).toBe(ROUTES.postReports);
+    expect(matchRoute("GET", "/reports/2026-11-27/sources/ops")).toEqual({
+      route: ROUTES.getReportSource,
+      params: { date: "2026-11-27", name: "ops" },
+    });
+    expect(matchRoute("GET", "/reports/months/2026-11/sources/a.b")).toEqual({
+      route: ROUTES.getMonthSource,
+      params: { month: "2026-11", name: "a.b" },
+    });
     for (const [method, path] of [
       ["GET", "/links"],
       ["DELETE", "/reports"],
@@ -69,11 +86,23 @@ describe("the route table", () => {
     expect(() => targetOf(ROUTES.getMonth.opens, { month: "2026-13" })).toThrow(/not a month/);
     expect(() => targetOf(opens, {})).toThrow(/no such route/);
     expect(() => routePath(ROUTES.getReport)).toThrow(/needs \{date\}/);
+    const source = ROUTES.getReportSource.opens;
+    expect(() => targetOf(source, { date: "2026-11-27", name: "Research" })).toThrow(
+      expect.objectContaining({ code: "invalid_source" }),
+    );
+    expect(() => targetOf(source, { date: "latest", name: "ops" })).toThrow(
+      expect.objectContaining({ code: "invalid_date" }),
+    );
+    expect(() => targetOf(ROUTES.getMonthSource.opens, { month: "2026-11" })).toThrow(
+      /no such route/,
+    );
   });
 
   it("names each route once, by method and path", () => {
     const keys = ROUTE_LIST.map(routeKey);
     expect(new Set(keys).size).toBe(Object.keys(ROUTES).length);
     expect(keys).toContain("GET /reports/{date}/files/{name}");
+    expect(keys).toContain("GET /reports/{date}/sources/{name}");
+    expect(keys).toContain("GET /reports/months/{month}/sources/{name}");
   });
 });
