@@ -199,11 +199,12 @@ export function requireLabel(period: PeriodRef, value: string): string {
 
 /**
  * What a source's name may be in a path: the characters of report.md §10's names (`[a-z0-9-]`,
- * and `.` between an entry and its workspace), at most 81 (40 + `.` + 40), never starting with
+ * and `.` between an entry and its workspace), at most 105 (an entry's 40, `.`, and a workspace's
+ * name of at most 40 or its id of at most 64: app/sources.ts MAX_SOURCE_NAME), never starting with
  * `.` (no name does, and `.` or `..` as a path segment would be resolved away by a browser).
  * Checked before the name reaches a message or is looked up.
  */
-const SOURCE_NAME = /^(?!\.)[a-z0-9.-]{1,81}$/;
+const SOURCE_NAME = /^(?!\.)[a-z0-9.-]{1,105}$/;
 
 /** Whether `value` could be a source's name (it may still not be one of the report's). */
 export const isSourceName = (value: string): boolean => SOURCE_NAME.test(value);
@@ -212,7 +213,7 @@ export const isSourceName = (value: string): boolean => SOURCE_NAME.test(value);
 export function requireSourceName(value: string): string {
   if (!isSourceName(value)) {
     throw new RequestError(
-      "a source's name is 1 to 81 characters of a-z, 0-9, . and -, not starting with .",
+      "a source's name is 1 to 105 characters of a-z, 0-9, . and -, not starting with .",
       {
         code: "invalid_source",
       },

@@ -31,7 +31,13 @@ export interface ResolvedSource {
   readonly upstream: UpstreamConfig;
 }
 
+const MAX_NAME = 40;
 export const SOURCE_NAME = /^[a-z0-9-]{1,40}$/;
+/**
+ * The longest name a source can have after expansion: an entry's (40), `.`, and a workspace's
+ * name (at most 40) or id (at most 64, as ListWorkspace's answer is checked).
+ */
+export const MAX_SOURCE_NAME = MAX_NAME + 1 + 64;
 
 /** A workspace as ListWorkspace gives it (the fields the expansion needs). */
 export interface Workspace {
@@ -51,7 +57,10 @@ export function workspaceSourceNames(
   const sorted = [...workspaces].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
   const slug = (name: string) => name.toLowerCase().replace(/[^a-z0-9]+/g, "-");
   const names = sorted.map((w) => ({ workspaceId: w.id, name: slug(w.name) }));
-  for (const n of names) if (n.name === "") n.name = n.workspaceId.toLowerCase();
+  // An empty name, or one longer than an entry's name may be, takes the id (at most 64).
+  for (const n of names) {
+    if (n.name === "" || n.name.length > MAX_NAME) n.name = n.workspaceId.toLowerCase();
+  }
   // An id used instead of a name may itself equal another workspace's name, and that one's id
   // a third's: repeat until no two collide. Each round turns at least one name into its id, so
   // it ends; ids that differ only in case are left as they are (no id is then better).

@@ -173,7 +173,7 @@ describe("signed links", () => {
       "source:week:2026-11:a",
       "source:month:2026-11:../x",
       "source:month:2026-11:A",
-      `source:month:2026-11:${"a".repeat(82)}`,
+      `source:month:2026-11:${"a".repeat(106)}`,
       "source:day:2026-11-27",
       "source:day:2026-11-27:a:b",
       "source:day:2026-11-27:..",

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { SOURCE_NAME, workspaceSourceNames } from "../../src/app/sources.js";
+import { isSourceName } from "../../src/api/routes.js";
+import { MAX_SOURCE_NAME, SOURCE_NAME, workspaceSourceNames } from "../../src/app/sources.js";
 
 const VISION = "7c1e4a9b2d3f4e5a8b6c0d1e2f3a4b5c";
 const NLP = "0a9b8c7d6e5f40312233445566778899";
@@ -91,5 +92,21 @@ describe("workspaceSourceNames", () => {
       expect(entry).toBe("research");
       expect(rest).toMatch(SOURCE_NAME);
     }
+  });
+
+  it("takes the id for a workspace name longer than an entry's, so every name fits a URL", () => {
+    const long = "Computer Vision and Multimodal Foundation Models Team";
+    const names = workspaceSourceNames("a".repeat(40), [
+      { id: "0", name: "default" },
+      { id: "f".repeat(64), name: long },
+    ]);
+    expect(names[1]?.name).toBe(`${"a".repeat(40)}.${"f".repeat(64)}`);
+    expect(names[1]?.name.length).toBe(MAX_SOURCE_NAME);
+    // The API takes the longest name there can be as a path segment, and no longer.
+    expect(isSourceName(names[1]?.name ?? "")).toBe(true);
+    expect(isSourceName("a".repeat(MAX_SOURCE_NAME + 1))).toBe(false);
+    // A name of exactly 40 characters is kept.
+    const forty = "x".repeat(40);
+    expect(workspaceSourceNames("e", [{ id: "1", name: forty }])[0]?.name).toBe(`e.${forty}`);
   });
 });

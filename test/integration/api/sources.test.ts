@@ -204,7 +204,7 @@ describe.each(api.STORE_KINDS)("a source's slice over %s", (kind) => {
 
   it.each([
     ["/reports/2026-11-20/sources/Research", 400, "invalid_source"],
-    [`/reports/2026-11-20/sources/${"a".repeat(82)}`, 400, "invalid_source"],
+    [`/reports/2026-11-20/sources/${"a".repeat(106)}`, 400, "invalid_source"],
     ["/reports/2026-11-20/sources/a%2Fb", 400, "invalid_source"],
     ["/reports/2026-11-20/sources/.x", 400, "invalid_source"],
     ["/reports/2026-11-31/sources/ops", 400, "invalid_date"],
