@@ -254,7 +254,7 @@ function trendSection(heading: string, slots: Slot[], empty: string): string {
 ${columnChart("GPU-hours per day, by pool", "GPU-hours", "hours", slots, series, (d) => ({ total: d.totals.gpu_hours, parts: stack(d, (p) => p.gpu_hours) }))}
 ${columnChart("NPU-hours per day, by pool", "NPU-hours", "hours", slots, series, (d) => ({ total: d.totals.npu_hours, parts: stack(d, (p) => p.npu_hours) }))}
 ${columnChart("Failed versions per day", "failed versions", "count", slots, failed, (d) => ({ total: d.totals.versions_failed, parts: [d.totals.versions_failed] }))}
-</div>${sourceTrend(slots, days)}</section>`;
+${sourceTrend(slots, days)}</div></section>`;
 }
 
 function legendOf(series: readonly Series[]): string {
@@ -263,7 +263,10 @@ function legendOf(series: readonly Series[]): string {
     .join("");
 }
 
-/** GPU-hours per day by source (§10), when any of these days had more than one source. */
+/**
+ * GPU-hours per day by source (§10), when any of these days had more than one source: a cell
+ * of the charts' grid.
+ */
 function sourceTrend(slots: Slot[], days: HistoryDay[]): string {
   if (!days.some((d) => d.sources.length > 1)) return "";
   const { series, indexOf } = sourceSeries(days);
@@ -275,9 +278,8 @@ function sourceTrend(slots: Slot[], days: HistoryDay[]): string {
     }
     return parts;
   };
-  return `<p class="legend">${legendOf(series)}</p><div class="charts">
-${columnChart("GPU-hours per day, by source", "GPU-hours", "hours", slots, series, (d) => ({ total: d.totals.gpu_hours, parts: stack(d) }))}
-</div>`;
+  // A cell of the charts' grid, beside the failures: its own legend, then the chart.
+  return `<div><p class="legend">${legendOf(series)}</p>${columnChart("GPU-hours per day, by source", "GPU-hours", "hours", slots, series, (d) => ({ total: d.totals.gpu_hours, parts: stack(d) }))}</div>`;
 }
 
 /** The history by date; of two entries for a date, the one generated last. */
