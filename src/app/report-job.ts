@@ -1,9 +1,4 @@
-import {
-  buildDailyReports,
-  buildMonthReport,
-  dayWindows,
-  type SourceInput,
-} from "../report/build.js";
+import { buildDailyReports, buildMonthReport, dayWindows } from "../report/build.js";
 import { historyDayOf } from "../report/history-day.js";
 import { isInReport } from "../report/interval.js";
 import { DAY, MONTH, periodOfReport } from "../report/period.js";
@@ -18,7 +13,7 @@ import {
   type ReportPeriod,
 } from "../report/types.js";
 import type { ScanProgress, ScanResult } from "../scan/scan.js";
-import { type SourceScan, scanSources } from "../scan/sources.js";
+import { scanSources } from "../scan/sources.js";
 import { ConfigError } from "../shared/errors.js";
 import { type Log, silentLog } from "../shared/log.js";
 import { updateHistory } from "../storage/history.js";
@@ -38,6 +33,17 @@ import {
   writeReportFiles,
 } from "../storage/publish.js";
 import { acquireRunLock } from "../storage/run-lock.js";
+import {
+  completenessOf,
+  type JobSource,
+  progressOfAll,
+  type ScanSummary,
+  sourceInputs,
+  summed,
+} from "./source-scans.js";
+
+export type { JobSource, ScanSummary } from "./source-scans.js";
+
 import type { ReportStore } from "../storage/store.js";
 
 /**
@@ -60,16 +66,6 @@ export interface ReportJobOptions {
   readonly maxInFlight?: number | undefined;
 }
 
-/** One source of the run: its listing, as written in `sources` (no secrets), and its port. */
-export interface JobSource extends SourceScan {
-  readonly listing: {
-    readonly endpoint: string;
-    readonly projectId: string;
-    readonly workspaceId: string | null;
-    readonly poolId: string | null;
-  };
-}
-
 export interface ReportJobDeps {
   /** In configuration order (after expansion); at least one. */
   readonly sources: readonly JobSource[];
@@ -78,9 +74,6 @@ export interface ReportJobDeps {
   /** The scan's progress, summed over the sources. */
   readonly onProgress?: ((progress: ScanProgress) => void) | undefined;
 }
-
-/** What a scan saw, without its versions: of one source, or summed over the run's. */
-export type ScanSummary = Omit<ScanResult, "versions">;
 
 type WrittenKeys = Record<ReportFileName | typeof MANIFEST_FILE, string>;
 
@@ -148,48 +141,6 @@ export async function runReportJob(
   return { reports, ...published, scan: summed(sourceScans), sourceScans };
 }
 
-/** The run's scan figures: the sums of its sources' (the anomalies' reasons merged). */
-function summed(scans: readonly ScanSummary[]): ScanSummary {
-  const sum = (f: (s: ScanSummary) => number) => scans.reduce((n, s) => n + f(s), 0);
-  const reasons: Record<string, number> = {};
-  for (const s of scans)
-    for (const [r, n] of Object.entries(s.anomalies.reasons)) reasons[r] = (reasons[r] ?? 0) + n;
-  return {
-    versionsScanned: sum((s) => s.versionsScanned),
-    recordsRead: sum((s) => s.recordsRead),
-    pages: sum((s) => s.pages),
-    repairPages: sum((s) => s.repairPages),
-    totalCountFirst: sum((s) => s.totalCountFirst),
-    totalCountLast: sum((s) => s.totalCountLast),
-    anomalies: {
-      skipped: sum((s) => s.anomalies.skipped),
-      duplicate_rows: sum((s) => s.anomalies.duplicate_rows),
-      reasons,
-    },
-  };
-}
-
-/** The progress of every source as one: sums, done when all are. */
-function progressOfAll(
-  names: readonly string[],
-  onProgress: ((progress: ScanProgress) => void) | undefined,
-): ((source: string, progress: ScanProgress) => void) | undefined {
-  if (onProgress === undefined) return undefined;
-  if (names.length === 1) return (_source, progress) => onProgress(progress);
-  const latest = new Map<string, ScanProgress>();
-  return (source, progress) => {
-    latest.set(source, progress);
-    const all = [...latest.values()];
-    const known = all.length === names.length && all.every((p) => p.totalCount !== undefined);
-    onProgress({
-      pages: all.reduce((n, p) => n + p.pages, 0),
-      versionsRead: all.reduce((n, p) => n + p.versionsRead, 0),
-      totalCount: known ? all.reduce((n, p) => n + (p.totalCount ?? 0), 0) : undefined,
-      done: all.length === names.length && all.every((p) => p.done),
-    });
-  };
-}
-
 /** One scan a source, all at once, each keeping what any of the requested windows needs. */
 async function scanForReports(deps: ReportJobDeps, opts: ReportJobOptions): Promise<ScanResult[]> {
   const log = deps.log ?? silentLog;
@@ -233,28 +184,6 @@ async function scanForReports(deps: ReportJobDeps, opts: ReportJobOptions): Prom
   return scans;
 }
 
-/** The sources' scans as the report's builders take them. */
-function sourceInputs(sources: readonly JobSource[], scans: readonly ScanResult[]): SourceInput[] {
-  return sources.map((s, i) => {
-    const scan = scans[i] as ScanResult;
-    return {
-      info: {
-        name: s.name,
-        endpoint: s.listing.endpoint,
-        project_id: s.listing.projectId,
-        workspace_id: s.listing.workspaceId,
-        pool_id: s.listing.poolId,
-        versions_scanned: scan.versionsScanned,
-        pages: scan.pages,
-        total_count_first: scan.totalCountFirst,
-        total_count_last: scan.totalCountLast,
-      },
-      anomalies: scan.anomalies,
-      versions: scan.versions.values(),
-    };
-  });
-}
-
 /** The reports of the dates and the month from the scans (pure, but for `previous`). */
 async function buildReports(
   deps: ReportJobDeps,
@@ -288,20 +217,6 @@ async function buildReports(
           previousTotals: await readReportTotals(deps.store, MONTH, MONTH.previous(month)),
         });
   return { reports, monthReport };
-}
-
-/** The manifest's completeness: the sums, and with several sources each one's (§10). */
-function completenessOf(scans: readonly (ScanSummary & { readonly name: string })[]): Completeness {
-  const of = (scan: ScanSummary) => ({
-    total_count_first: scan.totalCountFirst,
-    total_count_last: scan.totalCountLast,
-    versions_scanned: scan.recordsRead,
-    complete: scan.recordsRead >= Math.min(scan.totalCountFirst, scan.totalCountLast),
-  });
-  const bySource = scans.map((s) => [s.name, of(s)] as const);
-  const total = of(summed(scans));
-  const complete = bySource.every(([, c]) => c.complete);
-  return { ...total, complete, by_source: Object.fromEntries(bySource) };
 }
 
 /** What a run shares while it writes its reports under the lock. */

@@ -21,6 +21,8 @@ const VISION = "5f3c9a1e7b2d4c6e8a0b1c2d3e4f5a6b";
 const EU_SECRET = `modelarts-usage-report/${STAGE}/sources/eu-prod`;
 const EU_SECRET_ARN = `arn:aws:secretsmanager:${REGION}:${ACCOUNT}:secret:${EU_SECRET}-Xy12Zw`;
 const REPORT = "ReportLambdaFunction";
+/** The pseudo parameters of a Fn::Sub, as this stack's account and region give them. */
+const PSEUDO: Record<string, string> = { Partition: "aws", Region: REGION, AccountId: ACCOUNT };
 
 let dir: string;
 let research: Simulator;
@@ -124,12 +126,7 @@ describe("the organisation's scheduled run, deployed", () => {
       .flatMap((s) => (Array.isArray(s.Resource) ? s.Resource : [s.Resource]))
       .map((r) => (typeof r === "object" && r !== null && "Fn::Sub" in r ? r["Fn::Sub"] : r))
       .filter((r): r is string => typeof r === "string")
-      .map((r) =>
-        r
-          .replaceAll("${AWS::Partition}", "aws")
-          .replaceAll("${AWS::Region}", REGION)
-          .replaceAll("${AWS::AccountId}", ACCOUNT),
-      );
+      .map((r) => r.replace(/\$\{AWS::(\w+)\}/g, (_, name: string) => PSEUDO[name] ?? name));
     expect(resources.some((r) => matches(r, EU_SECRET_ARN))).toBe(true);
     expect(
       resources.some((r) => matches(r, `${EU_SECRET_ARN.replace("/sources/", "/other/")}`)),

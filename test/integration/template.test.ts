@@ -282,6 +282,7 @@ describe("the packaged stack (serverless package --stage ci, no AWS credentials)
     expect(secretsOf(REPORT_FUNCTION)).toEqual([
       "ModelArtsCredentialsSecret",
       // Per-source credentials (REPORT_SOURCES `credentials`): only under the stage's prefix.
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: a CloudFormation Fn::Sub string
       "arn:${AWS::Partition}:secretsmanager:${AWS::Region}:${AWS::AccountId}:secret:modelarts-usage-report/ci/sources/*",
     ]);
     for (const functionId of Object.values(API_FUNCTIONS)) {

@@ -1,0 +1,106 @@
+import type { SourceInput } from "../report/build.js";
+import type { ScanProgress, ScanResult } from "../scan/scan.js";
+import type { SourceScan } from "../scan/sources.js";
+import type { Completeness } from "../storage/publish.js";
+
+/**
+ * The run's sources and their scans (report.md §10): what a source is to the job, and the
+ * figures of several scans as one — summed for the logs, the progress line and the manifest,
+ * and handed to the report's builders each with its own.
+ */
+
+/** One source of the run: its listing, as written in `sources` (no secrets), and its port. */
+export interface JobSource extends SourceScan {
+  readonly listing: {
+    readonly endpoint: string;
+    readonly projectId: string;
+    readonly workspaceId: string | null;
+    readonly poolId: string | null;
+  };
+}
+
+/** What a scan saw, without its versions: of one source, or summed over the run's. */
+export type ScanSummary = Omit<ScanResult, "versions">;
+
+/** The run's scan figures: the sums of its sources' (the anomalies' reasons merged). */
+export function summed(scans: readonly ScanSummary[]): ScanSummary {
+  const sum = (f: (s: ScanSummary) => number) => scans.reduce((n, s) => n + f(s), 0);
+  const reasons: Record<string, number> = {};
+  for (const s of scans)
+    for (const [r, n] of Object.entries(s.anomalies.reasons)) reasons[r] = (reasons[r] ?? 0) + n;
+  return {
+    versionsScanned: sum((s) => s.versionsScanned),
+    recordsRead: sum((s) => s.recordsRead),
+    pages: sum((s) => s.pages),
+    repairPages: sum((s) => s.repairPages),
+    totalCountFirst: sum((s) => s.totalCountFirst),
+    totalCountLast: sum((s) => s.totalCountLast),
+    anomalies: {
+      skipped: sum((s) => s.anomalies.skipped),
+      duplicate_rows: sum((s) => s.anomalies.duplicate_rows),
+      reasons,
+    },
+  };
+}
+
+/** The progress of every source as one: sums, done when all are. */
+export function progressOfAll(
+  names: readonly string[],
+  onProgress: ((progress: ScanProgress) => void) | undefined,
+): ((source: string, progress: ScanProgress) => void) | undefined {
+  if (onProgress === undefined) return undefined;
+  if (names.length === 1) return (_source, progress) => onProgress(progress);
+  const latest = new Map<string, ScanProgress>();
+  return (source, progress) => {
+    latest.set(source, progress);
+    const all = [...latest.values()];
+    const known = all.length === names.length && all.every((p) => p.totalCount !== undefined);
+    onProgress({
+      pages: all.reduce((n, p) => n + p.pages, 0),
+      versionsRead: all.reduce((n, p) => n + p.versionsRead, 0),
+      totalCount: known ? all.reduce((n, p) => n + (p.totalCount ?? 0), 0) : undefined,
+      done: all.length === names.length && all.every((p) => p.done),
+    });
+  };
+}
+
+/** The sources' scans as the report's builders take them. */
+export function sourceInputs(
+  sources: readonly JobSource[],
+  scans: readonly ScanResult[],
+): SourceInput[] {
+  return sources.map((s, i) => {
+    const scan = scans[i] as ScanResult;
+    return {
+      info: {
+        name: s.name,
+        endpoint: s.listing.endpoint,
+        project_id: s.listing.projectId,
+        workspace_id: s.listing.workspaceId,
+        pool_id: s.listing.poolId,
+        versions_scanned: scan.versionsScanned,
+        pages: scan.pages,
+        total_count_first: scan.totalCountFirst,
+        total_count_last: scan.totalCountLast,
+      },
+      anomalies: scan.anomalies,
+      versions: scan.versions.values(),
+    };
+  });
+}
+
+/** The manifest's completeness: the sums, and with several sources each one's (§10). */
+export function completenessOf(
+  scans: readonly (ScanSummary & { readonly name: string })[],
+): Completeness {
+  const of = (scan: ScanSummary) => ({
+    total_count_first: scan.totalCountFirst,
+    total_count_last: scan.totalCountLast,
+    versions_scanned: scan.recordsRead,
+    complete: scan.recordsRead >= Math.min(scan.totalCountFirst, scan.totalCountLast),
+  });
+  const bySource = scans.map((s) => [s.name, of(s)] as const);
+  const total = of(summed(scans));
+  const complete = bySource.every(([, c]) => c.complete);
+  return { ...total, complete, by_source: Object.fromEntries(bySource) };
+}
