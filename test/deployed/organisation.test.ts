@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { addDays, localDate, startOfDay } from "../../src/report/time.js";
 import { type Simulator, startSimulator } from "../../src/simulator/server.js";
 import { generateWorkload } from "../../src/simulator/workload.js";
+import { apiGatewayEvent } from "../helpers/apigw.js";
 import { PACKAGE_TIMEOUT_MS } from "../helpers/serverless-package.js";
 import { ACCOUNT, REGION, type Stack, startStack } from "./stack.js";
 
@@ -133,5 +134,37 @@ describe("the organisation's scheduled run, deployed", () => {
     ).toBe(false);
     // No credential reached a log.
     expect(fn?.process.logs()).not.toMatch(/eu-secret-key|research-token/);
+
+    // A team's slice through its packaged route function, and a link scoped to it.
+    const slice = await stack.request(
+      apiGatewayEvent({
+        url: `/reports/${day}/sources/research.vision-team`,
+        headers: { authorization: "Bearer api-token" },
+      }),
+    );
+    expect(slice.statusCode, slice.body).toBe(200);
+    const body = JSON.parse(slice.body ?? "");
+    expect(body.source).toMatchObject({ name: "research.vision-team", workspace_id: VISION });
+    expect(body.totals.gpu_hours).toBe(
+      report.by_source.find((r: { source: string }) => r.source === "research.vision-team")
+        .gpu_hours,
+    );
+    const made = await stack.request(
+      apiGatewayEvent({
+        method: "POST",
+        url: "/links",
+        headers: { authorization: "Bearer api-token", "content-type": "application/json" },
+        body: JSON.stringify({ path: `/reports/${day}/sources/eu-prod`, ttl: "1h" }),
+      }),
+    );
+    expect(made.statusCode, made.body).toBe(201);
+    const link = new URL(JSON.parse(made.body ?? "").url);
+    const open = (path: string) =>
+      stack.request(
+        apiGatewayEvent({ url: `${path}${link.search}`, headers: { accept: "text/html" } }),
+      );
+    expect((await open(`/reports/${day}/sources/eu-prod`)).statusCode).toBe(200);
+    expect((await open(`/reports/${day}/sources/research.default`)).statusCode).toBe(403);
+    expect((await open(`/reports/${day}/files/jobs.csv`)).statusCode).toBe(403);
   });
 });
