@@ -36,6 +36,8 @@ export interface ReportOutcome {
   duplicateRows: number;
   /** Dates or months left alone: a report from a later scan was already stored. */
   superseded: string[];
+  /** The sources scanned, in configuration order after expansion (report.md §10). */
+  sources: string[];
 }
 
 /** Time kept back from the Lambda timeout to write the files and log the outcome. */
@@ -84,6 +86,7 @@ async function run(input: unknown, remainingMs: number): Promise<ReportOutcome> 
       latest: result.latest?.report_date ?? null,
       latestMonth: result.month?.latest.report_month ?? null,
       superseded: result.superseded.map((s) => s.label),
+      sources: result.sourceScans.map((s) => s.name),
     });
     return {
       dates,
@@ -95,6 +98,7 @@ async function run(input: unknown, remainingMs: number): Promise<ReportOutcome> 
       skipped: result.scan.anomalies.skipped,
       duplicateRows: result.scan.anomalies.duplicate_rows,
       superseded: result.superseded.map((s) => s.label),
+      sources: result.sourceScans.map((s) => s.name),
     };
   } catch (error) {
     metrics.addMetric("ReportFailures", MetricUnit.Count, 1);

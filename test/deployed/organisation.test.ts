@@ -107,7 +107,10 @@ describe("the organisation's scheduled run, deployed", () => {
     };
     const fn = stack.functions.get(REPORT);
     const result = await fn?.process.invoke(event);
-    expect(result, fn?.process.logs()).toMatchObject({ ok: true });
+    expect(result, fn?.process.logs()).toMatchObject({
+      ok: true,
+      result: { sources: ["research.default", "research.vision-team", "eu-prod"] },
+    });
     const report = JSON.parse(await object(`daily/${day}/report.json`));
     expect(report.sources.map((s: { name: string }) => s.name)).toEqual([
       "research.default",
