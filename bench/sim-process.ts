@@ -1,5 +1,6 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
+import type { SimHostOptions } from "./sim-host.js";
 
 /** The simulator in a process of its own, so its CPU and memory are not the reporter's. */
 export interface SimProcess {
@@ -47,6 +48,41 @@ export async function startSimProcess(opts: {
   });
   return {
     url,
+    close: () =>
+      new Promise<void>((resolve) => {
+        child.once("exit", () => resolve());
+        child.kill("SIGTERM");
+      }),
+  };
+}
+
+/** Several listings, each a simulator on its own port, all in one process (sim-host.ts). */
+export interface SimHost {
+  readonly urls: readonly string[];
+  close(): Promise<void>;
+}
+
+// The host is built next to the benchmark's bundle (scripts/bench.mjs builds both).
+const HOST = fileURLToPath(new URL("./sim-host.mjs", import.meta.url));
+
+export async function startSimHost(opts: SimHostOptions): Promise<SimHost> {
+  const child: ChildProcess = spawn(process.execPath, [HOST, JSON.stringify(opts)], {
+    stdio: ["ignore", "pipe", "inherit"],
+  });
+  const urls = await new Promise<string[]>((resolve, reject) => {
+    let out = "";
+    child.stdout?.on("data", (chunk: Buffer) => {
+      out += chunk.toString();
+      if (/^ready$/m.test(out)) {
+        resolve([...out.matchAll(/listening on (http:\/\/\S+)/g)].map((m) => m[1] as string));
+      }
+    });
+    child.once("exit", (code) =>
+      reject(new Error(`the simulator host exited with ${code}: ${out}`)),
+    );
+  });
+  return {
+    urls,
     close: () =>
       new Promise<void>((resolve) => {
         child.once("exit", () => resolve());
