@@ -104,23 +104,25 @@ interface CommandRun {
   readonly pages: number;
   readonly versions: number;
   readonly maxRssMb: number;
+  /** The command's CPU time, user and system, all threads. */
+  readonly cpuMs: number;
+  /** The simulators' CPU time during the run. */
+  readonly simCpuMs?: number;
 }
+
+// Preloaded into every command this file runs, for its peak RSS and CPU time (bench/ as source
+// and .bench/ as the built bundle sit at the same depth).
+const PRELOAD = fileURLToPath(new URL("../bench/max-rss.cjs", import.meta.url));
 
 async function reportCommand(
   root: string,
   env: NodeJS.ProcessEnv,
   args: readonly string[],
-  preload?: string,
 ): Promise<CommandRun> {
   const started = performance.now();
   const { stderr } = await run(
     process.execPath,
-    [
-      ...(preload === undefined ? [] : ["--require", preload]),
-      join(root, "dist/cli.mjs"),
-      "report",
-      ...args,
-    ],
+    ["--require", PRELOAD, join(root, "dist/cli.mjs"), "report", ...args],
     { env, maxBuffer: 1 << 24 },
   );
   const ms = performance.now() - started;
@@ -131,67 +133,77 @@ async function reportCommand(
     pages: Number(done?.[1] ?? 0),
     versions: Number(done?.[2] ?? 0),
     maxRssMb: Number(/max-rss-mb ([\d.]+)/.exec(stderr)?.[1] ?? Number.NaN),
+    cpuMs: Number(/cpu-ms ([\d.]+)/.exec(stderr)?.[1] ?? Number.NaN),
   };
 }
 
-const times = (rs: readonly CommandRun[]) => rs.map((r) => fmt(r.ms)).join(", ");
+/** The runs' times and pages, then their network bound and median CPU (command, simulators). */
+function printRuns(label: string, rs: readonly CommandRun[], inFlight: number, latencyMs: number) {
+  const pages = rs.map((r) => r.pages);
+  const [low, high] = [Math.min(...pages), Math.max(...pages)];
+  line(
+    label,
+    `${rs.map((r) => fmt(r.ms)).join(", ")} ms (${fmt(low)}${high === low ? "" : `–${fmt(high)}`} pages)`,
+  );
+  const cpu = (of: (r: CommandRun) => number) => fmt(median(rs.map(of)));
+  line(
+    `  bound ceil(${fmt(high)} / ${inFlight}) × ${latencyMs} ms; CPU: command, simulators`,
+    `${fmt(Math.ceil(high / inFlight) * latencyMs)} ms; ${cpu((r) => r.cpuMs)}, ${cpu((r) => r.simCpuMs ?? Number.NaN)} ms`,
+  );
+}
 
 /**
  * Target: the report command over every source ≤ 1.3 × the slowest source's command alone
  * (sources overlap, they do not queue). Each source alone once, the slowest twice more; the
  * organisation three times with REPORT_MAX_IN_FLIGHT as shipped, and three times with a cap
- * of every source's concurrency summed.
+ * of every source's concurrency summed (where the cap no longer binds).
  */
 export async function runSourcesCommand(b: OrganisationBench, versionsEach: number) {
-  const listings = listingsOf(b, versionsEach);
-  const { host, entries } = await startListings(b, listings, b.latencyMs);
+  const { host, entries } = await startListings(b, listingsOf(b, versionsEach), b.latencyMs);
   const dir = await mkdtemp(join(tmpdir(), "bench-sources-"));
   let k = 0;
-  const report = (chosen: readonly Entry[], extra: Record<string, string> = {}) =>
-    reportCommand(b.root, envOf(chosen, b.pageCap, extra), [
+  const report = async (chosen: readonly Entry[], extra: Record<string, string> = {}) => {
+    const before = await host.cpuMs();
+    const r = await reportCommand(b.root, envOf(chosen, b.pageCap, extra), [
       "--date",
       b.lastDay,
       "--storage",
       `file://${dir}/r${k++}`,
     ]);
+    return { ...r, simCpuMs: (await host.cpuMs()) - before };
+  };
   try {
     const alone: CommandRun[] = [];
     for (const e of entries) alone.push(await report([e]));
-    const slowestAt = alone.reduce((m, r, i) => (r.ms > (alone[m] as CommandRun).ms ? i : m), 0);
-    const slowest = entries[slowestAt] as Entry;
-    const slowestRuns = [
-      alone[slowestAt] as CommandRun,
-      await report([slowest]),
-      await report([slowest]),
-    ];
+    const at = alone.reduce((m, r, i) => (r.ms > (alone[m] as CommandRun).ms ? i : m), 0);
+    const slowest = entries[at] as Entry;
+    const slowestRuns = [alone[at] as CommandRun, await report([slowest]), await report([slowest])];
     const aloneMs = median(slowestRuns.map((r) => r.ms));
-    const pagesAlone = alone.map((r) => r.pages);
-    line(
-      `report, ${b.sources} × ${fmt(versionsEach)} versions at ${b.latencyMs} ms, each alone`,
-      `${times(alone)} ms (${fmt(Math.min(...pagesAlone))}–${fmt(Math.max(...pagesAlone))} pages)`,
+    const each = `${b.sources} × ${fmt(versionsEach)} versions at ${b.latencyMs} ms`;
+    printRuns(`report, ${each}, each alone`, alone, b.concurrency, b.latencyMs);
+    printRuns(
+      `report, the slowest alone (${slowest.name}), 3 runs`,
+      slowestRuns,
+      b.concurrency,
+      b.latencyMs,
     );
-    line(
-      `  the slowest alone (${slowest.name}), 3 runs`,
-      `${times(slowestRuns)} ms; bound ceil(${fmt(slowestRuns[0]?.pages ?? 0)} / ${b.concurrency}) × ${b.latencyMs} = ${fmt(Math.ceil((slowestRuns[0]?.pages ?? 0) / b.concurrency) * b.latencyMs)} ms`,
-    );
-    const caps = [
-      { cap: DEFAULTS.maxInFlight, how: "default" },
-      { cap: b.sources * b.concurrency, how: `${b.sources} × ${b.concurrency}` },
-    ].filter((c, i, all) => i === 0 || c.cap !== (all[0] as { cap: number }).cap);
-    for (const { cap, how } of caps) {
+    const all = b.sources * b.concurrency;
+    const caps = DEFAULTS.maxInFlight === all ? [all] : [DEFAULTS.maxInFlight, all];
+    for (const cap of caps) {
+      const how = cap === DEFAULTS.maxInFlight ? "default" : `${b.sources} × ${b.concurrency}`;
       const extra: Record<string, string> =
-        how === "default" ? {} : { REPORT_MAX_IN_FLIGHT: String(cap) };
+        cap === DEFAULTS.maxInFlight ? {} : { REPORT_MAX_IN_FLIGHT: String(cap) };
       const org: CommandRun[] = [];
       for (let i = 0; i < 3; i++) org.push(await report(entries, extra));
-      const orgMs = median(org.map((r) => r.ms));
-      const inFlight = Math.min(cap, b.sources * b.concurrency);
-      const pages = org[0]?.pages ?? 0;
-      line(
+      printRuns(
         `report, ${b.sources} sources, ${cap} in flight (${how}), 3 runs`,
-        `${times(org)} ms, ${fmt(pages)} pages; bound ceil(${fmt(pages)} / ${inFlight}) × ${b.latencyMs} = ${fmt(Math.ceil(pages / inFlight) * b.latencyMs)} ms`,
+        org,
+        Math.min(cap, all),
+        b.latencyMs,
       );
+      const orgMs = median(org.map((r) => r.ms));
       target({
-        name: `${b.sources} sources' report command (in flight ${cap}, ${how}) vs the slowest alone`,
+        name: `${b.sources} sources' report command (${cap} in flight, ${how}) vs the slowest alone`,
         measured: `${fmt(orgMs)} ms`,
         against: `${fmt(aloneMs)} ms`,
         ratio: orgMs / aloneMs,
@@ -208,7 +220,6 @@ export async function runSourcesCommand(b: OrganisationBench, versionsEach: numb
 /** Target: peak RSS ≤ 250 MB for the report command over `total` versions across the sources. */
 export async function runSourcesMemory(b: OrganisationBench, total: number) {
   const each = Math.ceil(total / b.sources);
-  const preload = fileURLToPath(new URL("../bench/max-rss.cjs", import.meta.url));
   const dir = await mkdtemp(join(tmpdir(), "bench-sources-rss-"));
   let host: SimHost | undefined;
   try {
@@ -216,7 +227,7 @@ export async function runSourcesMemory(b: OrganisationBench, total: number) {
     host = started.host;
     const env = envOf(started.entries, b.pageCap, {});
     const measure = async (args: string[], out: string) =>
-      reportCommand(b.root, env, [...args, "--storage", `file://${dir}/${out}`], preload);
+      reportCommand(b.root, env, [...args, "--storage", `file://${dir}/${out}`]);
     for (const [args, label, period] of [
       [["--date", b.lastDay], `report --date ${b.lastDay}`, "1-day"],
       [["--month", b.month], `report --month ${b.month}`, "month"],
@@ -224,7 +235,7 @@ export async function runSourcesMemory(b: OrganisationBench, total: number) {
       const m = await measure([...args], args[0].slice(2));
       line(
         `memory: ${label}, ${b.sources} sources, ${fmt(m.versions)} versions`,
-        `${fmt(m.maxRssMb)} MB peak RSS (${fmt(m.ms)} ms)`,
+        `${fmt(m.maxRssMb)} MB peak RSS (${fmt(m.ms)} ms, CPU ${fmt(m.cpuMs)} ms)`,
       );
       target({
         name: `peak RSS, ${period} report over ${b.sources} sources, ${fmt(m.versions)} versions`,

@@ -59,6 +59,8 @@ export async function startSimProcess(opts: {
 /** Several listings, each a simulator on its own port, all in one process (sim-host.ts). */
 export interface SimHost {
   readonly urls: readonly string[];
+  /** The host's CPU time so far, user and system, in ms. */
+  cpuMs(): Promise<number>;
   close(): Promise<void>;
 }
 
@@ -67,7 +69,7 @@ const HOST = fileURLToPath(new URL("./sim-host.mjs", import.meta.url));
 
 export async function startSimHost(opts: SimHostOptions): Promise<SimHost> {
   const child: ChildProcess = spawn(process.execPath, [HOST, JSON.stringify(opts)], {
-    stdio: ["ignore", "pipe", "inherit"],
+    stdio: ["pipe", "pipe", "inherit"],
   });
   const urls = await new Promise<string[]>((resolve, reject) => {
     let out = "";
@@ -81,11 +83,27 @@ export async function startSimHost(opts: SimHostOptions): Promise<SimHost> {
       reject(new Error(`the simulator host exited with ${code}: ${out}`)),
     );
   });
+  const answers: ((ms: number) => void)[] = [];
+  let pending = "";
+  child.stdout?.on("data", (chunk: Buffer) => {
+    const lines = (pending + chunk.toString()).split("\n");
+    pending = lines.pop() ?? "";
+    for (const l of lines) {
+      const m = /^cpu-ms ([\d.]+)$/.exec(l);
+      if (m) answers.shift()?.(Number(m[1]));
+    }
+  });
   return {
     urls,
+    cpuMs: () =>
+      new Promise<number>((resolve) => {
+        answers.push(resolve);
+        child.stdin?.write("cpu\n");
+      }),
     close: () =>
       new Promise<void>((resolve) => {
         child.once("exit", () => resolve());
+        child.stdin?.end();
         child.kill("SIGTERM");
       }),
   };
