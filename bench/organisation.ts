@@ -155,10 +155,15 @@ function printRuns(label: string, rs: readonly CommandRun[], inFlight: number, l
 /**
  * Target: the report command over every source ≤ 1.3 × the slowest source's command alone
  * (sources overlap, they do not queue). Each source alone once, the slowest twice more; the
- * organisation three times with REPORT_MAX_IN_FLIGHT as shipped, and three times with a cap
- * of every source's concurrency summed (where the cap no longer binds).
+ * organisation three times with each cap on the requests in flight: by default
+ * REPORT_MAX_IN_FLIGHT as shipped, and every source's concurrency summed (where the cap no
+ * longer binds).
  */
-export async function runSourcesCommand(b: OrganisationBench, versionsEach: number) {
+export async function runSourcesCommand(
+  b: OrganisationBench,
+  versionsEach: number,
+  inFlightCaps: readonly number[] | undefined,
+) {
   const { host, entries } = await startListings(b, listingsOf(b, versionsEach), b.latencyMs);
   const dir = await mkdtemp(join(tmpdir(), "bench-sources-"));
   let k = 0;
@@ -188,9 +193,14 @@ export async function runSourcesCommand(b: OrganisationBench, versionsEach: numb
       b.latencyMs,
     );
     const all = b.sources * b.concurrency;
-    const caps = DEFAULTS.maxInFlight === all ? [all] : [DEFAULTS.maxInFlight, all];
+    const caps = inFlightCaps ?? [...new Set([DEFAULTS.maxInFlight, all])];
     for (const cap of caps) {
-      const how = cap === DEFAULTS.maxInFlight ? "default" : `${b.sources} × ${b.concurrency}`;
+      const how =
+        cap === DEFAULTS.maxInFlight
+          ? "default"
+          : cap === all
+            ? `${b.sources} × ${b.concurrency}`
+            : "set";
       const extra: Record<string, string> =
         cap === DEFAULTS.maxInFlight ? {} : { REPORT_MAX_IN_FLIGHT: String(cap) };
       const org: CommandRun[] = [];

@@ -23,7 +23,7 @@ import { type SimProcess, startSimProcess } from "./sim-process.js";
 /**
  * `npm run bench -- [--versions 100000] [--command-versions 55109] [--latency 50]
  * [--concurrency 8] [--page-cap 100] [--seed 7] [--agg-versions N] [--rss-versions N]
- * [--curve 1,2,4,8,16] [--sources 8] [--source-versions N]
+ * [--curve 1,2,4,8,16] [--sources 8] [--source-versions N] [--in-flight 32,80]
  * [--only aggregation,scan,command,memory,ids,bundles,sources,sources-memory]`
  *
  * Prints numbers, never pass/fail: each target of the project with its measured figure, the
@@ -52,6 +52,7 @@ const { values } = parseArgs({
     curve: { type: "string", default: "1,2,4,8,16" },
     sources: { type: "string", default: "8" },
     "source-versions": { type: "string" },
+    "in-flight": { type: "string" },
     only: { type: "string" },
   },
   strict: true,
@@ -77,6 +78,9 @@ const AGG_N = int("agg-versions", values["agg-versions"] ?? String(N * 10));
 const RSS_N = int("rss-versions", values["rss-versions"] ?? String(N * 10));
 const SOURCES = Math.max(1, int("sources", values.sources));
 // 40 000 versions a listing at the default 100 000 (the issue's 8 × 40 000).
+// The REPORT_MAX_IN_FLIGHT settings the organisation's command runs with (default: as shipped,
+// and the sources' concurrency summed).
+const IN_FLIGHT = values["in-flight"]?.split(",").map((c) => Math.max(1, int("in-flight", c)));
 const SOURCE_N = int("source-versions", values["source-versions"] ?? String(Math.round(N * 0.4)));
 // The curve of the issue (1, 2, 4, 8, 16) and the default concurrency among them.
 const CURVE = [
@@ -465,7 +469,7 @@ const organisation = {
   month: lastEndedMonth(now, "UTC"),
   now,
 };
-if (runs("sources")) await runSourcesCommand(organisation, SOURCE_N);
+if (runs("sources")) await runSourcesCommand(organisation, SOURCE_N, IN_FLIGHT);
 if (runs("sources-memory")) await runSourcesMemory(organisation, RSS_N);
 
 // --- 4b. What the scan's id sets hold: IdSet against a Set of numbers -------------------------
