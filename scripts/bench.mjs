@@ -1,7 +1,8 @@
 // `npm run bench`: the benchmark as compiled JavaScript, like the commands it measures. Run
 // through tsx, the same aggregation took 1.7× as long as from a bundle, so the figures would
 // be tsx's and not the product's. Builds .bench/run.mjs (at the depth of bench/, so its paths
-// hold) and runs it with the arguments given.
+// hold) and .bench/sim-host.mjs (the organisation's simulators, a process of their own), and
+// runs the first with the arguments given.
 import { spawnSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { build } from "esbuild";
@@ -9,8 +10,9 @@ import { build } from "esbuild";
 const root = fileURLToPath(new URL("..", import.meta.url));
 const out = `${root}/.bench/run.mjs`;
 await build({
-  entryPoints: [`${root}/bench/run.ts`],
-  outfile: out,
+  entryPoints: [`${root}/bench/run.ts`, `${root}/bench/sim-host.ts`],
+  outdir: `${root}/.bench`,
+  outExtension: { ".js": ".mjs" },
   bundle: true,
   format: "esm",
   platform: "node",
