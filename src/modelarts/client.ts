@@ -5,6 +5,7 @@ import { type Log, silentLog } from "../shared/log.js";
 import type { RequestAuthenticator } from "./auth.js";
 import { DEFAULT_RETRY_POLICY, type RetryHooks, type RetryPolicy, withRetry } from "./retry.js";
 import { parseRetryAfter } from "./retry-after.js";
+import { type HttpAnswer, type HttpTransport, nodeTransport } from "./transport.js";
 import {
   type Answer,
   readAllWorkspaces,
@@ -45,7 +46,8 @@ export interface ModelArtsClientOptions {
   readonly retry?: RetryPolicy | undefined;
   readonly retryHooks?: RetryHooks | undefined;
   readonly log?: Log | undefined;
-  readonly fetch?: typeof fetch | undefined;
+  /** How requests are sent; default node:http(s) with kept-alive connections (transport.ts). */
+  readonly transport?: HttpTransport | undefined;
 }
 
 /**
@@ -123,7 +125,7 @@ const errorBody = z.object({
  */
 export class ModelArtsClient implements VersionSource {
   readonly #opts: ModelArtsClientOptions;
-  readonly #fetch: typeof fetch;
+  readonly #transport: HttpTransport;
   readonly #log: Log;
   /**
    * Until when every request waits: a 429 (flow control) slows down all the concurrent page
@@ -133,7 +135,7 @@ export class ModelArtsClient implements VersionSource {
 
   constructor(opts: ModelArtsClientOptions) {
     this.#opts = opts;
-    this.#fetch = opts.fetch ?? fetch;
+    this.#transport = opts.transport ?? nodeTransport;
     this.#log = opts.log ?? silentLog;
   }
 
@@ -269,7 +271,7 @@ export class ModelArtsClient implements VersionSource {
     url: URL,
     authHeaders: Record<string, string>,
     signal: AbortSignal | undefined,
-  ): Promise<{ response: Response; text: string }> {
+  ): Promise<HttpAnswer> {
     const method = "GET";
     const where = `${method} ${url.href}`;
     const timeoutMs = this.#timeout();
@@ -286,15 +288,12 @@ export class ModelArtsClient implements VersionSource {
     const onAbort = () => request.abort(signal?.reason);
     signal?.addEventListener("abort", onAbort, { once: true });
     if (signal?.aborted) onAbort();
-    let response: Response;
-    let text: string;
     try {
-      response = await this.#fetch(url, {
+      return await this.#transport(url, {
         method,
         headers: { ...BASE_HEADERS, ...authHeaders },
         signal: request.signal,
       });
-      text = await response.text();
     } catch (cause) {
       // Aborted by the scan: its reason (the first failure) is what the caller reports.
       signal?.throwIfAborted();
@@ -306,7 +305,6 @@ export class ModelArtsClient implements VersionSource {
       clearTimeout(timer);
       signal?.removeEventListener("abort", onAbort);
     }
-    return { response, text };
   }
 
   /** The answer's JSON, or the error it says (a failure body, a status, not JSON). */
@@ -318,16 +316,18 @@ export class ModelArtsClient implements VersionSource {
   ): Promise<{ json: unknown; answer: Answer }> {
     const method = "GET";
     const where = `${method} ${url.href}`;
-    const { response, text } = await this.#send(url, authHeaders, signal);
-    const requestId = response.headers.get("x-request-id") ?? undefined;
+    const response = await this.#send(url, authHeaders, signal);
+    const { text } = response;
+    const ok = response.status >= 200 && response.status < 300;
+    const requestId = response.header("x-request-id");
     const now = (this.#opts.retryHooks?.clock ?? Date.now)();
     const details = { method, url: url.href, status: response.status, requestId };
     let json: unknown;
     try {
       json = JSON.parse(text);
     } catch (cause) {
-      const type = response.headers.get("content-type") ?? "no content type";
-      if (!response.ok) throw httpError(details, undefined, response, now, access);
+      const type = response.header("content-type") ?? "no content type";
+      if (!ok) throw httpError(details, undefined, response, now, access);
       throw new UpstreamError(
         `${where} answered HTTP ${response.status} with a body that is not JSON (${type}, ${text.length} characters; truncated?)${rid(requestId)}`,
         { retryable: true, cause },
@@ -335,7 +335,7 @@ export class ModelArtsClient implements VersionSource {
     }
     // The failure body is read only when the answer says it failed.
     const failed =
-      !response.ok ||
+      !ok ||
       (typeof json === "object" &&
         json !== null &&
         (json as { is_success?: unknown }).is_success === false);
@@ -350,7 +350,7 @@ export class ModelArtsClient implements VersionSource {
 function httpError(
   details: { method: string; url: string; status: number; requestId: string | undefined },
   body: z.infer<typeof errorBody> | undefined,
-  response: Response,
+  response: HttpAnswer,
   now: number,
   access: string,
 ): UpstreamHttpError {
@@ -365,7 +365,7 @@ function httpError(
       ...details,
       errorCode,
       errorMessage: body?.error_message ?? body?.error_msg,
-      retryAfterSeconds: parseRetryAfter(response.headers.get("retry-after"), now),
+      retryAfterSeconds: parseRetryAfter(response.header("retry-after"), now),
       hint: refused ? access : undefined,
     },
     { retryable },

@@ -27,7 +27,7 @@ describe("loadReportConfig", () => {
       timeZone: "UTC",
       failureStatuses: [3, 5, 6, 13],
       sources: { kind: "demo" },
-      maxInFlight: 32,
+      maxInFlight: 96,
       priceTable: null,
     });
     expect(Object.isFrozen(config)).toBe(true);
