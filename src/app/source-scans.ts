@@ -1,4 +1,4 @@
-import type { SourceInput } from "../report/build.js";
+import { type SourceInput, sumAnomalies } from "../report/build.js";
 import type { ScanProgress, ScanResult } from "../scan/scan.js";
 import type { SourceScan } from "../scan/sources.js";
 import type { Completeness } from "../storage/publish.js";
@@ -25,9 +25,6 @@ export type ScanSummary = Omit<ScanResult, "versions">;
 /** The run's scan figures: the sums of its sources' (the anomalies' reasons merged). */
 export function summed(scans: readonly ScanSummary[]): ScanSummary {
   const sum = (f: (s: ScanSummary) => number) => scans.reduce((n, s) => n + f(s), 0);
-  const reasons: Record<string, number> = {};
-  for (const s of scans)
-    for (const [r, n] of Object.entries(s.anomalies.reasons)) reasons[r] = (reasons[r] ?? 0) + n;
   return {
     versionsScanned: sum((s) => s.versionsScanned),
     recordsRead: sum((s) => s.recordsRead),
@@ -35,11 +32,7 @@ export function summed(scans: readonly ScanSummary[]): ScanSummary {
     repairPages: sum((s) => s.repairPages),
     totalCountFirst: sum((s) => s.totalCountFirst),
     totalCountLast: sum((s) => s.totalCountLast),
-    anomalies: {
-      skipped: sum((s) => s.anomalies.skipped),
-      duplicate_rows: sum((s) => s.anomalies.duplicate_rows),
-      reasons,
-    },
+    anomalies: sumAnomalies(scans.map((s) => s.anomalies)),
   };
 }
 

@@ -18,7 +18,7 @@ import type {
 /** One source's scan: what it is, what its scan saw, and its versions (§10). */
 export interface SourceInput {
   readonly info: SourceInfo;
-  readonly anomalies: Pick<Anomalies, "skipped" | "duplicate_rows" | "reasons">;
+  readonly anomalies: ScanAnomalies;
   readonly versions: Iterable<JobVersion>;
 }
 
@@ -68,24 +68,35 @@ export function reportSourceOf(sources: readonly SourceInfo[]): ReportSource {
   };
 }
 
+/** What a scan counts of the records it could not use. */
+export type ScanAnomalies = Pick<Anomalies, "skipped" | "duplicate_rows" | "reasons">;
+
+/**
+ * Several scans' anomalies as one: the counts summed, the reasons merged in the order first
+ * met (so one scan's are written as it gave them).
+ */
+export function sumAnomalies(list: readonly ScanAnomalies[]): ScanAnomalies {
+  const reasons: Record<string, number> = {};
+  for (const a of list) {
+    for (const [reason, n] of Object.entries(a.reasons))
+      reasons[reason] = (reasons[reason] ?? 0) + n;
+  }
+  return {
+    skipped: list.reduce((n, a) => n + a.skipped, 0),
+    duplicate_rows: list.reduce((n, a) => n + a.duplicate_rows, 0),
+    reasons,
+  };
+}
+
 /** The anomalies of the whole scan: the sources' sums, and each source's own. */
 export function anomaliesOf(
   sources: readonly SourceInput[],
 ): Anomalies & { by_source: Record<string, SourceAnomalies> } {
-  const reasons: Record<string, number> = {};
   const bySource: Record<string, SourceAnomalies> = {};
   for (const { info, anomalies } of sources) {
-    for (const [reason, n] of Object.entries(anomalies.reasons))
-      reasons[reason] = (reasons[reason] ?? 0) + n;
     bySource[info.name] = { skipped: anomalies.skipped, duplicate_rows: anomalies.duplicate_rows };
   }
-  return {
-    skipped: sources.reduce((n, s) => n + s.anomalies.skipped, 0),
-    duplicate_rows: sources.reduce((n, s) => n + s.anomalies.duplicate_rows, 0),
-    // In the order first met: one source's reasons are written as its scan gave them.
-    reasons,
-    by_source: bySource,
-  };
+  return { ...sumAnomalies(sources.map((s) => s.anomalies)), by_source: bySource };
 }
 
 const versionsOf = (sources: readonly SourceInput[]) =>

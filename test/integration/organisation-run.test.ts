@@ -1,7 +1,8 @@
 import { mkdtemp, readdir, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { PutObjectCommand } from "@aws-sdk/client-s3";
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import { loadReportConfig } from "../../src/app/config.js";
 import { runConfiguredReport } from "../../src/app/run.js";
 import { runReportCli } from "../../src/cli/report.js";
@@ -10,6 +11,8 @@ import { type Simulator, startSimulator } from "../../src/simulator/server.js";
 import { generateWorkload } from "../../src/simulator/workload.js";
 import { FileStore } from "../../src/storage/file-store.js";
 import { readCsv } from "../helpers/csv.js";
+import { localS3Env } from "../helpers/handlers.js";
+import { startS3 } from "../helpers/s3.js";
 import { cliIo } from "../helpers/sink.js";
 
 /**
@@ -312,6 +315,44 @@ describe("an organisation's run", () => {
     );
     expect(await runReportCli(["--date", DATE], io)).toBe(2);
     expect(io.stderr.text).toContain('REPORT_SOURCES entry 2: name "Bad_Name" must be');
+  });
+
+  it("reads REPORT_SOURCES from an s3:// document, as deployed", async () => {
+    const s3 = await startS3();
+    try {
+      await s3.createBucket("config-bucket");
+      await s3.client.send(
+        new PutObjectCommand({
+          Bucket: "config-bucket",
+          Key: "config/sources.json",
+          Body: sourcesEnv().REPORT_SOURCES,
+        }),
+      );
+      for (const [name, value] of Object.entries(localS3Env(s3.endpoint))) vi.stubEnv(name, value);
+      const { store, outcome } = await run(
+        { ...sourcesEnv(), REPORT_SOURCES: "s3://config-bucket/config/sources.json" },
+        "s3-document",
+      );
+      expect(outcome).not.toBeInstanceOf(Error);
+      const json = JSON.parse(
+        (await store.get(`daily/${DATE}/report.json`))?.body.toString() ?? "",
+      );
+      expect(json.sources.map((x: { name: string }) => x.name)).toEqual([
+        "research.default",
+        "research.vision-team",
+        "eu-prod",
+      ]);
+      const missing = await run(
+        { ...sourcesEnv(), REPORT_SOURCES: "s3://config-bucket/config/none.json" },
+        "s3-missing",
+      );
+      expect((missing.outcome as Error).message).toBe(
+        "REPORT_SOURCES s3://config-bucket/config/none.json could not be read from S3",
+      );
+    } finally {
+      vi.unstubAllEnvs();
+      await s3.close();
+    }
   });
 
   it("reads REPORT_SOURCES from a file:// document", async () => {
