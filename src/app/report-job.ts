@@ -1,3 +1,4 @@
+import type { JobVersion } from "../modelarts/version-record.js";
 import { buildDailyReports, buildMonthReport, dayWindows } from "../report/build.js";
 import { historyDayOf } from "../report/history-day.js";
 import { isInReport } from "../report/interval.js";
@@ -38,11 +39,12 @@ import {
   type JobSource,
   progressOfAll,
   type ScanSummary,
+  type SourceListing,
   sourceInputs,
   summed,
 } from "./source-scans.js";
 
-export type { JobSource, ScanSummary } from "./source-scans.js";
+export type { JobSource, ScanSummary, SourceListing } from "./source-scans.js";
 
 import type { ReportStore } from "../storage/store.js";
 
@@ -124,6 +126,16 @@ export async function runReportJob(
   deps: ReportJobDeps,
   opts: ReportJobOptions,
 ): Promise<ReportJobResult> {
+  checkRun(deps, opts);
+  const scans = await scanForReports(deps, opts);
+  return publishScans(deps, opts, scans);
+}
+
+/** What a run may cover, and that it has a source: else a ConfigError before any work. */
+export function checkRun(
+  deps: { readonly sources: readonly unknown[] },
+  opts: ReportJobOptions,
+): void {
   const { dates, month } = opts;
   if (dates.length > MAX_RANGE_DAYS || (dates.length === 0 && month === undefined)) {
     throw new ConfigError(
@@ -131,19 +143,42 @@ export async function runReportJob(
     );
   }
   if (deps.sources.length === 0) throw new ConfigError("a run needs at least one source");
-  const scans = await scanForReports(deps, opts);
+}
+
+/** What publishing needs: the store, and each source as report.json names it. */
+export interface PublishDeps {
+  /** In configuration order, one for each scan. */
+  readonly sources: readonly SourceListing[];
+  readonly store: ReportStore;
+  readonly log?: Log | undefined;
+}
+
+/**
+ * The second half of a run, given every source's scan (in one process, or merged from the
+ * partials of a run on Step Functions): the reports, their files under the lock, the pointers.
+ */
+export async function publishScans(
+  deps: PublishDeps,
+  opts: ReportJobOptions,
+  scans: readonly ScanResult[],
+): Promise<ReportJobResult> {
+  checkRun(deps, opts);
+  if (scans.length !== deps.sources.length) {
+    throw new ConfigError(`${scans.length} scans for ${deps.sources.length} sources`);
+  }
   const { reports, monthReport } = await buildReports(deps, opts, scans);
   const sourceScans = scans.map(({ versions: _versions, ...summary }, i) => ({
-    name: (deps.sources[i] as JobSource).name,
+    name: (deps.sources[i] as SourceListing).name,
     ...summary,
   }));
   const published = await publishReports(deps, opts, sourceScans, reports, monthReport);
   return { reports, ...published, scan: summed(sourceScans), sourceScans };
 }
 
-/** One scan a source, all at once, each keeping what any of the requested windows needs. */
-async function scanForReports(deps: ReportJobDeps, opts: ReportJobOptions): Promise<ScanResult[]> {
-  const log = deps.log ?? silentLog;
+/** Whether a version belongs to any window of the run (the scan's filter). */
+export function keepForRun(
+  opts: Pick<ReportJobOptions, "dates" | "month" | "timeZone" | "now" | "failureStatuses">,
+): (v: JobVersion) => boolean {
   const { dates, timeZone, now, month } = opts;
   const windows = [
     ...dayWindows(dates, timeZone),
@@ -154,6 +189,13 @@ async function scanForReports(deps: ReportJobDeps, opts: ReportJobOptions): Prom
     end: Math.max(...windows.map((w) => w.end)),
   };
   const failureSet = new Set(opts.failureStatuses);
+  return (v) => isInReport(v, range, now, failureSet);
+}
+
+/** One scan a source, all at once, each keeping what any of the requested windows needs. */
+async function scanForReports(deps: ReportJobDeps, opts: ReportJobOptions): Promise<ScanResult[]> {
+  const log = deps.log ?? silentLog;
+  const { dates, timeZone, month } = opts;
   const label = [dates.length === 0 ? undefined : `${dates[0]}..${dates[dates.length - 1]}`, month]
     .filter(Boolean)
     .join(" and ");
@@ -164,7 +206,7 @@ async function scanForReports(deps: ReportJobDeps, opts: ReportJobOptions): Prom
     ...(several ? { sources: deps.sources.map((s) => s.name) } : {}),
   });
   const scans = await scanSources(deps.sources, {
-    keep: (v) => isInReport(v, range, now, failureSet),
+    keep: keepForRun(opts),
     maxInFlight: opts.maxInFlight,
     onProgress: progressOfAll(
       deps.sources.map((s) => s.name),
@@ -186,7 +228,7 @@ async function scanForReports(deps: ReportJobDeps, opts: ReportJobOptions): Prom
 
 /** The reports of the dates and the month from the scans (pure, but for `previous`). */
 async function buildReports(
-  deps: ReportJobDeps,
+  deps: PublishDeps,
   opts: ReportJobOptions,
   scans: readonly ScanResult[],
 ): Promise<{ reports: PeriodReport[]; monthReport: PeriodReport | undefined }> {
@@ -271,7 +313,7 @@ async function writeReport(
  * here after a newer one: each report is compared with the stored one first.
  */
 async function publishReports(
-  deps: ReportJobDeps,
+  deps: PublishDeps,
   opts: ReportJobOptions,
   scans: readonly (ScanSummary & { readonly name: string })[],
   reports: readonly PeriodReport[],

@@ -1,13 +1,14 @@
 import type { ScanProgress } from "../scan/scan.js";
 import { ConfigError } from "../shared/errors.js";
 import type { Log } from "../shared/log.js";
-import { loadPriceTable, readDocument } from "../storage/documents.js";
+import { loadPriceTable } from "../storage/documents.js";
 import { openStore } from "../storage/open-store.js";
 import type { ReportStore } from "../storage/store.js";
 import type { ReportConfig } from "./config.js";
-import { type JobSource, type ReportJobResult, runReportJob } from "./report-job.js";
-import { expandSources, type ResolvedSource, type SourceConfig } from "./sources.js";
-import { createClient, type FetchSecret } from "./upstream.js";
+import { type ReportJobResult, runReportJob } from "./report-job.js";
+import type { ResolvedSource, SourceConfig } from "./sources.js";
+import { configuredSources, jobOptions, jobSourceOf, resolveSources } from "./steps.js";
+import type { FetchSecret } from "./upstream.js";
 
 /**
  * The main job as configured: the upstream (or the built-in demo when no endpoint is set),
@@ -66,46 +67,27 @@ export async function runConfiguredReport(
       configured = started.sources;
       demo = true;
       opts.onDemo?.();
-    } else if (config.sources.kind === "document") {
-      const { location, parse } = config.sources;
-      configured = parse(await readDocument(location, "REPORT_SOURCES", { cwd: opts.cwd }));
     } else {
-      configured = config.sources.sources;
+      configured = await configuredSources(config, opts);
     }
     // Read the prices before the scan: a bad table fails fast, not after minutes of paging.
     const prices =
       config.priceTable === null
         ? undefined
         : await loadPriceTable(config.priceTable, { cwd: opts.cwd });
-    const clientOpts = { log: opts.log, fetchSecret: opts.fetchSecret, deadline: opts.deadline };
-    const resolved = await expandSources(configured, async (s) =>
-      (await createClient(s.upstream, clientOpts)).listWorkspaces(),
-    );
+    // Plan, the scans (all at once) and Publish, in one process (steps.ts).
+    const resolved = await resolveSources(configured, opts);
     const endpointLabel = demoLabels(resolved, demo);
-    const sources: JobSource[] = await Promise.all(
-      resolved.map(async ({ name, upstream }) => ({
-        name,
-        versions: await createClient(upstream, clientOpts),
-        pageSize: upstream.pageSize,
-        concurrency: upstream.concurrency,
-        listing: {
-          endpoint: endpointLabel(upstream.endpoint),
-          projectId: upstream.projectId,
-          workspaceId: upstream.workspaceId,
-          poolId: upstream.poolId,
-        },
-      })),
-    );
+    const sources = await Promise.all(resolved.map((s) => jobSourceOf(s, opts, endpointLabel)));
     const result = await runReportJob(
       { sources, store, log: opts.log, onProgress: opts.onProgress },
       {
-        dates: request.dates,
-        month: request.month,
-        timeZone: config.timeZone,
-        failureStatuses: config.failureStatuses,
-        now: opts.now,
+        ...jobOptions(config, {
+          dates: [...request.dates],
+          month: request.month ?? null,
+          now: opts.now,
+        }),
         prices,
-        maxInFlight: config.maxInFlight,
       },
     );
     return { ...result, storeUrl: store.url };

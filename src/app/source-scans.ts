@@ -9,8 +9,9 @@ import type { Completeness } from "../storage/publish.js";
  * and handed to the report's builders each with its own.
  */
 
-/** One source of the run: its listing, as written in `sources` (no secrets), and its port. */
-export interface JobSource extends SourceScan {
+/** A source as report.json names it: its name and listing (no secrets). */
+export interface SourceListing {
+  readonly name: string;
   readonly listing: {
     readonly endpoint: string;
     readonly projectId: string;
@@ -18,6 +19,9 @@ export interface JobSource extends SourceScan {
     readonly poolId: string | null;
   };
 }
+
+/** One source of the run: its listing and the port to scan it through. */
+export interface JobSource extends SourceScan, SourceListing {}
 
 /** What a scan saw, without its versions: of one source, or summed over the run's. */
 export type ScanSummary = Omit<ScanResult, "versions">;
@@ -59,7 +63,7 @@ export function progressOfAll(
 
 /** The sources' scans as the report's builders take them. */
 export function sourceInputs(
-  sources: readonly JobSource[],
+  sources: readonly SourceListing[],
   scans: readonly ScanResult[],
 ): SourceInput[] {
   return sources.map((s, i) => {

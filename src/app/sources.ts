@@ -29,6 +29,10 @@ export interface SourceConfig {
 export interface ResolvedSource {
   readonly name: string;
   readonly upstream: UpstreamConfig;
+  /** The configured entry it comes from. */
+  readonly entry: string;
+  /** Whether it is one workspace of a `"*"` entry. */
+  readonly expanded: boolean;
 }
 
 const MAX_NAME = 40;
@@ -90,7 +94,10 @@ export function listingKey(upstream: UpstreamConfig): string {
 }
 
 /** Two sources reading one listing would count its versions twice: a configuration error. */
-export function checkDistinct(sources: readonly ResolvedSource[], where: string): void {
+export function checkDistinct(
+  sources: readonly Pick<ResolvedSource, "name" | "upstream">[],
+  where: string,
+): void {
   const names = new Map<string, string>();
   const listings = new Map<string, string>();
   for (const s of sources) {
@@ -259,11 +266,15 @@ export async function expandSources(
 ): Promise<ResolvedSource[]> {
   const expanded = await Promise.all(
     sources.map(async (s): Promise<ResolvedSource[]> => {
-      if (!s.allWorkspaces) return [{ name: s.name, upstream: s.upstream }];
+      if (!s.allWorkspaces) {
+        return [{ name: s.name, upstream: s.upstream, entry: s.name, expanded: false }];
+      }
       const workspaces = await listWorkspaces(s);
       return workspaceSourceNames(s.name, workspaces).map((w) => ({
         name: w.name,
         upstream: { ...s.upstream, workspaceId: w.workspaceId },
+        entry: s.name,
+        expanded: true,
       }));
     }),
   );
