@@ -2,10 +2,13 @@ import * as z from "zod";
 import {
   DateSelectionError,
   MAX_RANGE_DAYS,
+  monthDue,
   selectDateList,
   selectMonth,
   selectScheduled,
 } from "../report/select-dates.js";
+import { readLatestMonth } from "../storage/pointers.js";
+import type { ReportStore } from "../storage/store.js";
 
 /**
  * What the report function is invoked with:
@@ -70,4 +73,23 @@ export function parseReportEvent(input: unknown, now: number, timeZone: string):
     event.scheduled_time === undefined ? undefined : Date.parse(event.scheduled_time);
   const { dates, dueMonth } = selectScheduled(scheduledAt, { now, timeZone });
   return { dates, month: undefined, dueMonth, requestId };
+}
+
+/**
+ * The dates and month a run reports: the event's, and for the scheduled run the month that
+ * ended before it, unless that month's report is already stored (then it is not done again).
+ */
+export async function requestOf(
+  input: unknown,
+  store: ReportStore,
+  now: number,
+  timeZone: string,
+): Promise<{ dates: string[]; month: string | undefined; requestId: string | undefined }> {
+  const { dates, month: asked, dueMonth, requestId } = parseReportEvent(input, now, timeZone);
+  // The first scheduled run after a month ended reports that month too, from the same scan.
+  const reported =
+    dueMonth === undefined ? undefined : await readLatestMonth(store).catch(() => undefined);
+  const month =
+    asked ?? (dueMonth === undefined ? undefined : monthDue(dueMonth, reported?.report_month));
+  return { dates, month, requestId };
 }

@@ -5,10 +5,9 @@ import middy from "@middy/core";
 import type { Context } from "aws-lambda";
 import { keepHeapFlat } from "../app/heap-policy.js";
 import { runConfiguredReport } from "../app/run.js";
-import { monthDue } from "../report/select-dates.js";
-import { readLatestMonth } from "../storage/pointers.js";
 import { finishRegeneration } from "../storage/regenerations.js";
-import { parseReportEvent } from "./report-event.js";
+import { requestOf } from "./report-event.js";
+import { outcomeOf, type ReportOutcome } from "./run-outcome.js";
 import { fetchSecret, log, logger, report } from "./runtime.js";
 
 /**
@@ -25,21 +24,6 @@ const metrics = new Metrics({
   serviceName: "modelarts-usage-report",
 });
 
-export interface ReportOutcome {
-  dates: string[];
-  month: string | null;
-  latest: string | null;
-  latestMonth: string | null;
-  versionsScanned: number;
-  pages: number;
-  skipped: number;
-  duplicateRows: number;
-  /** Dates or months left alone: a report from a later scan was already stored. */
-  superseded: string[];
-  /** The sources scanned, in configuration order after expansion (report.md §10). */
-  sources: string[];
-}
-
 /** Time kept back from the Lambda timeout to write the files and log the outcome. */
 const WRITE_MARGIN_MS = 60_000;
 
@@ -51,18 +35,8 @@ async function run(input: unknown, remainingMs: number): Promise<ReportOutcome> 
     // Retries and timeouts of upstream requests end before the function would be killed, so a
     // run against a failing API fails cleanly (and is retried) instead of timing out silently.
     const deadline = now + Math.floor(Math.max(remainingMs - WRITE_MARGIN_MS, remainingMs / 2));
-    const {
-      dates,
-      month: asked,
-      dueMonth,
-      requestId,
-    } = parseReportEvent(input, now, config.timeZone);
     const store = report.store();
-    // The first scheduled run after a month ended reports that month too, from the same scan.
-    const reported =
-      dueMonth === undefined ? undefined : await readLatestMonth(store).catch(() => undefined);
-    const month =
-      asked ?? (dueMonth === undefined ? undefined : monthDue(dueMonth, reported?.report_month));
+    const { dates, month, requestId } = await requestOf(input, store, now, config.timeZone);
     label = [dates.length > 0 ? `${dates[0]}..${dates[dates.length - 1]}` : undefined, month]
       .filter(Boolean)
       .join(" and ");
@@ -88,18 +62,7 @@ async function run(input: unknown, remainingMs: number): Promise<ReportOutcome> 
       superseded: result.superseded.map((s) => s.label),
       sources: result.sourceScans.map((s) => s.name),
     });
-    return {
-      dates,
-      month: month ?? null,
-      latest: result.latest?.report_date ?? null,
-      latestMonth: result.month?.latest.report_month ?? null,
-      versionsScanned: result.scan.versionsScanned,
-      pages: result.scan.pages,
-      skipped: result.scan.anomalies.skipped,
-      duplicateRows: result.scan.anomalies.duplicate_rows,
-      superseded: result.superseded.map((s) => s.label),
-      sources: result.sourceScans.map((s) => s.name),
-    };
+    return outcomeOf(result, dates, month);
   } catch (error) {
     metrics.addMetric("ReportFailures", MetricUnit.Count, 1);
     logger.error("report run failed; latest.json was not changed", {

@@ -21,6 +21,11 @@ export type HttpLambda = (
 export interface Handlers {
   readonly routes: Record<RouteKey, HttpLambda>;
   readonly report: (event: unknown, context: Context) => Promise<unknown>;
+  /** The state machine's steps (issue 21). */
+  readonly steps: Record<
+    "plan" | "scanSource" | "publish",
+    (event: unknown, context: Context) => Promise<unknown>
+  >;
 }
 
 /** The module and export a serverless.yml handler (`src/handlers/get-report.handler`) names. */
@@ -52,6 +57,11 @@ export async function loadHandlers(env: Record<string, string | undefined>): Pro
   return {
     routes: Object.fromEntries(entries) as Record<RouteKey, HttpLambda>,
     report: await load<Handlers["report"]>("src/handlers/report.handler"),
+    steps: {
+      plan: await load<Handlers["report"]>("src/handlers/plan.handler"),
+      scanSource: await load<Handlers["report"]>("src/handlers/scan-source.handler"),
+      publish: await load<Handlers["report"]>("src/handlers/publish.handler"),
+    },
   };
 }
 

@@ -1,0 +1,78 @@
+import { injectLambdaContext } from "@aws-lambda-powertools/logger/middleware";
+import { Metrics, MetricUnit } from "@aws-lambda-powertools/metrics";
+import { logMetrics } from "@aws-lambda-powertools/metrics/middleware";
+import middy from "@middy/core";
+import type { Context } from "aws-lambda";
+import { keepHeapFlat } from "../app/heap-policy.js";
+import { publishPlannedRun } from "../app/steps.js";
+import type { ScanResult } from "../scan/scan.js";
+import { deletePartials, readPartial } from "../storage/partials.js";
+import { finishRegeneration } from "../storage/regenerations.js";
+import { outcomeOf, type ReportOutcome } from "./run-outcome.js";
+import { fetchSecret, log, logger, report } from "./runtime.js";
+import { StepFailedError, stepError } from "./step-errors.js";
+import { publishInput } from "./step-payloads.js";
+
+/**
+ * Publish, the state machine's last step (issue 21): every source's partial, checked against
+ * the size and SHA-256 its scan handed over, merged into the reports exactly as the one-process
+ * run does, published under the run lock with the same whole-or-nothing rules; then the run's
+ * partials are deleted and its regeneration (POST /reports) released.
+ */
+
+keepHeapFlat();
+
+const metrics = new Metrics({
+  namespace: "ModelArtsUsageReport",
+  serviceName: "modelarts-usage-report",
+});
+
+async function publish(input: unknown): Promise<ReportOutcome> {
+  try {
+    const { scans: outputs, ...plan } = publishInput.parse(input);
+    const config = report.config();
+    const store = report.store();
+    if (outputs.length !== plan.sources.length) {
+      throw new Error(`${outputs.length} scans for the plan's ${plan.sources.length} sources`);
+    }
+    // In plan order, each checked to be the source it says it is.
+    const scans: ScanResult[] = [];
+    for (const [i, source] of plan.sources.entries()) {
+      const output = outputs.find((o) => o.index === i);
+      if (output === undefined || output.name !== source.name) {
+        throw new Error(`no scan of source ${i} (${source.name}) reached Publish`);
+      }
+      // A partial that is not what its scan wrote will not get better by trying again.
+      scans.push(
+        await readPartial(store, output.partial, plan.run_id, source.name).catch((e: unknown) => {
+          throw new StepFailedError(`${e instanceof Error ? e.message : String(e)}`, { cause: e });
+        }),
+      );
+    }
+    const result = await publishPlannedRun(config, plan, scans, { store, log, fetchSecret });
+    await deletePartials(
+      store,
+      outputs.map((o) => o.partial),
+    );
+    if (plan.request_id !== null) await finishRegeneration(store, plan.request_id, Date.now());
+    metrics.addMetric("ReportRuns", MetricUnit.Count, 1);
+    metrics.addMetric("VersionsScanned", MetricUnit.Count, result.scan.versionsScanned);
+    metrics.addMetric("BadRecords", MetricUnit.Count, result.scan.anomalies.skipped);
+    const outcome = outcomeOf(result, plan.dates, plan.month ?? undefined);
+    logger.info("report run finished", { runId: plan.run_id, ...outcome });
+    return outcome;
+  } catch (error) {
+    metrics.addMetric("ReportFailures", MetricUnit.Count, 1);
+    logger.error("report run failed; latest.json was not changed", {
+      error: error instanceof Error ? error : String(error),
+    });
+    throw error instanceof StepFailedError
+      ? error
+      : stepError("the run could not be published", error);
+  }
+}
+
+export const handler = middy<unknown, ReportOutcome, Error, Context>()
+  .use(injectLambdaContext(logger))
+  .use(logMetrics(metrics))
+  .handler((input) => publish(input));
