@@ -1,11 +1,13 @@
 import { type ChildProcess, fork } from "node:child_process";
 import { fileURLToPath } from "node:url";
+import { lambdaNode } from "./node22.js";
 
 /**
  * Runs one packaged function in a node process of its own, like a Lambda execution
  * environment: its environment is exactly `env` (the template's variables plus Lambda's own,
  * see `lambdaVariables`), nothing inherited from the test process, and the handler is the
- * bundle's, unchanged. Its standard output and error (where Lambda's logs go) are kept.
+ * bundle's, unchanged. Its standard output and error (where Lambda's logs go) are kept. The
+ * node is Node 22, the runtime's major version (node22.ts; required under CI).
  */
 
 const CHILD = fileURLToPath(new URL("./lambda-child.mjs", import.meta.url));
@@ -59,6 +61,7 @@ export async function startLambdaProcess(
   env: Record<string, string>,
 ): Promise<LambdaProcess> {
   const child: ChildProcess = fork(CHILD, [], {
+    execPath: lambdaNode(),
     env,
     execArgv: [],
     stdio: ["ignore", "pipe", "pipe", "ipc"],
