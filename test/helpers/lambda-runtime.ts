@@ -23,6 +23,8 @@ export interface InvokeResult {
 
 export interface LambdaProcess {
   readonly name: string;
+  /** `process.version` of the node running it. */
+  readonly nodeVersion: string;
   invoke(event: unknown, timeoutMs?: number): Promise<InvokeResult>;
   /** Everything the function wrote to stdout and stderr so far. */
   logs(): string;
@@ -75,18 +77,23 @@ export async function startLambdaProcess(
   });
   const pending = new Map<number, (result: InvokeResult) => void>();
   let exited: Error | undefined;
+  let nodeVersion = "";
   await new Promise<void>((resolve, reject) => {
     child.once("error", reject);
     child.once("exit", (code) => reject(new Error(`${name} exited with ${code}: ${output}`)));
-    child.on("message", (message: { ready?: boolean; id?: number } & InvokeResult) => {
-      if (message.ready) {
-        resolve();
-        return;
-      }
-      const done = message.id === undefined ? undefined : pending.get(message.id);
-      if (message.id !== undefined) pending.delete(message.id);
-      done?.(message);
-    });
+    child.on(
+      "message",
+      (message: { ready?: boolean; version?: string; id?: number } & InvokeResult) => {
+        if (message.ready) {
+          nodeVersion = message.version ?? "";
+          resolve();
+          return;
+        }
+        const done = message.id === undefined ? undefined : pending.get(message.id);
+        if (message.id !== undefined) pending.delete(message.id);
+        done?.(message);
+      },
+    );
   });
   child.removeAllListeners("exit");
   child.on("exit", (code) => {
@@ -95,6 +102,7 @@ export async function startLambdaProcess(
   let next = 0;
   return {
     name,
+    nodeVersion,
     invoke(event, timeoutMs = 60_000) {
       if (exited !== undefined) return Promise.reject(exited);
       const id = next++;
