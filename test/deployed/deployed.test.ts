@@ -8,6 +8,7 @@ import { addDays, lastEndedMonth, localDate, startOfDay } from "../../src/report
 import { type Simulator, startSimulator } from "../../src/simulator/server.js";
 import { generateWorkload } from "../../src/simulator/workload.js";
 import { apiGatewayEvent } from "../helpers/apigw.js";
+import { node22Present } from "../helpers/node22.js";
 import { PACKAGE_TIMEOUT_MS } from "../helpers/serverless-package.js";
 import { type Stack, startStack } from "./stack.js";
 
@@ -402,6 +403,16 @@ describe(`the deployed stack (stage ${STAGE}, packaged, each function in its own
       expect(logs, `${fn.logicalId} logged a signature`).not.toMatch(
         /signature=[A-Za-z0-9_-]{20,}|X-Amz-Signature=[0-9a-f]{20,}/i,
       );
+    }
+  });
+
+  it.runIf(node22Present())("runs every function on the Node major of its template Runtime", () => {
+    for (const fn of stack.functions.values()) {
+      const runtime = stack.template.Resources[fn.logicalId]?.Properties?.Runtime;
+      // nodejs22.x → v22.*
+      const major = String(runtime).match(/^nodejs(\d+)\.x$/)?.[1];
+      expect(major, `${fn.logicalId} Runtime ${String(runtime)}`).toBeDefined();
+      expect(fn.process.nodeVersion, fn.logicalId).toMatch(new RegExp(`^v${major}\\.`));
     }
   });
 });

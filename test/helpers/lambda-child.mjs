@@ -58,6 +58,6 @@ process.on("message", (message) => {
 });
 // Ready once the module is loaded (Lambda's init phase); an init error fails each invocation.
 loaded.then(
-  () => process.send?.({ ready: true }),
-  () => process.send?.({ ready: true }),
+  () => process.send?.({ ready: true, version: process.version }),
+  () => process.send?.({ ready: true, version: process.version }),
 );

@@ -1,11 +1,13 @@
 import { type ChildProcess, fork } from "node:child_process";
 import { fileURLToPath } from "node:url";
+import { lambdaNode } from "./node22.js";
 
 /**
  * Runs one packaged function in a node process of its own, like a Lambda execution
  * environment: its environment is exactly `env` (the template's variables plus Lambda's own,
  * see `lambdaVariables`), nothing inherited from the test process, and the handler is the
- * bundle's, unchanged. Its standard output and error (where Lambda's logs go) are kept.
+ * bundle's, unchanged. Its standard output and error (where Lambda's logs go) are kept. The
+ * node is Node 22, the runtime's major version (node22.ts; required under CI).
  */
 
 const CHILD = fileURLToPath(new URL("./lambda-child.mjs", import.meta.url));
@@ -21,6 +23,8 @@ export interface InvokeResult {
 
 export interface LambdaProcess {
   readonly name: string;
+  /** `process.version` of the node running it. */
+  readonly nodeVersion: string;
   invoke(event: unknown, timeoutMs?: number): Promise<InvokeResult>;
   /** Everything the function wrote to stdout and stderr so far. */
   logs(): string;
@@ -59,6 +63,7 @@ export async function startLambdaProcess(
   env: Record<string, string>,
 ): Promise<LambdaProcess> {
   const child: ChildProcess = fork(CHILD, [], {
+    execPath: lambdaNode(),
     env,
     execArgv: [],
     stdio: ["ignore", "pipe", "pipe", "ipc"],
@@ -72,18 +77,23 @@ export async function startLambdaProcess(
   });
   const pending = new Map<number, (result: InvokeResult) => void>();
   let exited: Error | undefined;
+  let nodeVersion = "";
   await new Promise<void>((resolve, reject) => {
     child.once("error", reject);
     child.once("exit", (code) => reject(new Error(`${name} exited with ${code}: ${output}`)));
-    child.on("message", (message: { ready?: boolean; id?: number } & InvokeResult) => {
-      if (message.ready) {
-        resolve();
-        return;
-      }
-      const done = message.id === undefined ? undefined : pending.get(message.id);
-      if (message.id !== undefined) pending.delete(message.id);
-      done?.(message);
-    });
+    child.on(
+      "message",
+      (message: { ready?: boolean; version?: string; id?: number } & InvokeResult) => {
+        if (message.ready) {
+          nodeVersion = message.version ?? "";
+          resolve();
+          return;
+        }
+        const done = message.id === undefined ? undefined : pending.get(message.id);
+        if (message.id !== undefined) pending.delete(message.id);
+        done?.(message);
+      },
+    );
   });
   child.removeAllListeners("exit");
   child.on("exit", (code) => {
@@ -92,6 +102,7 @@ export async function startLambdaProcess(
   let next = 0;
   return {
     name,
+    nodeVersion,
     invoke(event, timeoutMs = 60_000) {
       if (exited !== undefined) return Promise.reject(exited);
       const id = next++;
