@@ -207,7 +207,7 @@ function sourcesSetting(env: Env): SourcesSetting {
 
 /**
  * The API functions' configuration. It never asks for the upstream: a function that only
- * reads reports must not fail because the report function's settings are not its own.
+ * reads reports must not fail because the run's settings are not its own.
  */
 export function loadApiConfig(env: Env = process.env): ApiConfig {
   const base = loadBaseConfig(env);
