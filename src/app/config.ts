@@ -70,7 +70,7 @@ export type ApiTokenSource =
   /** The local stage only (REPORT_API_TOKEN). */
   | { readonly kind: "value"; readonly token: Secret };
 
-/** The HTTP API functions: no upstream, no prices; the token and, deployed, the report function. */
+/** The HTTP API functions: no upstream, no prices; the token and, deployed, the state machine. */
 export interface ApiConfig extends BaseConfig {
   readonly apiToken: ApiTokenSource;
   /**
@@ -79,10 +79,10 @@ export interface ApiConfig extends BaseConfig {
    */
   readonly linkKey: ApiTokenSource | null;
   /**
-   * REPORT_FUNCTION_NAME: deployed, POST /reports hands its dates to this function; `null`
-   * locally, where the run happens in-process.
+   * REPORT_STATE_MACHINE_ARN: deployed, POST /reports starts an execution of this state
+   * machine (the run's steps); `null` locally, where the run happens in-process.
    */
-  readonly reportFunctionName: string | null;
+  readonly reportStateMachineArn: string | null;
 }
 
 /** Defaults of the upstream settings; the README's configuration table is tested against these. */
@@ -207,7 +207,7 @@ function sourcesSetting(env: Env): SourcesSetting {
 
 /**
  * The API functions' configuration. It never asks for the upstream: a function that only
- * reads reports must not fail because the report function's settings are not its own.
+ * reads reports must not fail because the run's settings are not its own.
  */
 export function loadApiConfig(env: Env = process.env): ApiConfig {
   const base = loadBaseConfig(env);
@@ -236,7 +236,7 @@ export function loadApiConfig(env: Env = process.env): ApiConfig {
     ...base,
     apiToken: Object.freeze(apiToken),
     linkKey: parseLinkKey(env),
-    reportFunctionName: read(env, "REPORT_FUNCTION_NAME") ?? null,
+    reportStateMachineArn: read(env, "REPORT_STATE_MACHINE_ARN") ?? null,
   });
 }
 

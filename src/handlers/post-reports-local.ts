@@ -8,13 +8,13 @@ import { api, fetchSecret, log, logger, report } from "./runtime.js";
  * POST /reports on the local stage (`npm run dev`): the claimed dates are regenerated in this
  * process, with the report settings from the shell; an unset MODELARTS_ENDPOINT means the
  * built-in demo upstream, as for `npm start`. The deployed stages use post-reports.ts, which
- * hands the dates to the report function and carries neither the job nor the simulator.
+ * starts an execution of the state machine and carries neither the job nor the simulator.
  *
- * As deployed, where the hand-over is an asynchronous invocation, the POST answers 202 once
+ * As deployed, where the hand-over is the start of an execution, the POST answers 202 once
  * the dates are claimed and the job runs afterwards, in the background of the dev process:
  * awaiting it here made a slow scan outlast the local function's 29 s timeout (a 504 with
  * serverless-offline's stack trace, the dates left pending). Jobs run one at a time, as the
- * report function does (reserved concurrency 1), so two POSTs never race for the run lock.
+ * deployed Publish does (reserved concurrency 1), so two POSTs never race for the run lock.
  * Each job's outcome goes to the log, and its pending entry is released when it ends, written
  * or failed. (serverless-offline keeps an idle function's worker for `terminateIdleLambdaTime`
  * seconds, set in serverless.yml longer than a job may take.)

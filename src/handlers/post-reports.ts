@@ -1,4 +1,4 @@
-import { InvocationType, InvokeCommand, LambdaClient } from "@aws-sdk/client-lambda";
+import { ExecutionAlreadyExists, SFNClient, StartExecutionCommand } from "@aws-sdk/client-sfn";
 import { jsonResponse } from "../api/http.js";
 import { parseRegeneration, type Regeneration } from "../api/regeneration-request.js";
 import { ROUTES } from "../api/routes.js";
@@ -16,33 +16,40 @@ import { api, lazy, logger } from "./runtime.js";
 /**
  * POST /reports: regenerate a date or a range (report.md §7). The dates are first claimed in
  * the regeneration queue, so an overlapping POST gets 409 while they are pending; then they
- * are handed to `dispatch`. Deployed (this module's `handler`), that is an asynchronous
- * invocation of the report function, one run at a time there; on the local stage
- * (post-reports-local.ts) the job runs in-process. The split keeps the report job and the
- * demo upstream out of the deployed function's bundle.
+ * are handed to `dispatch`. Deployed (this module's `handler`), that starts an execution of
+ * the report state machine (Plan → ScanSource per source → Publish) named by the claim's id;
+ * on the local stage (post-reports-local.ts) the job runs in-process. The split keeps the
+ * report job and the demo upstream out of the deployed function's bundle.
  */
 
 /** Hands claimed dates over; a dispatch that throws frees the claim again. */
 export type Dispatch = (request: Regeneration, claim: PendingRegeneration) => Promise<void>;
 
-const lambda = lazy(() => new LambdaClient({}));
+const sfn = lazy(() => new SFNClient({}));
 
-const invokeReportFunction: Dispatch = async (request, claim) => {
-  const functionName = api.config().reportFunctionName;
-  if (functionName === null) {
-    throw new ConfigError("REPORT_FUNCTION_NAME is required to hand regenerations over");
+/**
+ * Starts the run as an execution named by the claim's id, which Publish releases when it has
+ * written the dates. Idempotent: the SDK may send StartExecution again after a reply was lost,
+ * and the name is this claim's alone, with the input made from it, so an execution already
+ * under that name is this one (Step Functions answers ExecutionAlreadyExists once it has ended).
+ */
+const startExecution: Dispatch = async (request, claim) => {
+  const stateMachineArn = api.config().reportStateMachineArn;
+  if (stateMachineArn === null) {
+    throw new ConfigError("REPORT_STATE_MACHINE_ARN is required to hand regenerations over");
   }
-  const payload: ReportEvent =
+  const input: ReportEvent =
     request.month === undefined
       ? { dates: request.dates, request_id: claim.id }
       : { month: request.month, request_id: claim.id };
-  await lambda().send(
-    new InvokeCommand({
-      FunctionName: functionName,
-      InvocationType: InvocationType.Event,
-      Payload: Buffer.from(JSON.stringify(payload)),
-    }),
-  );
+  try {
+    await sfn().send(
+      new StartExecutionCommand({ stateMachineArn, name: claim.id, input: JSON.stringify(input) }),
+    );
+  } catch (error) {
+    if (!(error instanceof ExecutionAlreadyExists)) throw error;
+    logger.info("the run was started already", { id: claim.id });
+  }
 };
 
 export function postReports(dispatch: Dispatch) {
@@ -73,4 +80,4 @@ export function postReports(dispatch: Dispatch) {
   });
 }
 
-export const handler = postReports(invokeReportFunction);
+export const handler = postReports(startExecution);

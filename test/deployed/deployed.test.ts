@@ -10,7 +10,7 @@ import { generateWorkload } from "../../src/simulator/workload.js";
 import { apiGatewayEvent } from "../helpers/apigw.js";
 import { node22Present } from "../helpers/node22.js";
 import { PACKAGE_TIMEOUT_MS } from "../helpers/serverless-package.js";
-import { type Stack, startStack } from "./stack.js";
+import { REGION, type Stack, startStack } from "./stack.js";
 
 /**
  * What `serverless deploy` creates, as it would run: every function of the compiled template
@@ -27,7 +27,8 @@ const API_TOKEN = `api-${randomUUID()}`;
 const LINK_KEY = `link-key-${randomUUID()}-${randomUUID()}`;
 const AK = "AKDEPLOYEDTEST";
 const SK = `sk-${randomUUID()}`;
-const REPORT = "ReportLambdaFunction";
+/** The run's steps, as the state machine calls them. */
+const STEPS = ["PlanLambdaFunction", "ScanSourceLambdaFunction", "PublishLambdaFunction"];
 
 let dir: string;
 let sim: Simulator;
@@ -110,6 +111,10 @@ function post(body: string, token = API_TOKEN) {
 
 const json = (body: string | undefined): unknown => JSON.parse(body ?? "");
 
+/** The run's steps' logs, to show when a run fails. */
+const logs = () =>
+  STEPS.map((id) => `${id}:\n${stack.functions.get(id)?.process.logs() ?? ""}`).join("\n");
+
 /** The event EventBridge Scheduler sends: the template's Input, its placeholder filled in. */
 function scheduledEvent(scheduledTime: number): unknown {
   const schedules = Object.values(stack.template.Resources).filter(
@@ -134,12 +139,14 @@ describe(`the deployed stack (stage ${STAGE}, packaged, each function in its own
       "GetReportSourceLambdaFunction",
       "ListMonthsLambdaFunction",
       "ListReportsLambdaFunction",
+      "PlanLambdaFunction",
       "PostReportsLambdaFunction",
-      REPORT,
+      "PublishLambdaFunction",
+      "ScanSourceLambdaFunction",
     ]);
     for (const fn of stack.functions.values()) {
       const names = Object.keys(fn.templateVariables);
-      if (fn.logicalId === REPORT) {
+      if (STEPS.includes(fn.logicalId)) {
         expect(names).toContain("MODELARTS_CREDENTIALS_SECRET");
         expect(names).not.toContain("REPORT_API_TOKEN_SECRET");
       } else {
@@ -153,11 +160,15 @@ describe(`the deployed stack (stage ${STAGE}, packaged, each function in its own
     }
   });
 
-  it("writes yesterday's report when EventBridge Scheduler invokes it at 00:30", async () => {
+  it("writes yesterday's report when EventBridge Scheduler starts the run at 00:30", async () => {
     const scheduled = startOfDay(localDate(Date.now(), TIME_ZONE), TIME_ZONE) + 30 * 60_000;
-    const result = await stack.functions.get(REPORT)?.process.invoke(scheduledEvent(scheduled));
-    expect(result, stack.functions.get(REPORT)?.process.logs()).toMatchObject({ ok: true });
-    expect(result?.result).toMatchObject({ dates: [day], latest: day });
+    const run = await stack.execute({ name: randomUUID(), input: scheduledEvent(scheduled) });
+    expect(run, logs()).toMatchObject({ status: "SUCCEEDED" });
+    expect(run.status === "SUCCEEDED" && run.output).toMatchObject({ dates: [day], latest: day });
+    // Plan, one scan (one source), Publish: each once.
+    expect(run.calls.map((c) => c.state)).toEqual(["Plan", "ScanSource", "Publish"]);
+    // Publish deleted the run's partial.
+    expect(await keys("runs/")).toEqual([]);
     expect(await keys(`daily/${day}/`)).toEqual(
       ["jobs.csv", "manifest.json", "report.json", "sources.csv", "usage.csv"].map(
         (f) => `daily/${day}/${f}`,
@@ -173,7 +184,8 @@ describe(`the deployed stack (stage ${STAGE}, packaged, each function in its own
     const latest = JSON.parse((await object("latest.json"))?.toString() ?? "");
     expect(latest).toMatchObject({ report_date: day });
     // The credentials came from the secret the template names, read at run time.
-    const credentials = stack.functions.get(REPORT)?.templateVariables.MODELARTS_CREDENTIALS_SECRET;
+    const credentials = stack.functions.get("ScanSourceLambdaFunction")?.templateVariables
+      .MODELARTS_CREDENTIALS_SECRET;
     expect(stack.secrets.requests.map((r) => r.secretId)).toContain(credentials);
     expect(sim.requests.listing).toBeGreaterThan(0);
   });
@@ -193,8 +205,11 @@ describe(`the deployed stack (stage ${STAGE}, packaged, each function in its own
     // The next scheduled run does not write it again.
     const before = (await object(`monthly/${ended}/report.json`))?.toString();
     const scheduled = startOfDay(localDate(Date.now(), TIME_ZONE), TIME_ZONE) + 30 * 60_000;
-    const again = await stack.functions.get(REPORT)?.process.invoke(scheduledEvent(scheduled));
-    expect(again?.result).toMatchObject({ dates: [day], month: null });
+    const again = await stack.execute({ name: randomUUID(), input: scheduledEvent(scheduled) });
+    expect(again.status === "SUCCEEDED" && again.output).toMatchObject({
+      dates: [day],
+      month: null,
+    });
     expect((await object(`monthly/${ended}/report.json`))?.toString()).toBe(before);
   });
 
@@ -287,31 +302,38 @@ describe(`the deployed stack (stage ${STAGE}, packaged, each function in its own
     }
   });
 
-  it("queues POST /reports as one asynchronous invocation of the report function, which writes the dates", async () => {
-    const before = stack.lambda.invocations.length;
+  it("starts one execution named by the request for POST /reports, which writes the dates", async () => {
+    const before = stack.stepFunctions.executions.length;
     const date = addDays(day, -2);
     const answer = await post(`{"date":"${date}"}`);
     expect(answer.statusCode, answer.body).toBe(202);
     expect(json(answer.body)).toEqual({ dates: [date] });
-    const invocations = stack.lambda.invocations.slice(before);
-    expect(invocations).toHaveLength(1);
-    const [invocation] = invocations;
-    expect(invocation?.invocationType).toBe("Event");
-    expect(invocation?.functionName).toBe(stack.functions.get(REPORT)?.name);
-    const payload = JSON.parse(invocation?.payload ?? "");
-    expect(payload).toMatchObject({ dates: [date], request_id: expect.any(String) });
+    const started = stack.stepFunctions.executions.slice(before);
+    expect(started).toHaveLength(1);
+    const [execution] = started;
+    if (execution === undefined) throw new Error("no execution");
+    expect(execution.stateMachineArn).toBe(
+      stack.routeFunction("POST /reports").templateVariables.REPORT_STATE_MACHINE_ARN,
+    );
+    // Named by the request's id, which the pending regeneration and the input both carry.
+    const input = JSON.parse(execution.input);
+    expect(input).toEqual({ dates: [date], request_id: execution.name });
+    const pending = JSON.parse((await object("regenerations.json"))?.toString() ?? "");
+    expect(pending.pending.map((p: { id: string }) => p.id)).toEqual([execution.name]);
+    // Signed with the function's role, for Step Functions.
+    expect(execution).toMatchObject({ region: REGION, service: "states" });
 
-    // While it is queued, an overlapping POST is refused with what is pending.
-    const again = await post(`{"from":"${addDays(date, -1)}","to":"${date}"}`);
+    // While it runs, the same POST again is refused with what is pending; nothing is started.
+    const again = await post(`{"date":"${date}"}`);
     expect(again.statusCode).toBe(409);
     expect(json(again.body)).toMatchObject({
       error: { code: "regeneration_pending", pending: [{ from: date, to: date }] },
     });
-    expect(stack.lambda.invocations.length).toBe(before + 1);
+    expect(stack.stepFunctions.executions.length).toBe(before + 1);
 
-    // Lambda delivers the event: the report function writes the date and clears the entry.
-    const run = await stack.functions.get(REPORT)?.process.invoke(payload);
-    expect(run, stack.functions.get(REPORT)?.process.logs()).toMatchObject({ ok: true });
+    // Step Functions runs it: the run writes the date and clears the entry.
+    const run = await stack.execute(execution);
+    expect(run, logs()).toMatchObject({ status: "SUCCEEDED" });
     expect(await keys(`daily/${date}/`)).toHaveLength(5);
     const queue = JSON.parse((await object("regenerations.json"))?.toString() ?? "");
     expect(queue).toEqual({ pending: [] });
@@ -331,11 +353,12 @@ describe(`the deployed stack (stage ${STAGE}, packaged, each function in its own
     expect(json(broken.body)).toMatchObject({ error: { code: "invalid_json" } });
   });
 
-  it("fails the report function, not the API, when the upstream is not configured", async () => {
+  it("fails the run at Plan, for good, not the API, when the upstream is not configured", async () => {
     // The template's value when `modelartsEndpoint` is not given at deploy time.
-    const variant = await stack.startVariant(REPORT, { MODELARTS_ENDPOINT: "" });
-    const result = await variant.invoke(scheduledEvent(Date.now()));
-    expect(result).toMatchObject({ ok: false, errorType: "ConfigError" });
+    const variant = await stack.startVariant("PlanLambdaFunction", { MODELARTS_ENDPOINT: "" });
+    const result = await variant.invoke({ event: scheduledEvent(Date.now()), run_id: "r-1" });
+    // StepFailedError: the state machine does not retry it; the execution fails and alarms.
+    expect(result).toMatchObject({ ok: false, errorType: "StepFailedError" });
     expect(variant.logs()).toContain(
       "MODELARTS_ENDPOINT or REPORT_SOURCES is required when running in AWS",
     );

@@ -13,15 +13,16 @@ import { ACCOUNT, REGION, type Stack, startStack } from "./stack.js";
 /**
  * The organisation's run as deployed (report.md §10): REPORT_SOURCES given as the stack's
  * parameter, a `"*"` source read with the stack's own credentials, another with its own
- * Secrets Manager secret under modelarts-usage-report/<stage>/sources/, the packaged report
- * function in its own process with the template's environment.
+ * Secrets Manager secret under modelarts-usage-report/<stage>/sources/, the run's packaged
+ * functions (Plan, ScanSource per source, Publish) each in its own process with the template's
+ * environment, chained by the compiled state machine definition.
  */
 
 const STAGE = "org";
 const VISION = "5f3c9a1e7b2d4c6e8a0b1c2d3e4f5a6b";
 const EU_SECRET = `modelarts-usage-report/${STAGE}/sources/eu-prod`;
 const EU_SECRET_ARN = `arn:aws:secretsmanager:${REGION}:${ACCOUNT}:secret:${EU_SECRET}-Xy12Zw`;
-const REPORT = "ReportLambdaFunction";
+const STEPS = ["PlanLambdaFunction", "ScanSourceLambdaFunction", "PublishLambdaFunction"];
 /** The pseudo parameters of a Fn::Sub, as this stack's account and region give them. */
 const PSEUDO: Record<string, string> = { Partition: "aws", Region: REGION, AccountId: ACCOUNT };
 
@@ -105,12 +106,15 @@ describe("the organisation's scheduled run, deployed", () => {
       source: "schedule",
       scheduled_time: new Date(scheduled).toISOString().replace(/\.\d{3}Z$/, "Z"),
     };
-    const fn = stack.functions.get(REPORT);
-    const result = await fn?.process.invoke(event);
-    expect(result, fn?.process.logs()).toMatchObject({
-      ok: true,
-      result: { sources: ["research.default", "research.vision-team", "eu-prod"] },
+    const logs = () => STEPS.map((id) => stack.functions.get(id)?.process.logs()).join("\n");
+    const run = await stack.execute({ name: "org-run-1", input: event });
+    expect(run, logs()).toMatchObject({
+      status: "SUCCEEDED",
+      output: { sources: ["research.default", "research.vision-team", "eu-prod"] },
     });
+    // One ScanSource per source, each given the plan and its own index.
+    const scans = run.calls.filter((c) => c.state === "ScanSource");
+    expect(scans.map((c) => (c.input as { index: number }).index).sort()).toEqual([0, 1, 2]);
     const report = JSON.parse(await object(`daily/${day}/report.json`));
     expect(report.sources.map((s: { name: string }) => s.name)).toEqual([
       "research.default",
@@ -120,9 +124,9 @@ describe("the organisation's scheduled run, deployed", () => {
     expect(report.source.versions_scanned).toBe(200 + 150 + 120);
     expect(report.by_source).toHaveLength(3);
     expect(await object(`daily/${day}/sources.csv`)).toMatch(/^report_date,source,flavor_code/);
-    // The secret was read at run time, and the report role may read it.
+    // The secret was read at run time, and the scan's role may read it.
     expect(stack.secrets.requests.map((r) => r.secretId)).toContain(EU_SECRET);
-    const role = stack.template.Resources.ReportFunctionRole?.Properties as {
+    const role = stack.template.Resources.ScanSourceFunctionRole?.Properties as {
       Policies: { PolicyDocument: { Statement: { Action: unknown; Resource: unknown }[] } }[];
     };
     const resources = role.Policies.flatMap((p) => p.PolicyDocument.Statement)
@@ -136,7 +140,7 @@ describe("the organisation's scheduled run, deployed", () => {
       resources.some((r) => matches(r, `${EU_SECRET_ARN.replace("/sources/", "/other/")}`)),
     ).toBe(false);
     // No credential reached a log.
-    expect(fn?.process.logs()).not.toMatch(/eu-secret-key|research-token/);
+    expect(logs()).not.toMatch(/eu-secret-key|research-token/);
 
     // A team's slice through its packaged route function, and a link scoped to it.
     const slice = await stack.request(

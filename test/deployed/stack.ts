@@ -2,10 +2,11 @@ import { mkdir, readFile, rm, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from "aws-lambda";
 import {
-  type LambdaStandIn,
   type SecretsManagerStandIn,
-  startLambda,
+  type StartedExecution,
+  type StepFunctionsStandIn,
   startSecretsManager,
+  startStepFunctions,
 } from "../helpers/aws-standins.js";
 import {
   type InvokeResult,
@@ -21,14 +22,18 @@ import {
   type Template,
   unzip,
 } from "../helpers/serverless-package.js";
+import { compiledDefinition } from "../helpers/state-machine-definition.js";
+import { type ExecutionOutcome, runExecution } from "./execution.js";
 
 /**
  * The stack as `serverless deploy` would create it, run on this machine: a real
  * `serverless package` of a deployed stage, and every function of the compiled template in a
  * node process of its own, from its own zip, with exactly its `Environment.Variables`. The
  * template's intrinsics resolve to loopback stand-ins: the bucket is in s3rver, the secrets
- * in a Secrets Manager stand-in, the report function behind a Lambda stand-in, all reached
- * through the SDK's standard endpoint variables. Nothing in src/ knows it is under test.
+ * in a Secrets Manager stand-in, the state machine behind a Step Functions stand-in (which
+ * records the executions started; `execute` runs one through the compiled definition, each
+ * Task calling its packaged function's process), all reached through the SDK's standard
+ * endpoint variables. Nothing in src/ knows it is under test.
  */
 
 export const REGION = "eu-central-1";
@@ -65,13 +70,23 @@ export interface Stack {
   readonly bucket: string;
   readonly s3: LocalS3;
   readonly secrets: SecretsManagerStandIn;
-  readonly lambda: LambdaStandIn;
+  readonly stepFunctions: StepFunctionsStandIn;
+  /** The state machine's ARN (its Ref). */
+  readonly stateMachineArn: string;
   /** By logical id. */
   readonly functions: ReadonlyMap<string, DeployedFunction>;
   /** The function behind an HTTP API route key such as `GET /reports/{date}`. */
   routeFunction(routeKey: string): DeployedFunction;
   /** API Gateway's part: the payload 2.0 event goes to its route's function. */
   request(event: APIGatewayProxyEventV2): Promise<APIGatewayProxyStructuredResultV2>;
+  /**
+   * Runs an execution through the compiled definition (DefinitionSubstitutions resolved to the
+   * functions' ARNs): a started one (it is then finished with its outcome), or an input with a
+   * name, as EventBridge Scheduler's start would give it.
+   */
+  execute(
+    execution: StartedExecution | { name: string; input: unknown },
+  ): Promise<ExecutionOutcome>;
   /** A further process of a function, with variables changed (for misconfiguration tests). */
   startVariant(logicalId: string, changes: Record<string, string>): Promise<LambdaProcess>;
   close(): Promise<void>;
@@ -166,25 +181,28 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
     names.refs.set(id, name);
     names.attributes.set(`${id}.Arn`, `arn:aws:lambda:${REGION}:${ACCOUNT}:function:${name}`);
   }
-  for (const [id] of ofType(template, "AWS::SQS::Queue")) {
-    names.refs.set(id, `https://sqs.${REGION}.amazonaws.com/${ACCOUNT}/${id}`);
-    names.attributes.set(`${id}.Arn`, `arn:aws:sqs:${REGION}:${ACCOUNT}:${id}`);
+  // State machines: Ref gives the ARN.
+  const machines = ofType(template, "AWS::StepFunctions::StateMachine");
+  for (const [id, p] of machines) {
+    const name = resolveIntrinsic(p.StateMachineName, names, id);
+    names.refs.set(id, `arn:aws:states:${REGION}:${ACCOUNT}:stateMachine:${name}`);
   }
+  const [machine] = machines;
+  if (machine === undefined || machines.length !== 1) throw new Error("expected one state machine");
+  const stateMachineArn = names.refs.get(machine[0]) as string;
+  const { definition } = compiledDefinition(template, machine[0], (value, name) =>
+    resolveIntrinsic(value, names, `${machine[0]}.${name}`),
+  );
 
   const s3 = await startS3();
   allowS3Keys(ROLE_KEYS.AWS_ACCESS_KEY_ID, ROLE_KEYS.AWS_SECRET_ACCESS_KEY);
   await s3.createBucket(bucket);
   const secrets = await startSecretsManager(secretEntries);
-  const lambda = await startLambda({
-    functions: functionIds.map(([id]) => ({
-      name: names.refs.get(id) as string,
-      arn: names.attributes.get(`${id}.Arn`) as string,
-    })),
-  });
+  const stepFunctions = await startStepFunctions({ stateMachines: [stateMachineArn] });
   const endpoints = {
     AWS_ENDPOINT_URL_S3: s3.endpoint,
     AWS_ENDPOINT_URL_SECRETS_MANAGER: secrets.endpoint,
-    AWS_ENDPOINT_URL_LAMBDA: lambda.endpoint,
+    AWS_ENDPOINT_URL_SFN: stepFunctions.endpoint,
   };
 
   const functions = new Map<string, DeployedFunction>();
@@ -241,7 +259,8 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
     bucket,
     s3,
     secrets,
-    lambda,
+    stepFunctions,
+    stateMachineArn,
     functions,
     routeFunction(routeKey) {
       const fn = functions.get(routes.get(routeKey) ?? "");
@@ -256,6 +275,26 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
       if (!result.ok) return { statusCode: 500, body: '{"message":"Internal Server Error"}' };
       return result.result as APIGatewayProxyStructuredResultV2;
     },
+    async execute(execution) {
+      const started = "executionArn" in execution ? execution : undefined;
+      const outcome = await runExecution(
+        definition,
+        started ? JSON.parse(started.input) : execution.input,
+        {
+          executionName: execution.name,
+          invoke: (arn, payload) => {
+            const fn = [...functions.values()].find(
+              (f) => names.attributes.get(`${f.logicalId}.Arn`) === arn,
+            );
+            if (fn === undefined) throw new Error(`no function of the stack has the ARN ${arn}`);
+            // Step Functions waits for a Task as long as its TimeoutSeconds; 900 s here too.
+            return fn.process.invoke(payload, 900_000);
+          },
+        },
+      );
+      if (started) stepFunctions.finish(started.executionArn, outcome.status);
+      return outcome;
+    },
     async startVariant(logicalId, changes) {
       const env = environments.get(logicalId);
       if (env === undefined) throw new Error(`no function ${logicalId}`);
@@ -266,7 +305,7 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
     async close() {
       await Promise.all([...functions.values()].map((f) => f.process.close()));
       await Promise.all(variants.map((v) => v.close()));
-      await lambda.close();
+      await stepFunctions.close();
       await secrets.close();
       await s3.close();
       await rm(join(opts.dir, "functions"), { recursive: true, force: true });

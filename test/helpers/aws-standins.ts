@@ -8,20 +8,22 @@ import {
 import type { AddressInfo } from "node:net";
 
 /**
- * Loopback stand-ins for Secrets Manager (GetSecretValue) and Lambda (Invoke), so that the
- * unchanged AWS SDK v3 clients, Powertools' getSecret included, can be pointed at them with
- * `AWS_ENDPOINT_URL_SECRETS_MANAGER` / `AWS_ENDPOINT_URL_LAMBDA`.
+ * Loopback stand-ins for Secrets Manager (GetSecretValue) and Step Functions (StartExecution),
+ * so that the unchanged AWS SDK v3 clients, Powertools' getSecret included, can be pointed at
+ * them with `AWS_ENDPOINT_URL_SECRETS_MANAGER` / `AWS_ENDPOINT_URL_SFN`.
  *
- * Copied from the real services: the wire protocols (AWS JSON 1.1 with `X-Amz-Target` for
- * Secrets Manager; REST-JSON `POST /2015-03-31/functions/{name}/invocations` for Lambda), the
- * success bodies and status codes (202 for `Event`, 204 for `DryRun`), matching a secret or a
- * function by name or by ARN, the error shapes the SDK turns into typed exceptions (`__type` in
- * the JSON 1.1 body; the `x-amzn-errortype` header for REST-JSON), a handler that throws becoming
- * 200 with `X-Amz-Function-Error: Unhandled`, and the need for a SigV4 `Authorization` header.
+ * Copied from the real services: the wire protocols (AWS JSON 1.1 with `X-Amz-Target:
+ * secretsmanager.GetSecretValue`; AWS JSON 1.0 with `X-Amz-Target:
+ * AWSStepFunctions.StartExecution`), the success bodies, matching a secret by name or by ARN,
+ * the error shapes the SDK turns into typed exceptions (`__type` in the body), a standard
+ * workflow's naming rules (1–80 characters, no whitespace, brackets, wildcards or `:`/`/`…;
+ * a generated UUID without a name), its idempotency (the same name and input while the
+ * execution runs answers that execution; after it has ended, or with other input,
+ * ExecutionAlreadyExists), and the need for a SigV4 `Authorization` header.
  *
- * Not copied: the signature is parsed, not verified (any secret key passes); no partial ARNs,
- * versions, stages, qualifiers or aliases; no SecretBinary; no throttling, payload limits or
- * retries; `Event` invocations run once, after the 202, and their errors are dropped.
+ * Not copied: the signature is parsed, not verified (any secret key passes); no SecretBinary;
+ * no throttling or payload limits; an execution runs nothing by itself (`onStart` is told, and
+ * the test runs it), and ends only when the test says so (`finish`).
  */
 
 /** Who signed a request, from the SigV4 credential scope. */
@@ -39,21 +41,26 @@ export interface SecretsManagerStandIn {
   close(): Promise<void>;
 }
 
-export interface LambdaInvocation {
-  functionName: string;
-  invocationType: string;
-  payload: string;
+export interface StartedExecution {
+  stateMachineArn: string;
+  executionArn: string;
+  name: string;
+  /** The input exactly as StartExecution sent it (a JSON string). */
+  input: string;
+  startDate: number;
+  status: "RUNNING" | "SUCCEEDED" | "FAILED" | "TIMED_OUT" | "ABORTED";
   accessKeyId: string;
   region: string;
-  /** The SigV4 scope's service; `lambda` from a correctly configured client. */
+  /** The SigV4 scope's service; `states` from a correctly configured client. */
   service: string;
-  /** `Date.now()` when the request arrived. */
-  at: number;
 }
 
-export interface LambdaStandIn {
+export interface StepFunctionsStandIn {
   endpoint: string;
-  invocations: LambdaInvocation[];
+  /** Every execution started, in order. */
+  executions: StartedExecution[];
+  /** Ends an execution (it then no longer answers a repeated StartExecution as itself). */
+  finish(executionArn: string, status: Exclude<StartedExecution["status"], "RUNNING">): void;
   close(): Promise<void>;
 }
 
@@ -166,64 +173,92 @@ export async function startSecretsManager(
   return { endpoint: server.endpoint, requests, setSecret, close: server.close };
 }
 
-const INVOKE_PATH = /^\/2015-03-31\/functions\/([^/]+)\/invocations$/;
+const JSON_10 = { "content-type": "application/x-amz-json-1.0" };
 
-/** REST-JSON errors: the SDK takes the exception name from x-amzn-errortype first. */
-function lambdaError(res: ServerResponse, status: number, type: string, message: string): void {
-  const headers = { "content-type": "application/json", "x-amzn-errortype": type };
-  send(res, status, headers, JSON.stringify({ Type: "User", message }));
+/** AWS JSON 1.0 errors: the SDK takes the exception name from `__type` (after any `#`). */
+function json10Error(res: ServerResponse, type: string, message: string, status = 400): void {
+  send(res, status, JSON_10, JSON.stringify({ __type: `com.amazonaws.states#${type}`, message }));
 }
 
-export async function startLambda(opts: {
-  functions: { name: string; arn: string }[];
-  onInvoke?: (inv: LambdaInvocation) => unknown | Promise<unknown>;
-}): Promise<LambdaStandIn> {
-  const invocations: LambdaInvocation[] = [];
-  const run = async (inv: LambdaInvocation): Promise<unknown> =>
-    (await opts.onInvoke?.(inv)) ?? null;
+/** Step Functions' rule for execution names: 1–80 characters, none of these (nor controls). */
+const BAD_NAME = /[\s<>{}[\]?*"#%\\^|~`$&,;:/]|\p{Cc}/u;
 
+export async function startStepFunctions(opts: {
+  stateMachines: string[];
+  onStart?: (execution: StartedExecution) => void;
+}): Promise<StepFunctionsStandIn> {
+  const executions: StartedExecution[] = [];
   const server = await listen(async (req, res) => {
-    const at = Date.now();
-    const payload = (await readBody(req)).toString("utf8");
+    const body = (await readBody(req)).toString("utf8");
     const who = signer(req);
-    if (!who) return lambdaError(res, 403, "AccessDeniedException", "Missing SigV4 signature.");
-    const path = INVOKE_PATH.exec(new URL(req.url ?? "/", "http://x").pathname);
-    if (req.method !== "POST" || !path?.[1]) {
-      return lambdaError(res, 404, "UnknownOperationException", "Unknown operation.");
+    if (!who) return json10Error(res, "MissingAuthenticationTokenException", "Missing SigV4.", 403);
+    if (
+      req.method !== "POST" ||
+      req.headers["x-amz-target"] !== "AWSStepFunctions.StartExecution"
+    ) {
+      return json10Error(res, "UnknownOperationException", "Unknown operation.");
     }
-    // The SDK percent-encodes the whole path segment, so an ARN arrives with %3A for ':'.
-    const requested = decodeURIComponent(path[1]);
-    const fn = opts.functions.find((f) => f.name === requested || f.arn === requested);
-    if (!fn)
-      return lambdaError(res, 404, "ResourceNotFoundException", `Function not found: ${requested}`);
-
-    const header = req.headers["x-amz-invocation-type"];
-    const invocationType = typeof header === "string" ? header : "RequestResponse";
-    const inv: LambdaInvocation = { functionName: fn.name, invocationType, payload, at, ...who };
-    invocations.push(inv);
-    if (invocationType === "DryRun") return send(res, 204, {});
-    if (invocationType === "Event") {
-      send(res, 202, {});
-      // Asynchronous invocations run after Lambda has answered; their failures never reach the caller.
-      return void run(inv).catch(() => undefined);
-    }
-    if (invocationType !== "RequestResponse") {
-      return lambdaError(res, 400, "InvalidParameterValueException", "Bad X-Amz-Invocation-Type.");
-    }
-    const headers = { "content-type": "application/json", "X-Amz-Executed-Version": "$LATEST" };
-    let result: unknown;
+    let request: { stateMachineArn?: unknown; name?: unknown; input?: unknown };
     try {
-      result = await run(inv);
-    } catch (error) {
-      // A function that throws is still a 200; the SDK surfaces it as `FunctionError`.
-      const errorBody = {
-        errorType: error instanceof Error ? error.name : "Error",
-        errorMessage: error instanceof Error ? error.message : String(error),
-      };
-      const failed = { ...headers, "X-Amz-Function-Error": "Unhandled" };
-      return send(res, 200, failed, JSON.stringify(errorBody));
+      request = JSON.parse(body) as typeof request;
+    } catch {
+      return json10Error(res, "SerializationException", "The request body is not JSON.");
     }
-    send(res, 200, headers, JSON.stringify(result));
+    const { stateMachineArn } = request;
+    if (typeof stateMachineArn !== "string" || !opts.stateMachines.includes(stateMachineArn)) {
+      return json10Error(
+        res,
+        "StateMachineDoesNotExist",
+        `State Machine Does Not Exist: '${String(stateMachineArn)}'`,
+      );
+    }
+    const name = typeof request.name === "string" ? request.name : randomUUID();
+    if (name.length === 0 || name.length > 80 || BAD_NAME.test(name)) {
+      return json10Error(res, "InvalidName", `Invalid Name: '${name}'`);
+    }
+    const input = typeof request.input === "string" ? request.input : "{}";
+    try {
+      JSON.parse(input);
+    } catch {
+      return json10Error(res, "InvalidExecutionInput", "Invalid State Machine Execution Input");
+    }
+    const machineName = stateMachineArn.slice(stateMachineArn.lastIndexOf(":") + 1);
+    const executionArn = `${stateMachineArn.slice(0, stateMachineArn.lastIndexOf(":stateMachine:"))}:execution:${machineName}:${name}`;
+    const same = executions.find((e) => e.executionArn === executionArn);
+    if (same !== undefined) {
+      // A standard workflow's StartExecution is idempotent only for a running execution with
+      // the same input; anything else under a name already used is refused.
+      if (same.status !== "RUNNING" || same.input !== input) {
+        return json10Error(
+          res,
+          "ExecutionAlreadyExists",
+          `Execution Already Exists: '${executionArn}'`,
+        );
+      }
+      return send(res, 200, JSON_10, JSON.stringify({ executionArn, startDate: same.startDate }));
+    }
+    const execution: StartedExecution = {
+      stateMachineArn,
+      executionArn,
+      name,
+      input,
+      // JSON 1.0 timestamps are epoch seconds, as a number.
+      startDate: Date.now() / 1000,
+      status: "RUNNING",
+      ...who,
+    };
+    executions.push(execution);
+    send(res, 200, JSON_10, JSON.stringify({ executionArn, startDate: execution.startDate }));
+    opts.onStart?.(execution);
   });
-  return { endpoint: server.endpoint, invocations, close: server.close };
+  return {
+    endpoint: server.endpoint,
+    executions,
+    finish(executionArn, status) {
+      const execution = executions.find((e) => e.executionArn === executionArn);
+      if (execution === undefined) throw new Error(`no execution ${executionArn}`);
+      execution.status = status;
+    },
+    close: server.close,
+  };
 }

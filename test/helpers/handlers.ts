@@ -18,14 +18,12 @@ export type HttpLambda = (
   context: Context,
 ) => Promise<APIGatewayProxyStructuredResultV2>;
 
+export type StepLambda = (event: unknown, context: Context) => Promise<unknown>;
+
 export interface Handlers {
   readonly routes: Record<RouteKey, HttpLambda>;
-  readonly report: (event: unknown, context: Context) => Promise<unknown>;
   /** The state machine's steps (issue 21). */
-  readonly steps: Record<
-    "plan" | "scanSource" | "publish",
-    (event: unknown, context: Context) => Promise<unknown>
-  >;
+  readonly steps: Record<"plan" | "scanSource" | "publish", StepLambda>;
 }
 
 /** The module and export a serverless.yml handler (`src/handlers/get-report.handler`) names. */
@@ -45,9 +43,9 @@ export async function loadHandlers(env: Record<string, string | undefined>): Pro
   for (const [name, value] of Object.entries(env)) vi.stubEnv(name, value);
   vi.resetModules();
   // Each route's handler as the route table (and so serverless.yml) names it. POST /reports:
-  // the local stage's runs the job in-process, a deployed one (with the report function's
-  // name) hands it over.
-  const stage = env.REPORT_FUNCTION_NAME === undefined ? "local" : "deployed";
+  // the local stage's runs the job in-process, a deployed one (with the state machine's ARN)
+  // starts an execution.
+  const stage = env.REPORT_STATE_MACHINE_ARN === undefined ? "local" : "deployed";
   const entries = await Promise.all(
     ROUTE_LIST.map(async (route) => {
       const handler = typeof route.handler === "string" ? route.handler : route.handler[stage];
@@ -56,11 +54,10 @@ export async function loadHandlers(env: Record<string, string | undefined>): Pro
   );
   return {
     routes: Object.fromEntries(entries) as Record<RouteKey, HttpLambda>,
-    report: await load<Handlers["report"]>("src/handlers/report.handler"),
     steps: {
-      plan: await load<Handlers["report"]>("src/handlers/plan.handler"),
-      scanSource: await load<Handlers["report"]>("src/handlers/scan-source.handler"),
-      publish: await load<Handlers["report"]>("src/handlers/publish.handler"),
+      plan: await load<StepLambda>("src/handlers/plan.handler"),
+      scanSource: await load<StepLambda>("src/handlers/scan-source.handler"),
+      publish: await load<StepLambda>("src/handlers/publish.handler"),
     },
   };
 }

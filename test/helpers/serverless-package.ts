@@ -44,6 +44,7 @@ const PROJECT_FILES = [
   "package-lock.json",
   "tsconfig.json",
   "src",
+  "scripts/stack-params.cjs",
 ];
 
 /**

@@ -1,12 +1,12 @@
-import { InvokeCommand, LambdaClient } from "@aws-sdk/client-lambda";
 import { GetSecretValueCommand, SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
+import { ExecutionAlreadyExists, SFNClient, StartExecutionCommand } from "@aws-sdk/client-sfn";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
 import {
-  type LambdaInvocation,
-  type LambdaStandIn,
   type SecretsManagerStandIn,
-  startLambda,
+  type StartedExecution,
+  type StepFunctionsStandIn,
   startSecretsManager,
+  startStepFunctions,
 } from "../helpers/aws-standins.js";
 
 const REGION = "eu-west-3";
@@ -18,10 +18,7 @@ const SECRET = {
   value: '{"apiKey":"s3cr3t-Größe"}',
 };
 
-const FUNCTION = {
-  name: "usage-report-ci-generateReport",
-  arn: "arn:aws:lambda:eu-west-3:123456789012:function:usage-report-ci-generateReport",
-};
+const MACHINE = "arn:aws:states:eu-west-3:123456789012:stateMachine:usage-report-ci-run";
 
 /** Points the SDK's default provider chains at a stand-in, as a deployed function's env would. */
 function stubAwsEnv(endpointVariable: string, endpoint: string): void {
@@ -130,106 +127,97 @@ describe("Secrets Manager stand-in", () => {
   });
 });
 
-describe("Lambda stand-in", () => {
-  let standIn: LambdaStandIn;
-  let client: LambdaClient;
-  let onInvoke: (inv: LambdaInvocation) => unknown;
+describe("Step Functions stand-in", () => {
+  let standIn: StepFunctionsStandIn;
+  let client: SFNClient;
+  const started: StartedExecution[] = [];
   beforeAll(async () => {
-    standIn = await startLambda({ functions: [FUNCTION], onInvoke: (inv) => onInvoke(inv) });
+    standIn = await startStepFunctions({
+      stateMachines: [MACHINE],
+      onStart: (execution) => started.push(execution),
+    });
   });
   afterAll(() => standIn.close());
   beforeEach(() => {
-    stubAwsEnv("AWS_ENDPOINT_URL_LAMBDA", standIn.endpoint);
-    client = new LambdaClient({});
-    standIn.invocations.length = 0;
-    onInvoke = () => undefined;
+    stubAwsEnv("AWS_ENDPOINT_URL_SFN", standIn.endpoint);
+    client = new SFNClient({});
+    standIn.executions.length = 0;
+    started.length = 0;
   });
   afterEach(() => client.destroy());
 
-  it("answers an Event invocation with 202 and records its exact payload once", async () => {
-    const payload = '{"date":"2026-11-27","note":"Größe 训练 ✓"}';
-    const got = await client.send(
-      new InvokeCommand({
-        FunctionName: FUNCTION.name,
-        InvocationType: "Event",
-        Payload: new TextEncoder().encode(payload),
+  const start = (name: string | undefined, input: string) =>
+    client.send(new StartExecutionCommand({ stateMachineArn: MACHINE, name, input }));
+
+  it("starts an execution named as asked, with its exact input, and says where it is", async () => {
+    const input = '{"dates":["2026-11-27"],"note":"Größe 训练 ✓"}';
+    const got = await start("a5d2-regeneration_1", input);
+    const arn =
+      "arn:aws:states:eu-west-3:123456789012:execution:usage-report-ci-run:a5d2-regeneration_1";
+    expect(got.executionArn).toBe(arn);
+    expect(got.startDate).toBeInstanceOf(Date);
+    expect(standIn.executions).toEqual([
+      expect.objectContaining({
+        executionArn: arn,
+        name: "a5d2-regeneration_1",
+        input,
+        status: "RUNNING",
       }),
-    );
-    expect(got.StatusCode).toBe(202);
-    expect(standIn.invocations).toHaveLength(1);
-    expect(standIn.invocations[0]).toMatchObject({
-      functionName: FUNCTION.name,
-      invocationType: "Event",
-      payload,
-    });
-  });
-
-  it("returns the onInvoke result as the payload of a RequestResponse invocation", async () => {
-    onInvoke = (inv) => ({ echoed: JSON.parse(inv.payload) as unknown, ok: true });
-    const got = await client.send(
-      new InvokeCommand({
-        FunctionName: FUNCTION.arn,
-        InvocationType: "RequestResponse",
-        Payload: JSON.stringify({ date: "2026-11-27" }),
-      }),
-    );
-    expect(got.StatusCode).toBe(200);
-    expect(got.ExecutedVersion).toBe("$LATEST");
-    expect(got.FunctionError).toBeUndefined();
-    expect(JSON.parse(got.Payload?.transformToString() ?? "")).toEqual({
-      echoed: { date: "2026-11-27" },
-      ok: true,
-    });
-    expect(standIn.invocations[0]?.functionName).toBe(FUNCTION.name);
-  });
-
-  it("answers null when there is no onInvoke result, and FunctionError when it throws", async () => {
-    const quiet = await client.send(new InvokeCommand({ FunctionName: FUNCTION.name }));
-    expect(quiet.Payload?.transformToString()).toBe("null");
-    onInvoke = () => {
-      throw new TypeError("boom");
-    };
-    const failed = await client.send(new InvokeCommand({ FunctionName: FUNCTION.name }));
-    expect(failed.StatusCode).toBe(200);
-    expect(failed.FunctionError).toBe("Unhandled");
-    expect(JSON.parse(failed.Payload?.transformToString() ?? "")).toEqual({
-      errorType: "TypeError",
-      errorMessage: "boom",
-    });
-  });
-
-  it("makes the SDK throw ResourceNotFoundException for an unknown function", async () => {
-    const missing = client.send(
-      new InvokeCommand({ FunctionName: "no-such-function", InvocationType: "Event" }),
-    );
-    await expect(missing).rejects.toMatchObject({
-      name: "ResourceNotFoundException",
-      message: "Function not found: no-such-function",
-      $metadata: { httpStatusCode: 404 },
-    });
-    expect(standIn.invocations).toEqual([]);
-  });
-
-  it("records the access key id, region and service from the SigV4 signature", async () => {
-    await client.send(new InvokeCommand({ FunctionName: FUNCTION.name, InvocationType: "Event" }));
-    expect(standIn.invocations[0]).toMatchObject({
+    ]);
+    expect(started.map((e) => e.executionArn)).toEqual([arn]);
+    // Who asked, from the SigV4 scope: the SDK signs Step Functions as "states".
+    expect(standIn.executions[0]).toMatchObject({
       accessKeyId: ACCESS_KEY_ID,
       region: REGION,
-      service: "lambda",
+      service: "states",
     });
   });
 
-  it("refuses an unsigned request with 403 AccessDeniedException", async () => {
-    const res = await fetch(
-      `${standIn.endpoint}/2015-03-31/functions/${FUNCTION.name}/invocations`,
-      {
-        method: "POST",
-        headers: { "x-amz-invocation-type": "Event" },
-        body: "{}",
-      },
+  it("names an execution started without a name with a UUID", async () => {
+    const got = await start(undefined, "{}");
+    expect(got.executionArn).toMatch(/:execution:usage-report-ci-run:[0-9a-f-]{36}$/);
+  });
+
+  it("answers the same running execution for the same name and input, once started", async () => {
+    const first = await start("same", '{"a":1}');
+    const again = await start("same", '{"a":1}');
+    expect(again.executionArn).toBe(first.executionArn);
+    expect(again.startDate).toEqual(first.startDate);
+    expect(standIn.executions).toHaveLength(1);
+    expect(started).toHaveLength(1);
+  });
+
+  it("refuses a used name with other input, or once its execution has ended: ExecutionAlreadyExists", async () => {
+    const first = await start("used", '{"a":1}');
+    await expect(start("used", '{"a":2}')).rejects.toBeInstanceOf(ExecutionAlreadyExists);
+    standIn.finish(first.executionArn ?? "", "SUCCEEDED");
+    const ended = await start("used", '{"a":1}').catch((e: unknown) => e);
+    expect(ended).toBeInstanceOf(ExecutionAlreadyExists);
+    expect(ended).toMatchObject({ $metadata: { httpStatusCode: 400 } });
+    expect(standIn.executions).toHaveLength(1);
+  });
+
+  it("refuses an unknown state machine, a bad name and input that is not JSON, by their types", async () => {
+    const other = client.send(
+      new StartExecutionCommand({ stateMachineArn: `${MACHINE}-other`, name: "x", input: "{}" }),
     );
+    await expect(other).rejects.toMatchObject({ name: "StateMachineDoesNotExist" });
+    await expect(start("a:b", "{}")).rejects.toMatchObject({ name: "InvalidName" });
+    await expect(start("x".repeat(81), "{}")).rejects.toMatchObject({ name: "InvalidName" });
+    await expect(start("bad-input", "{")).rejects.toMatchObject({ name: "InvalidExecutionInput" });
+    expect(standIn.executions).toEqual([]);
+  });
+
+  it("refuses an unsigned request with 403", async () => {
+    const res = await fetch(standIn.endpoint, {
+      method: "POST",
+      headers: {
+        "content-type": "application/x-amz-json-1.0",
+        "x-amz-target": "AWSStepFunctions.StartExecution",
+      },
+      body: JSON.stringify({ stateMachineArn: MACHINE, name: "unsigned", input: "{}" }),
+    });
     expect(res.status).toBe(403);
-    expect(res.headers.get("x-amzn-errortype")).toBe("AccessDeniedException");
-    expect(standIn.invocations).toEqual([]);
+    expect(standIn.executions).toEqual([]);
   });
 });

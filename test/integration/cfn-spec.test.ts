@@ -55,8 +55,10 @@ describe("the packaged template against the CloudFormation registry schemas", ()
     expect(types).toEqual(
       expect.arrayContaining([
         "AWS::Lambda::Function",
-        "AWS::Lambda::EventInvokeConfig",
+        "AWS::StepFunctions::StateMachine",
         "AWS::Scheduler::Schedule",
+        "AWS::CloudWatch::Alarm",
+        "AWS::IAM::Role",
         "AWS::ApiGatewayV2::Stage",
         "AWS::S3::Bucket",
         "AWS::SecretsManager::Secret",
@@ -95,17 +97,27 @@ describe("the packaged template against the CloudFormation registry schemas", ()
       if (resource === undefined) throw new Error(`the template has no ${id}`);
       return resource.Properties;
     };
-    delete propsOf("ReportLambdaFunction").Role;
+    delete propsOf("PublishLambdaFunction").Role;
     (propsOf("HttpApiStage").DefaultRouteSettings as Json).ThrottlingRateLimit = "10";
     propsOf("ReportBucket").VersioningConfiguration = { Stat: "Enabled" };
-    propsOf("ReportDeadLetterAlarm").Dimensions = [
-      { Name: "QueueName", Value: { "Fn::GetAtt": ["ReportDeadLetterQueue", "Name"] } },
+    propsOf("ReportRunFailedAlarm").Dimensions = [
+      {
+        Name: "StateMachineArn",
+        Value: { "Fn::GetAtt": ["ReportStateMachine", "StateMachineArn"] },
+      },
     ];
+    delete propsOf("ReportStateMachine").RoleArn;
+    ((propsOf("ReportSchedule").Target as Json).RetryPolicy as Json).MaximumRetryAttempt = 185;
     const byPath = (a: { path: string }, b: { path: string }) => a.path.localeCompare(b.path);
     const found = validateTemplate(broken, spec).map(({ kind, path }) => ({ kind, path }));
     expect(found.sort(byPath)).toEqual(
       [
-        { kind: "missing-property", path: "Resources.ReportLambdaFunction.Properties.Role" },
+        { kind: "missing-property", path: "Resources.PublishLambdaFunction.Properties.Role" },
+        { kind: "missing-property", path: "Resources.ReportStateMachine.Properties.RoleArn" },
+        {
+          kind: "unknown-property",
+          path: "Resources.ReportSchedule.Properties.Target.RetryPolicy.MaximumRetryAttempt",
+        },
         {
           kind: "wrong-type",
           path: "Resources.HttpApiStage.Properties.DefaultRouteSettings.ThrottlingRateLimit",
@@ -120,7 +132,7 @@ describe("the packaged template against the CloudFormation registry schemas", ()
         },
         {
           kind: "unknown-attribute",
-          path: "Resources.ReportDeadLetterAlarm.Properties.Dimensions[0].Value.Fn::GetAtt",
+          path: "Resources.ReportRunFailedAlarm.Properties.Dimensions[0].Value.Fn::GetAtt",
         },
       ].sort(byPath),
     );

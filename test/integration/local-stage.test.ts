@@ -42,7 +42,7 @@ const DEPLOYED_ONLY = new Set([
   "MODELARTS_CREDENTIALS_SECRET",
   "REPORT_API_TOKEN_SECRET",
   "REPORT_LINK_KEY_SECRET",
-  "REPORT_FUNCTION_NAME",
+  "REPORT_STATE_MACHINE_ARN",
 ]);
 
 /** `variable` → its "read by" cell, for each row of the README's configuration table. */
@@ -101,7 +101,9 @@ describe("the local stage (npm run dev)", () => {
   });
 
   it("hands the API functions the API settings of the shell", () => {
-    for (const fn of Object.keys(local.functions).filter((f) => f !== "report")) {
+    // The run's steps (plan, scanSource, publish) are the state machine's, not the API's.
+    const steps = new Set(["plan", "scanSource", "publish"]);
+    for (const fn of Object.keys(local.functions).filter((f) => !steps.has(f))) {
       const env = environmentOf(fn);
       for (const [name, by] of table) {
         if (DEPLOYED_ONLY.has(name) || by !== "API") continue;

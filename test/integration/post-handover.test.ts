@@ -4,8 +4,8 @@ import { join } from "node:path";
 import { afterEach, beforeEach, expect, it, vi } from "vitest";
 import { apiGatewayEvent, lambdaContext } from "../helpers/apigw.js";
 
-// The deployed POST /reports module hands dates to the report function and has no run of its
-// own: without REPORT_FUNCTION_NAME it must say so (the stage's own wiring, post-reports-local,
+// The deployed POST /reports module starts an execution of the state machine and has no run of its
+// own: without REPORT_STATE_MACHINE_ARN it must say so (the stage's own wiring, post-reports-local,
 // is what runs a job in-process), and leave nothing claimed behind. The template always sets
 // the name (template.test.ts); this is the guard for a hand-edited one.
 
@@ -20,14 +20,14 @@ afterEach(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-it("answers 500 not_configured without a report function to hand over to, and frees the dates", async () => {
+it("answers 500 not_configured without a state machine to hand over to, and frees the dates", async () => {
   const env = {
     REPORT_STORAGE: `file://${dir}`,
     REPORT_TIMEZONE: "UTC",
     REPORT_API_TOKEN: "handover-test-token-0123456789",
     REPORT_LINK_KEY: "handover-test-link-key-0123456789abcdef",
     AWS_LAMBDA_FUNCTION_NAME: undefined,
-    REPORT_FUNCTION_NAME: undefined,
+    REPORT_STATE_MACHINE_ARN: undefined,
   };
   for (const [name, value] of Object.entries(env)) vi.stubEnv(name, value);
   vi.resetModules();

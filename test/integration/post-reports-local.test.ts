@@ -57,7 +57,7 @@ beforeEach(async () => {
   store = new FileStore(dir);
   logLines.length = 0;
   handlers = await loadHandlers({
-    REPORT_FUNCTION_NAME: undefined,
+    REPORT_STATE_MACHINE_ARN: undefined,
     AWS_LAMBDA_FUNCTION_NAME: undefined,
     REPORT_STORAGE: `file://${dir}`,
     REPORT_TIMEZONE: "UTC",

@@ -3,6 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ROUTE_LIST, ROUTES, routeKey } from "../../src/api/routes.js";
+import { PENDING_TTL_MS } from "../../src/storage/regenerations.js";
 import {
   PACKAGE_TIMEOUT_MS,
   type Props,
@@ -10,6 +11,7 @@ import {
   type Template,
   unzip,
 } from "../helpers/serverless-package.js";
+import { aslErrors, compiledDefinition } from "../helpers/state-machine-definition.js";
 
 /**
  * The deployment as CloudFormation: `serverless package` run for real (as CI does), with no
@@ -17,7 +19,19 @@ import {
  */
 
 const MAX_ZIP_BYTES = 5 * 1024 * 1024;
-const REPORT_FUNCTION = "ReportLambdaFunction";
+const STATE_MACHINE = "ReportStateMachine";
+/** The run's steps, as the state machine calls them (report.md §10). */
+const PLAN = "PlanLambdaFunction";
+const SCAN = "ScanSourceLambdaFunction";
+const PUBLISH = "PublishLambdaFunction";
+const STEPS = [PLAN, SCAN, PUBLISH];
+/** Lambda's own transient errors, as a Task that calls a function sees them. */
+const LAMBDA_TRANSIENT = [
+  "Lambda.ServiceException",
+  "Lambda.AWSLambdaException",
+  "Lambda.SdkClientException",
+  "Lambda.TooManyRequestsException",
+];
 /** The template's name of a serverless.yml function: `getReport` → `GetReportLambdaFunction`. */
 const logicalId = (name: string) => `${name.charAt(0).toUpperCase()}${name.slice(1)}LambdaFunction`;
 /** Each route of the API's route table → the function serverless.yml deploys for it. */
@@ -93,6 +107,70 @@ function isWildcardResource(resource: unknown): boolean {
   return typeof resource === "string" && (resource === "*" || /:\*$/.test(resource));
 }
 
+/** A resource of a statement as the test names it: a logical id, or the Fn::Sub string. */
+function named(resource: unknown): string | undefined {
+  return target(resource) ?? (resource as { "Fn::Sub"?: string })["Fn::Sub"] ?? undefined;
+}
+
+/** The Allow statements of a role, as `action → resources`, every action listed. */
+function grants(template: Template, roleId: string): Record<string, (string | undefined)[]> {
+  const out: Record<string, (string | undefined)[]> = {};
+  for (const statement of statementsOf(template, roleId)) {
+    if (statement.Effect !== "Allow") continue;
+    for (const action of list(statement.Action)) {
+      out[action] = [...(out[action] ?? []), ...list(statement.Resource).map(named)];
+    }
+  }
+  return out;
+}
+
+interface Retrier {
+  ErrorEquals: string[];
+  IntervalSeconds?: number;
+  BackoffRate?: number;
+  MaxAttempts?: number;
+}
+interface State {
+  Type: string;
+  Resource?: string;
+  Next?: string;
+  End?: boolean;
+  Retry?: Retrier[];
+  Catch?: unknown[];
+  TimeoutSeconds?: number;
+  [key: string]: unknown;
+}
+interface Machine {
+  StartAt: string;
+  States: Record<string, State>;
+  TimeoutSeconds?: number;
+  QueryLanguage?: string;
+}
+
+/** A function's ARN as CloudFormation resolves `Fn::GetAtt [id, Arn]` (the test's account). */
+const functionArn = (id: string) => `arn:aws:lambda:eu-central-1:123456789012:function:${id}`;
+
+/** The compiled definition, each function's ARN filled in where the template substitutes it. */
+function machineOf(template: Template): { machine: Machine; unresolved: string[] } {
+  const { definition, unresolved } = compiledDefinition(template, STATE_MACHINE, (value) => {
+    const id = target(value);
+    if (id === undefined) throw new Error(`a substitution that is no function: ${value}`);
+    return functionArn(id);
+  });
+  return { machine: definition as unknown as Machine, unresolved };
+}
+
+/** Every state, those of Map item processors included, by name. */
+function allStates(machine: Machine): Record<string, State> {
+  const out: Record<string, State> = {};
+  for (const [name, state] of Object.entries(machine.States)) {
+    out[name] = state;
+    const inner = (state.ItemProcessor ?? state.Iterator) as Machine | undefined;
+    if (inner !== undefined) Object.assign(out, allStates(inner));
+  }
+  return out;
+}
+
 describe("the packaged stack (serverless package --stage ci, no AWS credentials)", () => {
   let dir: string;
   let template: Template;
@@ -106,28 +184,36 @@ describe("the packaged stack (serverless package --stage ci, no AWS credentials)
     if (dir) await rm(dir, { recursive: true, force: true });
   });
 
-  it("runs the report daily at 00:30 in the report time zone (UTC by default) through EventBridge Scheduler", () => {
+  it("starts the run daily at 00:30 in the report time zone (UTC by default) through EventBridge Scheduler", () => {
     const schedules = ofType(template, "AWS::Scheduler::Schedule");
     expect(schedules).toHaveLength(1);
     const [, schedule] = schedules[0] as [string, Props];
     expect(schedule.ScheduleExpression).toBe("cron(30 0 * * ? *)");
     expect(schedule.ScheduleExpressionTimezone).toBe("UTC");
     expect(schedule.State).toBe("ENABLED");
-    const scheduleTarget = schedule.Target as { Arn: unknown; RoleArn: unknown };
-    expect(target(scheduleTarget.Arn)).toBe(REPORT_FUNCTION);
-    // Scheduler must be able to assume the role it is given, and that role start the function.
+    const scheduleTarget = schedule.Target as {
+      Arn: unknown;
+      RoleArn: unknown;
+      RetryPolicy: Props;
+    };
+    // The state machine itself (a templated target): Scheduler calls StartExecution with Input.
+    expect(target(scheduleTarget.Arn)).toBe(STATE_MACHINE);
+    // The retry policy the schedule had (Scheduler's defaults), now written out.
+    expect(scheduleTarget.RetryPolicy).toEqual({
+      MaximumEventAgeInSeconds: 86400,
+      MaximumRetryAttempts: 185,
+    });
+    // Scheduler must be able to assume the role it is given, and that role only start the run.
     const roleId = target(scheduleTarget.RoleArn) ?? "";
     const trust = props(template, roleId).AssumeRolePolicyDocument as { Statement: Statement[] };
-    expect(trust.Statement.map((s) => (s as unknown as Props).Principal)).toContainEqual({
-      Service: "scheduler.amazonaws.com",
-    });
-    const invoke = statementsOf(template, roleId).filter((s) =>
-      list(s.Action).includes("lambda:InvokeFunction"),
-    );
-    expect(invoke.flatMap((s) => list(s.Resource)).map(target)).toEqual([REPORT_FUNCTION]);
+    expect(trust.Statement.map((s) => (s as unknown as Props).Principal)).toEqual([
+      { Service: "scheduler.amazonaws.com" },
+    ]);
+    expect(grants(template, roleId)).toEqual({ "states:StartExecution": [STATE_MACHINE] });
+    expect(props(template, roleId).ManagedPolicyArns).toBeUndefined();
   });
 
-  it("hands the report function the schedule's own time, so it reports the day before it", () => {
+  it("hands the run the schedule's own time, so it reports the day before it", () => {
     const [, schedule] = ofType(template, "AWS::Scheduler::Schedule")[0] ?? [];
     const target = schedule?.Target as { Input?: string } | undefined;
     const input = JSON.parse(target?.Input ?? "null");
@@ -135,6 +221,133 @@ describe("the packaged stack (serverless package --stage ci, no AWS credentials)
       source: "schedule",
       scheduled_time: "<aws.scheduler.scheduled-time>",
     });
+  });
+
+  it("runs Plan, then ScanSource for each planned source in a Map, then Publish, with the three functions", () => {
+    const { machine, unresolved } = machineOf(template);
+    expect(unresolved).toEqual([]);
+    expect(machine.QueryLanguage ?? "JSONPath").toBe("JSONPath");
+    expect(machine.StartAt).toBe("Plan");
+    const { Plan: plan, ScanSources: map, Publish: publish } = machine.States;
+    expect(Object.keys(machine.States).sort()).toEqual(["Plan", "Publish", "ScanSources"]);
+    // Plan gets the execution's input as the event and its name as the run's id.
+    expect(plan).toMatchObject({
+      Type: "Task",
+      Resource: functionArn(PLAN),
+      Parameters: { "event.$": "$", "run_id.$": "$$.Execution.Name" },
+      Next: "ScanSources",
+    });
+    // One iteration per planned source, each given the plan and its index; the scans go
+    // beside the plan, as Publish's input (step-payloads.ts: publishInput).
+    expect(map).toMatchObject({
+      Type: "Map",
+      ItemsPath: "$.sources",
+      ItemSelector: { "plan.$": "$", "index.$": "$$.Map.Item.Value.index" },
+      MaxConcurrency: 10,
+      ResultPath: "$.scans",
+      Next: "Publish",
+    });
+    const inner = map?.ItemProcessor as Machine;
+    expect(inner.StartAt).toBe("ScanSource");
+    expect(Object.keys(inner.States)).toEqual(["ScanSource"]);
+    expect(inner.States.ScanSource).toMatchObject({
+      Type: "Task",
+      Resource: functionArn(SCAN),
+      End: true,
+    });
+    expect(publish).toMatchObject({ Type: "Task", Resource: functionArn(PUBLISH), End: true });
+    // Each substitution is one of the run's functions, by its ARN.
+    const { substitutions } = compiledDefinition(template, STATE_MACHINE, () => "");
+    expect(Object.values(substitutions).map(target).sort()).toEqual([...STEPS].sort());
+    expect(
+      Object.values(substitutions).map((v) => (v as { "Fn::GetAtt": string[] })["Fn::GetAtt"][1]),
+    ).toEqual(["Arn", "Arn", "Arn"]);
+  });
+
+  it("is a definition the Amazon States Language accepts (asl-validator)", () => {
+    const { machine } = machineOf(template);
+    expect(aslErrors(machine)).toEqual([]);
+    // And the check bites: a transition to nowhere, a Map without its processor.
+    const broken = structuredClone(machine);
+    (broken.States.Plan as State).Next = "Scan";
+    expect(aslErrors(broken).length).toBeGreaterThan(0);
+  });
+
+  it("retries a source's transient failure for that source alone, with backoff, and lets a permanent one fail the run before Publish", () => {
+    const { machine } = machineOf(template);
+    const states = allStates(machine);
+    const scan = states.ScanSource as State;
+    const retriers = scan.Retry ?? [];
+    const transient = retriers.find((r) => r.ErrorEquals.includes("StepTransientError"));
+    expect(transient?.ErrorEquals).toEqual(expect.arrayContaining(LAMBDA_TRANSIENT));
+    expect(transient?.MaxAttempts).toBeGreaterThanOrEqual(2);
+    expect(transient?.IntervalSeconds).toBeGreaterThanOrEqual(10);
+    expect(transient?.BackoffRate).toBeGreaterThan(1);
+    // The retry is inside the Map's iteration: the Map itself is not retried (a retry there
+    // would scan every source again).
+    expect(states.ScanSources?.Retry).toBeUndefined();
+    // Nothing catches, nothing retries StepFailedError or everything (States.ALL): a source
+    // that fails for good fails the Map, so the execution fails and Publish never runs.
+    for (const [name, state] of Object.entries(states)) {
+      expect(state.Catch, name).toBeUndefined();
+      for (const retrier of state.Retry ?? []) {
+        expect(retrier.ErrorEquals, name).not.toContain("StepFailedError");
+        expect(retrier.ErrorEquals, name).not.toContain("States.ALL");
+      }
+    }
+    // Publish retries its own transient failures a little.
+    const publish = (machine.States.Publish?.Retry ?? []).find((r) =>
+      r.ErrorEquals.includes("StepTransientError"),
+    );
+    expect(publish?.MaxAttempts).toBeGreaterThanOrEqual(1);
+    expect(publish?.MaxAttempts).toBeLessThanOrEqual(3);
+  });
+
+  it("bounds each step by its function's timeout, and the run by the regeneration's pending time", () => {
+    const { machine } = machineOf(template);
+    const states = allStates(machine);
+    for (const [name, id] of [
+      ["Plan", PLAN],
+      ["ScanSource", SCAN],
+      ["Publish", PUBLISH],
+    ] as const) {
+      const timeout = props(template, id).Timeout as number;
+      // The function's own timeout ends it first; the state's is the backstop.
+      expect(states[name]?.TimeoutSeconds, name).toBeGreaterThan(timeout);
+      expect(states[name]?.TimeoutSeconds, name).toBeLessThanOrEqual(timeout + 60);
+    }
+    expect(props(template, SCAN).Timeout).toBe(900);
+    // A run has ended before its POST's pending entry lapses, so the 409 rule holds.
+    expect(machine.TimeoutSeconds).toBeLessThan(PENDING_TTL_MS / 1000);
+  });
+
+  it("lets the state machine's role invoke the run's three functions and nothing else", () => {
+    const roleId = target(props(template, STATE_MACHINE).RoleArn) ?? "";
+    const trust = props(template, roleId).AssumeRolePolicyDocument as { Statement: Statement[] };
+    expect(trust.Statement.map((s) => (s as unknown as Props).Principal)).toEqual([
+      { Service: "states.amazonaws.com" },
+    ]);
+    const allowed = grants(template, roleId);
+    expect(Object.keys(allowed)).toEqual(["lambda:InvokeFunction"]);
+    expect(allowed["lambda:InvokeFunction"]?.sort()).toEqual([...STEPS].sort());
+    expect(props(template, roleId).ManagedPolicyArns).toBeUndefined();
+  });
+
+  it("alarms on a failed or timed-out run, to the alarm topic", () => {
+    const alarms = ofType(template, "AWS::CloudWatch::Alarm").map(([, alarm]) => alarm);
+    for (const metric of ["ExecutionsFailed", "ExecutionsTimedOut"]) {
+      const alarm = alarms.find((a) => a.Namespace === "AWS/States" && a.MetricName === metric);
+      expect(alarm, metric).toBeDefined();
+      expect(list(alarm?.Dimensions as { Name: string; Value: unknown }[])).toEqual([
+        { Name: "StateMachineArn", Value: { Ref: STATE_MACHINE } },
+      ]);
+      expect(alarm?.Threshold).toBe(0);
+      expect(alarm?.ComparisonOperator).toBe("GreaterThanThreshold");
+      expect(list(alarm?.AlarmActions as unknown[]).map(target)).toEqual(["AlarmTopic"]);
+    }
+    // The alarmEmail parameter still subscribes an address to that topic.
+    const [, subscription] = ofType(template, "AWS::SNS::Subscription")[0] ?? [];
+    expect(target(subscription?.TopicArn)).toBe("AlarmTopic");
   });
 
   it("throttles each route of the HTTP API on its own, and the README says so with the same figures", async () => {
@@ -171,57 +384,69 @@ describe("the packaged stack (serverless package --stage ci, no AWS credentials)
     ]);
   });
 
-  it("runs one report at a time, for up to 15 minutes, on nodejs22.x", () => {
-    const report = props(template, REPORT_FUNCTION);
-    expect(report.Timeout).toBe(900);
-    expect(report.ReservedConcurrentExecutions).toBe(1);
+  it("scans for up to 15 minutes with 1 GB, publishes one run at a time, on nodejs22.x", () => {
+    expect(props(template, SCAN)).toMatchObject({ Timeout: 900, MemorySize: 1024 });
+    expect(props(template, PUBLISH)).toMatchObject({
+      Timeout: 900,
+      MemorySize: 1024,
+      ReservedConcurrentExecutions: 1,
+    });
+    // Publish's throttling (another execution is publishing) is waited out, as long as it runs.
+    const { machine } = machineOf(template);
+    const waits = (machine.States.Publish?.Retry ?? []).find((r) =>
+      r.ErrorEquals.includes("Lambda.TooManyRequestsException"),
+    );
+    // 15 retries a minute apart (backoff rate 1): 15 × 60 s = 900 s, the function's timeout.
+    expect((waits?.MaxAttempts ?? 0) * (waits?.IntervalSeconds ?? 0)).toBeGreaterThanOrEqual(900);
     for (const [id, fn] of ofType(template, "AWS::Lambda::Function")) {
       expect(fn.Runtime, id).toBe("nodejs22.x");
     }
+    // The report function and its asynchronous retries are gone: the state machine retries.
+    expect(ofType(template, "AWS::Lambda::EventInvokeConfig")).toEqual([]);
+    expect(ofType(template, "AWS::SQS::Queue")).toEqual([]);
   });
 
-  it("retries a failed run and then sends it to the dead-letter queue", () => {
-    const configs = ofType(template, "AWS::Lambda::EventInvokeConfig").filter(
-      ([, c]) => target(c.FunctionName) === REPORT_FUNCTION,
-    );
-    expect(configs).toHaveLength(1);
-    const [, config] = configs[0] as [string, Props];
-    expect(config.MaximumRetryAttempts).toBeGreaterThanOrEqual(1);
-    const onFailure = (config.DestinationConfig as { OnFailure: { Destination: unknown } })
-      .OnFailure.Destination;
-    const queueId = target(onFailure) ?? "";
-    expect(template.Resources[queueId]?.Type).toBe("AWS::SQS::Queue");
-    // Lambda sends the failed event with the function's own role.
-    const send = statementsOf(template, roleOf(template, REPORT_FUNCTION)).filter((s) =>
-      list(s.Action).includes("sqs:SendMessage"),
-    );
-    expect(send.flatMap((s) => list(s.Resource)).map(target)).toContain(queueId);
-  });
-
-  it("alarms on messages in the dead-letter queue and on report function errors", () => {
-    const config = ofType(template, "AWS::Lambda::EventInvokeConfig")[0]?.[1] ?? {};
-    const queueId = target(
-      (config.DestinationConfig as { OnFailure: { Destination: unknown } }).OnFailure.Destination,
-    );
-    const alarms = ofType(template, "AWS::CloudWatch::Alarm").map(([, alarm]) => alarm);
-    const watches = (namespace: string, metric: string, dimension: string, id: unknown) =>
-      alarms.some(
-        (alarm) =>
-          alarm.Namespace === namespace &&
-          alarm.MetricName === metric &&
-          list(alarm.AlarmActions as unknown[]).length > 0 &&
-          list(alarm.Dimensions as { Name: string; Value: unknown }[]).some(
-            (d) => d.Name === dimension && target(d.Value) === id,
-          ),
+  it("lets ScanSource write only the run's partials, Plan write nothing, and Publish the reports", () => {
+    const writes = (id: string) =>
+      Object.fromEntries(
+        Object.entries(grants(template, roleOf(template, id))).filter(([a]) =>
+          /^s3:(Put|Delete)/.test(a),
+        ),
       );
-    expect(watches("AWS/SQS", "ApproximateNumberOfMessagesVisible", "QueueName", queueId)).toBe(
-      true,
-    );
-    expect(watches("AWS/Lambda", "Errors", "FunctionName", REPORT_FUNCTION)).toBe(true);
+    expect(writes(SCAN)).toEqual({
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: Fn::Sub syntax, not a JS template
+      "s3:PutObject": ["${ReportBucket.Arn}/reports/runs/*"],
+    });
+    expect(writes(PLAN)).toEqual({});
+    expect(writes(PUBLISH)).toEqual({
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: Fn::Sub syntax, not a JS template
+      "s3:PutObject": ["${ReportBucket.Arn}/reports/*"],
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: Fn::Sub syntax, not a JS template
+      "s3:DeleteObject": ["${ReportBucket.Arn}/reports/*"],
+    });
+    // What each reads: Plan the sources and which month was reported last; ScanSource the
+    // sources; Publish the reports, the partials and the prices.
+    const reads = (id: string) => grants(template, roleOf(template, id))["s3:GetObject"]?.sort();
+    expect(reads(PLAN)).toEqual([
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: Fn::Sub syntax, not a JS template
+      "${ReportBucket.Arn}/config/*",
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: Fn::Sub syntax, not a JS template
+      "${ReportBucket.Arn}/reports/latest-month.json",
+    ]);
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: Fn::Sub syntax, not a JS template
+    expect(reads(SCAN)).toEqual(["${ReportBucket.Arn}/config/*"]);
+    expect(reads(PUBLISH)).toEqual([
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: Fn::Sub syntax, not a JS template
+      "${ReportBucket.Arn}/config/*",
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: Fn::Sub syntax, not a JS template
+      "${ReportBucket.Arn}/reports/*",
+    ]);
+    // Each step has a role of its own.
+    expect(new Set(STEPS.map((id) => roleOf(template, id))).size).toBe(3);
   });
 
   it("keeps the report bucket private, encrypted and versioned, and expires old versions", () => {
-    const storage = (props(template, REPORT_FUNCTION).Environment as { Variables: Props }).Variables
+    const storage = (props(template, PUBLISH).Environment as { Variables: Props }).Variables
       .REPORT_STORAGE as { "Fn::Sub": string };
     const bucketId = /^s3:\/\/\$\{(\w+)\}\//.exec(storage["Fn::Sub"])?.[1] ?? "";
     expect(template.Resources[bucketId]?.Type).toBe("AWS::S3::Bucket");
@@ -250,12 +475,26 @@ describe("the packaged stack (serverless package --stage ci, no AWS credentials)
             ?.NoncurrentDays !== undefined,
       ),
     ).toBe(true);
+    // The partials of a run that failed (Publish deletes the others) go after a day.
+    expect(rules).toContainEqual({
+      Id: "expire-run-partials",
+      Status: "Enabled",
+      Prefix: "reports/runs/",
+      ExpirationInDays: 1,
+      NoncurrentVersionExpiration: { NoncurrentDays: 1 },
+    });
   });
 
-  it("grants S3 and Secrets Manager actions only on named resources, never '*'", () => {
+  it("grants every action only on named resources, never '*', and no action by wildcard", () => {
     const statements = allPolicyStatements(template).filter((s) => s.Effect === "Allow");
+    for (const statement of statements) {
+      expect(
+        list(statement.Action).filter((a) => a.includes("*")),
+        JSON.stringify(statement),
+      ).toEqual([]);
+    }
     const reachesData = statements.filter((s) =>
-      list(s.Action).some((action) => action === "*" || /^(s3|secretsmanager):/i.test(action)),
+      list(s.Action).some((action) => /^(s3|secretsmanager|states|lambda):/i.test(action)),
     );
     expect(reachesData.length).toBeGreaterThan(0);
     for (const statement of reachesData) {
@@ -279,28 +518,36 @@ describe("the packaged stack (serverless package --stage ci, no AWS credentials)
         .flatMap((s) =>
           list(s.Resource).map((r) => target(r) ?? (r as { "Fn::Sub"?: string })["Fn::Sub"]),
         );
-    expect(secretsOf(REPORT_FUNCTION)).toEqual([
-      "ModelArtsCredentialsSecret",
-      // Per-source credentials (REPORT_SOURCES `credentials`): only under the stage's prefix.
-      // biome-ignore lint/suspicious/noTemplateCurlyInString: a CloudFormation Fn::Sub string
-      "arn:${AWS::Partition}:secretsmanager:${AWS::Region}:${AWS::AccountId}:secret:modelarts-usage-report/ci/sources/*",
-    ]);
+    // Plan (ListWorkspace) and ScanSource reach the upstream; Publish never does.
+    for (const id of [PLAN, SCAN]) {
+      expect(secretsOf(id), id).toEqual([
+        "ModelArtsCredentialsSecret",
+        // Per-source credentials (REPORT_SOURCES `credentials`): only under the stage's prefix.
+        // biome-ignore lint/suspicious/noTemplateCurlyInString: a CloudFormation Fn::Sub string
+        "arn:${AWS::Partition}:secretsmanager:${AWS::Region}:${AWS::AccountId}:secret:modelarts-usage-report/ci/sources/*",
+      ]);
+    }
+    expect(secretsOf(PUBLISH)).toEqual([]);
     for (const functionId of Object.values(API_FUNCTIONS)) {
       expect(secretsOf(functionId), functionId).toEqual(["ApiTokenSecret", "LinkKeySecret"]);
     }
   });
 
-  it("lets the API functions invoke the report function and no other", () => {
+  it("lets the API functions start the run and nothing else of it, and never read a run's partials", () => {
     for (const functionId of Object.values(API_FUNCTIONS)) {
-      const lambda = statementsOf(template, roleOf(template, functionId)).filter((s) =>
-        list(s.Action).some((a) => a === "*" || a.startsWith("lambda:")),
-      );
+      const roleId = roleOf(template, functionId);
+      const allowed = grants(template, roleId);
+      const workflow = Object.keys(allowed).filter((a) => /^(states|lambda):/.test(a));
+      expect(workflow, functionId).toEqual(["states:StartExecution"]);
+      expect(allowed["states:StartExecution"], functionId).toEqual([STATE_MACHINE]);
+      // They read reports/*, which holds runs/: an explicit Deny keeps the partials out.
+      const denied = statementsOf(template, roleId).filter((s) => s.Effect === "Deny");
       expect(
-        lambda.flatMap((s) => list(s.Action)),
+        denied.map((s) => [list(s.Action), list(s.Resource).map(named)]),
         functionId,
-      ).toEqual(["lambda:InvokeFunction"]);
-      expect(lambda.flatMap((s) => list(s.Resource)).map(target), functionId).toEqual([
-        REPORT_FUNCTION,
+      ).toEqual([
+        // biome-ignore lint/suspicious/noTemplateCurlyInString: Fn::Sub syntax, not a JS template
+        [["s3:GetObject"], ["${ReportBucket.Arn}/reports/runs/*"]],
       ]);
     }
   });
@@ -340,25 +587,34 @@ describe("the packaged stack (serverless package --stage ci, no AWS credentials)
     const variablesOf = (id: string) =>
       (props(template, id).Environment as { Variables: Props }).Variables;
     // Each function learns only where its secret is; it reads the value at run time.
-    expect(target(variablesOf(REPORT_FUNCTION).MODELARTS_CREDENTIALS_SECRET)).toBe(
-      "ModelArtsCredentialsSecret",
-    );
+    for (const id of STEPS) {
+      expect(target(variablesOf(id).MODELARTS_CREDENTIALS_SECRET), id).toBe(
+        "ModelArtsCredentialsSecret",
+      );
+      expect(
+        Object.keys(variablesOf(id)).filter((n) => n.startsWith("REPORT_API")),
+        id,
+      ).toEqual([]);
+    }
+    // Only Publish prices the report.
+    expect(STEPS.filter((id) => "PRICE_TABLE" in variablesOf(id))).toEqual([PUBLISH]);
     for (const functionId of Object.values(API_FUNCTIONS)) {
       expect(target(variablesOf(functionId).REPORT_API_TOKEN_SECRET), functionId).toBe(
         "ApiTokenSecret",
       );
-      // The API functions read no upstream setting; only POST needs the report function.
+      // The API functions read no upstream setting; only POST starts the run.
       const names = Object.keys(variablesOf(functionId));
       expect(
         names.filter((n) => /^(MODELARTS_|IAM_|PRICE_TABLE)/.test(n)),
         functionId,
       ).toEqual([]);
-      expect(names.includes("REPORT_FUNCTION_NAME"), functionId).toBe(
-        functionId === "PostReportsLambdaFunction",
+      const machine = variablesOf(functionId).REPORT_STATE_MACHINE_ARN;
+      expect(machine === undefined ? undefined : target(machine), functionId).toBe(
+        functionId === "PostReportsLambdaFunction" ? STATE_MACHINE : undefined,
       );
     }
-    // Left empty at deploy time, the endpoint fails the report function (not the API).
-    expect(variablesOf(REPORT_FUNCTION).MODELARTS_ENDPOINT).toBe("");
+    // Left empty at deploy time, the endpoint fails the run's steps (not the API).
+    for (const id of STEPS) expect(variablesOf(id).MODELARTS_ENDPOINT, id).toBe("");
   });
 
   it("packages each function as its own ES module bundle under 5 MB, without the simulator", async () => {
@@ -378,30 +634,57 @@ describe("the packaged stack (serverless package --stage ci, no AWS credentials)
       expect(code.startsWith("import { createRequire } from 'node:module';"), id).toBe(true);
       // The simulator is the demo's (the command line injects it), never a function's.
       expect(code, id).not.toContain("project needs a name or an id");
-      // Only the function that scans holds its heap close to what it keeps (heap-policy.ts).
-      expect(code.includes("--heap-growing-percent="), id).toBe(id === REPORT_FUNCTION);
+      // Only the functions that hold scans keep their heap close to it (heap-policy.ts).
+      expect(code.includes("--heap-growing-percent="), id).toBe(id === SCAN || id === PUBLISH);
     }
   });
 });
 
-describe("the packaged stack with --param timezone=Europe/Berlin", () => {
+describe("the packaged stack with --param timezone=Europe/Berlin and scanConcurrency=4", () => {
   let dir: string;
   let template: Template;
 
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), "sls-package-"));
-    template = await packageService(dir, ["--param=timezone=Europe/Berlin"]);
+    template = await packageService(dir, [
+      "--param=timezone=Europe/Berlin",
+      "--param=scanConcurrency=4",
+    ]);
   }, PACKAGE_TIMEOUT_MS);
 
   afterAll(async () => {
     if (dir) await rm(dir, { recursive: true, force: true });
   });
 
-  it("runs the schedule and the report in that time zone", () => {
+  it("runs the schedule and the run's steps in that time zone", () => {
     const [, schedule] = ofType(template, "AWS::Scheduler::Schedule")[0] ?? [];
     expect(schedule?.ScheduleExpressionTimezone).toBe("Europe/Berlin");
-    const variables = (props(template, REPORT_FUNCTION).Environment as { Variables: Props })
-      .Variables;
-    expect(variables.REPORT_TIMEZONE).toBe("Europe/Berlin");
+    for (const id of STEPS) {
+      const variables = (props(template, id).Environment as { Variables: Props }).Variables;
+      expect(variables.REPORT_TIMEZONE, id).toBe("Europe/Berlin");
+    }
   });
+
+  it("scans as many sources at once as --param scanConcurrency says, as a number", () => {
+    // A --param value is a string; Step Functions would refuse "MaxConcurrency": "4".
+    expect(machineOf(template).machine.States.ScanSources?.MaxConcurrency).toBe(4);
+  });
+
+  it(
+    "refuses to package a scanConcurrency that is not a whole number from 1 to 40, naming it",
+    async () => {
+      const other = await mkdtemp(join(tmpdir(), "sls-package-"));
+      try {
+        const failure = await packageService(other, ["--param=scanConcurrency=ten"]).catch(
+          (e: unknown) => e,
+        );
+        expect(String(failure)).toContain(
+          'the parameter scanConcurrency must be a whole number from 1 to 40, not "ten"',
+        );
+      } finally {
+        await rm(other, { recursive: true, force: true });
+      }
+    },
+    PACKAGE_TIMEOUT_MS,
+  );
 });

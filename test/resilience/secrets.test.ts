@@ -2,6 +2,7 @@ import { mkdtemp, readdir, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
+import { runPlan } from "../../src/app/steps.js";
 import { runReportCli } from "../../src/cli/report.js";
 import { type Simulator, startSimulator } from "../../src/simulator/server.js";
 import { generateWorkload } from "../../src/simulator/workload.js";
@@ -132,25 +133,35 @@ describe("no secret in any output or file", () => {
     expect(run.output).not.toMatch(LEAK);
   });
 
-  it("in the scheduled function's structured logs", async () => {
+  it("in the run's steps' structured logs (Plan, ScanSource, Publish)", async () => {
     const lines: string[] = [];
     captureOutput(lines);
-    const { report: handler } = await loadHandlers({
+    const { steps } = await loadHandlers({
       MODELARTS_ENDPOINT: sim.url,
       MODELARTS_PROJECT_ID: "p",
       MODELARTS_TOKEN: SECRETS.token,
       MODELARTS_MAX_ATTEMPTS: "2",
       REPORT_STORAGE: `file://${join(dir, "lambda")}`,
     });
+    const context = { functionName: "step", awsRequestId: "r1" } as never;
+    /** Plan and the one source's scan of `date`, as the state machine would run them. */
+    const planAndScan = async (date: string, runId: string) => {
+      const plan = runPlan.parse(
+        await steps.plan({ event: { dates: [date] }, run_id: runId }, context),
+      );
+      return { plan, scan: await steps.scanSource({ plan, index: 0 }, context) };
+    };
     sim.queueFaults({ kind: "status", status: 503 });
-    const context = { functionName: "report", awsRequestId: "r1" } as never;
-    const outcome = await handler({ dates: ["2026-11-27"] }, context);
+    const { plan, scan } = await planAndScan("2026-11-27", "run-ok");
+    const outcome = await steps.publish({ ...plan, scans: [scan] }, context);
     expect(outcome).toMatchObject({ latest: "2026-11-27" });
     sim.queueFaults(...Array.from({ length: 2 }, () => ({ kind: "status" as const, status: 500 })));
-    await expect(handler({ dates: ["2026-11-26"] }, context)).rejects.toThrow(/HTTP 500/);
+    const failed = await planAndScan("2026-11-26", "run-failed").catch((e: unknown) => e);
+    expect(failed).toMatchObject({ name: "StepTransientError", message: /HTTP 500/ });
     vi.unstubAllEnvs();
+    expect(String((failed as Error).message)).not.toMatch(LEAK);
     const log = lines.join("");
-    expect(log).toMatch(/report run failed/);
+    expect(log).toMatch(/report run finished/);
     expect(log).not.toMatch(LEAK);
     expect(await allFiles(join(dir, "lambda"))).not.toMatch(LEAK);
   });

@@ -145,7 +145,8 @@ describe("loadApiConfig", () => {
     FAILURE_STATUSES: "3,5,6,13",
     REPORT_API_TOKEN_SECRET: "arn:aws:secretsmanager:eu-central-1:1:secret:api-token",
     REPORT_LINK_KEY_SECRET: "arn:aws:secretsmanager:eu-central-1:1:secret:link-key",
-    REPORT_FUNCTION_NAME: "modelarts-usage-report-prod-report",
+    REPORT_STATE_MACHINE_ARN:
+      "arn:aws:states:eu-central-1:1:stateMachine:modelarts-usage-report-prod-run",
   };
 
   it("reads a deployed API function's settings without any upstream setting", () => {
@@ -156,12 +157,12 @@ describe("loadApiConfig", () => {
       failureStatuses: [3, 5, 6, 13],
       apiToken: { kind: "secret", secretId: deployed.REPORT_API_TOKEN_SECRET },
       linkKey: { kind: "secret", secretId: deployed.REPORT_LINK_KEY_SECRET },
-      reportFunctionName: "modelarts-usage-report-prod-report",
+      reportStateMachineArn: deployed.REPORT_STATE_MACHINE_ARN,
     });
     expect(Object.isFrozen(config)).toBe(true);
   });
 
-  it("ignores upstream settings, good or bad: they belong to the report function", () => {
+  it("ignores upstream settings, good or bad: they belong to the run's steps", () => {
     expect(() =>
       loadApiConfig({ ...deployed, MODELARTS_ENDPOINT: "ftp://x", MODELARTS_PAGE_SIZE: "0" }),
     ).not.toThrow();
@@ -170,7 +171,7 @@ describe("loadApiConfig", () => {
   it("takes REPORT_API_TOKEN on the local stage and never prints it", () => {
     const config = loadApiConfig({ REPORT_API_TOKEN: "local-SECRET-token" });
     expect(config.apiToken.kind).toBe("value");
-    expect(config.reportFunctionName).toBeNull();
+    expect(config.reportStateMachineArn).toBeNull();
     expect(JSON.stringify(config)).not.toContain("local-SECRET-token");
     expect(inspect(config, { depth: 10 })).not.toContain("local-SECRET-token");
   });

@@ -83,9 +83,9 @@ describe("toHttp: the one mapping of errors to HTTP answers", () => {
 
   it("hides the service's own failures behind a generic 5xx, and logs what to fix", () => {
     const { lines, log } = logged();
-    const config = toHttp(new ConfigError("REPORT_FUNCTION_NAME is required"), { log });
+    const config = toHttp(new ConfigError("REPORT_STATE_MACHINE_ARN is required"), { log });
     expect(config.status).toBe(500);
-    expect(config.body).not.toContain("REPORT_FUNCTION_NAME");
+    expect(config.body).not.toContain("REPORT_STATE_MACHINE_ARN");
     expect(body(config)).toMatchObject({ error: { code: "not_configured" } });
     const stored = toHttp(new StoredReportError("daily/x/report.json", "totals: bad"), { log });
     expect([stored.status, body(stored)]).toMatchObject([

@@ -32,7 +32,7 @@ describe.each(api.STORE_KINDS)("the report API over %s", (kind) => {
       target = fresh.store;
       // The local stage: no report function to hand the dates to, so the job runs here.
       handlers = await api.configure({
-        REPORT_FUNCTION_NAME: undefined,
+        REPORT_STATE_MACHINE_ARN: undefined,
         AWS_LAMBDA_FUNCTION_NAME: undefined,
         MODELARTS_ENDPOINT: api.sim.url,
         MODELARTS_PROJECT_ID: api.PROJECT,

@@ -3,6 +3,8 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, beforeEach, expect, it, vi } from "vitest";
+import { runPlan } from "../../src/app/steps.js";
+import { scanOutput } from "../../src/handlers/step-payloads.js";
 import { type Simulator, startSimulator } from "../../src/simulator/server.js";
 import { generateWorkload } from "../../src/simulator/workload.js";
 import { lambdaContext } from "../helpers/apigw.js";
@@ -10,10 +12,11 @@ import { type Handlers, loadHandlers } from "../helpers/handlers.js";
 import { captureOutput } from "../helpers/log-capture.js";
 
 /**
- * The report function's own telemetry, as CloudWatch receives it from stdout: one metrics
- * document (EMF) per invocation, whether the run succeeded or failed, and log lines that
- * carry the invocation's context (request id, function name, cold start). The deployed-shape
- * suite (test/deployed) runs the same handler from its packaged zip.
+ * The run's telemetry, as CloudWatch receives it from Publish's stdout: one metrics document
+ * (EMF) per invocation, whether the run was published or not, and log lines that carry the
+ * invocation's context (request id, function name, cold start). Plan and ScanSource run first,
+ * as the state machine runs them; the deployed-shape suite (test/deployed) runs the same
+ * handlers from their packaged zips.
  */
 
 const NOW = Date.now();
@@ -41,7 +44,7 @@ afterAll(async () => {
 });
 
 beforeEach(async () => {
-  dir = await mkdtemp(join(tmpdir(), "report-function-"));
+  dir = await mkdtemp(join(tmpdir(), "publish-telemetry-"));
   lines.length = 0;
   captureOutput(lines);
 });
@@ -54,7 +57,7 @@ afterEach(async () => {
 
 function load(env: Record<string, string | undefined> = {}): Promise<Handlers> {
   return loadHandlers({
-    REPORT_FUNCTION_NAME: undefined,
+    REPORT_STATE_MACHINE_ARN: undefined,
     AWS_LAMBDA_FUNCTION_NAME: undefined,
     REPORT_STORAGE: `file://${dir}`,
     REPORT_TIMEZONE: "UTC",
@@ -80,10 +83,23 @@ const emf = () => documents().filter((d) => d._aws !== undefined);
 
 const logged = (message: string) => documents().find((d) => d.message === message);
 
+/** Plan and the one source's scan of yesterday, as the state machine runs them: Publish's input. */
+async function planned(h: Handlers, runId: string) {
+  const plan = runPlan.parse(
+    await h.steps.plan({ event: { dates: [yesterday] }, run_id: runId }, lambdaContext("plan")),
+  );
+  const scan = scanOutput.parse(
+    await h.steps.scanSource({ plan, index: 0 }, lambdaContext("scan", 900_000)),
+  );
+  lines.length = 0;
+  return { ...plan, scans: [scan] };
+}
+
 it("publishes the run's metrics once and logs the outcome with the invocation's context", async () => {
-  const { report } = await load();
-  const context = lambdaContext("modelarts-usage-report-test-report", 900_000);
-  await expect(report({ dates: [yesterday] }, context)).resolves.toMatchObject({
+  const h = await load();
+  const input = await planned(h, "run-telemetry");
+  const context = lambdaContext("modelarts-usage-report-test-publish", 900_000);
+  await expect(h.steps.publish(input, context)).resolves.toMatchObject({
     dates: [yesterday],
     versionsScanned: versions,
   });
@@ -97,16 +113,24 @@ it("publishes the run's metrics once and logs the outcome with the invocation's 
   });
   expect(metrics[0]).not.toHaveProperty("ReportFailures");
   expect(logged("report run finished")).toMatchObject({
+    runId: "run-telemetry",
     function_request_id: context.awsRequestId,
     function_name: context.functionName,
     cold_start: expect.any(Boolean),
   });
 });
 
-it("publishes ReportFailures and logs the failure with the invocation's context when the run fails", async () => {
-  const { report } = await load({ MODELARTS_TOKEN: "not-the-upstream-token" });
-  const context = lambdaContext("modelarts-usage-report-test-report", 900_000);
-  await expect(report({ dates: [yesterday] }, context)).rejects.toThrow();
+it("publishes ReportFailures and logs the failure with the invocation's context when the run is not published", async () => {
+  const h = await load();
+  const input = await planned(h, "run-tampered");
+  // A partial that is not what its scan wrote: Publish refuses it, for good.
+  const [scan] = input.scans;
+  if (scan === undefined) throw new Error("no scan");
+  const tampered = { ...input, scans: [{ ...scan, partial: { ...scan.partial, bytes: 1 } }] };
+  const context = lambdaContext("modelarts-usage-report-test-publish", 900_000);
+  await expect(h.steps.publish(tampered, context)).rejects.toMatchObject({
+    name: "StepFailedError",
+  });
   const metrics = emf();
   expect(metrics).toHaveLength(1);
   expect(metrics[0]).toMatchObject({ ReportFailures: 1 });
