@@ -22,8 +22,22 @@ import {
   type Template,
   unzip,
 } from "../helpers/serverless-package.js";
+import {
+  lambdaTasks,
+  runStateMachine,
+  type StateMachineRun,
+  type TaskCall,
+} from "../helpers/state-machine.js";
 import { compiledDefinition } from "../helpers/state-machine-definition.js";
-import { type ExecutionOutcome, runExecution } from "./execution.js";
+
+/** An execution's end, and the Tasks it called (retries included), in order. */
+export type ExecutionOutcome = (
+  | { readonly status: "SUCCEEDED"; readonly output: unknown }
+  | { readonly status: "FAILED"; readonly error: string; readonly cause: string }
+) & {
+  readonly calls: readonly TaskCall[];
+  readonly run: StateMachineRun;
+};
 
 /**
  * The stack as `serverless deploy` would create it, run on this machine: a real
@@ -277,23 +291,30 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
     },
     async execute(execution) {
       const started = "executionArn" in execution ? execution : undefined;
-      const outcome = await runExecution(
+      // aws-local-stepfunctions on Node 22 (test/helpers/state-machine.ts), each Task answered
+      // by the packaged function behind its ARN, in its own process.
+      const byArn = Object.fromEntries(
+        [...functions.values()].map((f) => [
+          names.attributes.get(`${f.logicalId}.Arn`) ?? f.logicalId,
+          // Step Functions waits for a Task as long as its TimeoutSeconds; 900 s here too.
+          { invoke: (event: unknown) => f.process.invoke(event, 900_000) },
+        ]),
+      );
+      const run = await runStateMachine(
         definition,
         started ? JSON.parse(started.input) : execution.input,
         {
+          resolveTask: lambdaTasks(byArn),
           executionName: execution.name,
-          invoke: (arn, payload) => {
-            const fn = [...functions.values()].find(
-              (f) => names.attributes.get(`${f.logicalId}.Arn`) === arn,
-            );
-            if (fn === undefined) throw new Error(`no function of the stack has the ARN ${arn}`);
-            // Step Functions waits for a Task as long as its TimeoutSeconds; 900 s here too.
-            return fn.process.invoke(payload, 900_000);
-          },
+          timeoutMs: 600_000,
         },
       );
-      if (started) stepFunctions.finish(started.executionArn, outcome.status);
-      return outcome;
+      const status = run.status === "SUCCEEDED" ? "SUCCEEDED" : "FAILED";
+      if (started) stepFunctions.finish(started.executionArn, status);
+      const calls = run.taskCalls;
+      return status === "SUCCEEDED"
+        ? { status, output: run.output, calls, run }
+        : { status, error: run.error ?? "", cause: run.cause ?? "", calls, run };
     },
     async startVariant(logicalId, changes) {
       const env = environments.get(logicalId);
