@@ -1,8 +1,10 @@
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { GetObjectCommand } from "@aws-sdk/client-s3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { loadReportConfig } from "../../src/app/config.js";
+import { runConfiguredReport } from "../../src/app/run.js";
 import { addDays, localDate, startOfDay } from "../../src/report/time.js";
 import { type Simulator, startSimulator } from "../../src/simulator/server.js";
 import { generateWorkload } from "../../src/simulator/workload.js";
@@ -173,5 +175,82 @@ describe("the organisation's scheduled run, deployed", () => {
     expect((await open(`/reports/${day}/sources/eu-prod`)).statusCode).toBe(200);
     expect((await open(`/reports/${day}/sources/research.default`)).statusCode).toBe(403);
     expect((await open(`/reports/${day}/files/jobs.csv`)).statusCode).toBe(403);
+
+    // The same bytes as the command line in one process, for the same sources at the plan's
+    // instant (the manifest's scan_started_at): only how credentials are found differs.
+    const manifest = JSON.parse(await object(`daily/${day}/manifest.json`));
+    const cliRoot = join(dir, "cli");
+    const config = loadReportConfig({
+      REPORT_STORAGE: `file://${cliRoot}`,
+      REPORT_SOURCES: JSON.stringify([
+        { name: "research", endpoint: research.url, project_id: "p-research", workspace_id: "*" },
+        { name: "eu-prod", endpoint: eu.url, project_id: "p-eu", credentials: "env:EU" },
+      ]),
+      MODELARTS_TOKEN: "research-token",
+      EU_MODELARTS_AK: "EUAK",
+      EU_MODELARTS_SK: "eu-secret-key",
+    });
+    await runConfiguredReport(
+      config,
+      { dates: [day] },
+      { now: Date.parse(manifest.scan_started_at) },
+    );
+    for (const name of ["report.json", "usage.csv", "jobs.csv", "sources.csv", "manifest.json"]) {
+      expect(await object(`daily/${day}/${name}`), name).toBe(
+        await readFile(join(cliRoot, "daily", day, name), "utf8"),
+      );
+    }
+  });
+
+  it("retries a source that fails twice alone, and publishes", async () => {
+    const requests = () => ({ research: research.requests.listing, eu: eu.requests.listing });
+    // A clean run first, for what one scan of each project costs in requests.
+    const start = requests();
+    const clean = await stack.execute({
+      name: "org-run-clean",
+      input: { dates: [addDays(localDate(Date.now(), "UTC"), -4)] },
+    });
+    expect(clean.status).toBe("SUCCEEDED");
+    const once = { research: requests().research - start.research, eu: requests().eu - start.eu };
+
+    const day = addDays(localDate(Date.now(), "UTC"), -3);
+    const before = requests();
+    // Each ScanSource attempt makes 5 requests (the client's own attempts): two attempts fail.
+    const throttled = { kind: "status", status: 429, retryAfterSeconds: 0 } as const;
+    eu.queueFaults(...Array.from({ length: 10 }, () => throttled));
+    const run = await stack.execute({ name: "org-run-2", input: { dates: [day] } });
+    expect(run.status, JSON.stringify(run)).toBe("SUCCEEDED");
+    const scans = run.calls.filter((c) => c.state === "ScanSource");
+    const byIndex = (i: number) => scans.filter((c) => (c.input as { index: number }).index === i);
+    expect([byIndex(0).length, byIndex(1).length, byIndex(2).length]).toEqual([1, 1, 3]);
+    expect(byIndex(2).map((c) => c.error)).toEqual([
+      "StepTransientError",
+      "StepTransientError",
+      undefined,
+    ]);
+    // What Step Functions would have waited: the definition's backoff, for that source only.
+    expect(run.run.retries.map((r) => [r.state, r.definitionDelaySeconds])).toEqual([
+      ["ScanSource", 30],
+      ["ScanSource", 60],
+    ]);
+    // The request log: the other project's workspaces were scanned once, as in the clean run.
+    expect(requests().research - before.research).toBe(once.research);
+    expect(requests().eu - before.eu).toBe(once.eu + 10);
+    expect(JSON.parse(await object(`daily/${day}/report.json`)).sources).toHaveLength(3);
+  });
+
+  it("fails the execution before Publish and publishes nothing when a source fails for good", async () => {
+    const day = addDays(localDate(Date.now(), "UTC"), -2);
+    const latest = await object("latest.json");
+    // A refusal is not retried, by the client or the state machine.
+    eu.queueFaults({ kind: "status", status: 403 });
+    const run = await stack.execute({ name: "org-run-3", input: { dates: [day] } });
+    expect(run.status).toBe("FAILED");
+    expect(run).toMatchObject({ error: "StepFailedError" });
+    expect(run.calls.map((c) => c.state)).not.toContain("Publish");
+    expect(run.calls.filter((c) => c.error === "StepFailedError")).toHaveLength(1);
+    expect(run.run.retries).toEqual([]);
+    expect(await object(`daily/${day}/report.json`).catch(() => "missing")).toBe("missing");
+    expect(await object("latest.json")).toBe(latest);
   });
 });
