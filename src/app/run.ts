@@ -29,7 +29,7 @@ export interface RunOptions {
   readonly deadline?: number | undefined;
   /**
    * Starts the built-in demo upstream (the simulator) when no endpoint is configured. Given
-   * by the command line and the local stage only, so that the deployed report function does
+   * by the command line and the local stage only, so that the deployed functions do
    * not carry the simulator.
    */
   readonly startDemo?: ((now: number) => Promise<DemoUpstream>) | undefined;

@@ -9,7 +9,7 @@ import { planInput } from "./step-payloads.js";
 
 /**
  * Plan, the state machine's first step (issue 21): what the execution reports (its input is
- * the schedule's, POST /reports' or a hand-made event, as the report function took), and the
+ * the schedule's, POST /reports' or a hand-made one, report-event.ts), and the
  * sources with `"*"` expanded through ListWorkspace, each source named in the plan that the Map
  * state fans out. The run's clock is read here, once.
  */

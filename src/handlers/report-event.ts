@@ -11,7 +11,7 @@ import { readLatestMonth } from "../storage/pointers.js";
 import type { ReportStore } from "../storage/store.js";
 
 /**
- * What the report function is invoked with:
+ * What a run is started with (the state machine's execution input, which Plan reads):
  * - by EventBridge Scheduler, the schedule's Input from serverless.yml with the schedule's
  *   own time filled in: `{"source": "schedule", "scheduled_time": "2026-11-28T00:30:00Z"}`;
  * - by POST /reports, `{"dates": [...], "request_id": "..."}` or `{"month": "YYYY-MM", ...}`;
@@ -50,7 +50,7 @@ export function parseReportEvent(input: unknown, now: number, timeZone: string):
   const parsed = reportEvent.safeParse(input ?? {});
   if (!parsed.success) {
     throw new DateSelectionError(
-      `the event is not one the report function takes: ${parsed.error.issues[0]?.message ?? "invalid"} at ${parsed.error.issues[0]?.path.join(".") || "the top"}`,
+      `the event is not one a run takes: ${parsed.error.issues[0]?.message ?? "invalid"} at ${parsed.error.issues[0]?.path.join(".") || "the top"}`,
       { problem: "invalid_range" },
     );
   }

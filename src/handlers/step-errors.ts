@@ -4,6 +4,7 @@ import {
   UpstreamError,
   UsageReportError,
 } from "../shared/errors.js";
+import { RunInProgressError } from "../storage/run-lock.js";
 
 /**
  * The errors a step of the state machine throws, by the name its `Retry` and `Catch` match
@@ -28,7 +29,9 @@ export function stepError(what: string, error: unknown): StepTransientError | St
   const transient =
     (error instanceof UpstreamError && error.retryable) ||
     error instanceof IncompleteScanError ||
-    error instanceof StorageError;
+    error instanceof StorageError ||
+    // Another run (a command line beside the schedule) holds the lock: try again later.
+    error instanceof RunInProgressError;
   if (transient) return new StepTransientError(message, { cause: error });
   // A ConfigError or a refused request: the same input fails the same way.
   return new StepFailedError(message, { cause: error });

@@ -10,14 +10,14 @@ import {
 
 /**
  * The one rule for which report dates a run may cover, shared by the command line, POST
- * /reports, the report function's event and the job itself: a date, or a range from..to (both
+ * /reports, a run's execution input and the job itself: a date, or a range from..to (both
  * ends included), of dates that exist, are not before EARLIEST_DATE and have ended in the
  * report time zone, at most MAX_RANGE_DAYS of them (MAX_REGENERATION_DAYS over HTTP); or a
  * month that has ended. Every limit is here. Each edge maps the error: exit code 2 on the
  * command line, 400 over HTTP, a failed invocation in Lambda.
  */
 
-/** Most dates one run (one scan) may cover: the command line, the report function's event. */
+/** Most dates one run (one scan) may cover: the command line, a run's execution input. */
 export const MAX_RANGE_DAYS = 92;
 /** Most dates one POST /reports may regenerate. */
 export const MAX_REGENERATION_DAYS = 31;

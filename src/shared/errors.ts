@@ -2,8 +2,8 @@
  * One small error hierarchy. Everything the library throws on purpose is a UsageReportError
  * that says what went wrong (and, passed on, its `cause`); none knows how an edge reports it.
  * Each edge maps them in one place, by `instanceof`: `exitCodeOf` on the command line
- * (src/cli/main.ts), `toHttp` in the HTTP API (src/api/http.ts); the report function lets
- * them fail the invocation. Messages never contain secrets: callers pass only safe details.
+ * (src/cli/main.ts), `toHttp` in the HTTP API (src/api/http.ts), `stepError` for the state
+ * machine's steps (src/handlers/step-errors.ts). Messages never contain secrets: callers pass only safe details.
  */
 export class UsageReportError extends Error {
   override readonly name: string = "UsageReportError";

@@ -10,9 +10,9 @@ import type { ReportStore } from "./store.js";
  *
  * One small object at the storage root, read and replaced with conditional writes (If-Match
  * on the ETag read, If-None-Match when there is none), so two API functions cannot both
- * claim the same dates. An entry ends when the report function has written its dates; one
- * whose run failed for good stays until it expires (the async retries of a failed run all
- * fit in PENDING_TTL_MS), and an expired entry is dropped by the next claim.
+ * claim the same dates. An entry ends when the run's Publish step has written its dates; one
+ * whose execution failed stays until it expires (an execution, retries included, times out
+ * within PENDING_TTL_MS), and an expired entry is dropped by the next claim.
  *
  * At most MAX_PENDING_REGENERATIONS are pending at once: without a cap, N distinct dates
  * queue N full scans ahead of the 00:30 run (one report run at a time), whose event could
@@ -20,7 +20,7 @@ import type { ReportStore } from "./store.js";
  */
 
 export const REGENERATIONS_KEY = "regenerations.json";
-/** Three attempts of 15 minutes and Lambda's retry delays, with room to spare. */
+/** Longer than an execution may run (its TimeoutSeconds, 55 minutes), with room to spare. */
 export const PENDING_TTL_MS = 60 * 60_000;
 const MAX_ATTEMPTS = 8;
 /** Pending regenerations beyond which a POST is refused (429) until one has finished. */

@@ -6,8 +6,8 @@ import type { ReportStore } from "./store.js";
 
 /**
  * One report run at a time per storage root, so two overlapping runs cannot leave a date with
- * files from both. In AWS the report function's reserved concurrency of 1 already serialises
- * runs; this lock covers everything else (a CLI run beside the schedule, two terminals, a
+ * files from both. In AWS the Publish step's reserved concurrency of 1 already serialises
+ * publishing; this lock covers everything else (a CLI run beside the schedule, two terminals, a
  * retry of a run that was cut off).
  *
  * Every step is a conditional write on what was read, so two runs can never both hold it:
