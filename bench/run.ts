@@ -1,21 +1,24 @@
 import { execFile } from "node:child_process";
-import { mkdtemp, readdir, readFile, rm, stat } from "node:fs/promises";
+import { mkdtemp, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs, promisify } from "node:util";
 import { build } from "esbuild";
 import { DEFAULTS } from "../src/app/config.js";
+import { keepForRun } from "../src/app/report-job.js";
 import { staticTokenAuth } from "../src/modelarts/auth.js";
 import { ModelArtsClient } from "../src/modelarts/client.js";
-import type { JobVersion } from "../src/modelarts/version-record.js";
+import { type JobVersion, parseVersionRecord } from "../src/modelarts/version-record.js";
 import { aggregate } from "../src/report/aggregate.js";
 import { dayWindows } from "../src/report/build.js";
 import { addDays, lastEndedMonth, yesterday } from "../src/report/time.js";
 import { IdSet } from "../src/scan/id-set.js";
 import { scanVersions } from "../src/scan/scan.js";
 import { DEMO_CREDENTIALS } from "../src/simulator/demo.js";
-import { mulberry32 } from "../src/simulator/workload.js";
+import { generateWorkload, mulberry32 } from "../src/simulator/workload.js";
+import { FileStore } from "../src/storage/file-store.js";
+import { writePartial } from "../src/storage/partials.js";
 import { runSourcesCommand, runSourcesMemory } from "./organisation.js";
 import { fmt, line, median, printTargets, target } from "./print.js";
 import { type SimProcess, startSimProcess } from "./sim-process.js";
@@ -24,7 +27,7 @@ import { type SimProcess, startSimProcess } from "./sim-process.js";
  * `npm run bench -- [--versions 100000] [--command-versions 55109] [--latency 50]
  * [--concurrency 8] [--page-cap 100] [--seed 7] [--agg-versions N] [--rss-versions N]
  * [--curve 1,2,4,8,16] [--sources 8] [--source-versions N] [--in-flight 32,80]
- * [--only aggregation,scan,command,memory,ids,bundles,sources,sources-memory]`
+ * [--only aggregation,scan,command,memory,ids,bundles,sources,sources-memory,partials]`
  *
  * Prints numbers, never pass/fail: each target of the project with its measured figure, the
  * figure it is held against and the ratio. The simulator runs in a process of its own (its
@@ -96,6 +99,7 @@ const SECTIONS = [
   "bundles",
   "sources",
   "sources-memory",
+  "partials",
 ] as const;
 const only = values.only?.split(",").map((s) => s.trim());
 for (const s of only ?? []) {
@@ -454,6 +458,75 @@ if (runs("memory")) {
       target: "≤ 200 MB",
     });
   }
+}
+
+// --- 4b. Publish over a run's partials (issue 21), alone in a process ----------------------------
+if (runs("partials")) {
+  const dir = await mkdtemp(join(tmpdir(), "bench-partials-"));
+  const store = new FileStore(dir);
+  const month = lastEndedMonth(now, "UTC");
+  // As ScanSource writes them: of each source's versions over two years (as the report
+  // command's memory section reads), those the month's report keeps.
+  const keep = keepForRun({
+    dates: [],
+    month,
+    timeZone: "UTC",
+    now,
+    failureStatuses: [3, 5, 6, 13],
+  });
+  const perSource = Math.round(RSS_N / SOURCES);
+  const written = performance.now();
+  const sources = [];
+  let kept = 0;
+  for (let i = 0; i < SOURCES; i++) {
+    const versions = new Map<number, JobVersion>();
+    for (const raw of generateWorkload({ versions: perSource, seed: SEED + i, days: DAYS, now })) {
+      const parsed = parseVersionRecord(raw);
+      if (parsed.ok && keep(parsed.version)) versions.set(parsed.version.versionId, parsed.version);
+    }
+    const scan = {
+      versions,
+      versionsScanned: perSource,
+      recordsRead: perSource,
+      pages: Math.ceil(perSource / PAGE_CAP),
+      repairPages: 0,
+      totalCountFirst: perSource,
+      totalCountLast: perSource,
+      anomalies: { skipped: 0, duplicate_rows: 0, reasons: {} },
+    };
+    kept += versions.size;
+    const name = `source-${i}`;
+    sources.push({ name, ref: await writePartial(store, "bench-run", i, name, scan) });
+  }
+  const writeMs = performance.now() - written;
+  const bytes = sources.reduce((n, s) => n + s.ref.bytes, 0);
+  const runFile = join(dir, "run.json");
+  await writeFile(runFile, JSON.stringify({ runId: "bench-run", month, now, sources }));
+  const preload = fileURLToPath(new URL("../bench/max-rss.cjs", import.meta.url));
+  const { stdout, stderr } = await run(
+    process.execPath,
+    ["--require", preload, join(ROOT, ".bench/publish-partials.mjs"), dir, runFile],
+    { maxBuffer: 1 << 22, env: { ...process.env, NODE_OPTIONS: "" } },
+  );
+  const maxRssMb = Number(/max-rss-mb ([\d.]+)/.exec(stderr)?.[1]);
+  const readMs = Number(/read-ms (\d+)/.exec(stdout)?.[1]);
+  const publishMs = Number(/publish-ms (\d+)/.exec(stdout)?.[1]);
+  await rm(dir, { recursive: true, force: true });
+  line(
+    `partials: ${SOURCES} sources, ${fmt(RSS_N)} versions, ${fmt(kept)} in ${month}`,
+    `${fmt(bytes / 1024 / 1024, 1)} MB gzipped (${fmt(bytes / Math.max(1, kept), 1)} bytes a version), written in ${fmt(writeMs)} ms`,
+  );
+  line(
+    "Publish: read and check every partial, then the month",
+    `${fmt(maxRssMb)} MB peak RSS (read ${fmt(readMs)} ms, publish ${fmt(publishMs)} ms)`,
+  );
+  target({
+    name: `peak RSS, Publish of a month over ${SOURCES} partials, ${fmt(RSS_N)} versions`,
+    measured: `${fmt(maxRssMb)} MB`,
+    against: "250 MB",
+    ratio: maxRssMb / 250,
+    target: "≤ 250 MB",
+  });
 }
 
 // --- 4a. The organisation: several sources in one report command --------------------------------
