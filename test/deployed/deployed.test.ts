@@ -8,8 +8,10 @@ import { addDays, lastEndedMonth, localDate, startOfDay } from "../../src/report
 import { type Simulator, startSimulator } from "../../src/simulator/server.js";
 import { generateWorkload } from "../../src/simulator/workload.js";
 import { apiGatewayEvent } from "../helpers/apigw.js";
+import { evaluate, roleStatements } from "../helpers/iam-policy.js";
 import { node22Present } from "../helpers/node22.js";
 import { PACKAGE_TIMEOUT_MS } from "../helpers/serverless-package.js";
+import { auditStack, callsFor, countsByRole, describeCall } from "./iam-audit.js";
 import { REGION, type Stack, startStack } from "./stack.js";
 
 /**
@@ -437,5 +439,113 @@ describe(`the deployed stack (stage ${STAGE}, packaged, each function in its own
       expect(major, `${fn.logicalId} Runtime ${String(runtime)}`).toBeDefined();
       expect(fn.process.nodeVersion, fn.logicalId).toMatch(new RegExp(`^v${major}\\.`));
     }
+  });
+
+  // Last, on purpose: it audits the AWS calls every test above made.
+  it("made every AWS call with a role of the template that allows it (IAM audit)", () => {
+    const audit = auditStack(stack);
+    expect(audit.unattributed, "calls that no role of the template can be held to").toEqual([]);
+    const denied = audit.calls.filter((c) => c.decision.effect !== "Allow").map(describeCall);
+    expect(
+      denied,
+      `calls the template's roles deny:\n${denied.join("\n")}\nby role: ${JSON.stringify(countsByRole(audit))}`,
+    ).toEqual([]);
+
+    // What each role is there for was seen, signed with its function's own key: the recorder
+    // is not silently empty, and each role's grants are held against real calls.
+    const bucket = `arn:aws:s3:::${stack.bucket}`;
+    const secret = (id: string) => stack.resolve({ Ref: id }, id);
+    const fn = (id: string) => stack.resolve({ "Fn::GetAtt": [id, "Arn"] }, id);
+    const needs: [string, string, string][] = [
+      ["PlanFunctionRole", "s3:GetObject", `${bucket}/reports/latest-month.json`],
+      [
+        "ScanSourceFunctionRole",
+        "secretsmanager:GetSecretValue",
+        secret("ModelArtsCredentialsSecret"),
+      ],
+      ["ScanSourceFunctionRole", "s3:PutObject", `${bucket}/reports/runs/*`],
+      ["PublishFunctionRole", "s3:GetObject", `${bucket}/reports/runs/*`],
+      ["PublishFunctionRole", "s3:PutObject", `${bucket}/reports/daily/*`],
+      ["PublishFunctionRole", "s3:PutObject", `${bucket}/reports/monthly/*`],
+      ["PublishFunctionRole", "s3:PutObject", `${bucket}/reports/run.lock`],
+      ["PublishFunctionRole", "s3:DeleteObject", `${bucket}/reports/run.lock`],
+      ["PublishFunctionRole", "s3:DeleteObject", `${bucket}/reports/runs/*`],
+      ["PublishFunctionRole", "s3:ListBucket", bucket],
+      ["ApiFunctionRole", "s3:GetObject", `${bucket}/reports/daily/*`],
+      ["ApiFunctionRole", "s3:GetObject", `${bucket}/reports/monthly/*`],
+      ["ApiFunctionRole", "s3:PutObject", `${bucket}/reports/regenerations.json`],
+      ["ApiFunctionRole", "s3:ListBucket", bucket],
+      ["ApiFunctionRole", "secretsmanager:GetSecretValue", secret("ApiTokenSecret")],
+      ["ApiFunctionRole", "secretsmanager:GetSecretValue", secret("LinkKeySecret")],
+      ["ApiFunctionRole", "states:StartExecution", stack.stateMachineArn],
+      ["ReportStateMachineRole", "lambda:InvokeFunction", fn("PlanLambdaFunction")],
+      ["ReportStateMachineRole", "lambda:InvokeFunction", fn("ScanSourceLambdaFunction")],
+      ["ReportStateMachineRole", "lambda:InvokeFunction", fn("PublishLambdaFunction")],
+      ["ReportSchedulerRole", "states:StartExecution", stack.stateMachineArn],
+    ];
+    const unseen = needs.filter(([role, action, resource]) => {
+      return callsFor(audit, role, action, resource).length === 0;
+    });
+    expect(unseen, "grants no recorded call used").toEqual([]);
+    // A presigned download is the API role's GetObject: S3 checks the signer's permissions.
+    const presigned = audit.calls.filter((c) => c.seen.startsWith("presigned GET"));
+    expect(presigned.length).toBeGreaterThan(0);
+    expect(new Set(presigned.map((c) => c.role))).toEqual(new Set(["ApiFunctionRole"]));
+
+    // A GET of a missing key answers 404 only to a caller that may s3:ListBucket; S3 answers
+    // anyone else 403 AccessDenied. The one such read: Plan's of latest-month.json before any
+    // month is reported, which requestOf (src/handlers/report-event.ts) reads with
+    // `.catch(() => undefined)`, so a 403 means "no month reported yet" there too.
+    expect(audit.missingKeyWithoutList.map((c) => `${c.caller} ${c.request.resource}`)).toEqual([
+      `PlanLambdaFunction ${bucket}/reports/latest-month.json`,
+    ]);
+  });
+
+  it("denies what the template's roles do not grant: a run's partial to the API, a report to ScanSource", () => {
+    const statementsOf = (functionId: string) => {
+      const role = stack.functions.get(functionId)?.role ?? "";
+      return roleStatements(stack.template, role, stack.resolve);
+    };
+    const object = (key: string) => `arn:aws:s3:::${stack.bucket}/${key}`;
+    const api = statementsOf("GetReportLambdaFunction");
+    // The API may read reports/*, but the explicit Deny on reports/runs/* wins.
+    expect(
+      evaluate({ action: "s3:GetObject", resource: object("reports/runs/r-1/0-ab.json.gz") }, api),
+    ).toMatchObject({ effect: "ExplicitDeny", statement: { where: "ApiFunctionRole/api#5" } });
+    expect(
+      evaluate({ action: "s3:GetObject", resource: object(`reports/daily/${day}/usage.csv`) }, api)
+        .effect,
+    ).toBe("Allow");
+    // The API writes regenerations.json and nothing else.
+    expect(
+      evaluate({ action: "s3:PutObject", resource: object("reports/latest.json") }, api).effect,
+    ).toBe("ImplicitDeny");
+    const scan = statementsOf("ScanSourceLambdaFunction");
+    expect(
+      evaluate(
+        { action: "s3:PutObject", resource: object(`reports/daily/${day}/report.json`) },
+        scan,
+      ).effect,
+    ).toBe("ImplicitDeny");
+    expect(
+      evaluate({ action: "s3:PutObject", resource: object("reports/runs-x/0.json.gz") }, scan)
+        .effect,
+    ).toBe("ImplicitDeny");
+    expect(
+      evaluate({ action: "s3:PutObject", resource: object("reports/runs/r-1/0-ab.json.gz") }, scan)
+        .effect,
+    ).toBe("Allow");
+    // Publish lists under reports/ only: the condition on s3:prefix is evaluated, not ignored.
+    const publish = statementsOf("PublishLambdaFunction");
+    const list = (context: Record<string, string>) =>
+      evaluate(
+        { action: "s3:ListBucket", resource: `arn:aws:s3:::${stack.bucket}`, context },
+        publish,
+      ).effect;
+    expect([
+      list({ "s3:prefix": "reports/daily/" }),
+      list({ "s3:prefix": "config/" }),
+      list({}),
+    ]).toEqual(["Allow", "ImplicitDeny", "ImplicitDeny"]);
   });
 });

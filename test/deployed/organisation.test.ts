@@ -10,6 +10,7 @@ import { type Simulator, startSimulator } from "../../src/simulator/server.js";
 import { generateWorkload } from "../../src/simulator/workload.js";
 import { apiGatewayEvent } from "../helpers/apigw.js";
 import { PACKAGE_TIMEOUT_MS } from "../helpers/serverless-package.js";
+import { auditStack, callsFor, countsByRole, describeCall } from "./iam-audit.js";
 import { ACCOUNT, REGION, type Stack, startStack } from "./stack.js";
 
 /**
@@ -252,5 +253,37 @@ describe("the organisation's scheduled run, deployed", () => {
     expect(run.run.retries).toEqual([]);
     expect(await object(`daily/${day}/report.json`).catch(() => "missing")).toBe("missing");
     expect(await object("latest.json")).toBe(latest);
+  });
+
+  // Last, on purpose: it audits the AWS calls every test above made.
+  it("made every AWS call with a role of the template that allows it, per-source secrets too (IAM audit)", () => {
+    const audit = auditStack(stack);
+    expect(audit.unattributed, "calls that no role of the template can be held to").toEqual([]);
+    const denied = audit.calls.filter((c) => c.decision.effect !== "Allow").map(describeCall);
+    expect(
+      denied,
+      `calls the template's roles deny:\n${denied.join("\n")}\nby role: ${JSON.stringify(countsByRole(audit))}`,
+    ).toEqual([]);
+    const credentials = stack.resolve({ Ref: "ModelArtsCredentialsSecret" }, "credentials");
+    const bucket = `arn:aws:s3:::${stack.bucket}`;
+    const needs: [string, string, string][] = [
+      // Plan lists the workspaces of the "*" source with the stack's credentials.
+      ["PlanFunctionRole", "secretsmanager:GetSecretValue", credentials],
+      ["ScanSourceFunctionRole", "secretsmanager:GetSecretValue", credentials],
+      // eu-prod's own secret, under the stage's sources/ prefix.
+      ["ScanSourceFunctionRole", "secretsmanager:GetSecretValue", EU_SECRET_ARN],
+      ["ScanSourceFunctionRole", "s3:PutObject", `${bucket}/reports/runs/*`],
+      ["PublishFunctionRole", "s3:GetObject", `${bucket}/reports/runs/*`],
+      ["PublishFunctionRole", "s3:DeleteObject", `${bucket}/reports/runs/*`],
+      ["ApiFunctionRole", "s3:GetObject", `${bucket}/reports/daily/*`],
+    ];
+    const unseen = needs.filter(([role, action, resource]) => {
+      return callsFor(audit, role, action, resource).length === 0;
+    });
+    expect(unseen, "grants no recorded call used").toEqual([]);
+    // The failed source's execution published nothing; its partials stay for the lifecycle
+    // rule, and no role but Publish's ever read one.
+    const partialReaders = callsFor(audit, "*", "s3:GetObject", `${bucket}/reports/runs/*`);
+    expect(new Set(partialReaders.map((c) => c.role))).toEqual(new Set(["PublishFunctionRole"]));
   });
 });

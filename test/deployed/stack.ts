@@ -15,6 +15,7 @@ import {
   startLambdaProcess,
 } from "../helpers/lambda-runtime.js";
 import { allowS3Keys, type LocalS3, startS3 } from "../helpers/s3.js";
+import { type S3Call, startS3Recorder } from "../helpers/s3-recorder.js";
 import {
   type Props,
   packageDir,
@@ -52,12 +53,19 @@ export type ExecutionOutcome = (
 
 export const REGION = "eu-central-1";
 export const ACCOUNT = "123456789012";
-/** Access keys of the functions' role, as Lambda hands them over in the environment. */
-const ROLE_KEYS = {
-  AWS_ACCESS_KEY_ID: "ASIADEPLOYEDTEST0001",
-  AWS_SECRET_ACCESS_KEY: "deployed-test-secret-access-key",
-  AWS_SESSION_TOKEN: "deployed-test-session-token",
-};
+/**
+ * The temporary keys of a function's role, as Lambda hands them over in the environment: one
+ * access key id per function (`ASIA` and its name, `PlanLambdaFunction` → `ASIAPLAN`), so every
+ * recorded AWS call says which function, and so which role, made it.
+ */
+export function functionKeys(logicalId: string) {
+  const name = logicalId.replace(/LambdaFunction$/, "").toUpperCase();
+  return {
+    AWS_ACCESS_KEY_ID: `ASIA${name}`,
+    AWS_SECRET_ACCESS_KEY: `deployed-test-secret-access-key-${logicalId}`,
+    AWS_SESSION_TOKEN: `deployed-test-session-token-${logicalId}`,
+  };
+}
 
 export interface StackOptions {
   readonly dir: string;
@@ -72,6 +80,10 @@ export interface DeployedFunction {
   readonly logicalId: string;
   readonly name: string;
   readonly handler: string;
+  /** The logical id of its execution role (its `Role` property). */
+  readonly role: string;
+  /** The access key id of its role's keys, as its AWS calls are signed with. */
+  readonly accessKeyId: string;
   /** Exactly what the template gives it, intrinsics resolved. */
   readonly templateVariables: Record<string, string>;
   /** The whole environment of its process: the template's variables and Lambda's own. */
@@ -82,7 +94,22 @@ export interface DeployedFunction {
 export interface Stack {
   readonly template: Template;
   readonly bucket: string;
+  /**
+   * s3rver; its `endpoint` is the one the functions are given, a recording proxy in front
+   * (its `client` talks to s3rver directly, so the test's own calls are not recorded).
+   */
   readonly s3: LocalS3;
+  /** Every S3 request the functions made (and presigned URLs they handed out were used for). */
+  readonly s3Calls: readonly S3Call[];
+  /**
+   * The state machine's own AWS calls: each Task's invocation of its function (the ARN, or
+   * lambda:invoke's FunctionName), retries included, across every `execute`.
+   */
+  readonly taskInvocations: readonly { readonly state: string; readonly functionArn: string }[];
+  /** The executions `execute` started itself (not through StartExecution), with their input. */
+  readonly directStarts: readonly { readonly name: string; readonly input: unknown }[];
+  /** Resolves an intrinsic of the template as this stack's resources give it (stack names). */
+  resolve(value: unknown, where: string): string;
   readonly secrets: SecretsManagerStandIn;
   readonly stepFunctions: StepFunctionsStandIn;
   /** The state machine's ARN (its Ref). */
@@ -159,6 +186,7 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
       ["AWS::StackName", stackName],
       ["AWS::AccountId", ACCOUNT],
       ["AWS::Region", REGION],
+      ["AWS::Partition", "aws"],
     ]),
     attributes: new Map(),
   };
@@ -209,12 +237,16 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
   );
 
   const s3 = await startS3();
-  allowS3Keys(ROLE_KEYS.AWS_ACCESS_KEY_ID, ROLE_KEYS.AWS_SECRET_ACCESS_KEY);
+  for (const [id] of functionIds) {
+    const keys = functionKeys(id);
+    allowS3Keys(keys.AWS_ACCESS_KEY_ID, keys.AWS_SECRET_ACCESS_KEY);
+  }
   await s3.createBucket(bucket);
+  const recorder = await startS3Recorder(s3.endpoint);
   const secrets = await startSecretsManager(secretEntries);
   const stepFunctions = await startStepFunctions({ stateMachines: [stateMachineArn] });
   const endpoints = {
-    AWS_ENDPOINT_URL_S3: s3.endpoint,
+    AWS_ENDPOINT_URL_S3: recorder.endpoint,
     AWS_ENDPOINT_URL_SECRETS_MANAGER: secrets.endpoint,
     AWS_ENDPOINT_URL_SFN: stepFunctions.endpoint,
   };
@@ -224,6 +256,8 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
   for (const [id, p] of functionIds) {
     const name = names.refs.get(id) as string;
     const handler = p.Handler as string;
+    const role = (p.Role as { "Fn::GetAtt"?: [string, string] } | undefined)?.["Fn::GetAtt"]?.[0];
+    if (role === undefined) throw new Error(`${id} has no role of the template`);
     const key = (p.Code as { S3Key: string }).S3Key;
     const zip = await readFile(join(packageDir(opts.dir), key.slice(key.lastIndexOf("/") + 1)));
     const taskRoot = join(opts.dir, "functions", id);
@@ -248,13 +282,23 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
         region: REGION,
         memoryMb: typeof p.MemorySize === "number" ? p.MemorySize : 128,
       }),
-      ...ROLE_KEYS,
+      ...functionKeys(id),
       ...endpoints,
       ...templateVariables,
     };
     environments.set(id, env);
     const process = await startLambdaProcess(name, env);
-    functions.set(id, { logicalId: id, name, handler, templateVariables, env, process });
+    const { AWS_ACCESS_KEY_ID: accessKeyId } = functionKeys(id);
+    functions.set(id, {
+      logicalId: id,
+      name,
+      handler,
+      role,
+      accessKeyId,
+      templateVariables,
+      env,
+      process,
+    });
   }
 
   // Routes of the HTTP API: RouteKey → integration → function.
@@ -268,10 +312,16 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
   }
 
   const variants: LambdaProcess[] = [];
+  const taskInvocations: { state: string; functionArn: string }[] = [];
+  const directStarts: { name: string; input: unknown }[] = [];
   const stack: Stack = {
     template,
     bucket,
-    s3,
+    s3: { ...s3, endpoint: recorder.endpoint },
+    s3Calls: recorder.calls,
+    taskInvocations,
+    directStarts,
+    resolve: (value, where) => resolveIntrinsic(value, names, where),
     secrets,
     stepFunctions,
     stateMachineArn,
@@ -300,15 +350,18 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
           { invoke: (event: unknown) => f.process.invoke(event, 900_000) },
         ]),
       );
-      const run = await runStateMachine(
-        definition,
-        started ? JSON.parse(started.input) : execution.input,
-        {
-          resolveTask: lambdaTasks(byArn),
-          executionName: execution.name,
-          timeoutMs: 600_000,
+      const input = started ? JSON.parse(started.input) : execution.input;
+      if (!started) directStarts.push({ name: execution.name, input });
+      const tasks = lambdaTasks(byArn);
+      const run = await runStateMachine(definition, input, {
+        // Each Task's invocation is the state machine role's call (lambda:InvokeFunction).
+        resolveTask: (functionArn, taskInput, state) => {
+          taskInvocations.push({ state, functionArn });
+          return tasks(functionArn, taskInput, state);
         },
-      );
+        executionName: execution.name,
+        timeoutMs: 600_000,
+      });
       const status = run.status === "SUCCEEDED" ? "SUCCEEDED" : "FAILED";
       if (started) stepFunctions.finish(started.executionArn, status);
       const calls = run.taskCalls;
@@ -328,6 +381,7 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
       await Promise.all(variants.map((v) => v.close()));
       await stepFunctions.close();
       await secrets.close();
+      await recorder.close();
       await s3.close();
       await rm(join(opts.dir, "functions"), { recursive: true, force: true });
     },

@@ -36,6 +36,8 @@ interface Signer {
 export interface SecretsManagerStandIn {
   endpoint: string;
   requests: { secretId: string; accessKeyId: string; region: string; service: string }[];
+  /** The ARN of the secret a SecretId (a name or an ARN) names now, if there is one. */
+  arnOf(secretId: string): string | undefined;
   /** Adds the secret, or replaces its value (with a new VersionId, as a real PutSecretValue). */
   setSecret(idOrArn: { arn: string; name: string }, value: string): void;
   close(): Promise<void>;
@@ -59,6 +61,8 @@ export interface StepFunctionsStandIn {
   endpoint: string;
   /** Every execution started, in order. */
   executions: StartedExecution[];
+  /** Every signed StartExecution request, refused ones included, in order. */
+  requests: { stateMachineArn: string; name: string | undefined; accessKeyId: string }[];
   /** Ends an execution (it then no longer answers a repeated StartExecution as itself). */
   finish(executionArn: string, status: Exclude<StartedExecution["status"], "RUNNING">): void;
   close(): Promise<void>;
@@ -170,7 +174,9 @@ export async function startSecretsManager(
     };
     send(res, 200, JSON_11, JSON.stringify(answer));
   });
-  return { endpoint: server.endpoint, requests, setSecret, close: server.close };
+  const arnOf = (secretId: string) =>
+    stored.find((s) => s.arn === secretId || s.name === secretId)?.arn;
+  return { endpoint: server.endpoint, requests, arnOf, setSecret, close: server.close };
 }
 
 const JSON_10 = { "content-type": "application/x-amz-json-1.0" };
@@ -188,6 +194,7 @@ export async function startStepFunctions(opts: {
   onStart?: (execution: StartedExecution) => void;
 }): Promise<StepFunctionsStandIn> {
   const executions: StartedExecution[] = [];
+  const requests: StepFunctionsStandIn["requests"] = [];
   const server = await listen(async (req, res) => {
     const body = (await readBody(req)).toString("utf8");
     const who = signer(req);
@@ -205,6 +212,11 @@ export async function startStepFunctions(opts: {
       return json10Error(res, "SerializationException", "The request body is not JSON.");
     }
     const { stateMachineArn } = request;
+    requests.push({
+      stateMachineArn: String(stateMachineArn),
+      name: typeof request.name === "string" ? request.name : undefined,
+      accessKeyId: who.accessKeyId,
+    });
     if (typeof stateMachineArn !== "string" || !opts.stateMachines.includes(stateMachineArn)) {
       return json10Error(
         res,
@@ -254,6 +266,7 @@ export async function startStepFunctions(opts: {
   return {
     endpoint: server.endpoint,
     executions,
+    requests,
     finish(executionArn, status) {
       const execution = executions.find((e) => e.executionArn === executionArn);
       if (execution === undefined) throw new Error(`no execution ${executionArn}`);
