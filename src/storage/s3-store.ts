@@ -155,8 +155,29 @@ export class S3Store implements ReportStore {
       await this.#client.send(new HeadObjectCommand({ Bucket: this.#bucket, Key: fullKey }));
       return true;
     } catch (error) {
-      if (isNotFound(error)) return false;
+      if (isNotFound(error) || (await this.#deniedButAbsent(fullKey, error))) return false;
       throw this.#fail("HeadObject", fullKey, error);
+    }
+  }
+
+  /**
+   * S3 answers a missing key with 404 only to a caller allowed `s3:ListBucket` on the bucket
+   * as such; a role whose ListBucket is conditioned on `s3:prefix` (the deployment's: only
+   * `reports/*`) gets 403 for it, as it would for a key it may not read. A 403 is taken for
+   * "absent" only when a listing of exactly that key, which the prefix condition allows, shows
+   * none; otherwise (the listing refused too, or the key there) it stays the error it is.
+   */
+  async #deniedButAbsent(fullKey: string, error: unknown): Promise<boolean> {
+    if (!(error instanceof S3ServiceException) || error.$metadata.httpStatusCode !== 403) {
+      return false;
+    }
+    try {
+      const res = await this.#client.send(
+        new ListObjectsV2Command({ Bucket: this.#bucket, Prefix: fullKey, MaxKeys: 1 }),
+      );
+      return !(res.Contents ?? []).some((o) => o.Key === fullKey);
+    } catch {
+      return false;
     }
   }
 
@@ -173,8 +194,7 @@ export class S3Store implements ReportStore {
       // than the times written in the object itself.
       return { body, etag, modifiedAt: res.LastModified?.getTime() ?? Date.now() };
     } catch (error) {
-      // Without s3:ListBucket, S3 answers 403 for a missing key; the deployment grants it.
-      if (isNotFound(error)) return undefined;
+      if (isNotFound(error) || (await this.#deniedButAbsent(fullKey, error))) return undefined;
       throw this.#fail("GetObject", fullKey, error);
     }
   }

@@ -30,7 +30,7 @@ export function localS3Client(endpoint: string, maxAttempts?: number): S3Client 
 }
 
 /**
- * Lets s3rver accept requests signed with this key pair too (it checks SigV4 signatures), as
+ * Lets s3rver accept requests signed with this key pair too (it checks that the access key id is one it knows; it does not verify the SigV4 signature itself), as
  * a role's temporary keys would be in AWS.
  */
 export function allowS3Keys(accessKeyId: string, secretAccessKey: string): void {
