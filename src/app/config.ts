@@ -1,4 +1,5 @@
 import { DEFAULT_FAILURE_STATUSES } from "../modelarts/statuses.js";
+import { type Budget, budgetsDocument } from "../report/budgets.js";
 import { isValidTimeZone } from "../report/time.js";
 import { ConfigError } from "../shared/errors.js";
 import { Secret } from "../shared/secret.js";
@@ -54,8 +55,15 @@ export type SourcesSetting =
       readonly parse: (text: string) => readonly SourceConfig[];
     };
 
+/** REPORT_BUDGETS (report.md §11): none, listed inline, or a document read at run time. */
+export type BudgetsSetting =
+  | { readonly kind: "none" }
+  | { readonly kind: "listed"; readonly budgets: readonly Budget[] }
+  | { readonly kind: "document"; readonly location: string };
+
 /** The report run (CLI, scheduled function, local regeneration): the upstream and prices too. */
 export interface ReportConfig extends BaseConfig {
+  readonly budgets: BudgetsSetting;
   readonly sources: SourcesSetting;
   /** REPORT_MAX_IN_FLIGHT: listing requests in flight at once across every source. */
   readonly maxInFlight: number;
@@ -103,6 +111,37 @@ export interface ConfigOverrides {
   timeZone?: string | undefined;
 }
 
+/**
+ * A budgets document (§11): `{"budgets": [...]}`, names unique; a cost budget needs a price
+ * table. ConfigError naming where and what, at start.
+ */
+export function parseBudgets(text: string, where: string, priced: boolean): Budget[] {
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    throw new ConfigError(`${where} is not JSON (a {"budgets": [...]} object is expected)`);
+  }
+  const parsed = budgetsDocument.safeParse(json);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const path = issue?.path.map(String).join(".") ?? "";
+    throw new ConfigError(
+      `${where}: ${path === "" ? "" : `${path}: `}${issue?.message ?? "invalid"}`,
+    );
+  }
+  const seen = new Set<string>();
+  for (const b of parsed.data.budgets) {
+    if (seen.has(b.name))
+      throw new ConfigError(`${where}: the budget name "${b.name}" is used twice`);
+    seen.add(b.name);
+    if (b.metric === "cost" && !priced) {
+      throw new ConfigError(`${where}: budget "${b.name}" is on cost, which needs PRICE_TABLE`);
+    }
+  }
+  return parsed.data.budgets;
+}
+
 export function parseFailureStatuses(raw: string | undefined, name = "FAILURE_STATUSES"): number[] {
   if (raw === undefined) return [...DEFAULT_FAILURE_STATUSES];
   const parts = raw.split(",").map((p) => p.trim());
@@ -139,8 +178,19 @@ export function loadReportConfig(
   const base = loadBaseConfig(env, overrides);
   const priceTable = read(env, "PRICE_TABLE") ?? null;
   const maxInFlight = positiveInt(env, "REPORT_MAX_IN_FLIGHT", DEFAULTS.maxInFlight, 256);
+  const budgetsRaw = read(env, "REPORT_BUDGETS");
+  const budgets: BudgetsSetting =
+    budgetsRaw === undefined
+      ? { kind: "none" }
+      : /^(file|s3):\/\//.test(budgetsRaw)
+        ? { kind: "document", location: budgetsRaw }
+        : {
+            kind: "listed",
+            budgets: parseBudgets(budgetsRaw, "REPORT_BUDGETS", priceTable !== null),
+          };
   return Object.freeze({
     ...base,
+    budgets: Object.freeze(budgets),
     sources: Object.freeze(sourcesSetting(env)),
     maxInFlight,
     priceTable,

@@ -1,4 +1,5 @@
 import type { JobVersion } from "../modelarts/version-record.js";
+import type { Budget } from "../report/budgets.js";
 import { buildDailyReports, buildMonthReport, dayWindows } from "../report/build.js";
 import { historyDayOf } from "../report/history-day.js";
 import { isInReport } from "../report/interval.js";
@@ -34,6 +35,7 @@ import {
   writeReportFiles,
 } from "../storage/publish.js";
 import { acquireRunLock } from "../storage/run-lock.js";
+import { applyBudgets } from "./run-budgets.js";
 import {
   completenessOf,
   type JobSource,
@@ -64,6 +66,8 @@ export interface ReportJobOptions {
   readonly now: number;
   /** Prices for `cost` (§9); without them costs are `null`. */
   readonly prices?: PriceTable | undefined;
+  /** Budgets (§11) whose states the reports carry; none by default. */
+  readonly budgets?: readonly Budget[] | undefined;
   /** Listing requests in flight at once across every source (default: each source's own cap). */
   readonly maxInFlight?: number | undefined;
 }
@@ -167,6 +171,7 @@ export async function publishScans(
     throw new ConfigError(`${scans.length} scans for ${deps.sources.length} sources`);
   }
   const { reports, monthReport } = await buildReports(deps, opts, scans);
+  await applyBudgets(deps.store, opts.budgets ?? [], reports, monthReport);
   const sourceScans = scans.map(({ versions: _versions, ...summary }, i) => ({
     name: (deps.sources[i] as SourceListing).name,
     ...summary,

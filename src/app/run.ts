@@ -7,7 +7,13 @@ import type { ReportStore } from "../storage/store.js";
 import type { ReportConfig } from "./config.js";
 import { type ReportJobResult, runReportJob } from "./report-job.js";
 import type { ResolvedSource, SourceConfig } from "./sources.js";
-import { configuredSources, jobOptions, jobSourceOf, resolveSources } from "./steps.js";
+import {
+  configuredBudgets,
+  configuredSources,
+  jobOptions,
+  jobSourceOf,
+  resolveSources,
+} from "./steps.js";
 import type { FetchSecret } from "./upstream.js";
 
 /**
@@ -75,6 +81,7 @@ export async function runConfiguredReport(
       config.priceTable === null
         ? undefined
         : await loadPriceTable(config.priceTable, { cwd: opts.cwd });
+    const budgets = await configuredBudgets(config, opts);
     // Plan, the scans (all at once) and Publish, in one process (steps.ts).
     const resolved = await resolveSources(configured, opts);
     const endpointLabel = demoLabels(resolved, demo);
@@ -88,6 +95,7 @@ export async function runConfiguredReport(
           now: opts.now,
         }),
         prices,
+        budgets,
       },
     );
     return { ...result, storeUrl: store.url };

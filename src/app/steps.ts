@@ -1,11 +1,12 @@
 import * as z from "zod";
+import type { Budget } from "../report/budgets.js";
 import type { ScanResult } from "../scan/scan.js";
 import { scanSources } from "../scan/sources.js";
 import { ConfigError } from "../shared/errors.js";
 import type { Log } from "../shared/log.js";
 import { loadPriceTable, readDocument } from "../storage/documents.js";
 import type { ReportStore } from "../storage/store.js";
-import type { ReportConfig } from "./config.js";
+import { parseBudgets, type ReportConfig } from "./config.js";
 import {
   checkRun,
   type JobSource,
@@ -57,6 +58,24 @@ export interface StepContext {
   readonly cwd?: string | undefined;
   /** Epoch ms by which upstream requests must be over. */
   readonly deadline?: number | undefined;
+}
+
+/** The configured budgets (§11): none, listed, or read from their document. */
+export async function configuredBudgets(
+  config: ReportConfig,
+  ctx: StepContext,
+): Promise<readonly Budget[]> {
+  switch (config.budgets.kind) {
+    case "none":
+      return [];
+    case "listed":
+      return config.budgets.budgets;
+    case "document": {
+      const { location } = config.budgets;
+      const text = await readDocument(location, "REPORT_BUDGETS", { cwd: ctx.cwd });
+      return parseBudgets(text, location, config.priceTable !== null);
+    }
+  }
 }
 
 /** The configured sources, before expansion: listed, or read from their document. */
@@ -224,9 +243,10 @@ export async function publishPlannedRun(
     config.priceTable === null
       ? undefined
       : await loadPriceTable(config.priceTable, { cwd: deps.cwd });
+  const budgets = await configuredBudgets(config, deps);
   return publishScans(
     { sources, store: deps.store, log: deps.log },
-    { ...jobOptions(config, plan), prices },
+    { ...jobOptions(config, plan), prices, budgets },
     scans,
   );
 }

@@ -139,6 +139,8 @@ function shape(
       currency: input.prices?.currency ?? null,
       previous,
       longest_waits: day.longestWaits,
+      // Set by the run, which knows the month's other days (budgets.ts).
+      budgets: [],
     },
     jobs: day.jobs,
   };

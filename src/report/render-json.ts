@@ -77,6 +77,15 @@ export function renderReportJson(report: UsageReport): string {
       pool_id: w.pool_id,
       wait_hours: roundHours(w.wait_hours),
     })),
+    budgets: report.budgets.map((b) => ({
+      name: b.name,
+      period: b.period,
+      metric: b.metric,
+      limit: b.limit,
+      actual: b.actual,
+      forecast: b.forecast,
+      state: b.state,
+    })),
   };
   return `${JSON.stringify(ordered, null, 2)}\n`;
 }

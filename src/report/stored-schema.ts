@@ -1,6 +1,7 @@
 import * as z from "zod";
 import { OUTCOMES, type Outcome } from "../modelarts/statuses.js";
 import { UsageReportError } from "../shared/errors.js";
+import { BUDGET_METRICS } from "./budgets.js";
 import {
   GROUP_KEYS,
   type Group,
@@ -128,6 +129,20 @@ const common = {
       wait_hours: hours,
     }),
   ),
+  /** §11; files written before budgets existed lack it (read as none). */
+  budgets: z
+    .array(
+      z.object({
+        name: text,
+        period: z.enum(["day", "month"]),
+        metric: z.enum(BUDGET_METRICS),
+        limit: z.number().nonnegative(),
+        actual: z.number(),
+        forecast: z.number().nullable(),
+        state: z.enum(["ok", "forecast_over", "over"]),
+      }),
+    )
+    .default([]),
 };
 
 /** Every field of the file but the one naming its date or month. */

@@ -1,3 +1,4 @@
+import type { BudgetState } from "./budgets.js";
 import type { GroupRow, Metrics } from "./fields.js";
 import type { JobRows } from "./job-rows.js";
 import type { PeriodKind } from "./period.js";
@@ -111,6 +112,8 @@ export interface UsageReport {
   previous: Metrics | null;
   /** The longest queue waits of versions started in the window, longest first (at most 10). */
   longest_waits: QueueWait[];
+  /** §11: each configured budget's state in this report; empty without budgets. */
+  budgets: BudgetState[];
 }
 
 export type { JobRow } from "./job-rows.js";

@@ -81,6 +81,7 @@ export function makeReport(partial: Partial<UsageReport> = {}): UsageReport {
     currency: null,
     previous: null,
     longest_waits: [],
+    budgets: [],
     ...partial,
   };
 }

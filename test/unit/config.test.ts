@@ -26,6 +26,7 @@ describe("loadReportConfig", () => {
       storage: "file://./reports",
       timeZone: "UTC",
       failureStatuses: [3, 5, 6, 13],
+      budgets: { kind: "none" },
       sources: { kind: "demo" },
       maxInFlight: 96,
       priceTable: null,

@@ -169,6 +169,7 @@ describe("report.json", () => {
       "currency",
       "previous",
       "longest_waits",
+      "budgets",
     ]);
     expect(Object.keys(parsed.window as object)).toEqual(["start", "end"]);
     expect(Object.keys(parsed.source as object)).toEqual([

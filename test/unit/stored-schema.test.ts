@@ -85,7 +85,7 @@ describe("the stored report's schema", () => {
   it("names the missing field, whichever of the report's fields is missing", () => {
     const json = JSON.parse(renderReportJson(full)) as Record<string, unknown>;
     // Files written before sources (§10) lack these three; they read as empty.
-    const added = ["sources", "by_source", "by_source_flavor_pool"];
+    const added = ["sources", "by_source", "by_source_flavor_pool", "budgets"];
     for (const field of Object.keys(json).filter((f) => !added.includes(f))) {
       const { [field]: _, ...rest } = json;
       expect(errorOf(JSON.stringify(rest)), field).toContain(`${field}:`);
