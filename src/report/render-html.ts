@@ -2,6 +2,7 @@ import { statusName } from "../modelarts/statuses.js";
 import { formatHours } from "./format.js";
 import { escapeHtml, poolLabel } from "./html.js";
 import { type Period as PeriodDescriptor, periodOfReport } from "./period.js";
+import { budgetsSection } from "./render-html-budgets.js";
 import {
   barChart,
   card,
@@ -49,6 +50,7 @@ export function renderReportHtml(report: StoredReport, opts: HtmlOptions = {}): 
 <body>
 ${pageHeader(report, described, context.nav, opts)}
 ${totalsSection(report, period)}
+${budgetsSection(report)}
 ${context.trend}
 ${chartsSection(report, period)}
 ${bySourceSection(report, period, opts.sourceHref)}
