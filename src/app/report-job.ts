@@ -1,8 +1,6 @@
-import type { JobVersion } from "../modelarts/version-record.js";
 import type { Budget } from "../report/budgets.js";
-import { buildDailyReports, buildMonthReport, dayWindows } from "../report/build.js";
+import { buildDailyReports, buildMonthReport } from "../report/build.js";
 import { historyDayOf } from "../report/history-day.js";
-import { isInReport } from "../report/interval.js";
 import { DAY, MONTH, periodOfReport } from "../report/period.js";
 import type { PriceTable } from "../report/prices.js";
 import { renderJobsCsv, renderSourcesCsv, renderUsageCsv } from "../report/render-csv.js";
@@ -18,6 +16,7 @@ import type { ScanProgress, ScanResult } from "../scan/scan.js";
 import { scanSources } from "../scan/sources.js";
 import { ConfigError } from "../shared/errors.js";
 import { type Log, silentLog } from "../shared/log.js";
+import type { Alert } from "../storage/alerts.js";
 import { updateHistory } from "../storage/history.js";
 import {
   type LatestMonthPointer,
@@ -35,10 +34,12 @@ import {
   writeReportFiles,
 } from "../storage/publish.js";
 import { acquireRunLock } from "../storage/run-lock.js";
+import { alertsOfRun } from "./run-alerts.js";
 import { applyBudgets } from "./run-budgets.js";
 import {
   completenessOf,
   type JobSource,
+  keepForRun,
   progressOfAll,
   type ScanSummary,
   type SourceListing,
@@ -47,6 +48,7 @@ import {
 } from "./source-scans.js";
 
 export type { JobSource, ScanSummary, SourceListing } from "./source-scans.js";
+export { keepForRun } from "./source-scans.js";
 
 import type { ReportStore } from "../storage/store.js";
 
@@ -115,6 +117,8 @@ export interface ReportJobResult {
   readonly scan: ScanSummary;
   /** Each source's own, in configuration order. */
   readonly sourceScans: readonly (ScanSummary & { readonly name: string })[];
+  /** Alerts this run raised (§11): ones raised before by another run are not repeated. */
+  readonly alerts: readonly Alert[];
 }
 
 export function renderFiles(daily: PeriodReport): Record<ReportFileName, string> {
@@ -177,24 +181,14 @@ export async function publishScans(
     ...summary,
   }));
   const published = await publishReports(deps, opts, sourceScans, reports, monthReport);
-  return { reports, ...published, scan: summed(sourceScans), sourceScans };
-}
-
-/** Whether a version belongs to any window of the run (the scan's filter). */
-export function keepForRun(
-  opts: Pick<ReportJobOptions, "dates" | "month" | "timeZone" | "now" | "failureStatuses">,
-): (v: JobVersion) => boolean {
-  const { dates, timeZone, now, month } = opts;
-  const windows = [
-    ...dayWindows(dates, timeZone),
-    ...(month === undefined ? [] : [MONTH.window(month, timeZone)]),
-  ];
-  const range = {
-    start: Math.min(...windows.map((w) => w.start)),
-    end: Math.max(...windows.map((w) => w.end)),
-  };
-  const failureSet = new Set(opts.failureStatuses);
-  return (v) => isInReport(v, range, now, failureSet);
+  // Of the days written (not those a newer report superseded).
+  const writtenDays = new Set(published.written.map((w) => w.date));
+  const alerts = await alertsOfRun(
+    deps.store,
+    reports.filter((r) => writtenDays.has(r.report.label)),
+    opts.now,
+  );
+  return { reports, ...published, scan: summed(sourceScans), sourceScans, alerts };
 }
 
 /** One scan a source, all at once, each keeping what any of the requested windows needs. */
@@ -323,7 +317,7 @@ async function publishReports(
   scans: readonly (ScanSummary & { readonly name: string })[],
   reports: readonly PeriodReport[],
   monthReport: PeriodReport | undefined,
-): Promise<Omit<ReportJobResult, "reports" | "scan" | "sourceScans">> {
+): Promise<Omit<ReportJobResult, "reports" | "scan" | "sourceScans" | "alerts">> {
   const log = deps.log ?? silentLog;
   const { now, timeZone, month } = opts;
   const lock = await acquireRunLock(deps.store, { log });

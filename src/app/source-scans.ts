@@ -1,4 +1,7 @@
-import { type SourceInput, sumAnomalies } from "../report/build.js";
+import type { JobVersion } from "../modelarts/version-record.js";
+import { dayWindows, type SourceInput, sumAnomalies } from "../report/build.js";
+import { isInReport } from "../report/interval.js";
+import { MONTH } from "../report/period.js";
 import type { ScanProgress, ScanResult } from "../scan/scan.js";
 import type { SourceScan } from "../scan/sources.js";
 import type { Completeness } from "../storage/publish.js";
@@ -100,4 +103,25 @@ export function completenessOf(
   const total = of(summed(scans));
   const complete = bySource.every(([, c]) => c.complete);
   return { ...total, complete, by_source: Object.fromEntries(bySource) };
+}
+
+/** Whether a version belongs to any window of the run (the scan's filter). */
+export function keepForRun(opts: {
+  readonly dates: readonly string[];
+  readonly month?: string | undefined;
+  readonly timeZone: string;
+  readonly now: number;
+  readonly failureStatuses: readonly number[];
+}): (v: JobVersion) => boolean {
+  const { dates, timeZone, now, month } = opts;
+  const windows = [
+    ...dayWindows(dates, timeZone),
+    ...(month === undefined ? [] : [MONTH.window(month, timeZone)]),
+  ];
+  const range = {
+    start: Math.min(...windows.map((w) => w.start)),
+    end: Math.max(...windows.map((w) => w.end)),
+  };
+  const failureSet = new Set(opts.failureStatuses);
+  return (v) => isInReport(v, range, now, failureSet);
 }
