@@ -4,6 +4,7 @@ import { logMetrics } from "@aws-lambda-powertools/metrics/middleware";
 import middy from "@middy/core";
 import type { Context } from "aws-lambda";
 import { keepHeapFlat } from "../app/heap-policy.js";
+import { METRICS_NAMESPACE, runFigures, usagePoints } from "../app/run-metrics.js";
 import { publishPlannedRun } from "../app/steps.js";
 import type { ScanResult } from "../scan/scan.js";
 import { deletePartials, readPartial } from "../storage/partials.js";
@@ -12,6 +13,7 @@ import { outcomeOf, type ReportOutcome } from "./run-outcome.js";
 import { fetchSecret, log, logger, report } from "./runtime.js";
 import { StepFailedError, stepError } from "./step-errors.js";
 import { publishInput } from "./step-payloads.js";
+import { addRunMetrics, publishUsageMetrics } from "./usage-metrics.js";
 
 /**
  * Publish, the state machine's last step (issue 21): every source's partial, checked against
@@ -23,7 +25,7 @@ import { publishInput } from "./step-payloads.js";
 keepHeapFlat();
 
 const metrics = new Metrics({
-  namespace: "ModelArtsUsageReport",
+  namespace: METRICS_NAMESPACE,
   serviceName: "modelarts-usage-report",
 });
 
@@ -56,8 +58,9 @@ async function publish(input: unknown): Promise<ReportOutcome> {
     );
     if (plan.request_id !== null) await finishRegeneration(store, plan.request_id, Date.now());
     metrics.addMetric("ReportRuns", MetricUnit.Count, 1);
-    metrics.addMetric("VersionsScanned", MetricUnit.Count, result.scan.versionsScanned);
+    addRunMetrics(metrics, runFigures(plan.now, Date.now(), result.scan));
     metrics.addMetric("BadRecords", MetricUnit.Count, result.scan.anomalies.skipped);
+    publishUsageMetrics(usagePoints(result.reports, result.superseded), plan.run_id);
     const outcome = outcomeOf(result, plan.dates, plan.month ?? undefined);
     logger.info("report run finished", { runId: plan.run_id, ...outcome });
     return outcome;

@@ -58,6 +58,7 @@ describe("the packaged template against the CloudFormation registry schemas", ()
         "AWS::StepFunctions::StateMachine",
         "AWS::Scheduler::Schedule",
         "AWS::CloudWatch::Alarm",
+        "AWS::CloudWatch::Dashboard",
         "AWS::IAM::Role",
         "AWS::ApiGatewayV2::Stage",
         "AWS::S3::Bucket",

@@ -78,8 +78,11 @@ function documents(): Record<string, unknown>[] {
     .map((line) => JSON.parse(line) as Record<string, unknown>);
 }
 
-/** The metrics documents (CloudWatch embedded metric format). */
-const emf = () => documents().filter((d) => d._aws !== undefined);
+/**
+ * The invocation's metrics document (CloudWatch embedded metric format); the usage documents
+ * per day, source and pool (dimension `source`) are test/integration/publish-metrics.test.ts's.
+ */
+const emf = () => documents().filter((d) => d._aws !== undefined && d.source === undefined);
 
 const logged = (message: string) => documents().find((d) => d.message === message);
 
