@@ -82,4 +82,17 @@ describe("budgets in the reports", () => {
       forecast: month.totals.gpu_hours,
     });
   });
+
+  it("raised each budget alert once, and a rerun raises none again", async () => {
+    const before = await read("alerts.json");
+    const ids = before.alerts.map((a: { id: string }) => a.id);
+    // eu-prod's NPU month budget (limit 1) went over on the 1st: one alert for the month.
+    expect(ids.filter((id: string) => id.startsWith("budget:eu-npu-month:2026-11:over"))).toEqual([
+      "budget:eu-npu-month:2026-11:over",
+    ]);
+    expect(new Set(ids).size).toBe(ids.length);
+    const env = { REPORT_BUDGETS: JSON.stringify(BUDGETS) };
+    expect(await runReportCli(["--date", "2026-11-27"], cliIo(env, RUN_AT + 60_000, cwd))).toBe(0);
+    expect((await read("alerts.json")).alerts).toEqual(before.alerts);
+  });
 });
