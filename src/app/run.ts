@@ -1,3 +1,4 @@
+import type { Budget } from "../report/budgets.js";
 import type { ScanProgress } from "../scan/scan.js";
 import { ConfigError } from "../shared/errors.js";
 import type { Log } from "../shared/log.js";
@@ -44,6 +45,8 @@ export interface RunOptions {
 /** A running demo upstream: the sources that point clients at it, and how to stop it. */
 export interface DemoUpstream {
   readonly sources: readonly SourceConfig[];
+  /** Budgets the demo's data crosses, so `npm start` shows an alert. */
+  readonly budgets?: readonly Budget[];
   close(): Promise<void>;
 }
 
@@ -64,6 +67,7 @@ export async function runConfiguredReport(
   try {
     let configured: readonly SourceConfig[];
     let demo = false;
+    let demoBudgets: readonly Budget[] = [];
     if (config.sources.kind === "demo") {
       if (opts.startDemo === undefined) {
         throw new ConfigError("MODELARTS_ENDPOINT is not set, and there is no built-in demo here");
@@ -71,6 +75,7 @@ export async function runConfiguredReport(
       const started = await opts.startDemo(opts.now);
       close = () => started.close();
       configured = started.sources;
+      demoBudgets = started.budgets ?? [];
       demo = true;
       opts.onDemo?.();
     } else {
@@ -81,7 +86,9 @@ export async function runConfiguredReport(
       config.priceTable === null
         ? undefined
         : await loadPriceTable(config.priceTable, { cwd: opts.cwd });
-    const budgets = await configuredBudgets(config, opts);
+    // The demo's own budgets unless REPORT_BUDGETS says otherwise (§11: its data crosses one).
+    const budgets =
+      demo && config.budgets.kind === "none" ? demoBudgets : await configuredBudgets(config, opts);
     // Plan, the scans (all at once) and Publish, in one process (steps.ts).
     const resolved = await resolveSources(configured, opts);
     const endpointLabel = demoLabels(resolved, demo);

@@ -1,11 +1,15 @@
-import { loadReportConfig, type ReportConfig } from "../app/config.js";
+import { makeLink } from "../api/links.js";
+import { loadReportConfig, parseLinkKey, type ReportConfig } from "../app/config.js";
 import { keepHeapFlat } from "../app/heap-policy.js";
 import type { ReportJobResult } from "../app/report-job.js";
 import { runConfiguredReport } from "../app/run.js";
 import { formatHours } from "../report/format.js";
+import { DAY } from "../report/period.js";
+import { renderDigest } from "../report/render-digest.js";
 import { MAX_RANGE_DAYS, selectRun } from "../report/select-dates.js";
 import type { Metrics } from "../report/types.js";
 import type { Log } from "../shared/log.js";
+import { openStore } from "../storage/open-store.js";
 import { type CliIo, fail, parseOptions } from "./main.js";
 import { progressPrinter } from "./progress.js";
 
@@ -137,7 +141,47 @@ export function summary(result: ReportJobResult, storeUrl: string): string {
   return `${out.join("\n")}\n`;
 }
 
-export async function runReportCli(argv: readonly string[], io: CliIo): Promise<number> {
+/**
+ * The daily digest of a run (report.md §11), locally: written as `digest.txt` beside the
+ * newest day's files and returned for printing; a 7-day signed link when REPORT_LINK_KEY is
+ * set (for `npm run dev` on localhost:3000).
+ */
+async function writeDigest(
+  result: Awaited<ReturnType<typeof runConfiguredReport>>,
+  config: ReportConfig,
+  io: CliIo,
+): Promise<string | undefined> {
+  const newest = result.written[result.written.length - 1];
+  const day = result.reports.find((r) => r.report.label === newest?.date);
+  if (newest === undefined || day === undefined) return undefined;
+  // A key that is not one (too short) leaves the digest without a link rather than fail the run.
+  const key = (() => {
+    try {
+      return parseLinkKey(io.env);
+    } catch {
+      return null;
+    }
+  })();
+  const link =
+    key?.kind === "value"
+      ? makeLink(Buffer.from(key.token.reveal().trim(), "utf8"), {
+          path: `/reports/${newest.date}?format=html`,
+          ttlSeconds: 7 * 86_400,
+          now: io.now(),
+          base: "http://localhost:3000",
+        }).url
+      : undefined;
+  const digest = renderDigest(day.report, result.alerts, link);
+  const store = openStore(config.storage, io.cwd === undefined ? {} : { cwd: io.cwd });
+  await store.put(DAY.key(newest.date, "digest.txt"), digest, "text/plain; charset=utf-8");
+  return digest;
+}
+
+export async function runReportCli(
+  argv: readonly string[],
+  io: CliIo,
+  opts: { digest?: boolean } = {},
+): Promise<number> {
   let args: ReportArgs;
   try {
     args = parseReportArgs(argv, io.env, io.now());
@@ -166,6 +210,8 @@ export async function runReportCli(argv: readonly string[], io: CliIo): Promise<
       },
     );
     io.stdout.write(summary(result, result.storeUrl));
+    const digest = opts.digest === true ? await writeDigest(result, config, io) : undefined;
+    if (digest !== undefined) io.stdout.write(`\n${digest}`);
     return 0;
   } catch (error) {
     const code = fail(io, error, { failed: "the report run failed" });

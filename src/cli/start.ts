@@ -6,10 +6,14 @@ import { runReportCli } from "./report.js";
  * its seeded demo workload, reported for yesterday into file://./reports. No cloud, no network.
  */
 export async function runStartCli(_argv: readonly string[], io: CliIo): Promise<number> {
-  const code = await runReportCli([], {
-    ...io,
-    env: { ...io.env, MODELARTS_ENDPOINT: undefined, REPORT_STORAGE: "file://./reports" },
-  });
+  const code = await runReportCli(
+    [],
+    {
+      ...io,
+      env: { ...io.env, MODELARTS_ENDPOINT: undefined, REPORT_STORAGE: "file://./reports" },
+    },
+    { digest: true },
+  );
   if (code === 0) {
     io.stdout.write(
       [

@@ -1,5 +1,6 @@
 import type { UpstreamConfig } from "../app/config.js";
 import type { SourceConfig } from "../app/sources.js";
+import type { Budget } from "../report/budgets.js";
 import { Secret } from "../shared/secret.js";
 import { type Simulator, startSimulator } from "./server.js";
 import { generateWorkload } from "./workload.js";
@@ -76,6 +77,15 @@ export const DEMO_ORGANISATION: readonly DemoProject[] = [
   },
 ];
 
+/**
+ * The demo's budgets: the organisation burns some 1 500–2 300 GPU-hours a day, so a month at
+ * that pace is forecast past 40 000; eu-prod's NPU day budget is crossed most days.
+ */
+export const DEMO_BUDGETS: readonly Budget[] = [
+  { name: "org-gpu-month", period: "month", metric: "gpu_hours", limit: 40_000 },
+  { name: "eu-prod-npu-day", period: "day", metric: "npu_hours", limit: 100, source: "eu-prod" },
+];
+
 /** A demo listing's settings, the client's as `startDemoUpstream` gives them. */
 function demoUpstream(endpoint: string, projectId: string): UpstreamConfig {
   return {
@@ -116,7 +126,7 @@ function projectVersions(project: DemoProject, now: number): unknown[] {
  */
 export async function startDemoOrganisation(
   now: number,
-): Promise<{ sources: SourceConfig[]; close(): Promise<void> }> {
+): Promise<{ sources: SourceConfig[]; budgets: Budget[]; close(): Promise<void> }> {
   const started: Simulator[] = [];
   const close = async () => {
     await Promise.all(started.map((sim) => sim.close()));
@@ -140,7 +150,7 @@ export async function startDemoOrganisation(
         upstream: demoUpstream(sim.url, project.projectId),
       });
     }
-    return { sources, close };
+    return { sources, budgets: [...DEMO_BUDGETS], close };
   } catch (error) {
     await close();
     throw error;

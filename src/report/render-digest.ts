@@ -1,0 +1,65 @@
+import { statusName } from "../modelarts/statuses.js";
+import type { AlertCandidate } from "./alert-rules.js";
+import { formatHours } from "./format.js";
+import type { UsageReport } from "./types.js";
+
+/**
+ * The daily digest (report.md §11): the day's totals and their change from the day before,
+ * the top five flavors by GPU-hours, failures by status, budget states, the alerts raised now,
+ * and a link to the day's page. Plain text, one message; pure (the link comes in made).
+ */
+
+const change = (now: number, before: number | undefined, hours: boolean): string => {
+  if (before === undefined) return "";
+  const d = now - before;
+  const sign = d > 0 ? "+" : d < 0 ? "−" : "±";
+  const abs = hours ? formatHours(Math.abs(d)) : String(Math.abs(d));
+  const pct =
+    before === 0 || d === 0 ? "" : `, ${sign}${Math.round((Math.abs(d) / before) * 100)}%`;
+  return ` (${sign}${abs}${pct})`;
+};
+
+export function renderDigest(
+  report: UsageReport,
+  alerts: readonly Pick<AlertCandidate, "message">[],
+  link: string | undefined,
+): string {
+  const t = report.totals;
+  const p = report.previous ?? undefined;
+  const lines = [
+    `ModelArts usage ${report.label} (${report.timezone})`,
+    "",
+    `GPU-hours ${formatHours(t.gpu_hours)}${change(t.gpu_hours, p?.gpu_hours, true)}`,
+    `NPU-hours ${formatHours(t.npu_hours)}${change(t.npu_hours, p?.npu_hours, true)}`,
+    `versions active ${t.versions_active}${change(t.versions_active, p?.versions_active, false)}, failed ${t.versions_failed}${change(t.versions_failed, p?.versions_failed, false)}`,
+    ...(t.cost === null ? [] : [`cost ${t.cost.toFixed(2)} ${report.currency ?? ""}`.trimEnd()]),
+    "",
+    "Top flavors by GPU-hours:",
+    ...report.by_flavor
+      .slice(0, 5)
+      .map((f, i) => `  ${i + 1}. ${f.flavor_code ?? "(none)"}  ${formatHours(f.gpu_hours)}`),
+    "",
+    `Failures by status: ${
+      Object.entries(t.failures_by_status)
+        .map(([code, n]) => `${code} ${statusName(Number(code))}: ${n}`)
+        .join(" · ") || "none"
+    }`,
+  ];
+  if (report.budgets.length > 0) {
+    lines.push("", "Budgets:");
+    for (const b of report.budgets) {
+      const fmt = (v: number) => (b.metric === "cost" ? v.toFixed(2) : formatHours(v));
+      const forecast = b.forecast === null ? "" : `, forecast ${fmt(b.forecast)}`;
+      lines.push(
+        `  ${b.name} (${b.period}): ${b.state} — ${fmt(b.actual)}${forecast} of ${fmt(b.limit)}`,
+      );
+    }
+  }
+  lines.push("", alerts.length === 0 ? "No new alerts." : "New alerts:");
+  for (const a of alerts) lines.push(`  - ${a.message}`);
+  lines.push(
+    "",
+    link === undefined ? "No link: no link key is configured." : `The day's page (7 days): ${link}`,
+  );
+  return `${lines.join("\n")}\n`;
+}
