@@ -1,4 +1,5 @@
-import { mkdtemp, rm, stat } from "node:fs/promises";
+import { createHash } from "node:crypto";
+import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { CreateBucketCommand, S3Client } from "@aws-sdk/client-s3";
@@ -44,18 +45,24 @@ interface S3rverStore {
 
 /**
  * s3rver answers a PUT before its file is written (it does not wait for the write stream to
- * finish), so a GET right after the answer can read a cut file:
+ * finish), so a GET right after the answer can read a cut or an old file:
  * a race of the stand-in, not of S3, whose PUTs are atomic. Here the answer waits until the
- * file holds the whole body.
+ * file holds the whole new body (its MD5 is the one s3rver computed).
  */
 function awaitWholeWrites(server: S3rver): void {
   const store = (server as unknown as { store: S3rverStore }).store;
   const put = store.putObject.bind(store);
   store.putObject = async (object) => {
-    const result = (await put(object)) as { size: number };
+    const result = (await put(object)) as { size: number; md5: string };
     const file = store.getResourcePath(object.bucket, object.key, "object");
     const deadline = Date.now() + 5_000;
-    while ((await stat(file)).size < result.size && Date.now() < deadline) {
+    // The bytes themselves, not the size: a replacement of the same length (a renewed lock)
+    // would pass a size check while the file still held the old body.
+    const whole = async () =>
+      createHash("md5")
+        .update(await readFile(file))
+        .digest("hex") === result.md5;
+    while (!(await whole()) && Date.now() < deadline) {
       await new Promise((resolve) => setTimeout(resolve, 1));
     }
     return result;
