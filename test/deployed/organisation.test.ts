@@ -26,6 +26,12 @@ const VISION = "5f3c9a1e7b2d4c6e8a0b1c2d3e4f5a6b";
 const EU_SECRET = `modelarts-usage-report/${STAGE}/sources/eu-prod`;
 const EU_SECRET_ARN = `arn:aws:secretsmanager:${REGION}:${ACCOUNT}:secret:${EU_SECRET}-Xy12Zw`;
 const STEPS = ["PlanLambdaFunction", "ScanSourceLambdaFunction", "PublishLambdaFunction"];
+/** A budget the data crosses: Publish reads REPORT_BUDGETS from the template (§11). */
+const BUDGETS = JSON.stringify({
+  budgets: [
+    { name: "eu-gpu-day", period: "day", metric: "gpu_hours", limit: 0, source: "eu-prod" },
+  ],
+});
 /** The pseudo parameters of a Fn::Sub, as this stack's account and region give them. */
 const PSEUDO: Record<string, string> = { Partition: "aws", Region: REGION, AccountId: ACCOUNT };
 
@@ -64,6 +70,11 @@ beforeAll(async () => {
         { name: "research", endpoint: research.url, project_id: "p-research", workspace_id: "*" },
         { name: "eu-prod", endpoint: eu.url, project_id: "p-eu", credentials: EU_SECRET },
       ]),
+      reportBudgets: JSON.stringify({
+        budgets: [
+          { name: "eu-gpu-day", period: "day", metric: "gpu_hours", limit: 0, source: "eu-prod" },
+        ],
+      }),
     },
     secretValues: {
       ApiTokenSecret: "api-token",
@@ -125,6 +136,21 @@ describe("the organisation's scheduled run, deployed", () => {
       "eu-prod",
     ]);
     expect(report.source.versions_scanned).toBe(200 + 150 + 120);
+    // The budget of the stack's parameter, in the report and raised as an alert.
+    const euRow = report.by_source.find((r: { source: string }) => r.source === "eu-prod");
+    expect(report.budgets).toEqual([
+      {
+        name: "eu-gpu-day",
+        period: "day",
+        metric: "gpu_hours",
+        limit: 0,
+        actual: euRow.gpu_hours,
+        forecast: null,
+        state: euRow.gpu_hours > 0 ? "over" : "ok",
+      },
+    ]);
+    const alerts = JSON.parse(await object("alerts.json")).alerts.map((a: { id: string }) => a.id);
+    expect(alerts).toContain(`budget:eu-gpu-day:${day}:over`);
     expect(report.by_source).toHaveLength(3);
     expect(await object(`daily/${day}/sources.csv`)).toMatch(/^report_date,source,flavor_code/);
     // The secret was read at run time, and the scan's role may read it.
@@ -188,6 +214,7 @@ describe("the organisation's scheduled run, deployed", () => {
         { name: "eu-prod", endpoint: eu.url, project_id: "p-eu", credentials: "env:EU" },
       ]),
       MODELARTS_TOKEN: "research-token",
+      REPORT_BUDGETS: BUDGETS,
       EU_MODELARTS_AK: "EUAK",
       EU_MODELARTS_SK: "eu-secret-key",
     });

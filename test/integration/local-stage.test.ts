@@ -33,6 +33,7 @@ const SHELL: Record<string, string> = {
   PRICE_TABLE: "/tmp/prices-marker.json",
   REPORT_SOURCES: "file:///tmp/sources-marker.json",
   REPORT_MAX_IN_FLIGHT: "9",
+  REPORT_BUDGETS: "file:///tmp/budgets-marker.json",
   REPORT_API_TOKEN: "token-marker",
   REPORT_LINK_KEY: "link-key-marker-0123456789abcdefghijkl",
 };
