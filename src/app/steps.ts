@@ -178,16 +178,18 @@ export async function jobSourceOf(
   };
 }
 
-/** The planned source at `index`, from the configuration as it is now (no re-expansion). */
-export async function plannedSourceOf(
-  config: ReportConfig,
+/**
+ * The planned source at `index`, from the configured sources as they are now (`configured`,
+ * read once by the caller; no re-expansion).
+ */
+export function plannedSourceOf(
+  configured: readonly SourceConfig[],
   plan: RunPlan,
   index: number,
-  ctx: StepContext,
-): Promise<ResolvedSource> {
+): ResolvedSource {
   const planned = plan.sources[index];
   if (planned === undefined) throw new ConfigError(`the plan has no source ${index}`);
-  const entry = (await configuredSources(config, ctx)).find((s) => s.name === planned.entry);
+  const entry = configured.find((s) => s.name === planned.entry);
   if (entry === undefined) {
     throw new ConfigError(
       `the source "${planned.name}" of the plan is no longer configured (entry "${planned.entry}")`,
@@ -209,7 +211,8 @@ export async function scanPlannedSource(
   index: number,
   ctx: StepContext,
 ): Promise<ScanResult> {
-  const source = await jobSourceOf(await plannedSourceOf(config, plan, index, ctx), ctx);
+  const configured = await configuredSources(config, ctx);
+  const source = await jobSourceOf(plannedSourceOf(configured, plan, index), ctx);
   const [scan] = await scanSources([source], { keep: keepForRun(jobOptions(config, plan)) });
   if (scan === undefined) throw new ConfigError("the scan gave no result");
   return scan;
@@ -225,20 +228,20 @@ export async function publishPlannedRun(
   scans: readonly ScanResult[],
   deps: { store: ReportStore } & StepContext,
 ): Promise<ReportJobResult> {
-  const sources = await Promise.all(
-    plan.sources.map(async (_, i) => {
-      const { name, upstream } = await plannedSourceOf(config, plan, i, deps);
-      return {
-        name,
-        listing: {
-          endpoint: upstream.endpoint,
-          projectId: upstream.projectId,
-          workspaceId: upstream.workspaceId,
-          poolId: upstream.poolId,
-        },
-      };
-    }),
-  );
+  // The sources' document is read once, not once a source.
+  const configured = await configuredSources(config, deps);
+  const sources = plan.sources.map((_, i) => {
+    const { name, upstream } = plannedSourceOf(configured, plan, i);
+    return {
+      name,
+      listing: {
+        endpoint: upstream.endpoint,
+        projectId: upstream.projectId,
+        workspaceId: upstream.workspaceId,
+        poolId: upstream.poolId,
+      },
+    };
+  });
   const prices =
     config.priceTable === null
       ? undefined

@@ -70,11 +70,7 @@ beforeAll(async () => {
         { name: "research", endpoint: research.url, project_id: "p-research", workspace_id: "*" },
         { name: "eu-prod", endpoint: eu.url, project_id: "p-eu", credentials: EU_SECRET },
       ]),
-      reportBudgets: JSON.stringify({
-        budgets: [
-          { name: "eu-gpu-day", period: "day", metric: "gpu_hours", limit: 0, source: "eu-prod" },
-        ],
-      }),
+      reportBudgets: BUDGETS,
     },
     secretValues: {
       ApiTokenSecret: "api-token",
