@@ -314,3 +314,31 @@ export function parseLinkKey(env: Env): ApiTokenSource | null {
   }
   return Object.freeze({ kind: "value", token: new Secret(key) });
 }
+
+/** Where a run's digest and alerts go (report.md §11), and how its links are made. */
+export interface NotifyConfig {
+  /** REPORT_TOPIC_ARN: the stack's SNS topic; `null`: nothing is sent. */
+  readonly topicArn: string | null;
+  /** REPORT_API_URL and the link key: the digest's link to the day's page; `null`: none. */
+  readonly links: { readonly apiUrl: string; readonly key: ApiTokenSource } | null;
+}
+
+const TOPIC_ARN = /^arn:aws[a-z-]*:sns:[a-z0-9-]+:[0-9]{12}:[A-Za-z0-9_-]{1,256}$/;
+
+/** The notification settings of Publish and RecordFailure; ConfigError naming what is wrong. */
+export function loadNotifyConfig(env: Env = process.env): NotifyConfig {
+  const topicArn = read(env, "REPORT_TOPIC_ARN") ?? null;
+  if (topicArn !== null && !TOPIC_ARN.test(topicArn)) {
+    throw new ConfigError("REPORT_TOPIC_ARN is not the ARN of a standard SNS topic");
+  }
+  const apiUrl = read(env, "REPORT_API_URL") ?? null;
+  if (apiUrl === null) return Object.freeze({ topicArn, links: null });
+  if (!/^https?:\/\/[^/?#\s]+\/?$/.test(apiUrl) || !URL.canParse(apiUrl)) {
+    throw new ConfigError("REPORT_API_URL must be the API's http(s) URL, with no path");
+  }
+  const key = parseLinkKey(env);
+  if (key === null) {
+    throw new ConfigError("REPORT_API_URL is set: the digest's link needs the link key too");
+  }
+  return Object.freeze({ topicArn, links: Object.freeze({ apiUrl, key }) });
+}

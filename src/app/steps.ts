@@ -47,6 +47,8 @@ export const runPlan = z.strictObject({
   month: z.string().nullable(),
   /** The regeneration this run carries out (POST /reports), if any. */
   request_id: z.string().min(1).max(100).nullable(),
+  /** Started by the schedule: Publish sends the daily digest (report.md §11). */
+  scheduled: z.boolean().default(false),
   sources: z.array(plannedSource).min(1),
 });
 export type RunPlan = z.infer<typeof runPlan>;
@@ -124,7 +126,12 @@ export function plannedSources(resolved: readonly ResolvedSource[]): PlannedSour
 /** Plan, on its own (the state machine's first step): the run, checked, with its sources. */
 export async function planRun(
   config: ReportConfig,
-  request: { dates: readonly string[]; month: string | undefined; requestId: string | undefined },
+  request: {
+    dates: readonly string[];
+    month: string | undefined;
+    requestId: string | undefined;
+    scheduled?: boolean | undefined;
+  },
   run: { runId: string; now: number },
   ctx: StepContext,
 ): Promise<RunPlan> {
@@ -136,6 +143,7 @@ export async function planRun(
     dates: [...request.dates],
     month: request.month ?? null,
     request_id: request.requestId ?? null,
+    scheduled: request.scheduled ?? false,
     sources: plannedSources(resolved),
   };
   checkRun({ sources: plan.sources }, jobOptions(config, plan));

@@ -1,11 +1,9 @@
-import { makeLink } from "../api/links.js";
 import { loadReportConfig, parseLinkKey, type ReportConfig } from "../app/config.js";
 import { keepHeapFlat } from "../app/heap-policy.js";
+import { deliverRun, digestLinks } from "../app/notify.js";
 import type { ReportJobResult } from "../app/report-job.js";
 import { runConfiguredReport } from "../app/run.js";
 import { formatHours } from "../report/format.js";
-import { DAY } from "../report/period.js";
-import { renderDigest } from "../report/render-digest.js";
 import { MAX_RANGE_DAYS, selectRun } from "../report/select-dates.js";
 import type { Metrics } from "../report/types.js";
 import type { Log } from "../shared/log.js";
@@ -17,6 +15,9 @@ import { progressPrinter } from "./progress.js";
  * `npm run report -- [--date D | --from D --to D] [--storage URL] [--timezone TZ]`
  * Exit codes: 0 success, 2 bad arguments or configuration, 1 the run failed.
  */
+
+/** Where `npm run dev` (serverless-offline) serves the API: the local digest's links. */
+const LOCAL_API = "http://localhost:3000";
 
 const USAGE =
   "usage: npm run report -- [--date YYYY-MM-DD | --from YYYY-MM-DD --to YYYY-MM-DD | --month YYYY-MM] [--storage URL] [--timezone TZ]";
@@ -146,14 +147,15 @@ export function summary(result: ReportJobResult, storeUrl: string): string {
  * newest day's files and returned for printing; a 7-day signed link when REPORT_LINK_KEY is
  * set (for `npm run dev` on localhost:3000).
  */
+/**
+ * `npm start`'s digest: as the scheduled run's, written beside the day's files and printed;
+ * the link (with REPORT_LINK_KEY) points at the local stage's API (`npm run dev`).
+ */
 async function writeDigest(
   result: Awaited<ReturnType<typeof runConfiguredReport>>,
   config: ReportConfig,
   io: CliIo,
 ): Promise<string | undefined> {
-  const newest = result.written[result.written.length - 1];
-  const day = result.reports.find((r) => r.report.label === newest?.date);
-  if (newest === undefined || day === undefined) return undefined;
   // A key that is not one (too short) leaves the digest without a link rather than fail the run.
   const key = (() => {
     try {
@@ -162,19 +164,12 @@ async function writeDigest(
       return null;
     }
   })();
-  const link =
-    key?.kind === "value"
-      ? makeLink(Buffer.from(key.token.reveal().trim(), "utf8"), {
-          path: `/reports/${newest.date}?format=html`,
-          ttlSeconds: 7 * 86_400,
-          now: io.now(),
-          base: "http://localhost:3000",
-        }).url
-      : undefined;
-  const digest = renderDigest(day.report, result.alerts, link);
+  const link = await digestLinks(key?.kind === "value" ? key : null, LOCAL_API, io.now(), () =>
+    Promise.reject(new Error("no secrets locally")),
+  );
   const store = openStore(config.storage, io.cwd === undefined ? {} : { cwd: io.cwd });
-  await store.put(DAY.key(newest.date, "digest.txt"), digest, "text/plain; charset=utf-8");
-  return digest;
+  const delivery = await deliverRun(result, { scheduled: true }, { store, link });
+  return delivery.kind === "digest" ? delivery.digest.text : undefined;
 }
 
 export async function runReportCli(

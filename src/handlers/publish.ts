@@ -4,13 +4,17 @@ import { logMetrics } from "@aws-lambda-powertools/metrics/middleware";
 import middy from "@middy/core";
 import type { Context } from "aws-lambda";
 import { keepHeapFlat } from "../app/heap-policy.js";
+import { deliverRun, digestLinks } from "../app/notify.js";
+import type { ReportJobResult } from "../app/report-job.js";
 import { METRICS_NAMESPACE, runFigures, usagePoints } from "../app/run-metrics.js";
 import { publishPlannedRun } from "../app/steps.js";
 import type { ScanResult } from "../scan/scan.js";
 import { deletePartials, readPartial } from "../storage/partials.js";
 import { finishRegeneration } from "../storage/regenerations.js";
+import type { ReportStore } from "../storage/store.js";
 import { outcomeOf, type ReportOutcome } from "./run-outcome.js";
 import { fetchSecret, log, logger, report } from "./runtime.js";
+import { notify } from "./sns-notifier.js";
 import { StepFailedError, stepError } from "./step-errors.js";
 import { publishInput } from "./step-payloads.js";
 import { addRunMetrics, publishUsageMetrics } from "./usage-metrics.js";
@@ -29,10 +33,44 @@ const metrics = new Metrics({
   serviceName: "modelarts-usage-report",
 });
 
+/**
+ * The digest of a scheduled run, or the alerts of another, to the stack's topic. The reports
+ * are published by then: a message that cannot be sent is logged and counted
+ * (NotificationFailures, an alarm of the stack), not a failed run.
+ */
+async function tell(result: ReportJobResult, scheduled: boolean, store: ReportStore) {
+  try {
+    const { links } = notify.config();
+    const link = await digestLinks(
+      links?.key ?? null,
+      links?.apiUrl ?? null,
+      Date.now(),
+      fetchSecret,
+    );
+    const notifier = notify.notifier();
+    const delivery = await deliverRun(
+      result,
+      { scheduled },
+      { store, link, ...(notifier && { notifier }) },
+    );
+    logger.info("run told", {
+      delivery: delivery.kind,
+      ...(delivery.kind === "digest" && { date: delivery.digest.date, sent: delivery.sent }),
+    });
+  } catch (error) {
+    metrics.addMetric("NotificationFailures", MetricUnit.Count, 1);
+    logger.error("the run's digest or alerts could not be sent; its reports are published", {
+      error: error instanceof Error ? error : String(error),
+    });
+  }
+}
+
 async function publish(input: unknown): Promise<ReportOutcome> {
   try {
     const { scans: outputs, ...plan } = publishInput.parse(input);
     const config = report.config();
+    // A wrong notification setting fails the step before anything is published.
+    notify.config();
     const store = report.store();
     if (outputs.length !== plan.sources.length) {
       throw new Error(`${outputs.length} scans for the plan's ${plan.sources.length} sources`);
@@ -57,6 +95,7 @@ async function publish(input: unknown): Promise<ReportOutcome> {
       outputs.map((o) => o.partial),
     );
     if (plan.request_id !== null) await finishRegeneration(store, plan.request_id, Date.now());
+    await tell(result, plan.scheduled, store);
     metrics.addMetric("ReportRuns", MetricUnit.Count, 1);
     addRunMetrics(metrics, runFigures(plan.now, Date.now(), result.scan));
     metrics.addMetric("BadRecords", MetricUnit.Count, result.scan.anomalies.skipped);

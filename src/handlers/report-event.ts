@@ -39,6 +39,8 @@ export interface ReportRequest {
   readonly dueMonth: string | undefined;
   /** The regeneration this run carries out, when it came from POST /reports. */
   readonly requestId: string | undefined;
+  /** Started by the schedule (`"source": "schedule"`): its run sends the daily digest. */
+  readonly scheduled: boolean;
 }
 
 /**
@@ -56,6 +58,7 @@ export function parseReportEvent(input: unknown, now: number, timeZone: string):
   }
   const event = parsed.data;
   const requestId = event.request_id;
+  const scheduled = event.source === "schedule";
   if (event.month !== undefined) {
     if (event.dates !== undefined) {
       throw new DateSelectionError("the event gives both dates and a month", {
@@ -63,16 +66,16 @@ export function parseReportEvent(input: unknown, now: number, timeZone: string):
       });
     }
     const month = selectMonth(event.month, { now, timeZone });
-    return { dates: [], month, dueMonth: undefined, requestId };
+    return { dates: [], month, dueMonth: undefined, requestId, scheduled };
   }
   if (event.dates !== undefined) {
     const dates = selectDateList(event.dates, { now, timeZone, maxDays: MAX_RANGE_DAYS });
-    return { dates, month: undefined, dueMonth: undefined, requestId };
+    return { dates, month: undefined, dueMonth: undefined, requestId, scheduled };
   }
   const scheduledAt =
     event.scheduled_time === undefined ? undefined : Date.parse(event.scheduled_time);
   const { dates, dueMonth } = selectScheduled(scheduledAt, { now, timeZone });
-  return { dates, month: undefined, dueMonth, requestId };
+  return { dates, month: undefined, dueMonth, requestId, scheduled };
 }
 
 /**
@@ -84,12 +87,23 @@ export async function requestOf(
   store: ReportStore,
   now: number,
   timeZone: string,
-): Promise<{ dates: string[]; month: string | undefined; requestId: string | undefined }> {
-  const { dates, month: asked, dueMonth, requestId } = parseReportEvent(input, now, timeZone);
+): Promise<{
+  dates: string[];
+  month: string | undefined;
+  requestId: string | undefined;
+  scheduled: boolean;
+}> {
+  const {
+    dates,
+    month: asked,
+    dueMonth,
+    requestId,
+    scheduled,
+  } = parseReportEvent(input, now, timeZone);
   // The first scheduled run after a month ended reports that month too, from the same scan.
   const reported =
     dueMonth === undefined ? undefined : await readLatestMonth(store).catch(() => undefined);
   const month =
     asked ?? (dueMonth === undefined ? undefined : monthDue(dueMonth, reported?.report_month));
-  return { dates, month, requestId };
+  return { dates, month, requestId, scheduled };
 }

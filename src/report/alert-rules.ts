@@ -82,3 +82,24 @@ export function failureAlert(
     message: `${failed} versions failed on ${day}, more than ${SPIKE_FACTOR} times the mean of ${mean.toFixed(2)} over the ${before.length} reported days before it`,
   };
 }
+
+/** Of a failed run's cause, at most this many characters go into its alert. */
+const MAX_DETAIL = 300;
+
+/**
+ * A scheduled run that failed (report.md §11): one alert per scheduled date, however often
+ * its execution is retried. `detail` is the failure's own message (never a stack trace).
+ */
+export function runFailedAlert(date: string, error: string, detail: string): AlertCandidate {
+  const short = detail.length > MAX_DETAIL ? `${detail.slice(0, MAX_DETAIL - 1)}…` : detail;
+  return {
+    id: `run_failed:${date}`,
+    kind: "run_failed",
+    period: date,
+    budget: null,
+    state: null,
+    value: 1,
+    limit: null,
+    message: `the scheduled run for ${date} failed (${error})${short === "" ? "" : `: ${short}`}; the reports and latest.json before it are unchanged`,
+  };
+}

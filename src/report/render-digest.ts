@@ -63,3 +63,21 @@ export function renderDigest(
   );
   return `${lines.join("\n")}\n`;
 }
+
+/** A message's subject: ASCII, under SNS's 100 characters, one line. */
+export function digestSubject(label: string, newAlerts: number): string {
+  const alerts = newAlerts === 0 ? "" : ` - ${newAlerts} new alert${newAlerts === 1 ? "" : "s"}`;
+  return `ModelArts usage ${label}${alerts}`;
+}
+
+/** The alerts a run raised outside the schedule (a regeneration), as one message. */
+export function renderAlertsMessage(alerts: readonly Pick<AlertCandidate, "message">[]): {
+  subject: string;
+  text: string;
+} {
+  const n = alerts.length;
+  return {
+    subject: `ModelArts usage - ${n} new alert${n === 1 ? "" : "s"}`,
+    text: `${["New alerts:", ...alerts.map((a) => `  - ${a.message}`)].join("\n")}\n`,
+  };
+}

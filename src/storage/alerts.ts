@@ -29,6 +29,7 @@ const alert = z.object({
 });
 export type Alert = z.infer<typeof alert>;
 const document = z.object({ alerts: z.array(alert), sent: z.array(z.string()).default([]) });
+type Document = z.infer<typeof document>;
 
 async function read(
   store: ReportStore,
@@ -56,6 +57,51 @@ export async function readAlerts(store: ReportStore): Promise<Alert[]> {
   return (await read(store)).alerts;
 }
 
+/** Whether `id` (an alert's, or a message's such as `digest:<day>`) was ever marked sent. */
+export async function wasSent(store: ReportStore, id: string): Promise<boolean> {
+  return (await read(store)).sent.includes(id);
+}
+
+/**
+ * Replaces the file with what `change` makes of it, by a conditional write on what was read;
+ * read again and retried when another writer came first. `change` gives a `null` body
+ * when there is nothing to write.
+ */
+async function update<T>(
+  store: ReportStore,
+  change: (current: Document) => { body: Document | null; result: T },
+): Promise<T> {
+  for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
+    const current = await read(store);
+    const made = change(current);
+    if (made.body === null) return made.result;
+    const body: Document = {
+      alerts: made.body.alerts.slice(0, MAX_ALERTS),
+      sent: made.body.sent.slice(-MAX_SENT),
+    };
+    const written = await store.putIf(
+      ALERTS_KEY,
+      `${JSON.stringify(body, null, 2)}\n`,
+      "application/json; charset=utf-8",
+      current.etag,
+    );
+    if (written !== undefined) return made.result;
+  }
+  throw new StorageError(`${ALERTS_KEY} in ${store.url} kept changing; try again`);
+}
+
+/**
+ * Marks `id` sent (a message that is no alert, such as the day's digest, sent once); `false`
+ * when it already was.
+ */
+export function markSent(store: ReportStore, id: string): Promise<boolean> {
+  return update(store, (current) =>
+    current.sent.includes(id)
+      ? { body: null, result: false }
+      : { body: { alerts: current.alerts, sent: [...current.sent, id] }, result: true },
+  );
+}
+
 /**
  * Raises the candidates not raised before (by id), stamped `now`, and returns those: what a
  * digest or a notification may announce.
@@ -66,8 +112,7 @@ export async function raiseAlerts(
   now: number,
 ): Promise<Alert[]> {
   if (candidates.length === 0) return [];
-  for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
-    const current = await read(store);
+  return update(store, (current) => {
     const sent = new Set(current.sent);
     const fresh: Alert[] = [];
     for (const c of candidates) {
@@ -75,18 +120,10 @@ export async function raiseAlerts(
       sent.add(c.id);
       fresh.push({ ...c, raised_at: new Date(now).toISOString() });
     }
-    if (fresh.length === 0) return [];
-    const body = {
-      alerts: [...[...fresh].reverse(), ...current.alerts].slice(0, MAX_ALERTS),
-      sent: [...sent].slice(-MAX_SENT),
+    if (fresh.length === 0) return { body: null, result: fresh };
+    return {
+      body: { alerts: [...[...fresh].reverse(), ...current.alerts], sent: [...sent] },
+      result: fresh,
     };
-    const written = await store.putIf(
-      ALERTS_KEY,
-      `${JSON.stringify(body, null, 2)}\n`,
-      "application/json; charset=utf-8",
-      current.etag,
-    );
-    if (written !== undefined) return fresh;
-  }
-  throw new StorageError(`${ALERTS_KEY} in ${store.url} kept changing; try again`);
+  });
 }

@@ -1,0 +1,115 @@
+import { makeLink } from "../api/links.js";
+import { DAY } from "../report/period.js";
+import { digestSubject, renderAlertsMessage, renderDigest } from "../report/render-digest.js";
+import { ConfigError } from "../shared/errors.js";
+import { markSent, wasSent } from "../storage/alerts.js";
+import type { ReportStore } from "../storage/store.js";
+import type { ApiTokenSource } from "./config.js";
+import type { ReportJobResult } from "./report-job.js";
+import type { FetchSecret } from "./upstream.js";
+
+/**
+ * Telling people (report.md §11): after a scheduled run, the day's digest; after any other
+ * run that raised alerts (a regeneration), those alerts. Deployed, a message goes to the
+ * stack's SNS topic (handlers/sns-notifier.ts); locally, `npm start` prints the digest. The
+ * digest is written as `digest.txt` beside the day's files, and sent **once** per day: a
+ * retried or repeated scheduled run finds `digest:<day>` marked in alerts.json and sends
+ * nothing (nor rewrites the file).
+ */
+
+export interface OutgoingMessage {
+  /** One line of ASCII, under 100 characters (SNS's rule for e-mail subjects). */
+  readonly subject: string;
+  readonly text: string;
+}
+
+/** Where messages go: the stack's SNS topic deployed. */
+export interface Notifier {
+  publish(message: OutgoingMessage): Promise<void>;
+}
+
+/** A signed link to a report path, or `undefined` when no link key (or API URL) is set. */
+export type LinkMaker = (path: string) => string | undefined;
+
+/** The digest's link lasts a week (report.md §11). */
+export const DIGEST_LINK_SECONDS = 7 * 86_400;
+
+/**
+ * Links signed with the configured key, to pages under `base` (the API's URL), valid for a
+ * week from `now`. No key or no base: no links (the digest says so).
+ */
+export async function digestLinks(
+  key: ApiTokenSource | null,
+  base: string | null,
+  now: number,
+  fetchSecret: FetchSecret,
+): Promise<LinkMaker> {
+  if (key === null || base === null) return () => undefined;
+  const value = (
+    key.kind === "secret" ? await fetchSecret(key.secretId) : key.token.reveal()
+  ).trim();
+  if (value.length < 32) throw new ConfigError("the link key is shorter than 32 characters");
+  const bytes = Buffer.from(value, "utf8");
+  return (path) => makeLink(bytes, { path, ttlSeconds: DIGEST_LINK_SECONDS, now, base }).url;
+}
+
+export interface RunDigest extends OutgoingMessage {
+  /** The day it is about: the newest day the run wrote. */
+  readonly date: string;
+}
+
+/** The digest of a run: about the newest day it wrote, with every alert it raised. */
+export function digestOfRun(
+  result: Pick<ReportJobResult, "written" | "reports" | "alerts">,
+  link: LinkMaker,
+): RunDigest | undefined {
+  const newest = result.written[result.written.length - 1];
+  const day = result.reports.find((r) => r.report.label === newest?.date);
+  if (newest === undefined || day === undefined) return undefined;
+  return {
+    date: newest.date,
+    subject: digestSubject(newest.date, result.alerts.length),
+    text: renderDigest(
+      day.report,
+      result.alerts,
+      link(`/reports/${encodeURIComponent(newest.date)}?format=html`),
+    ),
+  };
+}
+
+export type Delivery =
+  | { readonly kind: "digest"; readonly digest: RunDigest; readonly sent: boolean }
+  | { readonly kind: "digest_sent_before"; readonly date: string }
+  | { readonly kind: "alerts"; readonly count: number }
+  | { readonly kind: "nothing" };
+
+/**
+ * What a finished run tells: the digest of a scheduled run (written beside the day's files,
+ * and published once per day when there is a notifier), or the alerts another run raised.
+ */
+export async function deliverRun(
+  result: Pick<ReportJobResult, "written" | "reports" | "alerts">,
+  run: { readonly scheduled: boolean },
+  deps: { readonly store: ReportStore; readonly notifier?: Notifier; readonly link: LinkMaker },
+): Promise<Delivery> {
+  const { store, notifier } = deps;
+  if (!run.scheduled) {
+    if (notifier === undefined || result.alerts.length === 0) return { kind: "nothing" };
+    await notifier.publish(renderAlertsMessage(result.alerts));
+    return { kind: "alerts", count: result.alerts.length };
+  }
+  const digest = digestOfRun(result, deps.link);
+  if (digest === undefined) return { kind: "nothing" };
+  const id = `digest:${digest.date}`;
+  if (notifier !== undefined && (await wasSent(store, id))) {
+    // A retried run that raised what its first attempt did not: those alerts on their own.
+    if (result.alerts.length > 0) await notifier.publish(renderAlertsMessage(result.alerts));
+    return { kind: "digest_sent_before", date: digest.date };
+  }
+  await store.put(DAY.key(digest.date, "digest.txt"), digest.text, "text/plain; charset=utf-8");
+  if (notifier === undefined) return { kind: "digest", digest, sent: false };
+  // Sent, then marked: a failure between the two sends it again on a retry, never not at all.
+  await notifier.publish(digest);
+  await markSent(store, id);
+  return { kind: "digest", digest, sent: true };
+}
