@@ -8,9 +8,10 @@ import {
 import type { AddressInfo } from "node:net";
 
 /**
- * Loopback stand-ins for Secrets Manager (GetSecretValue) and Step Functions (StartExecution),
- * so that the unchanged AWS SDK v3 clients, Powertools' getSecret included, can be pointed at
- * them with `AWS_ENDPOINT_URL_SECRETS_MANAGER` / `AWS_ENDPOINT_URL_SFN`.
+ * Loopback stand-ins for Secrets Manager (GetSecretValue), Step Functions (StartExecution) and
+ * SNS (Publish), so that the unchanged AWS SDK v3 clients, Powertools' getSecret included, can be
+ * pointed at them with `AWS_ENDPOINT_URL_SECRETS_MANAGER` / `AWS_ENDPOINT_URL_SFN` /
+ * `AWS_ENDPOINT_URL_SNS`.
  *
  * Copied from the real services: the wire protocols (AWS JSON 1.1 with `X-Amz-Target:
  * secretsmanager.GetSecretValue`; AWS JSON 1.0 with `X-Amz-Target:
@@ -21,9 +22,32 @@ import type { AddressInfo } from "node:net";
  * execution runs answers that execution; after it has ended, or with other input,
  * ExecutionAlreadyExists), and the need for a SigV4 `Authorization` header.
  *
+ * SNS speaks the AWS Query protocol: a form-encoded POST `/` (`Action=Publish&Version=2010-03-31
+ * &TopicArn=…&Message=…&Subject=…`), answered in XML (`PublishResponse/PublishResult/MessageId`),
+ * errors as `ErrorResponse/Error/{Type,Code,Message}` + `RequestId`, the shape the Query services'
+ * references show and `AwsQueryProtocol` in `@aws-sdk/core` reads: it maps `Error/Code` to the
+ * model's `awsQueryError` codes (NotFound 404 → NotFoundException, InvalidParameter 400 →
+ * InvalidParameterException). Publish's rules, from the API reference (API_Publish.html) and the
+ * SDK's model: a message is UTF-8 of at most 262,144 bytes ("not 262,144 characters") and not
+ * empty (SNS's own rules as the AMP user guide lists them: "Message should not be empty"); a
+ * subject is "ASCII text that begins with a letter, number, or punctuation mark; must not include
+ * line breaks or control characters; and must be less than 100 characters long" (the model's
+ * text in older SDKs; client-sns 3.1169.0 says "UTF-8 text", but the AMP guide's list still
+ * refuses non-printable ASCII and cuts at 100, so we keep the stricter reading: 1–100 printable
+ * ASCII characters, not starting with a space); a topic must be in the Region the request is
+ * signed for ("You can publish messages only to topics … in the same Region"; the code we answer,
+ * InvalidParameter "TopicArn", is our guess); an unknown topic is NotFound "Topic does not exist";
+ * other actions are InvalidAction (400) and an unsigned request MissingAuthenticationToken (403),
+ * with the AWS references' "Common Errors" texts; a scope for another service is
+ * SignatureDoesNotMatch (403).
+ *
  * Not copied: the signature is parsed, not verified (any secret key passes); no SecretBinary;
- * no throttling or payload limits; an execution runs nothing by itself (`onStart` is told, and
- * the test runs it), and ends only when the test says so (`finish`).
+ * no throttling, nor payload limits beyond SNS's message size; an execution runs nothing by
+ * itself (`onStart` is told, and the test runs it), and ends only when the test says so
+ * (`finish`). SNS: only Publish to a topic (no TargetArn, PhoneNumber, MessageStructure=json,
+ * FIFO fields, GET requests); message attributes are accepted and ignored (not counted in the
+ * 256 KB); the Subject and Message are not checked for XML-invalid characters; nothing is
+ * delivered, and a MessageId is a fresh UUID.
  */
 
 /** Who signed a request, from the SigV4 credential scope. */
@@ -272,6 +296,136 @@ export async function startStepFunctions(opts: {
       if (execution === undefined) throw new Error(`no execution ${executionArn}`);
       execution.status = status;
     },
+    close: server.close,
+  };
+}
+
+export interface PublishedMessage {
+  topicArn: string;
+  subject: string | undefined;
+  message: string;
+  messageId: string;
+  accessKeyId: string;
+  region: string;
+  /** The SigV4 scope's service; always `sns` (other scopes are refused). */
+  service: string;
+}
+
+export interface SnsStandIn {
+  endpoint: string;
+  topics: string[];
+  /** Every accepted Publish, in order. */
+  published: PublishedMessage[];
+  /** Every signed request, refused ones included, in order. */
+  requests: { action: string; topicArn: string | undefined; accessKeyId: string }[];
+  close(): Promise<void>;
+}
+
+const SNS_XMLNS = "http://sns.amazonaws.com/doc/2010-03-31/";
+const TEXT_XML = { "content-type": "text/xml" };
+
+function escapeXml(text: string): string {
+  return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+}
+
+/** Answers XML with the same request id in the header (read by the SDK) and the body. */
+function sendXml(res: ServerResponse, status: number, xml: (requestId: string) => string): void {
+  const requestId = randomUUID();
+  send(res, status, { ...TEXT_XML, "x-amzn-RequestId": requestId }, xml(requestId));
+}
+
+interface QueryError {
+  status: number;
+  code: string;
+  message: string;
+}
+
+/** AWS Query errors: the SDK takes the exception from `Error/Code`. */
+function queryError(res: ServerResponse, { status, code, message }: QueryError): void {
+  const type = status >= 500 ? "Receiver" : "Sender";
+  sendXml(
+    res,
+    status,
+    (requestId) =>
+      `<ErrorResponse xmlns="${SNS_XMLNS}"><Error><Type>${type}</Type><Code>${code}</Code>` +
+      `<Message>${escapeXml(message)}</Message></Error><RequestId>${requestId}</RequestId></ErrorResponse>`,
+  );
+}
+
+const invalid = (what: string): QueryError => ({
+  status: 400,
+  code: "InvalidParameter",
+  message: `Invalid parameter: ${what}`,
+});
+
+const MAX_MESSAGE_BYTES = 262_144;
+/** 1–100 printable ASCII characters, the first not a space. */
+const SUBJECT = /^[\x21-\x7e][\x20-\x7e]{0,99}$/;
+const TOPIC_ARN = /^arn:aws[\w-]*:sns:([a-z0-9-]+):\d{12}:[\w-]{1,256}(\.fifo)?$/;
+
+type Publish = Pick<PublishedMessage, "topicArn" | "subject" | "message">;
+
+/** Publish's parameters under its rules: what to publish, or the refusal. */
+function parsePublish(
+  params: URLSearchParams,
+  topics: string[],
+  region: string,
+): QueryError | Publish {
+  const topicArn = params.get("TopicArn");
+  const arnRegion = TOPIC_ARN.exec(topicArn ?? "")?.[1];
+  if (topicArn === null || arnRegion !== region) return invalid("TopicArn");
+  const message = params.get("Message") ?? "";
+  if (message.length === 0) return invalid("Empty message");
+  if (Buffer.byteLength(message, "utf8") > MAX_MESSAGE_BYTES) return invalid("Message too long");
+  const subject = params.get("Subject") ?? undefined;
+  if (subject !== undefined && !SUBJECT.test(subject)) return invalid("Subject");
+  if (!topics.includes(topicArn)) {
+    return { status: 404, code: "NotFound", message: "Topic does not exist" };
+  }
+  return { topicArn, subject, message };
+}
+
+export async function startSns(opts: { topics: string[] }): Promise<SnsStandIn> {
+  const published: PublishedMessage[] = [];
+  const requests: SnsStandIn["requests"] = [];
+  const server = await listen(async (req, res) => {
+    const params = new URLSearchParams((await readBody(req)).toString("utf8"));
+    const who = signer(req);
+    if (!who) {
+      const message =
+        "The request must contain either a valid (registered) AWS access key ID or X.509 certificate.";
+      return queryError(res, { status: 403, code: "MissingAuthenticationToken", message });
+    }
+    const action = params.get("Action") ?? "";
+    const topicArn = params.get("TopicArn") ?? undefined;
+    requests.push({ action, topicArn, accessKeyId: who.accessKeyId });
+    if (who.service !== "sns") {
+      const message = "Credential should be scoped to correct service: 'sns'.";
+      return queryError(res, { status: 403, code: "SignatureDoesNotMatch", message });
+    }
+    if (req.method !== "POST" || action !== "Publish") {
+      // Both texts (here and MissingAuthenticationToken's) are the AWS APIs' "Common Errors".
+      const message =
+        "The action or operation requested is invalid. Verify that the action is typed correctly.";
+      return queryError(res, { status: 400, code: "InvalidAction", message });
+    }
+    const parsed = parsePublish(params, opts.topics, who.region);
+    if ("code" in parsed) return queryError(res, parsed);
+    const messageId = randomUUID();
+    published.push({ ...parsed, messageId, ...who });
+    sendXml(
+      res,
+      200,
+      (requestId) =>
+        `<PublishResponse xmlns="${SNS_XMLNS}"><PublishResult><MessageId>${messageId}</MessageId>` +
+        `</PublishResult><ResponseMetadata><RequestId>${requestId}</RequestId></ResponseMetadata></PublishResponse>`,
+    );
+  });
+  return {
+    endpoint: server.endpoint,
+    topics: opts.topics,
+    published,
+    requests,
     close: server.close,
   };
 }

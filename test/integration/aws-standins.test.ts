@@ -1,11 +1,21 @@
 import { GetSecretValueCommand, SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import { ExecutionAlreadyExists, SFNClient, StartExecutionCommand } from "@aws-sdk/client-sfn";
+import {
+  InvalidParameterException,
+  ListTopicsCommand,
+  NotFoundException,
+  PublishCommand,
+  type PublishCommandInput,
+  SNSClient,
+} from "@aws-sdk/client-sns";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
 import {
   type SecretsManagerStandIn,
+  type SnsStandIn,
   type StartedExecution,
   type StepFunctionsStandIn,
   startSecretsManager,
+  startSns,
   startStepFunctions,
 } from "../helpers/aws-standins.js";
 
@@ -219,5 +229,172 @@ describe("Step Functions stand-in", () => {
     });
     expect(res.status).toBe(403);
     expect(standIn.executions).toEqual([]);
+  });
+});
+
+describe("SNS stand-in", () => {
+  const SNS_REGION = "eu-central-1";
+  const TOPIC = "arn:aws:sns:eu-central-1:123456789012:usage-report-ci-digest";
+  const credentials = { accessKeyId: ACCESS_KEY_ID, secretAccessKey: "not-a-real-secret-key" };
+  let standIn: SnsStandIn;
+  let client: SNSClient;
+  beforeAll(async () => {
+    standIn = await startSns({ topics: [TOPIC] });
+  });
+  afterAll(() => standIn.close());
+  beforeEach(() => {
+    client = new SNSClient({ endpoint: standIn.endpoint, region: SNS_REGION, credentials });
+    standIn.published.length = 0;
+  });
+  afterEach(() => client.destroy());
+
+  const publish = (input: Partial<PublishCommandInput>) =>
+    client.send(new PublishCommand({ TopicArn: TOPIC, Message: "m", ...input }));
+
+  it("records a Publish with its subject and exact message, under the MessageId the SDK returns", async () => {
+    const message = "GPU-hours 12.5 (−3%)\n训练 Größe & <b>\r\n\ttop: a+b=c; 100%\n";
+    const before = standIn.requests.length;
+    const got = await publish({ Subject: "Usage report 2026-11-27: 2 alerts", Message: message });
+    expect(got.MessageId).toMatch(/^[0-9a-f-]{36}$/);
+    expect(got.$metadata.httpStatusCode).toBe(200);
+    expect(standIn.published).toEqual([
+      {
+        topicArn: TOPIC,
+        subject: "Usage report 2026-11-27: 2 alerts",
+        message,
+        messageId: got.MessageId,
+        accessKeyId: ACCESS_KEY_ID,
+        region: SNS_REGION,
+        service: "sns",
+      },
+    ]);
+    expect(standIn.requests.slice(before)).toEqual([
+      { action: "Publish", topicArn: TOPIC, accessKeyId: ACCESS_KEY_ID },
+    ]);
+  });
+
+  it("records a Publish without a subject as such", async () => {
+    await publish({ Message: "no subject" });
+    expect(standIn.published).toMatchObject([{ subject: undefined, message: "no subject" }]);
+  });
+
+  it("makes the SDK throw NotFoundException for a topic it does not hold", async () => {
+    const missing = await publish({ TopicArn: `${TOPIC}-other` }).catch((e: unknown) => e);
+    expect(missing).toBeInstanceOf(NotFoundException);
+    expect(missing).toMatchObject({
+      message: "Topic does not exist",
+      $metadata: { httpStatusCode: 404 },
+    });
+    expect(standIn.published).toEqual([]);
+  });
+
+  it("refuses a subject over 100 characters, with a line break, not ASCII or empty: InvalidParameterException", async () => {
+    for (const Subject of ["x".repeat(101), "Usage report\n2 alerts", "GPU-hours −3%", "", " x"]) {
+      const refused = await publish({ Subject }).catch((e: unknown) => e);
+      expect(refused, JSON.stringify(Subject)).toBeInstanceOf(InvalidParameterException);
+      expect(refused).toMatchObject({
+        message: "Invalid parameter: Subject",
+        $metadata: { httpStatusCode: 400 },
+      });
+    }
+    expect(standIn.published).toEqual([]);
+    await publish({ Subject: `${"x".repeat(98)}!?` });
+    expect(standIn.published).toHaveLength(1);
+  });
+
+  it("refuses an empty message and one over 262144 bytes in UTF-8, accepts one of exactly 262144", async () => {
+    const refusals = [
+      ["", "Invalid parameter: Empty message"],
+      ["x".repeat(262_145), "Invalid parameter: Message too long"],
+      // 87,382 characters, 262,146 bytes: the limit counts bytes.
+      ["€".repeat(87_382), "Invalid parameter: Message too long"],
+    ] as const;
+    for (const [Message, text] of refusals) {
+      const refused = await publish({ Message }).catch((e: unknown) => e);
+      expect(refused).toBeInstanceOf(InvalidParameterException);
+      expect(refused).toMatchObject({ message: text });
+    }
+    expect(standIn.published).toEqual([]);
+    const largest = `${"€".repeat(87_381)}x`;
+    expect(Buffer.byteLength(largest)).toBe(262_144);
+    await publish({ Message: largest });
+    expect(standIn.published.map((p) => p.message)).toEqual([largest]);
+  });
+
+  it("refuses a topic in another region than the request is signed for", async () => {
+    const elsewhere = new SNSClient({ endpoint: standIn.endpoint, region: REGION, credentials });
+    try {
+      const refused = await elsewhere
+        .send(new PublishCommand({ TopicArn: TOPIC, Message: "m" }))
+        .catch((e: unknown) => e);
+      expect(refused).toBeInstanceOf(InvalidParameterException);
+      expect(refused).toMatchObject({ message: "Invalid parameter: TopicArn" });
+    } finally {
+      elsewhere.destroy();
+    }
+    expect(standIn.published).toEqual([]);
+  });
+
+  it("answers other actions with InvalidAction", async () => {
+    const refused = await client.send(new ListTopicsCommand({})).catch((e: unknown) => e);
+    expect(refused).toMatchObject({ name: "InvalidAction", $metadata: { httpStatusCode: 400 } });
+    expect(standIn.requests.at(-1)).toEqual({
+      action: "ListTopics",
+      topicArn: undefined,
+      accessKeyId: ACCESS_KEY_ID,
+    });
+  });
+
+  const form = new URLSearchParams({
+    Action: "Publish",
+    Version: "2010-03-31",
+    TopicArn: TOPIC,
+    Message: "unsigned",
+  }).toString();
+
+  it("refuses an unsigned request with 403 MissingAuthenticationToken, in SNS's XML error shape", async () => {
+    const before = standIn.requests.length;
+    const res = await fetch(standIn.endpoint, {
+      method: "POST",
+      headers: { "content-type": "application/x-www-form-urlencoded" },
+      body: form,
+    });
+    expect(res.status).toBe(403);
+    expect(res.headers.get("content-type")).toBe("text/xml");
+    expect(await res.text()).toMatch(
+      /^<ErrorResponse xmlns="http:\/\/sns\.amazonaws\.com\/doc\/2010-03-31\/"><Error><Type>Sender<\/Type><Code>MissingAuthenticationToken<\/Code><Message>[^<]+<\/Message><\/Error><RequestId>[0-9a-f-]{36}<\/RequestId><\/ErrorResponse>$/,
+    );
+    expect(standIn.requests.length).toBe(before);
+    expect(standIn.published).toEqual([]);
+  });
+
+  it("refuses a request signed for another service with 403, and records it", async () => {
+    const res = await fetch(standIn.endpoint, {
+      method: "POST",
+      headers: {
+        "content-type": "application/x-www-form-urlencoded",
+        authorization: `AWS4-HMAC-SHA256 Credential=${ACCESS_KEY_ID}/20261127/${SNS_REGION}/sqs/aws4_request, SignedHeaders=host, Signature=00`,
+      },
+      body: form,
+    });
+    expect(res.status).toBe(403);
+    expect(await res.text()).toContain("<Code>SignatureDoesNotMatch</Code>");
+    expect(standIn.requests.at(-1)).toEqual({
+      action: "Publish",
+      topicArn: TOPIC,
+      accessKeyId: ACCESS_KEY_ID,
+    });
+    expect(standIn.published).toEqual([]);
+  });
+
+  it("is reached by a client with no endpoint option when AWS_ENDPOINT_URL_SNS is set", async () => {
+    vi.stubEnv("AWS_ENDPOINT_URL_SNS", standIn.endpoint);
+    const fromEnv = new SNSClient({ region: SNS_REGION, credentials });
+    try {
+      const got = await fromEnv.send(new PublishCommand({ TopicArn: TOPIC, Message: "via env" }));
+      expect(standIn.published).toMatchObject([{ message: "via env", messageId: got.MessageId }]);
+    } finally {
+      fromEnv.destroy();
+    }
   });
 });
