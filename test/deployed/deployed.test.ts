@@ -144,11 +144,18 @@ describe(`the deployed stack (stage ${STAGE}, packaged, each function in its own
       "PlanLambdaFunction",
       "PostReportsLambdaFunction",
       "PublishLambdaFunction",
+      "RecordFailureLambdaFunction",
       "ScanSourceLambdaFunction",
     ]);
     for (const fn of stack.functions.values()) {
       const names = Object.keys(fn.templateVariables);
-      if (STEPS.includes(fn.logicalId)) {
+      if (fn.logicalId === "RecordFailureLambdaFunction") {
+        // Where alerts.json is, the time zone of the scheduled date, and the topic: no more.
+        expect(names.filter((n) => /^(MODELARTS_|REPORT_API|REPORT_LINK|IAM_)/.test(n))).toEqual(
+          [],
+        );
+        expect(fn.templateVariables.REPORT_TOPIC_ARN).toBe(stack.sns.topics[0]);
+      } else if (STEPS.includes(fn.logicalId)) {
         expect(names).toContain("MODELARTS_CREDENTIALS_SECRET");
         expect(names).not.toContain("REPORT_API_TOKEN_SECRET");
       } else {
@@ -171,8 +178,9 @@ describe(`the deployed stack (stage ${STAGE}, packaged, each function in its own
     expect(run.calls.map((c) => c.state)).toEqual(["Plan", "ScanSource", "Publish"]);
     // Publish deleted the run's partial.
     expect(await keys("runs/")).toEqual([]);
+    // The day's files, and the digest the scheduled run sent (report.md §11).
     expect(await keys(`daily/${day}/`)).toEqual(
-      ["jobs.csv", "manifest.json", "report.json", "sources.csv", "usage.csv"].map(
+      ["digest.txt", "jobs.csv", "manifest.json", "report.json", "sources.csv", "usage.csv"].map(
         (f) => `daily/${day}/${f}`,
       ),
     );
@@ -190,6 +198,45 @@ describe(`the deployed stack (stage ${STAGE}, packaged, each function in its own
       .MODELARTS_CREDENTIALS_SECRET;
     expect(stack.secrets.requests.map((r) => r.secretId)).toContain(credentials);
     expect(sim.requests.listing).toBeGreaterThan(0);
+  });
+
+  it("sends the scheduled run's digest to the stack's topic, once, with a week's link that opens the day's page", async () => {
+    // Published by Publish, to the topic its template variable names (the one alarmEmail
+    // subscribes), as SNS's Query protocol carries it.
+    const publish = stack.functions.get("PublishLambdaFunction");
+    const digests = stack.sns.published.filter((m) =>
+      m.subject?.startsWith(`ModelArts usage ${day}`),
+    );
+    expect(digests, stack.functions.get("PublishLambdaFunction")?.process.logs()).toHaveLength(1);
+    const [digest] = digests;
+    expect(digest?.topicArn).toBe(publish?.templateVariables.REPORT_TOPIC_ARN);
+    expect(digest?.accessKeyId).toBe(publish?.accessKeyId);
+    expect(digest?.message).toBe((await object(`daily/${day}/digest.txt`))?.toString());
+    const report = JSON.parse((await object(`daily/${day}/report.json`))?.toString() ?? "");
+    expect(digest?.message).toContain(`ModelArts usage ${day} (${TIME_ZONE})`);
+    expect(digest?.message).toContain(`versions active ${report.totals.versions_active}`);
+    // The link: this stack's API (the template's REPORT_API_URL), signed with the stack's key.
+    const url = /The day's page \(7 days\): (\S+)/.exec(digest?.message ?? "")?.[1] ?? "";
+    const link = new URL(url);
+    expect(link.origin).toBe(stack.apiUrl);
+    expect(link.pathname).toBe(`/reports/${day}`);
+    const expires = Number(link.searchParams.get("expires"));
+    expect(expires * 1000 - Date.now()).toBeGreaterThan(6.9 * 86_400_000);
+    expect(expires * 1000 - Date.now()).toBeLessThanOrEqual(7 * 86_400_000);
+    const page = await stack.request(
+      apiGatewayEvent({ url: `${link.pathname}${link.search}`, headers: { accept: "text/html" } }),
+    );
+    expect(page.statusCode, page.body).toBe(200);
+    expect(page.headers?.["content-type"]).toContain("text/html");
+    expect(page.body).toContain(day);
+    // A retried execution of the same schedule publishes again, but sends no second digest.
+    const scheduled = startOfDay(localDate(Date.now(), TIME_ZONE), TIME_ZONE) + 30 * 60_000;
+    const retried = await stack.execute({ name: randomUUID(), input: scheduledEvent(scheduled) });
+    expect(retried.status).toBe("SUCCEEDED");
+    expect(
+      stack.sns.published.filter((m) => m.subject?.startsWith(`ModelArts usage ${day}`)),
+    ).toHaveLength(1);
+    expect((await object(`daily/${day}/digest.txt`))?.toString()).toBe(digest?.message);
   });
 
   it("writes the month that ended, once, on the first scheduled run after it", async () => {
@@ -456,6 +503,7 @@ describe(`the deployed stack (stage ${STAGE}, packaged, each function in its own
     const bucket = `arn:aws:s3:::${stack.bucket}`;
     const secret = (id: string) => stack.resolve({ Ref: id }, id);
     const fn = (id: string) => stack.resolve({ "Fn::GetAtt": [id, "Arn"] }, id);
+    const topic = stack.resolve({ Ref: "AlarmTopic" }, "topic");
     const needs: [string, string, string][] = [
       ["PlanFunctionRole", "s3:GetObject", `${bucket}/reports/latest-month.json`],
       [
@@ -471,6 +519,8 @@ describe(`the deployed stack (stage ${STAGE}, packaged, each function in its own
       ["PublishFunctionRole", "s3:DeleteObject", `${bucket}/reports/run.lock`],
       ["PublishFunctionRole", "s3:DeleteObject", `${bucket}/reports/runs/*`],
       ["PublishFunctionRole", "s3:ListBucket", bucket],
+      ["PublishFunctionRole", "sns:Publish", topic],
+      ["PublishFunctionRole", "secretsmanager:GetSecretValue", secret("LinkKeySecret")],
       ["ApiFunctionRole", "s3:GetObject", `${bucket}/reports/daily/*`],
       ["ApiFunctionRole", "s3:GetObject", `${bucket}/reports/monthly/*`],
       ["ApiFunctionRole", "s3:PutObject", `${bucket}/reports/regenerations.json`],

@@ -13,7 +13,7 @@ import { ACCOUNT, REGION, type Stack } from "./stack.js";
 
 /**
  * The IAM audit of the deployed shape: every AWS call the stack's functions made (S3 through
- * the recording proxy, Secrets Manager and Step Functions from their stand-ins' logs), and the
+ * the recording proxy, Secrets Manager, Step Functions and SNS from their stand-ins' logs), and the
  * state machine's own (each Task's lambda:InvokeFunction, by its `RoleArn`) and the schedule's
  * (StartExecution, by its target's `RoleArn`), each held against its caller's role in the
  * compiled template. CloudWatch Logs calls are Lambda's own and not audited.
@@ -133,6 +133,14 @@ export function auditStack(stack: Stack): Audit {
     const request = { action: "states:StartExecution", resource: r.stateMachineArn };
     if (fn === undefined) unattributed.push(`${seen}: signed by ${r.accessKeyId}`);
     else audit(fn.logicalId, fn.role, request, seen);
+  }
+
+  for (const r of stack.sns.requests) {
+    const fn = byKey.get(r.accessKeyId);
+    const seen = `${r.action} ${r.topicArn ?? "(no topic)"}`;
+    if (fn === undefined || r.action !== "Publish" || r.topicArn === undefined) {
+      unattributed.push(`${seen}: signed by ${r.accessKeyId}`);
+    } else audit(fn.logicalId, fn.role, { action: "sns:Publish", resource: r.topicArn }, seen);
   }
 
   const [machineId, machine] = onlyOf(template, "AWS::StepFunctions::StateMachine");

@@ -3,9 +3,11 @@ import { dirname, join } from "node:path";
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from "aws-lambda";
 import {
   type SecretsManagerStandIn,
+  type SnsStandIn,
   type StartedExecution,
   type StepFunctionsStandIn,
   startSecretsManager,
+  startSns,
   startStepFunctions,
 } from "../helpers/aws-standins.js";
 import {
@@ -112,6 +114,10 @@ export interface Stack {
   resolve(value: unknown, where: string): string;
   readonly secrets: SecretsManagerStandIn;
   readonly stepFunctions: StepFunctionsStandIn;
+  /** The stack's SNS topics (their Refs), and what the functions published to them. */
+  readonly sns: SnsStandIn;
+  /** The HTTP API's URL as the template gives it to functions (`https://<id>.execute-api…`). */
+  readonly apiUrl: string;
   /** The state machine's ARN (its Ref). */
   readonly stateMachineArn: string;
   /** By logical id. */
@@ -187,6 +193,7 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
       ["AWS::AccountId", ACCOUNT],
       ["AWS::Region", REGION],
       ["AWS::Partition", "aws"],
+      ["AWS::URLSuffix", "amazonaws.com"],
     ]),
     attributes: new Map(),
   };
@@ -215,6 +222,21 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
     if (value === undefined) throw new Error(`no value given for the secret ${id}`);
     return { arn, name, value };
   });
+
+  // SNS topics: Ref gives the ARN, a generated name when the template sets none.
+  const topics = ofType(template, "AWS::SNS::Topic").map(([id, p]) => {
+    const name =
+      p.TopicName === undefined
+        ? `${stackName}-${id}-1A2B3C4D5E6F`
+        : resolveIntrinsic(p.TopicName, names, id);
+    const arn = `arn:aws:sns:${REGION}:${ACCOUNT}:${name}`;
+    names.refs.set(id, arn);
+    return arn;
+  });
+  // The HTTP API: Ref gives its id, the first part of its host name.
+  const apis = ofType(template, "AWS::ApiGatewayV2::Api");
+  for (const [id] of apis) names.refs.set(id, "a1b2c3d4e5");
+  const apiUrl = `https://a1b2c3d4e5.execute-api.${REGION}.amazonaws.com`;
 
   // Functions: Ref gives the name.
   const functionIds = ofType(template, "AWS::Lambda::Function");
@@ -245,7 +267,9 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
   const recorder = await startS3Recorder(s3.endpoint);
   const secrets = await startSecretsManager(secretEntries);
   const stepFunctions = await startStepFunctions({ stateMachines: [stateMachineArn] });
+  const sns = await startSns({ topics });
   const endpoints = {
+    AWS_ENDPOINT_URL_SNS: sns.endpoint,
     AWS_ENDPOINT_URL_S3: recorder.endpoint,
     AWS_ENDPOINT_URL_SECRETS_MANAGER: secrets.endpoint,
     AWS_ENDPOINT_URL_SFN: stepFunctions.endpoint,
@@ -324,6 +348,8 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
     resolve: (value, where) => resolveIntrinsic(value, names, where),
     secrets,
     stepFunctions,
+    sns,
+    apiUrl,
     stateMachineArn,
     functions,
     routeFunction(routeKey) {
@@ -380,6 +406,7 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
       await Promise.all([...functions.values()].map((f) => f.process.close()));
       await Promise.all(variants.map((v) => v.close()));
       await stepFunctions.close();
+      await sns.close();
       await secrets.close();
       await recorder.close();
       await s3.close();

@@ -25,6 +25,10 @@ const PLAN = "PlanLambdaFunction";
 const SCAN = "ScanSourceLambdaFunction";
 const PUBLISH = "PublishLambdaFunction";
 const STEPS = [PLAN, SCAN, PUBLISH];
+/** Where the state machine goes when a step failed for good (report.md §11). */
+const RECORD = "RecordFailureLambdaFunction";
+/** Every function the state machine calls. */
+const MACHINE_FUNCTIONS = [...STEPS, RECORD];
 /** Lambda's own transient errors, as a Task that calls a function sees them. */
 const LAMBDA_TRANSIENT = [
   "Lambda.ServiceException",
@@ -223,13 +227,38 @@ describe("the packaged stack (serverless package --stage ci, no AWS credentials)
     });
   });
 
-  it("runs Plan, then ScanSource for each planned source in a Map, then Publish, with the three functions", () => {
+  it("runs Plan, then ScanSource for each planned source in a Map, then Publish, with the three functions; a failure for good goes through RecordFailure to RunFailed", () => {
     const { machine, unresolved } = machineOf(template);
     expect(unresolved).toEqual([]);
     expect(machine.QueryLanguage ?? "JSONPath").toBe("JSONPath");
     expect(machine.StartAt).toBe("Plan");
     const { Plan: plan, ScanSources: map, Publish: publish } = machine.States;
-    expect(Object.keys(machine.States).sort()).toEqual(["Plan", "Publish", "ScanSources"]);
+    expect(Object.keys(machine.States).sort()).toEqual([
+      "Plan",
+      "Publish",
+      "RecordFailure",
+      "RunFailed",
+      "ScanSources",
+    ]);
+    // RecordFailure gets the execution's input and name and the caught error, and hands the
+    // error on unchanged: the execution fails with the run's own error and cause.
+    expect(machine.States.RecordFailure).toMatchObject({
+      Type: "Task",
+      Resource: functionArn(RECORD),
+      Parameters: {
+        "event.$": "$$.Execution.Input",
+        "run_id.$": "$$.Execution.Name",
+        "error.$": "$",
+      },
+      ResultPath: "$.recorded",
+      Next: "RunFailed",
+      Catch: [{ ErrorEquals: ["States.ALL"], ResultPath: "$.record_error", Next: "RunFailed" }],
+    });
+    expect(machine.States.RunFailed).toEqual({
+      Type: "Fail",
+      ErrorPath: "$.Error",
+      CausePath: "$.Cause",
+    });
     // Plan gets the execution's input as the event and its name as the run's id.
     expect(plan).toMatchObject({
       Type: "Task",
@@ -258,10 +287,10 @@ describe("the packaged stack (serverless package --stage ci, no AWS credentials)
     expect(publish).toMatchObject({ Type: "Task", Resource: functionArn(PUBLISH), End: true });
     // Each substitution is one of the run's functions, by its ARN.
     const { substitutions } = compiledDefinition(template, STATE_MACHINE, () => "");
-    expect(Object.values(substitutions).map(target).sort()).toEqual([...STEPS].sort());
+    expect(Object.values(substitutions).map(target).sort()).toEqual([...MACHINE_FUNCTIONS].sort());
     expect(
       Object.values(substitutions).map((v) => (v as { "Fn::GetAtt": string[] })["Fn::GetAtt"][1]),
-    ).toEqual(["Arn", "Arn", "Arn"]);
+    ).toEqual(["Arn", "Arn", "Arn", "Arn"]);
   });
 
   it("is a definition the Amazon States Language accepts (asl-validator)", () => {
@@ -286,10 +315,18 @@ describe("the packaged stack (serverless package --stage ci, no AWS credentials)
     // The retry is inside the Map's iteration: the Map itself is not retried (a retry there
     // would scan every source again).
     expect(states.ScanSources?.Retry).toBeUndefined();
-    // Nothing catches, nothing retries StepFailedError or everything (States.ALL): a source
-    // that fails for good fails the Map, so the execution fails and Publish never runs.
+    // Nothing retries StepFailedError or everything (States.ALL); what catches a failure for
+    // good goes only to RecordFailure, which ends in RunFailed: a source that fails for good
+    // fails the Map, so the execution fails and Publish never runs.
     for (const [name, state] of Object.entries(states)) {
-      expect(state.Catch, name).toBeUndefined();
+      const caught = name === "RecordFailure" ? "RunFailed" : "RecordFailure";
+      for (const catcher of (state.Catch ?? []) as { Next?: string }[]) {
+        expect(catcher.Next, name).toBe(caught);
+      }
+      if (["Plan", "ScanSources", "Publish"].includes(name)) {
+        expect(state.Catch, name).toEqual([{ ErrorEquals: ["States.ALL"], Next: "RecordFailure" }]);
+      }
+      if (name === "ScanSource") expect(state.Catch, name).toBeUndefined();
       for (const retrier of state.Retry ?? []) {
         expect(retrier.ErrorEquals, name).not.toContain("StepFailedError");
         expect(retrier.ErrorEquals, name).not.toContain("States.ALL");
@@ -321,7 +358,7 @@ describe("the packaged stack (serverless package --stage ci, no AWS credentials)
     expect(machine.TimeoutSeconds).toBeLessThan(PENDING_TTL_MS / 1000);
   });
 
-  it("lets the state machine's role invoke the run's three functions and nothing else", () => {
+  it("lets the state machine's role invoke the run's functions and nothing else", () => {
     const roleId = target(props(template, STATE_MACHINE).RoleArn) ?? "";
     const trust = props(template, roleId).AssumeRolePolicyDocument as { Statement: Statement[] };
     expect(trust.Statement.map((s) => (s as unknown as Props).Principal)).toEqual([
@@ -329,7 +366,7 @@ describe("the packaged stack (serverless package --stage ci, no AWS credentials)
     ]);
     const allowed = grants(template, roleId);
     expect(Object.keys(allowed)).toEqual(["lambda:InvokeFunction"]);
-    expect(allowed["lambda:InvokeFunction"]?.sort()).toEqual([...STEPS].sort());
+    expect(allowed["lambda:InvokeFunction"]?.sort()).toEqual([...MACHINE_FUNCTIONS].sort());
     expect(props(template, roleId).ManagedPolicyArns).toBeUndefined();
   });
 
@@ -441,8 +478,8 @@ describe("the packaged stack (serverless package --stage ci, no AWS credentials)
       // biome-ignore lint/suspicious/noTemplateCurlyInString: Fn::Sub syntax, not a JS template
       "${ReportBucket.Arn}/reports/*",
     ]);
-    // Each step has a role of its own.
-    expect(new Set(STEPS.map((id) => roleOf(template, id))).size).toBe(3);
+    // Each step has a role of its own, and so has RecordFailure.
+    expect(new Set(MACHINE_FUNCTIONS.map((id) => roleOf(template, id))).size).toBe(4);
   });
 
   it("keeps the report bucket private, encrypted and versioned, and expires old versions", () => {
@@ -518,7 +555,8 @@ describe("the packaged stack (serverless package --stage ci, no AWS credentials)
         .flatMap((s) =>
           list(s.Resource).map((r) => target(r) ?? (r as { "Fn::Sub"?: string })["Fn::Sub"]),
         );
-    // Plan (ListWorkspace) and ScanSource reach the upstream; Publish never does.
+    // Plan (ListWorkspace) and ScanSource reach the upstream; Publish never does: it signs the
+    // digest's link (report.md §11). RecordFailure reads no secret.
     for (const id of [PLAN, SCAN]) {
       expect(secretsOf(id), id).toEqual([
         "ModelArtsCredentialsSecret",
@@ -527,7 +565,8 @@ describe("the packaged stack (serverless package --stage ci, no AWS credentials)
         "arn:${AWS::Partition}:secretsmanager:${AWS::Region}:${AWS::AccountId}:secret:modelarts-usage-report/ci/sources/*",
       ]);
     }
-    expect(secretsOf(PUBLISH)).toEqual([]);
+    expect(secretsOf(PUBLISH)).toEqual(["LinkKeySecret"]);
+    expect(secretsOf(RECORD)).toEqual([]);
     for (const functionId of Object.values(API_FUNCTIONS)) {
       expect(secretsOf(functionId), functionId).toEqual(["ApiTokenSecret", "LinkKeySecret"]);
     }
@@ -592,7 +631,7 @@ describe("the packaged stack (serverless package --stage ci, no AWS credentials)
         "ModelArtsCredentialsSecret",
       );
       expect(
-        Object.keys(variablesOf(id)).filter((n) => n.startsWith("REPORT_API")),
+        Object.keys(variablesOf(id)).filter((n) => n.startsWith("REPORT_API_TOKEN")),
         id,
       ).toEqual([]);
     }
