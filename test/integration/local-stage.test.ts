@@ -102,8 +102,9 @@ describe("the local stage (npm run dev)", () => {
   });
 
   it("hands the API functions the API settings of the shell", () => {
-    // The run's steps (plan, scanSource, publish) are the state machine's, not the API's.
-    const steps = new Set(["plan", "scanSource", "publish"]);
+    // The run's steps (plan, scanSource, publish) and recordFailure are the state machine's,
+    // not the API's.
+    const steps = new Set(["plan", "scanSource", "publish", "recordFailure"]);
     for (const fn of Object.keys(local.functions).filter((f) => !steps.has(f))) {
       const env = environmentOf(fn);
       for (const [name, by] of table) {

@@ -548,6 +548,38 @@ describe("the packaged stack (serverless package --stage ci, no AWS credentials)
     }
   });
 
+  it("lets only the functions that send publish to the stack's topic (sns:Publish), and to it alone", () => {
+    const publishers = ofType(template, "AWS::IAM::Role")
+      .filter(([id]) =>
+        Object.keys(grants(template, id)).some((a) => a.startsWith("sns:") || a === "*"),
+      )
+      .map(([id]) => id)
+      .sort();
+    expect(publishers).toEqual([roleOf(template, PUBLISH), roleOf(template, RECORD)].sort());
+    for (const role of publishers) {
+      expect(grants(template, role)["sns:Publish"], role).toEqual(["AlarmTopic"]);
+      expect(Object.keys(grants(template, role)).filter((a) => a.startsWith("sns:"))).toEqual([
+        "sns:Publish",
+      ]);
+    }
+    // No other kind of policy grants it either (a standalone policy, a topic policy).
+    for (const statement of allPolicyStatements(template)) {
+      const actions = list(statement.Action);
+      if (actions.some((a) => a.startsWith("sns:"))) expect(actions).toEqual(["sns:Publish"]);
+    }
+    expect(ofType(template, "AWS::SNS::TopicPolicy")).toEqual([]);
+    // The functions that send are told which topic, and it is that one.
+    for (const id of [PUBLISH, RECORD]) {
+      const variables = (props(template, id).Environment as { Variables: Props }).Variables;
+      expect(target(variables.REPORT_TOPIC_ARN), id).toBe("AlarmTopic");
+    }
+    // RecordFailure writes alerts.json and nothing else.
+    expect(grants(template, roleOf(template, RECORD))["s3:PutObject"]).toEqual([
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: Fn::Sub syntax, not a JS template
+      "${ReportBucket.Arn}/reports/alerts.json",
+    ]);
+  });
+
   it("gives each function's role only its own secret", () => {
     const secretsOf = (functionId: string) =>
       statementsOf(template, roleOf(template, functionId))

@@ -131,6 +131,8 @@ describe("parseReportEvent", () => {
       // The month ended by then: reported too if it has not been yet.
       dueMonth: "2026-10",
       requestId: undefined,
+      // Its run sends the daily digest.
+      scheduled: true,
     });
     // Berlin's 00:30 is 23:30 UTC the day before.
     const berlin = { source: "schedule", scheduled_time: "2026-11-27T23:30:00Z" };
@@ -154,6 +156,7 @@ describe("parseReportEvent", () => {
       month: "2026-11",
       dueMonth: undefined,
       requestId: "r-2",
+      scheduled: false,
     });
     expect(() => parseReportEvent({ month: "2026-12" }, NOW, "UTC")).toThrow(/has not ended yet/);
     expect(() => parseReportEvent({ month: "2026-11", dates: ["2026-11-27"] }, NOW, "UTC")).toThrow(
