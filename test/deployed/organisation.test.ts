@@ -147,6 +147,11 @@ describe("the organisation's scheduled run, deployed", () => {
     ]);
     const alerts = JSON.parse(await object("alerts.json")).alerts.map((a: { id: string }) => a.id);
     expect(alerts).toContain(`budget:eu-gpu-day:${day}:over`);
+    // The scheduled run's digest, on the stack's topic, names the budget and the new alert.
+    const digest = stack.sns.published.find((m) => m.subject?.startsWith(`ModelArts usage ${day}`));
+    expect(digest?.subject).toBe(`ModelArts usage ${day} - 1 new alert`);
+    expect(digest?.message).toContain("eu-gpu-day (day): over");
+    expect(digest?.message).toContain(`  - budget eu-gpu-day (day ${day}) is over its limit`);
     expect(report.by_source).toHaveLength(3);
     expect(await object(`daily/${day}/sources.csv`)).toMatch(/^report_date,source,flavor_code/);
     // The secret was read at run time, and the scan's role may read it.
@@ -276,6 +281,27 @@ describe("the organisation's scheduled run, deployed", () => {
     expect(run.run.retries).toEqual([]);
     expect(await object(`daily/${day}/report.json`).catch(() => "missing")).toBe("missing");
     expect(await object("latest.json")).toBe(latest);
+    // Not a scheduled run: RecordFailure was called, and raised and sent nothing (the caller
+    // of a regeneration or a run by hand sees its execution fail).
+    expect(run.calls.map((c) => c.state)).toContain("RecordFailure");
+    const alerts = JSON.parse(await object("alerts.json")).alerts as { kind: string }[];
+    expect(alerts.filter((a) => a.kind === "run_failed")).toEqual([]);
+    expect(stack.sns.published.filter((m) => m.subject?.includes("failed"))).toEqual([]);
+  });
+
+  it("sends the alerts a run outside the schedule raised, once, without a digest", () => {
+    // org-run-clean and org-run-2 reported days of their own: each raised the budget's alert
+    // for its day, sent as an alerts message (no digest: they were not scheduled).
+    const messages = stack.sns.published.filter(
+      (m) => m.subject === "ModelArts usage - 1 new alert",
+    );
+    const days = [-4, -3].map((d) => addDays(localDate(Date.now(), "UTC"), d));
+    expect(messages.map((m) => m.message)).toEqual(
+      days.map((d) => expect.stringContaining(`budget eu-gpu-day (day ${d}) is over its limit`)),
+    );
+    expect(
+      stack.sns.published.filter((m) => m.subject?.startsWith("ModelArts usage 2")),
+    ).toHaveLength(1);
   });
 
   // Last, on purpose: it audits the AWS calls every test above made.
@@ -299,6 +325,12 @@ describe("the organisation's scheduled run, deployed", () => {
       ["PublishFunctionRole", "s3:GetObject", `${bucket}/reports/runs/*`],
       ["PublishFunctionRole", "s3:DeleteObject", `${bucket}/reports/runs/*`],
       ["ApiFunctionRole", "s3:GetObject", `${bucket}/reports/daily/*`],
+      ["PublishFunctionRole", "sns:Publish", stack.resolve({ Ref: "AlarmTopic" }, "topic")],
+      [
+        "ReportStateMachineRole",
+        "lambda:InvokeFunction",
+        stack.resolve({ "Fn::GetAtt": ["RecordFailureLambdaFunction", "Arn"] }, "fn"),
+      ],
     ];
     const unseen = needs.filter(([role, action, resource]) => {
       return callsFor(audit, role, action, resource).length === 0;
