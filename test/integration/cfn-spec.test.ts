@@ -64,6 +64,7 @@ describe("the packaged template against the CloudFormation registry schemas", ()
         "AWS::S3::Bucket",
         "AWS::SecretsManager::Secret",
         "AWS::SNS::Subscription",
+        "AWS::SNS::Topic",
       ]),
     );
     expect(types.filter((type) => !spec.resources.has(type))).toEqual([]);
