@@ -293,6 +293,23 @@ export function loadApiConfig(env: Env = process.env): ApiConfig {
 /** A link key must be long enough that guessing a signature is hopeless. */
 const MIN_LINK_KEY_LENGTH = 32;
 
+/**
+ * The link key's bytes: the secret's value (read now) or the variable's, trimmed (a value
+ * filled from a file often ends in a newline); ConfigError when it is too short to sign with.
+ */
+export async function linkKeyBytes(
+  source: ApiTokenSource,
+  fetchSecret: (secretId: string) => Promise<string>,
+): Promise<Buffer> {
+  const key = (
+    source.kind === "secret" ? await fetchSecret(source.secretId) : source.token.reveal()
+  ).trim();
+  if (key.length < MIN_LINK_KEY_LENGTH) {
+    throw new ConfigError(`the link key is shorter than ${MIN_LINK_KEY_LENGTH} characters`);
+  }
+  return Buffer.from(key, "utf8");
+}
+
 /** Where the link key comes from (REPORT_LINK_KEY_SECRET or REPORT_LINK_KEY), or `null`. */
 export function parseLinkKey(env: Env): ApiTokenSource | null {
   const secretId = read(env, "REPORT_LINK_KEY_SECRET");

@@ -1,10 +1,9 @@
 import { makeLink } from "../api/links.js";
 import { DAY } from "../report/period.js";
 import { digestSubject, renderAlertsMessage, renderDigest } from "../report/render-digest.js";
-import { ConfigError } from "../shared/errors.js";
 import { markSent, wasSent } from "../storage/alerts.js";
 import type { ReportStore } from "../storage/store.js";
-import type { ApiTokenSource } from "./config.js";
+import { type ApiTokenSource, linkKeyBytes } from "./config.js";
 import type { ReportJobResult } from "./report-job.js";
 import type { FetchSecret } from "./upstream.js";
 
@@ -45,11 +44,7 @@ export async function digestLinks(
   fetchSecret: FetchSecret,
 ): Promise<LinkMaker> {
   if (key === null || base === null) return () => undefined;
-  const value = (
-    key.kind === "secret" ? await fetchSecret(key.secretId) : key.token.reveal()
-  ).trim();
-  if (value.length < 32) throw new ConfigError("the link key is shorter than 32 characters");
-  const bytes = Buffer.from(value, "utf8");
+  const bytes = await linkKeyBytes(key, fetchSecret);
   return (path) => makeLink(bytes, { path, ttlSeconds: DIGEST_LINK_SECONDS, now, base }).url;
 }
 

@@ -2,6 +2,7 @@ import { Logger } from "@aws-lambda-powertools/logger";
 import { getSecret } from "@aws-lambda-powertools/parameters/secrets";
 import {
   type ApiConfig,
+  linkKeyBytes,
   loadApiConfig,
   loadReportConfig,
   type ReportConfig,
@@ -71,13 +72,7 @@ export const api = {
   /** The link key, or `undefined` where none is configured (the local stage, optionally). */
   async linkKey(): Promise<Buffer | undefined> {
     const source = api.config().linkKey;
-    if (source === null) return undefined;
-    const key =
-      source.kind === "secret"
-        ? (await fetchSecret(source.secretId)).trim()
-        : source.token.reveal().trim();
-    if (key.length < 32) throw new ConfigError("the link key is shorter than 32 characters");
-    return Buffer.from(key, "utf8");
+    return source === null ? undefined : linkKeyBytes(source, fetchSecret);
   },
 };
 
