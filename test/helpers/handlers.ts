@@ -22,8 +22,8 @@ export type StepLambda = (event: unknown, context: Context) => Promise<unknown>;
 
 export interface Handlers {
   readonly routes: Record<RouteKey, HttpLambda>;
-  /** The state machine's steps (issue 21). */
-  readonly steps: Record<"plan" | "scanSource" | "publish", StepLambda>;
+  /** The state machine's steps (issue 21), and where a failed run goes (issue 22). */
+  readonly steps: Record<"plan" | "scanSource" | "publish" | "recordFailure", StepLambda>;
 }
 
 /** The module and export a serverless.yml handler (`src/handlers/get-report.handler`) names. */
@@ -58,6 +58,7 @@ export async function loadHandlers(env: Record<string, string | undefined>): Pro
       plan: await load<StepLambda>("src/handlers/plan.handler"),
       scanSource: await load<StepLambda>("src/handlers/scan-source.handler"),
       publish: await load<StepLambda>("src/handlers/publish.handler"),
+      recordFailure: await load<StepLambda>("src/handlers/record-failure.handler"),
     },
   };
 }

@@ -1,13 +1,20 @@
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type AlertCandidate, budgetAlerts, failureAlert } from "../../src/report/alert-rules.js";
 import type { BudgetState } from "../../src/report/budgets.js";
-import { ALERTS_KEY, raiseAlerts, readAlerts } from "../../src/storage/alerts.js";
+import { StorageError } from "../../src/shared/errors.js";
+import {
+  ALERTS_KEY,
+  markSent,
+  raiseAlerts,
+  readAlerts,
+  wasSent,
+} from "../../src/storage/alerts.js";
 import { FileStore } from "../../src/storage/file-store.js";
 
-/** Alerts (report.md §11): the rules on hand data, and each raised once. */
+/** Alerts (report.md §11): the rules on hand data, each raised once, messages marked sent once. */
 
 describe("the failure-spike rule", () => {
   it("needs more than 5 failures", () => {
@@ -134,5 +141,45 @@ describe("alerts.json", () => {
     await expect(raiseAlerts(store, forecast("2026-11-10"), 1)).rejects.toThrow(
       "is not an alerts file",
     );
+  });
+
+  it("marks a message sent once when two runs mark it at the same time", async () => {
+    const store = new FileStore(join(dir, "mark-race"));
+    expect(await wasSent(store, "digest:2026-11-27")).toBe(false);
+    const marked = await Promise.all(
+      Array.from({ length: 4 }, () => markSent(store, "digest:2026-11-27")),
+    );
+    expect(marked.filter((m) => m)).toEqual([true]);
+    expect(await wasSent(store, "digest:2026-11-27")).toBe(true);
+    expect(await markSent(store, "digest:2026-11-27")).toBe(false);
+    expect(await wasSent(store, "digest:2026-11-28")).toBe(false);
+  });
+
+  it("keeps the alerts when it marks a message, and still raises none of them again", async () => {
+    const store = new FileStore(join(dir, "mark-keeps"));
+    const raised = await raiseAlerts(store, forecast("2026-11-10"), 1);
+    expect(await markSent(store, "digest:2026-11-10")).toBe(true);
+    expect(await readAlerts(store)).toEqual(raised);
+    expect(await raiseAlerts(store, forecast("2026-11-10"), 2)).toEqual([]);
+    // And raising afterwards keeps the mark.
+    const spike = failureAlert("2026-11-11", 40, [1]) as AlertCandidate;
+    expect(await raiseAlerts(store, [spike], 3)).toHaveLength(1);
+    expect(await wasSent(store, "digest:2026-11-10")).toBe(true);
+  });
+
+  it("refuses a damaged alerts.json when marking or asking, and leaves the file as it was", async () => {
+    const store = new FileStore(join(dir, "mark-damaged"));
+    for (const damaged of ["{not json", '{"alerts": "none"}', '{"alerts": [], "sent": [1]}']) {
+      await store.put(ALERTS_KEY, damaged, "application/json");
+      for (const call of [
+        () => markSent(store, "digest:2026-11-27"),
+        () => wasSent(store, "digest:2026-11-27"),
+      ]) {
+        const error = await call().catch((e: unknown) => e);
+        expect(error, damaged).toBeInstanceOf(StorageError);
+        expect((error as Error).message).toBe(`alerts.json in ${store.url} is not an alerts file`);
+      }
+      expect(await readFile(join(dir, "mark-damaged", ALERTS_KEY), "utf8")).toBe(damaged);
+    }
   });
 });
