@@ -1,7 +1,7 @@
 import { makeLink } from "../api/links.js";
 import { DAY } from "../report/period.js";
 import { digestSubject, renderAlertsMessage, renderDigest } from "../report/render-digest.js";
-import { markSent, wasSent } from "../storage/alerts.js";
+import { type Alert, markSent, markTold, unsentAlerts, wasSent } from "../storage/alerts.js";
 import type { ReportStore } from "../storage/store.js";
 import { type ApiTokenSource, linkKeyBytes } from "./config.js";
 import type { ReportJobResult } from "./report-job.js";
@@ -53,9 +53,10 @@ export interface RunDigest extends OutgoingMessage {
   readonly date: string;
 }
 
-/** The digest of a run: about the newest day it wrote, with every alert it raised. */
+/** The digest of a run: about the newest day it wrote, with the alerts it tells. */
 export function digestOfRun(
-  result: Pick<ReportJobResult, "written" | "reports" | "alerts">,
+  result: Pick<ReportJobResult, "written" | "reports">,
+  alerts: readonly Alert[],
   link: LinkMaker,
 ): RunDigest | undefined {
   const newest = result.written[result.written.length - 1];
@@ -63,10 +64,10 @@ export function digestOfRun(
   if (newest === undefined || day === undefined) return undefined;
   return {
     date: newest.date,
-    subject: digestSubject(newest.date, result.alerts.length),
+    subject: digestSubject(newest.date, alerts.length),
     text: renderDigest(
       day.report,
-      result.alerts,
+      alerts,
       link(`/reports/${encodeURIComponent(newest.date)}?format=html`),
     ),
   };
@@ -74,13 +75,30 @@ export function digestOfRun(
 
 export type Delivery =
   | { readonly kind: "digest"; readonly digest: RunDigest; readonly sent: boolean }
-  | { readonly kind: "digest_sent_before"; readonly date: string }
+  | { readonly kind: "digest_sent_before"; readonly date: string; readonly alerts: number }
   | { readonly kind: "alerts"; readonly count: number }
   | { readonly kind: "nothing" };
 
+/** The alerts waiting, in one message of their own; marked told once it is sent. */
+async function tellAlerts(
+  store: ReportStore,
+  notifier: Notifier,
+  waiting: readonly Alert[],
+): Promise<void> {
+  if (waiting.length === 0) return;
+  await notifier.publish(renderAlertsMessage(waiting));
+  await markTold(
+    store,
+    waiting.map((a) => a.id),
+  );
+}
+
 /**
- * What a finished run tells: the digest of a scheduled run (written beside the day's files,
- * and published once per day when there is a notifier), or the alerts another run raised.
+ * What a finished run tells. Without a notifier (locally): the digest of a scheduled run
+ * with the alerts it raised, written beside the day's files. With one (deployed): every alert
+ * raised and not yet told — this run's, and any an earlier run could not send — in the digest
+ * of a scheduled run, published once per day, or in a message of their own after any other
+ * run; each marked told once SNS took it.
  */
 export async function deliverRun(
   result: Pick<ReportJobResult, "written" | "reports" | "alerts">,
@@ -88,23 +106,28 @@ export async function deliverRun(
   deps: { readonly store: ReportStore; readonly notifier?: Notifier; readonly link: LinkMaker },
 ): Promise<Delivery> {
   const { store, notifier } = deps;
+  const waiting = notifier === undefined ? result.alerts : await unsentAlerts(store);
   if (!run.scheduled) {
-    if (notifier === undefined || result.alerts.length === 0) return { kind: "nothing" };
-    await notifier.publish(renderAlertsMessage(result.alerts));
-    return { kind: "alerts", count: result.alerts.length };
+    if (notifier === undefined || waiting.length === 0) return { kind: "nothing" };
+    await tellAlerts(store, notifier, waiting);
+    return { kind: "alerts", count: waiting.length };
   }
-  const digest = digestOfRun(result, deps.link);
+  const digest = digestOfRun(result, waiting, deps.link);
   if (digest === undefined) return { kind: "nothing" };
   const id = `digest:${digest.date}`;
   if (notifier !== undefined && (await wasSent(store, id))) {
     // A retried run that raised what its first attempt did not: those alerts on their own.
-    if (result.alerts.length > 0) await notifier.publish(renderAlertsMessage(result.alerts));
-    return { kind: "digest_sent_before", date: digest.date };
+    await tellAlerts(store, notifier, waiting);
+    return { kind: "digest_sent_before", date: digest.date, alerts: waiting.length };
   }
   await store.put(DAY.key(digest.date, "digest.txt"), digest.text, "text/plain; charset=utf-8");
   if (notifier === undefined) return { kind: "digest", digest, sent: false };
   // Sent, then marked: a failure between the two sends it again on a retry, never not at all.
   await notifier.publish(digest);
-  await markSent(store, id);
+  await markSent(
+    store,
+    id,
+    waiting.map((a) => a.id),
+  );
   return { kind: "digest", digest, sent: true };
 }

@@ -78,8 +78,8 @@ async function record(input: unknown): Promise<FailureRecord> {
   try {
     // Sent, then raised: a failed send is tried again by the state machine's retry.
     if (await wasSent(store, alert.id)) return { alert: alert.id, raised: false };
-    await notify
-      .notifier()
+    const notifier = notify.notifier();
+    await notifier
       ?.publish({
         subject: `ModelArts usage ${date} - the scheduled run failed`,
         text: `${alert.message}.\n\nExecution ${run_id}: its history names the state and the error.\n`,
@@ -88,7 +88,7 @@ async function record(input: unknown): Promise<FailureRecord> {
         const why = e instanceof Error ? e.message : String(e);
         throw new StepTransientError(`the alert could not be sent: ${why}`, { cause: e });
       });
-    const raised = await raiseAlerts(store, [alert], now);
+    const raised = await raiseAlerts(store, [alert], now, { told: notifier !== undefined });
     logger.error("the scheduled run failed", { runId: run_id, alert: alert.id, date });
     return { alert: alert.id, raised: raised.length > 0 };
   } catch (e) {

@@ -5,10 +5,12 @@ import type { ReportStore } from "./store.js";
 
 /**
  * `alerts.json` at the storage root (report.md §11): the alerts raised, newest first, the last
- * 100, and the ids of those ever raised (the last 5 000), so each is raised **once**: a rerun,
- * a regeneration or a retried execution that finds the same thing adds nothing. Read and
- * replaced with conditional writes (If-Match on the ETag read, If-None-Match when there is
- * none), so two runs raising at once never both raise one alert.
+ * 100; `sent`, the ids of those ever raised and of the digests sent (the last 5 000), so each
+ * is raised **once**: a rerun, a regeneration or a retried execution that finds the same thing
+ * adds nothing; and `unsent`, the alerts raised but not yet told (a message that could not be
+ * sent is told by the next run that can). Read and replaced with conditional writes (If-Match
+ * on the ETag read, If-None-Match when there is none), so two runs raising at once never both
+ * raise one alert.
  */
 
 export const ALERTS_KEY = "alerts.json";
@@ -28,14 +30,16 @@ const alert = z.object({
   message: z.string(),
 });
 export type Alert = z.infer<typeof alert>;
-const document = z.object({ alerts: z.array(alert), sent: z.array(z.string()).default([]) });
+const document = z.object({
+  alerts: z.array(alert),
+  sent: z.array(z.string()).default([]),
+  unsent: z.array(z.string()).default([]),
+});
 type Document = z.infer<typeof document>;
 
-async function read(
-  store: ReportStore,
-): Promise<{ etag: string | null; alerts: Alert[]; sent: string[] }> {
+async function read(store: ReportStore): Promise<Document & { etag: string | null }> {
   const object = await store.get(ALERTS_KEY);
-  if (object === undefined) return { etag: null, alerts: [], sent: [] };
+  if (object === undefined) return { etag: null, alerts: [], sent: [], unsent: [] };
   const parsed = document.safeParse(
     (() => {
       try {
@@ -57,6 +61,13 @@ export async function readAlerts(store: ReportStore): Promise<Alert[]> {
   return (await read(store)).alerts;
 }
 
+/** The alerts raised but not told yet, oldest first (of the 100 kept). */
+export async function unsentAlerts(store: ReportStore): Promise<Alert[]> {
+  const { alerts, unsent } = await read(store);
+  const waiting = new Set(unsent);
+  return alerts.filter((a) => waiting.has(a.id)).reverse();
+}
+
 /** Whether `id` (an alert's, or a message's such as `digest:<day>`) was ever marked sent. */
 export async function wasSent(store: ReportStore, id: string): Promise<boolean> {
   return (await read(store)).sent.includes(id);
@@ -75,9 +86,13 @@ async function update<T>(
     const current = await read(store);
     const made = change(current);
     if (made.body === null) return made.result;
+    const alerts = made.body.alerts.slice(0, MAX_ALERTS);
+    const kept = new Set(alerts.map((a) => a.id));
     const body: Document = {
-      alerts: made.body.alerts.slice(0, MAX_ALERTS),
+      alerts,
       sent: made.body.sent.slice(-MAX_SENT),
+      // Only what can still be told: an alert no longer kept has no message left to send.
+      unsent: made.body.unsent.filter((id) => kept.has(id)),
     };
     const written = await store.putIf(
       ALERTS_KEY,
@@ -91,25 +106,43 @@ async function update<T>(
 }
 
 /**
- * Marks `id` sent (a message that is no alert, such as the day's digest, sent once); `false`
- * when it already was.
+ * Marks `id` sent (a message that is no alert, such as the day's digest, sent once), and the
+ * alerts `told` in it as told; `false` when `id` already was sent.
  */
-export function markSent(store: ReportStore, id: string): Promise<boolean> {
-  return update(store, (current) =>
-    current.sent.includes(id)
-      ? { body: null, result: false }
-      : { body: { alerts: current.alerts, sent: [...current.sent, id] }, result: true },
-  );
+export function markSent(
+  store: ReportStore,
+  id: string,
+  told: readonly string[] = [],
+): Promise<boolean> {
+  return update(store, (current) => {
+    const marked = !current.sent.includes(id);
+    const unsent = current.unsent.filter((u) => !told.includes(u));
+    if (!marked && unsent.length === current.unsent.length) return { body: null, result: false };
+    const sent = marked ? [...current.sent, id] : current.sent;
+    return { body: { ...current, sent, unsent }, result: marked };
+  });
+}
+
+/** Marks the alerts `told` (sent in a message of their own) as told. */
+export function markTold(store: ReportStore, told: readonly string[]): Promise<void> {
+  return update(store, (current) => {
+    const unsent = current.unsent.filter((u) => !told.includes(u));
+    return unsent.length === current.unsent.length
+      ? { body: null, result: undefined }
+      : { body: { ...current, unsent }, result: undefined };
+  });
 }
 
 /**
  * Raises the candidates not raised before (by id), stamped `now`, and returns those: what a
- * digest or a notification may announce.
+ * digest or a notification may announce. They wait in `unsent` until told, unless `told`
+ * says they already were (RecordFailure sends before it raises).
  */
 export async function raiseAlerts(
   store: ReportStore,
   candidates: readonly AlertCandidate[],
   now: number,
+  opts: { told?: boolean } = {},
 ): Promise<Alert[]> {
   if (candidates.length === 0) return [];
   return update(store, (current) => {
@@ -121,8 +154,10 @@ export async function raiseAlerts(
       fresh.push({ ...c, raised_at: new Date(now).toISOString() });
     }
     if (fresh.length === 0) return { body: null, result: fresh };
+    const unsent =
+      opts.told === true ? current.unsent : [...current.unsent, ...fresh.map((a) => a.id)];
     return {
-      body: { alerts: [...[...fresh].reverse(), ...current.alerts], sent: [...sent] },
+      body: { alerts: [...[...fresh].reverse(), ...current.alerts], sent: [...sent], unsent },
       result: fresh,
     };
   });

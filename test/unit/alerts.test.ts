@@ -2,7 +2,12 @@ import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type AlertCandidate, budgetAlerts, failureAlert } from "../../src/report/alert-rules.js";
+import {
+  type AlertCandidate,
+  budgetAlerts,
+  failureAlert,
+  runFailedAlert,
+} from "../../src/report/alert-rules.js";
 import type { BudgetState } from "../../src/report/budgets.js";
 import { StorageError } from "../../src/shared/errors.js";
 import {
@@ -10,6 +15,7 @@ import {
   markSent,
   raiseAlerts,
   readAlerts,
+  unsentAlerts,
   wasSent,
 } from "../../src/storage/alerts.js";
 import { FileStore } from "../../src/storage/file-store.js";
@@ -133,6 +139,17 @@ describe("alerts.json", () => {
     expect(stored).toHaveLength(100);
     expect(stored[0]?.id).toBe("failures:d119");
     expect(await raiseAlerts(store, [days[0] as AlertCandidate], 2)).toEqual([]);
+    // Waiting to be told: the kept ones only (a dropped alert has no message left to send),
+    // oldest first.
+    const waiting = (await unsentAlerts(store)).map((a) => a.id);
+    expect(waiting).toHaveLength(100);
+    expect([waiting[0], waiting[99]]).toEqual(["failures:d020", "failures:d119"]);
+    // Marked told with a digest: none waits; RecordFailure's, told before raised, never did.
+    expect(await markSent(store, "digest:d119", waiting)).toBe(true);
+    expect(await unsentAlerts(store)).toEqual([]);
+    const failed = runFailedAlert("d200", "StepFailedError", "");
+    expect(await raiseAlerts(store, [failed], 3, { told: true })).toHaveLength(1);
+    expect(await unsentAlerts(store)).toEqual([]);
   });
 
   it("refuses a damaged alerts.json rather than raise everything again", async () => {

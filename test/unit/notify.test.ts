@@ -13,14 +13,14 @@ import {
   type OutgoingMessage,
 } from "../../src/app/notify.js";
 import type { ReportJobResult } from "../../src/app/report-job.js";
-import { type AlertCandidate, failureAlert } from "../../src/report/alert-rules.js";
+import { type AlertCandidate, failureAlert, runFailedAlert } from "../../src/report/alert-rules.js";
 import { JobRows } from "../../src/report/job-rows.js";
 import { DAY } from "../../src/report/period.js";
 import { digestSubject, renderAlertsMessage } from "../../src/report/render-digest.js";
 import { DOWNLOADABLE_FILES, type UsageReport } from "../../src/report/types.js";
 import { ConfigError } from "../../src/shared/errors.js";
 import { Secret } from "../../src/shared/secret.js";
-import { type Alert, raiseAlerts, wasSent } from "../../src/storage/alerts.js";
+import { type Alert, raiseAlerts, unsentAlerts, wasSent } from "../../src/storage/alerts.js";
 import { openStore } from "../../src/storage/open-store.js";
 import type { ReportStore } from "../../src/storage/store.js";
 import { makeMetrics, makeReport } from "../helpers/report-fixture.js";
@@ -133,7 +133,7 @@ describe("deliverRun", () => {
       { scheduled: true },
       { store, notifier, link },
     );
-    expect(again).toEqual({ kind: "digest_sent_before", date: DATE });
+    expect(again).toEqual({ kind: "digest_sent_before", date: DATE, alerts: 0 });
     expect(sent).toHaveLength(1);
     const after = await store.get(DIGEST_KEY);
     expect(after?.body.equals(written?.body ?? Buffer.alloc(0))).toBe(true);
@@ -151,7 +151,7 @@ describe("deliverRun", () => {
       { scheduled: true },
       { store, notifier, link: noLink },
     );
-    expect(again).toEqual({ kind: "digest_sent_before", date: DATE });
+    expect(again).toEqual({ kind: "digest_sent_before", date: DATE, alerts: 1 });
     expect(sent).toHaveLength(2);
     expect(sent[1]).toEqual(renderAlertsMessage(alerts));
     expect(sent[1]?.subject).toBe("ModelArts usage - 1 new alert");
@@ -212,6 +212,48 @@ describe("deliverRun", () => {
     // No digest for a run that was not the schedule's, and nothing marked.
     expect(await store.get(DIGEST_KEY)).toBeUndefined();
     expect(await wasSent(store, `digest:${DATE}`)).toBe(false);
+  });
+
+  it("tells the alerts a failed send left waiting in the next message, once", async () => {
+    const store = freshStore();
+    const alerts = await raise(store, "2026-11-25");
+    // A regeneration raised them, and SNS refused: they wait, raised once, in alerts.json.
+    await expect(
+      deliverRun(
+        runResult(alerts),
+        { scheduled: false },
+        { store, notifier: recording(true).notifier, link: noLink },
+      ),
+    ).rejects.toThrow("SNS is down");
+    expect((await unsentAlerts(store)).map((a) => a.id)).toEqual(alerts.map((a) => a.id));
+    // The next scheduled run raised nothing new of its own, and still tells them.
+    const { notifier, sent } = recording();
+    const next = await deliverRun(
+      runResult(),
+      { scheduled: true },
+      { store, notifier, link: noLink },
+    );
+    expect(next).toMatchObject({ kind: "digest", sent: true });
+    expect(sent.map((m) => m.subject)).toEqual([`ModelArts usage ${DATE} - 1 new alert`]);
+    expect(sent[0]?.text).toContain(`  - ${alerts[0]?.message}\n`);
+    expect(await unsentAlerts(store)).toEqual([]);
+    // Told once: the run after tells nothing.
+    expect(
+      await deliverRun(runResult(), { scheduled: false }, { store, notifier, link: noLink }),
+    ).toEqual({ kind: "nothing" });
+    expect(sent).toHaveLength(1);
+  });
+
+  it("tells only what waits: an alert told already (RecordFailure's) is not told again", async () => {
+    const store = freshStore();
+    await raiseAlerts(store, [runFailedAlert("2026-11-24", "StepFailedError", "refused")], NOW, {
+      told: true,
+    });
+    const { notifier, sent } = recording();
+    expect(
+      await deliverRun(runResult(), { scheduled: false }, { store, notifier, link: noLink }),
+    ).toEqual({ kind: "nothing" });
+    expect(sent).toEqual([]);
   });
 
   it("tells nothing of a run that wrote no day", async () => {
