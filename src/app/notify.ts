@@ -1,7 +1,15 @@
 import { makeLink } from "../api/links.js";
+import { runFailedAlert } from "../report/alert-rules.js";
 import { DAY } from "../report/period.js";
 import { digestSubject, renderAlertsMessage, renderDigest } from "../report/render-digest.js";
-import { type Alert, markSent, markTold, unsentAlerts, wasSent } from "../storage/alerts.js";
+import {
+  type Alert,
+  markSent,
+  markTold,
+  raiseAlerts,
+  unsentAlerts,
+  wasSent,
+} from "../storage/alerts.js";
 import type { ReportStore } from "../storage/store.js";
 import { type ApiTokenSource, linkKeyBytes } from "./config.js";
 import type { ReportJobResult } from "./report-job.js";
@@ -53,22 +61,26 @@ export interface RunDigest extends OutgoingMessage {
   readonly date: string;
 }
 
-/** The digest of a run: about the newest day it wrote, with the alerts it tells. */
+/**
+ * The digest of a run: about the newest day it reported, with the alerts it tells. The day
+ * as this run computed it, written or not (a report from a later scan may have been stored
+ * first: the link opens that one).
+ */
 export function digestOfRun(
-  result: Pick<ReportJobResult, "written" | "reports">,
+  result: Pick<ReportJobResult, "reports">,
   alerts: readonly Alert[],
   link: LinkMaker,
 ): RunDigest | undefined {
-  const newest = result.written[result.written.length - 1];
-  const day = result.reports.find((r) => r.report.label === newest?.date);
-  if (newest === undefined || day === undefined) return undefined;
+  const day = result.reports.filter((r) => DAY.isLabel(r.report.label)).at(-1);
+  if (day === undefined) return undefined;
+  const date = day.report.label;
   return {
-    date: newest.date,
-    subject: digestSubject(newest.date, alerts.length),
+    date,
+    subject: digestSubject(date, alerts.length),
     text: renderDigest(
       day.report,
       alerts,
-      link(`/reports/${encodeURIComponent(newest.date)}?format=html`),
+      link(`/reports/${encodeURIComponent(date)}?format=html`),
     ),
   };
 }
@@ -84,13 +96,37 @@ async function tellAlerts(
   store: ReportStore,
   notifier: Notifier,
   waiting: readonly Alert[],
-): Promise<void> {
-  if (waiting.length === 0) return;
+): Promise<number> {
+  if (waiting.length === 0) return 0;
   await notifier.publish(renderAlertsMessage(waiting));
   await markTold(
     store,
     waiting.map((a) => a.id),
   );
+  return waiting.length;
+}
+
+/**
+ * A failed scheduled run (RecordFailure): its `run_failed` alert raised, once per date, and
+ * told at once with whatever else waits. A send that fails throws, and the alert waits for
+ * the next message (the state machine's retry, or the next run's).
+ */
+export async function recordRunFailure(
+  store: ReportStore,
+  notifier: Notifier | undefined,
+  failure: {
+    readonly date: string;
+    readonly error: string;
+    readonly detail: string;
+    readonly execution: string;
+  },
+  now: number,
+): Promise<{ readonly alert: string; readonly raised: boolean; readonly told: number }> {
+  const alert = runFailedAlert(failure.date, failure);
+  const raised = await raiseAlerts(store, [alert], now);
+  const told =
+    notifier === undefined ? 0 : await tellAlerts(store, notifier, await unsentAlerts(store));
+  return { alert: alert.id, raised: raised.length > 0, told };
 }
 
 /**
@@ -101,7 +137,7 @@ async function tellAlerts(
  * run; each marked told once SNS took it.
  */
 export async function deliverRun(
-  result: Pick<ReportJobResult, "written" | "reports" | "alerts">,
+  result: Pick<ReportJobResult, "reports" | "alerts">,
   run: { readonly scheduled: boolean },
   deps: { readonly store: ReportStore; readonly notifier?: Notifier; readonly link: LinkMaker },
 ): Promise<Delivery> {

@@ -65,6 +65,27 @@ async function tell(result: ReportJobResult, scheduled: boolean, store: ReportSt
   }
 }
 
+/**
+ * Once the reports are out, the run's partials are deleted and its regeneration released:
+ * best effort, for a failure here must not fail (and so retry, and report as failed) a run
+ * whose reports are published. The bucket's lifecycle rule expires partials after a day; a
+ * regeneration left pending lapses after an hour.
+ */
+async function cleanUp(
+  store: ReportStore,
+  partials: Parameters<typeof deletePartials>[1],
+  requestId: string | null,
+) {
+  try {
+    await deletePartials(store, partials);
+    if (requestId !== null) await finishRegeneration(store, requestId, Date.now());
+  } catch (error) {
+    logger.warn("the run is published, but its partials or regeneration were not cleaned up", {
+      error: error instanceof Error ? error : String(error),
+    });
+  }
+}
+
 async function publish(input: unknown): Promise<ReportOutcome> {
   try {
     const { scans: outputs, ...plan } = publishInput.parse(input);
@@ -90,11 +111,11 @@ async function publish(input: unknown): Promise<ReportOutcome> {
       );
     }
     const result = await publishPlannedRun(config, plan, scans, { store, log, fetchSecret });
-    await deletePartials(
+    await cleanUp(
       store,
       outputs.map((o) => o.partial),
+      plan.request_id,
     );
-    if (plan.request_id !== null) await finishRegeneration(store, plan.request_id, Date.now());
     await tell(result, plan.scheduled, store);
     metrics.addMetric("ReportRuns", MetricUnit.Count, 1);
     addRunMetrics(metrics, runFigures(plan.now, Date.now(), result.scan));

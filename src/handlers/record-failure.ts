@@ -3,20 +3,19 @@ import middy from "@middy/core";
 import type { Context } from "aws-lambda";
 import * as z from "zod";
 import { type BaseConfig, loadBaseConfig } from "../app/config.js";
-import { runFailedAlert } from "../report/alert-rules.js";
+import { recordRunFailure } from "../app/notify.js";
 import { redactText } from "../shared/redact.js";
-import { raiseAlerts, wasSent } from "../storage/alerts.js";
 import { openStore } from "../storage/open-store.js";
 import type { ReportStore } from "../storage/store.js";
 import { parseReportEvent } from "./report-event.js";
 import { lazy, logger } from "./runtime.js";
 import { notify } from "./sns-notifier.js";
-import { StepTransientError, stepError } from "./step-errors.js";
+import { StepTransientError } from "./step-errors.js";
 
 /**
  * RecordFailure, where the state machine goes when Plan, a source's scan or Publish failed
  * for good (report.md §11): a **scheduled** run's failure becomes a `run_failed` alert in
- * alerts.json, once per scheduled date, and a message on the stack's topic; a regeneration's
+ * alerts.json, once per scheduled date, told on the stack's topic at once; a regeneration's
  * or a hand-started run's is only the execution's (its caller sees it). The execution then
  * fails with the original error either way (the RunFailed state), so the stack's alarm on
  * failed executions still fires.
@@ -62,39 +61,33 @@ export function causeMessage(cause: string | undefined): string {
 async function record(input: unknown): Promise<FailureRecord> {
   const now = Date.now();
   const { event, run_id, error } = failureInput.parse(input);
-  const config = base.config();
   // An event no run takes (maybe why it failed) was not the schedule's.
   const request = (() => {
     try {
-      return parseReportEvent(event, now, config.timeZone);
+      return parseReportEvent(event, now, base.config().timeZone);
     } catch {
       return undefined;
     }
   })();
   const date = request?.dates[0];
   if (request?.scheduled !== true || date === undefined) return { alert: null, raised: false };
-  const alert = runFailedAlert(date, error.Error, causeMessage(error.Cause));
-  const store = base.store();
+  const failure = {
+    date,
+    error: error.Error,
+    detail: causeMessage(error.Cause),
+    execution: run_id,
+  };
   try {
-    // Sent, then raised: a failed send is tried again by the state machine's retry.
-    if (await wasSent(store, alert.id)) return { alert: alert.id, raised: false };
-    const notifier = notify.notifier();
-    await notifier
-      ?.publish({
-        subject: `ModelArts usage ${date} - the scheduled run failed`,
-        text: `${alert.message}.\n\nExecution ${run_id}: its history names the state and the error.\n`,
-      })
-      .catch((e: unknown) => {
-        const why = e instanceof Error ? e.message : String(e);
-        throw new StepTransientError(`the alert could not be sent: ${why}`, { cause: e });
-      });
-    const raised = await raiseAlerts(store, [alert], now, { told: notifier !== undefined });
-    logger.error("the scheduled run failed", { runId: run_id, alert: alert.id, date });
-    return { alert: alert.id, raised: raised.length > 0 };
+    const recorded = await recordRunFailure(base.store(), notify.notifier(), failure, now);
+    logger.error("the scheduled run failed", { runId: run_id, date, ...recorded });
+    return { alert: recorded.alert, raised: recorded.raised };
   } catch (e) {
-    throw e instanceof StepTransientError
-      ? e
-      : stepError("the failed run could not be recorded", e);
+    // Storage or SNS: the alert waits (raised or not yet), and the retry tells it, or else
+    // the next run's message.
+    const why = e instanceof Error ? e.message : String(e);
+    throw new StepTransientError(`the failed run could not be recorded and told: ${why}`, {
+      cause: e,
+    });
   }
 }
 

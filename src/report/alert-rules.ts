@@ -90,7 +90,11 @@ const MAX_DETAIL = 300;
  * A scheduled run that failed (report.md §11): one alert per scheduled date, however often
  * its execution is retried. `detail` is the failure's own message (never a stack trace).
  */
-export function runFailedAlert(date: string, error: string, detail: string): AlertCandidate {
+export function runFailedAlert(
+  date: string,
+  failure: { readonly error: string; readonly detail: string; readonly execution: string },
+): AlertCandidate {
+  const { error, detail, execution } = failure;
   const short = detail.length > MAX_DETAIL ? `${detail.slice(0, MAX_DETAIL - 1)}…` : detail;
   return {
     id: `run_failed:${date}`,
@@ -100,6 +104,6 @@ export function runFailedAlert(date: string, error: string, detail: string): Ale
     state: null,
     value: 1,
     limit: null,
-    message: `the scheduled run for ${date} failed (${error})${short === "" ? "" : `: ${short}`}; the reports and latest.json before it are unchanged`,
+    message: `the scheduled run for ${date} failed (${error})${short === "" ? "" : `: ${short}`}; execution ${execution} names the step`,
   };
 }

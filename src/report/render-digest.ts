@@ -70,14 +70,21 @@ export function digestSubject(label: string, newAlerts: number): string {
   return `ModelArts usage ${label}${alerts}`;
 }
 
-/** The alerts a run raised outside the schedule (a regeneration), as one message. */
-export function renderAlertsMessage(alerts: readonly Pick<AlertCandidate, "message">[]): {
-  subject: string;
-  text: string;
-} {
+/**
+ * Alerts told in a message of their own (after a run outside the schedule, or a failed
+ * scheduled run): a failed run names itself in the subject.
+ */
+export function renderAlertsMessage(
+  alerts: readonly Pick<AlertCandidate, "message" | "kind" | "period">[],
+): { subject: string; text: string } {
   const n = alerts.length;
+  const [only] = alerts;
+  const subject =
+    n === 1 && only?.kind === "run_failed"
+      ? `ModelArts usage ${only.period} - the scheduled run failed`
+      : `ModelArts usage - ${n} new alert${n === 1 ? "" : "s"}`;
   return {
-    subject: `ModelArts usage - ${n} new alert${n === 1 ? "" : "s"}`,
+    subject,
     text: `${["New alerts:", ...alerts.map((a) => `  - ${a.message}`)].join("\n")}\n`,
   };
 }

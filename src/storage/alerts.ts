@@ -135,14 +135,12 @@ export function markTold(store: ReportStore, told: readonly string[]): Promise<v
 
 /**
  * Raises the candidates not raised before (by id), stamped `now`, and returns those: what a
- * digest or a notification may announce. They wait in `unsent` until told, unless `told`
- * says they already were (RecordFailure sends before it raises).
+ * digest or a notification may announce. They wait in `unsent` until told.
  */
 export async function raiseAlerts(
   store: ReportStore,
   candidates: readonly AlertCandidate[],
   now: number,
-  opts: { told?: boolean } = {},
 ): Promise<Alert[]> {
   if (candidates.length === 0) return [];
   return update(store, (current) => {
@@ -154,8 +152,7 @@ export async function raiseAlerts(
       fresh.push({ ...c, raised_at: new Date(now).toISOString() });
     }
     if (fresh.length === 0) return { body: null, result: fresh };
-    const unsent =
-      opts.told === true ? current.unsent : [...current.unsent, ...fresh.map((a) => a.id)];
+    const unsent = [...current.unsent, ...fresh.map((a) => a.id)];
     return {
       body: { alerts: [...[...fresh].reverse(), ...current.alerts], sent: [...sent], unsent },
       result: fresh,

@@ -286,7 +286,9 @@ describe("the organisation's scheduled run, deployed", () => {
     expect(run.calls.map((c) => c.state)).toContain("RecordFailure");
     const alerts = JSON.parse(await object("alerts.json")).alerts as { kind: string }[];
     expect(alerts.filter((a) => a.kind === "run_failed")).toEqual([]);
-    expect(stack.sns.published.filter((m) => m.subject?.includes("failed"))).toEqual([]);
+    expect(
+      stack.sns.published.filter((m) => m.subject?.endsWith("the scheduled run failed")),
+    ).toEqual([]);
   });
 
   it("sends the alerts a run outside the schedule raised, once, without a digest", () => {

@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import { runFailedAlert } from "../../src/report/alert-rules.js";
-import { ALERTS_KEY, readAlerts, wasSent } from "../../src/storage/alerts.js";
+import { ALERTS_KEY, readAlerts, unsentAlerts } from "../../src/storage/alerts.js";
 import { openStore } from "../../src/storage/open-store.js";
 import type { ReportStore } from "../../src/storage/store.js";
 import { lambdaContext } from "../helpers/apigw.js";
@@ -100,11 +100,11 @@ describe("RecordFailure", () => {
 
     expect(await handler(input(SCHEDULED))).toEqual({ alert: `run_failed:${DATE}`, raised: true });
 
-    const expected = runFailedAlert(
-      DATE,
-      "StepFailedError",
-      "the run could not be published: ModelArts answered 401 for token=[redacted]",
-    );
+    const expected = runFailedAlert(DATE, {
+      error: "StepFailedError",
+      detail: "the run could not be published: ModelArts answered 401 for token=[redacted]",
+      execution: RUN_ID,
+    });
     const alerts = await readAlerts(store);
     expect(alerts).toEqual([{ ...expected, raised_at: expect.any(String) }]);
     expect(alerts[0]?.raised_at).toMatch(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/);
@@ -113,7 +113,7 @@ describe("RecordFailure", () => {
         topicArn: TOPIC,
         region: REGION,
         subject: `ModelArts usage ${DATE} - the scheduled run failed`,
-        message: `${expected.message}.\n\nExecution ${RUN_ID}: its history names the state and the error.\n`,
+        message: `New alerts:\n  - ${expected.message}\n`,
       }),
     ]);
     expect(JSON.stringify(sns.published)).not.toContain("t0k3nSECRET");
@@ -151,7 +151,7 @@ describe("RecordFailure", () => {
     expect(sns.requests.length).toBe(requests);
   });
 
-  it("fails transiently and records nothing when the topic refuses, so the retry sends", async () => {
+  it("fails transiently when the topic refuses, the alert raised and waiting, so the retry sends it", async () => {
     const { url, store } = freshRoot();
     const missing = `${TOPIC}-gone`;
     const handler = await recordFailure(url, missing);
@@ -161,19 +161,19 @@ describe("RecordFailure", () => {
     // its class is not the one this file could import).
     expect(error).toMatchObject({
       name: "StepTransientError",
-      message: "the alert could not be sent: Topic does not exist",
+      message: "the failed run could not be recorded and told: Topic does not exist",
     });
     expect(sns.requests.at(-1)).toMatchObject({ action: "Publish", topicArn: missing });
     expect(sns.published.length).toBe(sent);
-    expect(await wasSent(store, `run_failed:${DATE}`)).toBe(false);
-    expect(await readAlerts(store)).toEqual([]);
+    expect((await unsentAlerts(store)).map((a) => a.id)).toEqual([`run_failed:${DATE}`]);
 
-    // The retry, once the topic is there: sent and raised.
+    // The retry, once the topic is there: told, raised before.
     const retry = await recordFailure(url);
-    expect(await retry(input(SCHEDULED))).toEqual({ alert: `run_failed:${DATE}`, raised: true });
+    expect(await retry(input(SCHEDULED))).toEqual({ alert: `run_failed:${DATE}`, raised: false });
     expect(sns.published.slice(sent).map((m) => m.subject)).toEqual([
       `ModelArts usage ${DATE} - the scheduled run failed`,
     ]);
     expect((await readAlerts(store)).map((a) => a.id)).toEqual([`run_failed:${DATE}`]);
+    expect(await unsentAlerts(store)).toEqual([]);
   });
 });

@@ -144,12 +144,12 @@ describe("alerts.json", () => {
     const waiting = (await unsentAlerts(store)).map((a) => a.id);
     expect(waiting).toHaveLength(100);
     expect([waiting[0], waiting[99]]).toEqual(["failures:d020", "failures:d119"]);
-    // Marked told with a digest: none waits; RecordFailure's, told before raised, never did.
+    // Marked told with a digest: none waits, and a new one waits alone.
     expect(await markSent(store, "digest:d119", waiting)).toBe(true);
     expect(await unsentAlerts(store)).toEqual([]);
-    const failed = runFailedAlert("d200", "StepFailedError", "");
-    expect(await raiseAlerts(store, [failed], 3, { told: true })).toHaveLength(1);
-    expect(await unsentAlerts(store)).toEqual([]);
+    const failed = runFailedAlert("d200", { error: "StepFailedError", detail: "", execution: "x" });
+    expect(await raiseAlerts(store, [failed], 3)).toHaveLength(1);
+    expect((await unsentAlerts(store)).map((a) => a.id)).toEqual(["run_failed:d200"]);
   });
 
   it("refuses a damaged alerts.json rather than raise everything again", async () => {

@@ -11,6 +11,7 @@ import {
   type LinkMaker,
   type Notifier,
   type OutgoingMessage,
+  recordRunFailure,
 } from "../../src/app/notify.js";
 import type { ReportJobResult } from "../../src/app/report-job.js";
 import { type AlertCandidate, failureAlert, runFailedAlert } from "../../src/report/alert-rules.js";
@@ -244,16 +245,49 @@ describe("deliverRun", () => {
     expect(sent).toHaveLength(1);
   });
 
-  it("tells only what waits: an alert told already (RecordFailure's) is not told again", async () => {
+  it("records a failed scheduled run's alert once and tells it with whatever waits", async () => {
     const store = freshStore();
-    await raiseAlerts(store, [runFailedAlert("2026-11-24", "StepFailedError", "refused")], NOW, {
-      told: true,
-    });
+    const waiting = await raise(store, "2026-11-23");
+    const failure = {
+      date: "2026-11-24",
+      error: "StepFailedError",
+      detail: "refused",
+      execution: "e-1",
+    };
+    // SNS refuses: raised, and waiting for the retry.
+    await expect(recordRunFailure(store, recording(true).notifier, failure, NOW)).rejects.toThrow(
+      "SNS is down",
+    );
     const { notifier, sent } = recording();
+    expect(await recordRunFailure(store, notifier, failure, NOW)).toEqual({
+      alert: "run_failed:2026-11-24",
+      raised: false,
+      told: 2,
+    });
+    expect(sent.map((m) => m.subject)).toEqual(["ModelArts usage - 2 new alerts"]);
+    expect(sent[0]?.text).toContain(waiting[0]?.message ?? "?");
+    expect(sent[0]?.text).toContain(
+      "the scheduled run for 2026-11-24 failed (StepFailedError): refused; execution e-1",
+    );
+    // Told once: neither a further retry nor the next run tells it again.
+    expect(await recordRunFailure(store, notifier, failure, NOW)).toMatchObject({ told: 0 });
     expect(
       await deliverRun(runResult(), { scheduled: false }, { store, notifier, link: noLink }),
     ).toEqual({ kind: "nothing" });
-    expect(sent).toEqual([]);
+    expect(sent).toHaveLength(1);
+  });
+
+  it("sends the digest of a scheduled day it did not write (a later scan's report was stored first)", async () => {
+    const store = freshStore();
+    const { notifier, sent } = recording();
+    const superseded: RunResult = { ...runResult(), written: [] };
+    const delivery = await deliverRun(
+      superseded,
+      { scheduled: true },
+      { store, notifier, link: noLink },
+    );
+    expect(delivery).toMatchObject({ kind: "digest", sent: true, digest: { date: DATE } });
+    expect(sent.map((m) => m.subject)).toEqual([`ModelArts usage ${DATE}`]);
   });
 
   it("tells nothing of a run that wrote no day", async () => {
@@ -280,9 +314,17 @@ describe("subjects", () => {
     expect(digestSubject(DATE, Number.MAX_SAFE_INTEGER)).toBe(
       "ModelArts usage 2026-11-27 - 9007199254740991 new alerts",
     );
-    const many = Array.from({ length: 10_000 }, (_, i) => ({ message: `alert ${i} — über` }));
+    const many = Array.from({ length: 10_000 }, (_, i) => ({
+      message: `alert ${i} — über`,
+      kind: "failures" as const,
+      period: "2026-11-27",
+    }));
     expect(renderAlertsMessage(many).subject).toMatch(SNS_SUBJECT);
     expect(renderAlertsMessage(many).subject).toBe("ModelArts usage - 10000 new alerts");
+    const failed = runFailedAlert(DATE, { error: "StepFailedError", detail: "", execution: "e" });
+    expect(renderAlertsMessage([failed]).subject).toBe(
+      `ModelArts usage ${DATE} - the scheduled run failed`,
+    );
   });
 });
 
