@@ -13,20 +13,41 @@ import { notify } from "./sns-notifier.js";
 import { StepTransientError } from "./step-errors.js";
 
 /**
- * RecordFailure, where the state machine goes when Plan, a source's scan or Publish failed
- * for good (report.md §11): a **scheduled** run's failure becomes a `run_failed` alert in
- * alerts.json, once per scheduled date, told on the stack's topic at once; a regeneration's
- * or a hand-started run's is only the execution's (its caller sees it). The execution then
- * fails with the original error either way (the RunFailed state), so the stack's alarm on
- * failed executions still fires.
+ * RecordFailure, invoked by EventBridge (the stack's RunEndedRule) when an execution of the
+ * run ends FAILED or TIMED_OUT (report.md §11): a **scheduled** run's failure becomes a
+ * `run_failed` alert in alerts.json, once per scheduled date, told on the stack's topic at
+ * once; a regeneration's or a hand-started run's is only the execution's (its caller sees it).
+ * The execution itself is left as it ended: its error, its alarm, its redrive.
  */
 
-/** As the state machine hands it over: the execution's input and name, and the caught error. */
-export const failureInput = z.strictObject({
-  event: z.unknown(),
-  run_id: z.string(),
-  error: z.object({ Error: z.string(), Cause: z.string().optional() }),
+/**
+ * Step Functions' "Step Functions Execution Status Change" event, as EventBridge delivers it:
+ * the execution's name, how it ended, its input (a JSON string; `null` when too large to
+ * carry) and, for a failure, its error and cause.
+ */
+export const statusChangeEvent = z.object({
+  source: z.literal("aws.states"),
+  "detail-type": z.literal("Step Functions Execution Status Change"),
+  detail: z.object({
+    executionArn: z.string(),
+    stateMachineArn: z.string(),
+    name: z.string(),
+    status: z.string(),
+    input: z.string().nullish(),
+    error: z.string().nullish(),
+    cause: z.string().nullish(),
+  }),
 });
+
+/** The execution's input as the run read it; `undefined` when absent or not JSON. */
+function executionInput(input: string | null | undefined): unknown {
+  if (input === null || input === undefined) return undefined;
+  try {
+    return JSON.parse(input);
+  } catch {
+    return undefined;
+  }
+}
 
 export interface FailureRecord {
   /** The alert's id (`run_failed:<date>`), `null` for a run that was not scheduled. */
@@ -44,8 +65,8 @@ const base = {
  * The failure's own message: a Lambda error's `errorMessage` (never its stack trace), or a
  * Step Functions error's cause as given; one line, redacted.
  */
-export function causeMessage(cause: string | undefined): string {
-  if (cause === undefined) return "";
+export function causeMessage(cause: string | null | undefined): string {
+  if (cause === undefined || cause === null) return "";
   let message = cause;
   try {
     const parsed: unknown = JSON.parse(cause);
@@ -60,11 +81,14 @@ export function causeMessage(cause: string | undefined): string {
 
 async function record(input: unknown): Promise<FailureRecord> {
   const now = Date.now();
-  const { event, run_id, error } = failureInput.parse(input);
+  const { detail } = statusChangeEvent.parse(input);
+  if (detail.status !== "FAILED" && detail.status !== "TIMED_OUT") {
+    return { alert: null, raised: false };
+  }
   // An event no run takes (maybe why it failed) was not the schedule's.
   const request = (() => {
     try {
-      return parseReportEvent(event, now, base.config().timeZone);
+      return parseReportEvent(executionInput(detail.input), now, base.config().timeZone);
     } catch {
       return undefined;
     }
@@ -73,13 +97,13 @@ async function record(input: unknown): Promise<FailureRecord> {
   if (request?.scheduled !== true || date === undefined) return { alert: null, raised: false };
   const failure = {
     date,
-    error: error.Error,
-    detail: causeMessage(error.Cause),
-    execution: run_id,
+    error: detail.error ?? (detail.status === "TIMED_OUT" ? "States.Timeout" : "failed"),
+    detail: causeMessage(detail.cause),
+    execution: detail.name,
   };
   try {
     const recorded = await recordRunFailure(base.store(), notify.notifier(), failure, now);
-    logger.error("the scheduled run failed", { runId: run_id, date, ...recorded });
+    logger.error("the scheduled run failed", { runId: detail.name, date, ...recorded });
     return { alert: recorded.alert, raised: recorded.raised };
   } catch (e) {
     // Storage or SNS: the alert waits (raised or not yet), and the retry tells it, or else

@@ -185,7 +185,20 @@ describe(`the deployed stack (stage ${STAGE}, packaged, each function in its own
     expect(run.status === "FAILED" && JSON.parse(run.cause)).toMatchObject({
       errorType: "StepFailedError",
     });
-    expect(run.calls.map((c) => c.state)).toEqual(["Plan", "ScanSource", "RecordFailure"]);
+    // The execution ended as it failed; EventBridge told RecordFailure, which raised the alert.
+    expect(run.calls.map((c) => c.state)).toEqual(["Plan", "ScanSource"]);
+    expect(run.deliveries).toEqual([
+      {
+        rule: "RunEndedRule",
+        function: "RecordFailureLambdaFunction",
+        attempts: [
+          expect.objectContaining({
+            ok: true,
+            result: { alert: `run_failed:${date}`, raised: true },
+          }),
+        ],
+      },
+    ]);
     expect(await object("latest.json").then((b) => b?.toString())).toBe(latest);
     const stored = JSON.parse((await object("alerts.json"))?.toString() ?? "");
     expect(stored.alerts).toEqual([
@@ -223,6 +236,8 @@ describe(`the deployed stack (stage ${STAGE}, packaged, each function in its own
     expect(run.status === "SUCCEEDED" && run.output).toMatchObject({ dates: [day], latest: day });
     // Plan, one scan (one source), Publish: each once.
     expect(run.calls.map((c) => c.state)).toEqual(["Plan", "ScanSource", "Publish"]);
+    // A success matches no rule: RecordFailure is not told.
+    expect(run.deliveries).toEqual([]);
     // Publish deleted the run's partial.
     expect(await keys("runs/")).toEqual([]);
     // The day's files, and the digest the scheduled run sent (report.md §11).
@@ -570,7 +585,6 @@ describe(`the deployed stack (stage ${STAGE}, packaged, each function in its own
       ["RecordFailureFunctionRole", "s3:GetObject", `${bucket}/reports/alerts.json`],
       ["RecordFailureFunctionRole", "s3:PutObject", `${bucket}/reports/alerts.json`],
       ["RecordFailureFunctionRole", "sns:Publish", topic],
-      ["ReportStateMachineRole", "lambda:InvokeFunction", fn("RecordFailureLambdaFunction")],
       ["PublishFunctionRole", "secretsmanager:GetSecretValue", secret("LinkKeySecret")],
       ["ApiFunctionRole", "s3:GetObject", `${bucket}/reports/daily/*`],
       ["ApiFunctionRole", "s3:GetObject", `${bucket}/reports/monthly/*`],

@@ -1,3 +1,4 @@
+import { randomUUID } from "node:crypto";
 import { mkdir, readFile, rm, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from "aws-lambda";
@@ -33,13 +34,29 @@ import {
 } from "../helpers/state-machine.js";
 import { compiledDefinition } from "../helpers/state-machine-definition.js";
 
-/** An execution's end, and the Tasks it called (retries included), in order. */
+/** A rule's delivery of an event to a function, as EventBridge makes it (asynchronously). */
+export interface RuleDelivery {
+  readonly rule: string;
+  readonly function: string;
+  /** Each attempt: Lambda tries a failed asynchronous invocation twice more. */
+  readonly attempts: readonly InvokeResult[];
+}
+
+/**
+ * An execution's end, the Tasks it called (retries included), in order, and where
+ * EventBridge's rules of the template sent its status-change event.
+ */
 export type ExecutionOutcome = (
   | { readonly status: "SUCCEEDED"; readonly output: unknown }
-  | { readonly status: "FAILED"; readonly error: string; readonly cause: string }
+  | {
+      readonly status: "FAILED" | "TIMED_OUT";
+      readonly error: string;
+      readonly cause: string;
+    }
 ) & {
   readonly calls: readonly TaskCall[];
   readonly run: StateMachineRun;
+  readonly deliveries: readonly RuleDelivery[];
 };
 
 /**
@@ -183,6 +200,52 @@ export function resolveIntrinsic(value: unknown, names: Names, where: string): s
   throw new Error(`${where}: cannot resolve ${JSON.stringify(value)}`);
 }
 
+/**
+ * Whether an EventBridge event pattern matches `event`: the patterns this template uses, keys
+ * with lists of exact values and nested objects; any other operator is refused, so a pattern
+ * this cannot judge is never taken as matching.
+ */
+export function matchesPattern(pattern: unknown, event: unknown): boolean {
+  if (typeof pattern !== "object" || pattern === null || Array.isArray(pattern)) {
+    throw new Error(`not an event pattern: ${JSON.stringify(pattern)}`);
+  }
+  return Object.entries(pattern).every(([key, want]) => {
+    const value =
+      typeof event === "object" && event !== null
+        ? (event as Record<string, unknown>)[key]
+        : undefined;
+    if (Array.isArray(want)) {
+      if (!want.every((w) => typeof w === "string" || typeof w === "number")) {
+        throw new Error(`an operator this harness does not judge: ${JSON.stringify(want)}`);
+      }
+      return want.includes(value as string | number);
+    }
+    return matchesPattern(want, value);
+  });
+}
+
+/** Intrinsics anywhere in a value resolved (a rule's pattern names the state machine by Ref). */
+function resolveDeep(value: unknown, names: Names, where: string): unknown {
+  if (Array.isArray(value)) return value.map((v) => resolveDeep(v, names, where));
+  if (typeof value !== "object" || value === null) return value;
+  const keys = Object.keys(value);
+  if (keys.length === 1 && (keys[0] === "Ref" || keys[0]?.startsWith("Fn::"))) {
+    return resolveIntrinsic(value, names, where);
+  }
+  return Object.fromEntries(
+    Object.entries(value).map(([k, v]) => [k, resolveDeep(v, names, `${where}.${k}`)]),
+  );
+}
+
+/** The logical id a `{"Ref": id}` or `{"Fn::GetAtt": [id, …]}` names. */
+function logicalId(value: unknown): string | undefined {
+  if (typeof value !== "object" || value === null) return undefined;
+  const ref = (value as { Ref?: unknown }).Ref;
+  if (typeof ref === "string") return ref;
+  const getAtt = (value as { "Fn::GetAtt"?: unknown })["Fn::GetAtt"];
+  return Array.isArray(getAtt) && typeof getAtt[0] === "string" ? getAtt[0] : undefined;
+}
+
 export async function startStack(opts: StackOptions): Promise<Stack> {
   const params = Object.entries(opts.params).map(([k, v]) => `--param=${k}=${v}`);
   const template = await packageService(opts.dir, params, opts.stage);
@@ -233,6 +296,14 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
     names.refs.set(id, arn);
     return arn;
   });
+  // EventBridge rules on the default bus: GetAtt Arn.
+  const rules = ofType(template, "AWS::Events::Rule");
+  for (const [id] of rules) {
+    names.attributes.set(
+      `${id}.Arn`,
+      `arn:aws:events:${REGION}:${ACCOUNT}:rule/${stackName}-${id}`,
+    );
+  }
   // The HTTP API: Ref gives its id, the first part of its host name.
   const apis = ofType(template, "AWS::ApiGatewayV2::Api");
   for (const [id] of apis) names.refs.set(id, "a1b2c3d4e5");
@@ -335,6 +406,73 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
     routes.set(route.RouteKey as string, functionId);
   }
 
+  /**
+   * EventBridge's part: Step Functions' status-change event of an ended execution, to each
+   * rule of the template whose pattern matches, and to its targets, as far as Lambda's
+   * resource policy (an AWS::Lambda::Permission of the template for that rule) lets it.
+   */
+  const permissions = ofType(template, "AWS::Lambda::Permission");
+  async function deliverStatusChange(ended: {
+    name: string;
+    status: string;
+    input: unknown;
+    error: string | null;
+    cause: string | null;
+  }): Promise<RuleDelivery[]> {
+    const machineName = stateMachineArn.slice(stateMachineArn.lastIndexOf(":") + 1);
+    const executionArn = `arn:aws:states:${REGION}:${ACCOUNT}:execution:${machineName}:${ended.name}`;
+    const event = {
+      version: "0",
+      id: randomUUID(),
+      "detail-type": "Step Functions Execution Status Change",
+      source: "aws.states",
+      account: ACCOUNT,
+      time: new Date().toISOString().replace(/\.\d{3}Z$/, "Z"),
+      region: REGION,
+      resources: [executionArn],
+      detail: {
+        executionArn,
+        stateMachineArn,
+        name: ended.name,
+        status: ended.status,
+        startDate: Date.now() - 1000,
+        stopDate: Date.now(),
+        input: JSON.stringify(ended.input),
+        inputDetails: { included: true },
+        output: null,
+        outputDetails: null,
+        ...(ended.status === "SUCCEEDED" ? {} : { error: ended.error, cause: ended.cause }),
+      },
+    };
+    const deliveries: RuleDelivery[] = [];
+    for (const [ruleId, rule] of rules) {
+      const pattern = resolveDeep(rule.EventPattern, names, `${ruleId}.EventPattern`);
+      if (rule.State === "DISABLED" || !matchesPattern(pattern, event)) continue;
+      for (const ruleTarget of (rule.Targets ?? []) as { Arn: unknown }[]) {
+        const functionId = logicalId(ruleTarget.Arn) ?? "";
+        const fn = functions.get(functionId);
+        const allowed = permissions.some(
+          ([, p]) =>
+            p.Action === "lambda:InvokeFunction" &&
+            p.Principal === "events.amazonaws.com" &&
+            logicalId(p.FunctionName) === functionId &&
+            logicalId(p.SourceArn) === ruleId,
+        );
+        if (fn === undefined || !allowed) {
+          throw new Error(`${ruleId} targets ${functionId}, which no permission lets it invoke`);
+        }
+        const attempts: InvokeResult[] = [];
+        for (let i = 0; i < 3; i++) {
+          const result = await fn.process.invoke(event, 60_000);
+          attempts.push(result);
+          if (result.ok) break;
+        }
+        deliveries.push({ rule: ruleId, function: functionId, attempts });
+      }
+    }
+    return deliveries;
+  }
+
   const variants: LambdaProcess[] = [];
   const taskInvocations: { state: string; functionArn: string }[] = [];
   const directStarts: { name: string; input: unknown }[] = [];
@@ -388,12 +526,19 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
         executionName: execution.name,
         timeoutMs: 600_000,
       });
-      const status = run.status === "SUCCEEDED" ? "SUCCEEDED" : "FAILED";
+      const status = run.status;
       if (started) stepFunctions.finish(started.executionArn, status);
       const calls = run.taskCalls;
+      const deliveries = await deliverStatusChange({
+        name: execution.name,
+        status,
+        input,
+        error: run.error ?? null,
+        cause: run.cause ?? null,
+      });
       return status === "SUCCEEDED"
-        ? { status, output: run.output, calls, run }
-        : { status, error: run.error ?? "", cause: run.cause ?? "", calls, run };
+        ? { status, output: run.output, calls, run, deliveries }
+        : { status, error: run.error ?? "", cause: run.cause ?? "", calls, run, deliveries };
     },
     async startVariant(logicalId, changes) {
       const env = environments.get(logicalId);

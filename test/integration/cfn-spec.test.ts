@@ -65,6 +65,8 @@ describe("the packaged template against the CloudFormation registry schemas", ()
         "AWS::SecretsManager::Secret",
         "AWS::SNS::Subscription",
         "AWS::SNS::Topic",
+        "AWS::Events::Rule",
+        "AWS::Lambda::Permission",
       ]),
     );
     expect(types.filter((type) => !spec.resources.has(type))).toEqual([]);

@@ -40,7 +40,31 @@ const ERROR = {
     ],
   }),
 };
-const input = (event: unknown) => ({ event, run_id: RUN_ID, error: ERROR });
+/** Step Functions' status-change event of a failed execution, as EventBridge delivers it. */
+const input = (event: unknown, status = "FAILED") => ({
+  version: "0",
+  id: "0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0",
+  "detail-type": "Step Functions Execution Status Change",
+  source: "aws.states",
+  account: "123456789012",
+  time: "2026-03-29T00:41:02Z",
+  region: REGION,
+  resources: [`arn:aws:states:${REGION}:123456789012:execution:usage-report-run:${RUN_ID}`],
+  detail: {
+    executionArn: `arn:aws:states:${REGION}:123456789012:execution:usage-report-run:${RUN_ID}`,
+    stateMachineArn: `arn:aws:states:${REGION}:123456789012:stateMachine:usage-report-run`,
+    name: RUN_ID,
+    status,
+    startDate: 1774744200000,
+    stopDate: 1774744862000,
+    input: typeof event === "string" ? event : JSON.stringify(event),
+    inputDetails: { included: true },
+    output: null,
+    outputDetails: null,
+    error: status === "FAILED" ? ERROR.Error : null,
+    cause: status === "FAILED" ? ERROR.Cause : null,
+  },
+});
 
 let s3: LocalS3;
 let sns: SnsStandIn;
@@ -147,8 +171,31 @@ describe("RecordFailure", () => {
         raised: false,
       });
     }
+    // A scheduled execution that someone stopped, or that succeeded: nothing to tell.
+    for (const status of ["ABORTED", "SUCCEEDED"]) {
+      expect(await handler(input(SCHEDULED, status)), status).toEqual({
+        alert: null,
+        raised: false,
+      });
+    }
     expect(await alertsFile(store)).toBeUndefined();
     expect(sns.requests.length).toBe(requests);
+  });
+
+  it("records a scheduled run that timed out (the state machine's 55 minutes) as failed", async () => {
+    const { url, store } = freshRoot();
+    const handler = await recordFailure(url);
+    expect(await handler(input(SCHEDULED, "TIMED_OUT"))).toEqual({
+      alert: `run_failed:${DATE}`,
+      raised: true,
+    });
+    const [alert] = await readAlerts(store);
+    expect(alert?.message).toBe(
+      `the scheduled run for ${DATE} failed (States.Timeout); execution ${RUN_ID} names the step`,
+    );
+    expect(sns.published.at(-1)?.subject).toBe(
+      `ModelArts usage ${DATE} - the scheduled run failed`,
+    );
   });
 
   it("fails transiently when the topic refuses, the alert raised and waiting, so the retry sends it", async () => {

@@ -25,10 +25,8 @@ const PLAN = "PlanLambdaFunction";
 const SCAN = "ScanSourceLambdaFunction";
 const PUBLISH = "PublishLambdaFunction";
 const STEPS = [PLAN, SCAN, PUBLISH];
-/** Where the state machine goes when a step failed for good (report.md §11). */
+/** Told by EventBridge of a run that failed or timed out (report.md §11). */
 const RECORD = "RecordFailureLambdaFunction";
-/** Every function the state machine calls. */
-const MACHINE_FUNCTIONS = [...STEPS, RECORD];
 /** Lambda's own transient errors, as a Task that calls a function sees them. */
 const LAMBDA_TRANSIENT = [
   "Lambda.ServiceException",
@@ -227,38 +225,13 @@ describe("the packaged stack (serverless package --stage ci, no AWS credentials)
     });
   });
 
-  it("runs Plan, then ScanSource for each planned source in a Map, then Publish, with the three functions; a failure for good goes through RecordFailure to RunFailed", () => {
+  it("runs Plan, then ScanSource for each planned source in a Map, then Publish, with the three functions", () => {
     const { machine, unresolved } = machineOf(template);
     expect(unresolved).toEqual([]);
     expect(machine.QueryLanguage ?? "JSONPath").toBe("JSONPath");
     expect(machine.StartAt).toBe("Plan");
     const { Plan: plan, ScanSources: map, Publish: publish } = machine.States;
-    expect(Object.keys(machine.States).sort()).toEqual([
-      "Plan",
-      "Publish",
-      "RecordFailure",
-      "RunFailed",
-      "ScanSources",
-    ]);
-    // RecordFailure gets the execution's input and name and the caught error, and hands the
-    // error on unchanged: the execution fails with the run's own error and cause.
-    expect(machine.States.RecordFailure).toMatchObject({
-      Type: "Task",
-      Resource: functionArn(RECORD),
-      Parameters: {
-        "event.$": "$$.Execution.Input",
-        "run_id.$": "$$.Execution.Name",
-        "error.$": "$",
-      },
-      ResultPath: "$.recorded",
-      Next: "RunFailed",
-      Catch: [{ ErrorEquals: ["States.ALL"], ResultPath: "$.record_error", Next: "RunFailed" }],
-    });
-    expect(machine.States.RunFailed).toEqual({
-      Type: "Fail",
-      ErrorPath: "$.Error",
-      CausePath: "$.Cause",
-    });
+    expect(Object.keys(machine.States).sort()).toEqual(["Plan", "Publish", "ScanSources"]);
     // Plan gets the execution's input as the event and its name as the run's id.
     expect(plan).toMatchObject({
       Type: "Task",
@@ -287,10 +260,10 @@ describe("the packaged stack (serverless package --stage ci, no AWS credentials)
     expect(publish).toMatchObject({ Type: "Task", Resource: functionArn(PUBLISH), End: true });
     // Each substitution is one of the run's functions, by its ARN.
     const { substitutions } = compiledDefinition(template, STATE_MACHINE, () => "");
-    expect(Object.values(substitutions).map(target).sort()).toEqual([...MACHINE_FUNCTIONS].sort());
+    expect(Object.values(substitutions).map(target).sort()).toEqual([...STEPS].sort());
     expect(
       Object.values(substitutions).map((v) => (v as { "Fn::GetAtt": string[] })["Fn::GetAtt"][1]),
-    ).toEqual(["Arn", "Arn", "Arn", "Arn"]);
+    ).toEqual(["Arn", "Arn", "Arn"]);
   });
 
   it("is a definition the Amazon States Language accepts (asl-validator)", () => {
@@ -315,18 +288,10 @@ describe("the packaged stack (serverless package --stage ci, no AWS credentials)
     // The retry is inside the Map's iteration: the Map itself is not retried (a retry there
     // would scan every source again).
     expect(states.ScanSources?.Retry).toBeUndefined();
-    // Nothing retries StepFailedError or everything (States.ALL); what catches a failure for
-    // good goes only to RecordFailure, which ends in RunFailed: a source that fails for good
-    // fails the Map, so the execution fails and Publish never runs.
+    // Nothing catches, nothing retries StepFailedError or everything (States.ALL): a source
+    // that fails for good fails the Map, so the execution fails and Publish never runs.
     for (const [name, state] of Object.entries(states)) {
-      const caught = name === "RecordFailure" ? "RunFailed" : "RecordFailure";
-      for (const catcher of (state.Catch ?? []) as { Next?: string }[]) {
-        expect(catcher.Next, name).toBe(caught);
-      }
-      if (["Plan", "ScanSources", "Publish"].includes(name)) {
-        expect(state.Catch, name).toEqual([{ ErrorEquals: ["States.ALL"], Next: "RecordFailure" }]);
-      }
-      if (name === "ScanSource") expect(state.Catch, name).toBeUndefined();
+      expect(state.Catch, name).toBeUndefined();
       for (const retrier of state.Retry ?? []) {
         expect(retrier.ErrorEquals, name).not.toContain("StepFailedError");
         expect(retrier.ErrorEquals, name).not.toContain("States.ALL");
@@ -358,7 +323,7 @@ describe("the packaged stack (serverless package --stage ci, no AWS credentials)
     expect(machine.TimeoutSeconds).toBeLessThan(PENDING_TTL_MS / 1000);
   });
 
-  it("lets the state machine's role invoke the run's functions and nothing else", () => {
+  it("lets the state machine's role invoke the run's three functions and nothing else", () => {
     const roleId = target(props(template, STATE_MACHINE).RoleArn) ?? "";
     const trust = props(template, roleId).AssumeRolePolicyDocument as { Statement: Statement[] };
     expect(trust.Statement.map((s) => (s as unknown as Props).Principal)).toEqual([
@@ -366,7 +331,7 @@ describe("the packaged stack (serverless package --stage ci, no AWS credentials)
     ]);
     const allowed = grants(template, roleId);
     expect(Object.keys(allowed)).toEqual(["lambda:InvokeFunction"]);
-    expect(allowed["lambda:InvokeFunction"]?.sort()).toEqual([...MACHINE_FUNCTIONS].sort());
+    expect(allowed["lambda:InvokeFunction"]?.sort()).toEqual([...STEPS].sort());
     expect(props(template, roleId).ManagedPolicyArns).toBeUndefined();
   });
 
@@ -479,7 +444,7 @@ describe("the packaged stack (serverless package --stage ci, no AWS credentials)
       "${ReportBucket.Arn}/reports/*",
     ]);
     // Each step has a role of its own, and so has RecordFailure.
-    expect(new Set(MACHINE_FUNCTIONS.map((id) => roleOf(template, id))).size).toBe(4);
+    expect(new Set([...STEPS, RECORD].map((id) => roleOf(template, id))).size).toBe(4);
   });
 
   it("keeps the report bucket private, encrypted and versioned, and expires old versions", () => {
@@ -546,6 +511,42 @@ describe("the packaged stack (serverless package --stage ci, no AWS credentials)
         expect(ALLOWED_MANAGED_POLICIES, id).toContain(arn);
       }
     }
+  });
+
+  it("tells RecordFailure, through EventBridge, of every execution of the run that failed or timed out, and lets only that rule invoke it", () => {
+    const rules = ofType(template, "AWS::Events::Rule");
+    expect(rules.map(([id]) => id)).toEqual(["RunEndedRule"]);
+    const [, rule] = rules[0] as [string, Props];
+    expect(rule.State).toBe("ENABLED");
+    // Step Functions' own status-change event of this state machine, failed or timed out
+    // (an abort is someone's own doing; a success is told by Publish).
+    expect(rule.EventPattern).toEqual({
+      source: ["aws.states"],
+      "detail-type": ["Step Functions Execution Status Change"],
+      detail: { status: ["FAILED", "TIMED_OUT"], stateMachineArn: [{ Ref: STATE_MACHINE }] },
+    });
+    const targets = rule.Targets as Props[];
+    expect(targets.map((t) => target(t.Arn))).toEqual([RECORD]);
+    expect(targets[0]?.RetryPolicy).toEqual({
+      MaximumEventAgeInSeconds: 86400,
+      MaximumRetryAttempts: 185,
+    });
+    // Lambda's resource policy: the rule, and nothing else, may invoke RecordFailure.
+    const permissions = ofType(template, "AWS::Lambda::Permission").filter(
+      ([, p]) => target(p.FunctionName) === RECORD,
+    );
+    expect(permissions.map(([, p]) => p)).toEqual([
+      {
+        Action: "lambda:InvokeFunction",
+        FunctionName: { "Fn::GetAtt": [RECORD, "Arn"] },
+        Principal: "events.amazonaws.com",
+        SourceArn: { "Fn::GetAtt": ["RunEndedRule", "Arn"] },
+      },
+    ]);
+    // It is no route of the API and no Task of the state machine.
+    expect(props(template, RECORD).Events).toBeUndefined();
+    const { substitutions } = compiledDefinition(template, STATE_MACHINE, () => "");
+    expect(Object.values(substitutions).map(target)).not.toContain(RECORD);
   });
 
   it("lets only the functions that send publish to the stack's topic (sns:Publish), and to it alone", () => {
