@@ -2,12 +2,12 @@ import { randomBytes, randomUUID } from "node:crypto";
 import { mkdir, mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { type Browser, chromium, type Page } from "playwright-core";
+import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { runStartCli } from "../../src/cli/start.js";
 import { DEMO_BUDGETS } from "../../src/simulator/demo.js";
 import { type ApiServer, startApiServer } from "../helpers/api-server.js";
-import { CHROMIUM, chromiumPresent } from "../helpers/chromium.js";
+import { chromiumPresent, launchChromium } from "../helpers/chromium.js";
 import { loadHandlers } from "../helpers/handlers.js";
 import { sink } from "../helpers/sink.js";
 
@@ -91,10 +91,7 @@ describe.runIf(chromiumPresent())("the digest's link in a plain browser", () => 
     });
     server = await startApiServer(routes);
     await mkdir(ARTIFACTS, { recursive: true });
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking"],
-    });
+    browser = await launchChromium();
   }, 60_000);
 
   afterAll(async () => {

@@ -1,13 +1,13 @@
 import { randomUUID } from "node:crypto";
 import { mkdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
-import { type Browser, chromium, type Page } from "playwright-core";
+import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { datesInRange } from "../../src/report/time.js";
 import { generateWorkload } from "../../src/simulator/workload.js";
 import { S3Store } from "../../src/storage/s3-store.js";
 import { type ApiServer, startApiServer } from "../helpers/api-server.js";
-import { CHROMIUM, chromiumPresent } from "../helpers/chromium.js";
+import { chromiumPresent, launchChromium } from "../helpers/chromium.js";
 import { loadHandlers, localS3Env } from "../helpers/handlers.js";
 import { runOneSource } from "../helpers/one-source.js";
 import { useRunSetup } from "../helpers/run-setup.js";
@@ -101,18 +101,7 @@ describe.runIf(chromiumPresent())("a signed link in a plain browser", () => {
     });
     server = await startApiServer(routes);
     await mkdir(ARTIFACTS, { recursive: true });
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-quic",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-      ],
-    });
+    browser = await launchChromium();
   }, 60_000);
 
   afterAll(async () => {

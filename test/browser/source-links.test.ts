@@ -1,11 +1,11 @@
 import { randomUUID } from "node:crypto";
 import { mkdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
-import { type Browser, chromium } from "playwright-core";
+import type { Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { S3Store } from "../../src/storage/s3-store.js";
 import { type ApiServer, startApiServer } from "../helpers/api-server.js";
-import { CHROMIUM, chromiumPresent } from "../helpers/chromium.js";
+import { chromiumPresent, launchChromium } from "../helpers/chromium.js";
 import { readCsv } from "../helpers/csv.js";
 import { loadHandlers, localS3Env } from "../helpers/handlers.js";
 import { ORG_DATE, writeOrgReport } from "../helpers/org-report.js";
@@ -60,10 +60,7 @@ describe.runIf(chromiumPresent())("a team's signed link in a plain browser", () 
     });
     server = await startApiServer(routes);
     await mkdir(ARTIFACTS, { recursive: true });
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking"],
-    });
+    browser = await launchChromium();
   }, 60_000);
 
   afterAll(async () => {

@@ -9,7 +9,7 @@ import {
   wildcardMatch,
 } from "../helpers/iam-policy.js";
 import type { Template } from "../helpers/serverless-package.js";
-import { ACCOUNT, REGION, type Stack } from "./stack.js";
+import { ACCOUNT, logicalId, REGION, type Stack } from "./stack.js";
 
 /**
  * The IAM audit of the deployed shape: every AWS call the stack's functions made (S3 through
@@ -39,15 +39,6 @@ export interface Audit {
    * S3 answers such a caller 403 AccessDenied instead (it may not learn the key is missing).
    */
   readonly missingKeyWithoutList: readonly AuditedCall[];
-}
-
-/** The logical id a `{"Ref": id}` or `{"Fn::GetAtt": [id, attr]}` points at. */
-function target(value: unknown): string | undefined {
-  if (typeof value !== "object" || value === null) return undefined;
-  const ref = (value as { Ref?: unknown }).Ref;
-  if (typeof ref === "string") return ref;
-  const getAtt = (value as { "Fn::GetAtt"?: unknown })["Fn::GetAtt"];
-  return Array.isArray(getAtt) && typeof getAtt[0] === "string" ? getAtt[0] : undefined;
 }
 
 function onlyOf(template: Template, type: string): [string, Record<string, unknown>] {
@@ -144,7 +135,7 @@ export function auditStack(stack: Stack): Audit {
   }
 
   const [machineId, machine] = onlyOf(template, "AWS::StepFunctions::StateMachine");
-  const machineRole = target(machine.RoleArn);
+  const machineRole = logicalId(machine.RoleArn);
   if (machineRole === undefined) throw new Error(`${machineId} has no role of the template`);
   for (const { state, functionArn } of stack.taskInvocations) {
     const request = { action: "lambda:InvokeFunction", resource: functionArn };
@@ -154,7 +145,7 @@ export function auditStack(stack: Stack): Audit {
   // EventBridge Scheduler's start of the run: the schedule's Input (`source: "schedule"`).
   const [scheduleId, schedule] = onlyOf(template, "AWS::Scheduler::Schedule");
   const scheduleTarget = schedule.Target as { Arn: unknown; RoleArn: unknown };
-  const schedulerRole = target(scheduleTarget.RoleArn);
+  const schedulerRole = logicalId(scheduleTarget.RoleArn);
   if (schedulerRole === undefined) throw new Error(`${scheduleId} has no role of the template`);
   for (const start of stack.directStarts) {
     if ((start.input as { source?: unknown } | null)?.source !== "schedule") continue;

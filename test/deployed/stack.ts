@@ -238,7 +238,7 @@ function resolveDeep(value: unknown, names: Names, where: string): unknown {
 }
 
 /** The logical id a `{"Ref": id}` or `{"Fn::GetAtt": [id, …]}` names. */
-function logicalId(value: unknown): string | undefined {
+export function logicalId(value: unknown): string | undefined {
   if (typeof value !== "object" || value === null) return undefined;
   const ref = (value as { Ref?: unknown }).Ref;
   if (typeof ref === "string") return ref;

@@ -1,4 +1,5 @@
 import { existsSync } from "node:fs";
+import { type Browser, chromium } from "playwright-core";
 import { it } from "vitest";
 
 /**
@@ -29,4 +30,23 @@ export function chromiumPresent(): boolean {
     });
   }
   return false;
+}
+
+/**
+ * Headless Chromium as this machine needs it: no sandbox (root), no GPU, and none of its
+ * background connections, which the closed network here refuses many at a time.
+ */
+export function launchChromium(): Promise<Browser> {
+  return chromium.launch({
+    executablePath: CHROMIUM,
+    args: [
+      "--no-sandbox",
+      "--disable-gpu",
+      "--disable-quic",
+      "--no-first-run",
+      "--disable-background-networking",
+      "--disable-component-update",
+      "--disable-sync",
+    ],
+  });
 }

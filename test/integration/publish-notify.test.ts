@@ -83,7 +83,7 @@ it("publishes the reports and counts NotificationFailures when the topic refuses
     REPORT_LINK_KEY: LINK_KEY,
     AWS_ENDPOINT_URL_SNS: sns.endpoint,
     AWS_REGION: REGION,
-    AWS_ACCESS_KEY_ID: "AKIASTANDINTEST00022",
+    AWS_ACCESS_KEY_ID: "ASIASTANDINTEST00022",
     AWS_SECRET_ACCESS_KEY: "not-a-real-secret-key",
     AWS_MAX_ATTEMPTS: "1",
   });
