@@ -109,7 +109,7 @@ async function tellAlerts(
 /**
  * A failed scheduled run (RecordFailure): its `run_failed` alert raised, once per date, and
  * told at once with whatever else waits. A send that fails throws, and the alert waits for
- * the next message (the state machine's retry, or the next run's).
+ * the next message (Lambda's retry of the invocation, or the next run's).
  */
 export async function recordRunFailure(
   store: ReportStore,

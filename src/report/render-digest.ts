@@ -72,17 +72,18 @@ export function digestSubject(label: string, newAlerts: number): string {
 
 /**
  * Alerts told in a message of their own (after a run outside the schedule, or a failed
- * scheduled run): a failed run names itself in the subject.
+ * scheduled run): a failed run is named in the subject whatever else comes with it.
  */
 export function renderAlertsMessage(
   alerts: readonly Pick<AlertCandidate, "message" | "kind" | "period">[],
 ): { subject: string; text: string } {
   const n = alerts.length;
-  const [only] = alerts;
+  const failed = alerts.find((a) => a.kind === "run_failed");
+  const more = n - 1 === 0 ? "" : ` (+${n - 1} more alert${n - 1 === 1 ? "" : "s"})`;
   const subject =
-    n === 1 && only?.kind === "run_failed"
-      ? `ModelArts usage ${only.period} - the scheduled run failed`
-      : `ModelArts usage - ${n} new alert${n === 1 ? "" : "s"}`;
+    failed === undefined
+      ? `ModelArts usage - ${n} new alert${n === 1 ? "" : "s"}`
+      : `ModelArts usage ${failed.period} - the scheduled run failed${more}`;
   return {
     subject,
     text: `${["New alerts:", ...alerts.map((a) => `  - ${a.message}`)].join("\n")}\n`,

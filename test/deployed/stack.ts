@@ -246,6 +246,14 @@ export function logicalId(value: unknown): string | undefined {
   return Array.isArray(getAtt) && typeof getAtt[0] === "string" ? getAtt[0] : undefined;
 }
 
+/** The logical id a `{"Fn::GetAtt": [id, "Arn"]}` names: nothing else gives an ARN here. */
+function arnOf(value: unknown): string | undefined {
+  const getAtt = (value as { "Fn::GetAtt"?: unknown } | null)?.["Fn::GetAtt"];
+  return Array.isArray(getAtt) && getAtt[1] === "Arn" && typeof getAtt[0] === "string"
+    ? getAtt[0]
+    : undefined;
+}
+
 export async function startStack(opts: StackOptions): Promise<Stack> {
   const params = Object.entries(opts.params).map(([k, v]) => `--param=${k}=${v}`);
   const template = await packageService(opts.dir, params, opts.stage);
@@ -446,17 +454,25 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
     };
     const deliveries: RuleDelivery[] = [];
     for (const [ruleId, rule] of rules) {
+      // Step Functions sends only to the default bus.
+      if (rule.EventBusName !== undefined && rule.EventBusName !== "default") continue;
       const pattern = resolveDeep(rule.EventPattern, names, `${ruleId}.EventPattern`);
       if (rule.State === "DISABLED" || !matchesPattern(pattern, event)) continue;
-      for (const ruleTarget of (rule.Targets ?? []) as { Arn: unknown }[]) {
-        const functionId = logicalId(ruleTarget.Arn) ?? "";
+      for (const ruleTarget of (rule.Targets ?? []) as Record<string, unknown>[]) {
+        // What this harness does not carry out is refused, not ignored.
+        const unknown = Object.keys(ruleTarget).filter(
+          (k) => !["Id", "Arn", "RetryPolicy"].includes(k),
+        );
+        if (unknown.length > 0) throw new Error(`${ruleId}: target keys not emulated: ${unknown}`);
+        // A function's ARN is its GetAtt Arn (its Ref is its name, which a target cannot take).
+        const functionId = arnOf(ruleTarget.Arn) ?? "";
         const fn = functions.get(functionId);
         const allowed = permissions.some(
           ([, p]) =>
             p.Action === "lambda:InvokeFunction" &&
             p.Principal === "events.amazonaws.com" &&
             logicalId(p.FunctionName) === functionId &&
-            logicalId(p.SourceArn) === ruleId,
+            arnOf(p.SourceArn) === ruleId,
         );
         if (fn === undefined || !allowed) {
           throw new Error(`${ruleId} targets ${functionId}, which no permission lets it invoke`);

@@ -525,12 +525,16 @@ describe("the packaged stack (serverless package --stage ci, no AWS credentials)
       "detail-type": ["Step Functions Execution Status Change"],
       detail: { status: ["FAILED", "TIMED_OUT"], stateMachineArn: [{ Ref: STATE_MACHINE }] },
     });
-    const targets = rule.Targets as Props[];
-    expect(targets.map((t) => target(t.Arn))).toEqual([RECORD]);
-    expect(targets[0]?.RetryPolicy).toEqual({
-      MaximumEventAgeInSeconds: 86400,
-      MaximumRetryAttempts: 185,
-    });
+    // On the default bus (Step Functions sends nowhere else), the whole event to the
+    // function's ARN (its GetAtt Arn: a Ref gives its name), nothing transformed.
+    expect(rule.EventBusName).toBeUndefined();
+    expect(rule.Targets).toEqual([
+      {
+        Id: "record-failure",
+        Arn: { "Fn::GetAtt": [RECORD, "Arn"] },
+        RetryPolicy: { MaximumEventAgeInSeconds: 86400, MaximumRetryAttempts: 185 },
+      },
+    ]);
     // Lambda's resource policy: the rule, and nothing else, may invoke RecordFailure.
     const permissions = ofType(template, "AWS::Lambda::Permission").filter(
       ([, p]) => target(p.FunctionName) === RECORD,

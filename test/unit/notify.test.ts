@@ -264,7 +264,9 @@ describe("deliverRun", () => {
       raised: false,
       told: 2,
     });
-    expect(sent.map((m) => m.subject)).toEqual(["ModelArts usage - 2 new alerts"]);
+    expect(sent.map((m) => m.subject)).toEqual([
+      "ModelArts usage 2026-11-24 - the scheduled run failed (+1 more alert)",
+    ]);
     expect(sent[0]?.text).toContain(waiting[0]?.message ?? "?");
     expect(sent[0]?.text).toContain(
       "the scheduled run for 2026-11-24 failed (StepFailedError): refused; execution e-1",
