@@ -9,10 +9,10 @@ import type { ReportJobResult } from "../app/report-job.js";
 import { METRICS_NAMESPACE, runFigures, usagePoints } from "../app/run-metrics.js";
 import { publishPlannedRun } from "../app/steps.js";
 import type { ScanResult } from "../scan/scan.js";
-import { deletePartials, readPartial } from "../storage/partials.js";
+import { deletePartials, markPublished, readPartial, readPublished } from "../storage/partials.js";
 import { finishRegeneration } from "../storage/regenerations.js";
 import type { ReportStore } from "../storage/store.js";
-import { outcomeOf, type ReportOutcome } from "./run-outcome.js";
+import { outcomeOf, type ReportOutcome, reportOutcome } from "./run-outcome.js";
 import { fetchSecret, log, logger, report } from "./runtime.js";
 import { notify } from "./sns-notifier.js";
 import { StepFailedError, stepError } from "./step-errors.js";
@@ -93,6 +93,12 @@ async function publish(input: unknown): Promise<ReportOutcome> {
     // A wrong notification setting fails the step before anything is published.
     notify.config();
     const store = report.store();
+    // A retry of a Publish that had in fact finished: its outcome, not a second run.
+    const done = reportOutcome.safeParse(await readPublished(store, plan.run_id));
+    if (done.success) {
+      logger.info("the run was already published", { runId: plan.run_id });
+      return done.data;
+    }
     if (outputs.length !== plan.sources.length) {
       throw new Error(`${outputs.length} scans for the plan's ${plan.sources.length} sources`);
     }
@@ -111,17 +117,18 @@ async function publish(input: unknown): Promise<ReportOutcome> {
       );
     }
     const result = await publishPlannedRun(config, plan, scans, { store, log, fetchSecret });
+    await tell(result, plan.scheduled, store);
+    const outcome = outcomeOf(result, plan.dates, plan.month ?? undefined);
+    await markPublished(store, plan.run_id, outcome);
     await cleanUp(
       store,
       outputs.map((o) => o.partial),
       plan.request_id,
     );
-    await tell(result, plan.scheduled, store);
     metrics.addMetric("ReportRuns", MetricUnit.Count, 1);
     addRunMetrics(metrics, runFigures(plan.now, Date.now(), result.scan));
     metrics.addMetric("BadRecords", MetricUnit.Count, result.scan.anomalies.skipped);
     publishUsageMetrics(usagePoints(result.reports, result.superseded), plan.run_id);
-    const outcome = outcomeOf(result, plan.dates, plan.month ?? undefined);
     logger.info("report run finished", { runId: plan.run_id, ...outcome });
     return outcome;
   } catch (error) {

@@ -1,21 +1,22 @@
+import * as z from "zod";
 import type { ReportJobResult } from "../app/report-job.js";
 
 /** What a run tells its caller and the log: the dates, the pointers, the scan's figures. */
-
-export interface ReportOutcome {
-  dates: string[];
-  month: string | null;
-  latest: string | null;
-  latestMonth: string | null;
-  versionsScanned: number;
-  pages: number;
-  skipped: number;
-  duplicateRows: number;
+export const reportOutcome = z.strictObject({
+  dates: z.array(z.string()),
+  month: z.string().nullable(),
+  latest: z.string().nullable(),
+  latestMonth: z.string().nullable(),
+  versionsScanned: z.number().int().nonnegative(),
+  pages: z.number().int().nonnegative(),
+  skipped: z.number().int().nonnegative(),
+  duplicateRows: z.number().int().nonnegative(),
   /** Dates or months left alone: a report from a later scan was already stored. */
-  superseded: string[];
+  superseded: z.array(z.string()),
   /** The sources scanned, in configuration order after expansion (report.md §10). */
-  sources: string[];
-}
+  sources: z.array(z.string()),
+});
+export type ReportOutcome = z.infer<typeof reportOutcome>;
 
 /** What a run tells its caller (and the log): the dates, the pointers, the scan's figures. */
 export function outcomeOf(

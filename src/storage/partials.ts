@@ -219,3 +219,34 @@ export async function deletePartials(
 ): Promise<void> {
   for (const ref of refs) await store.delete(ref.key);
 }
+
+/** Where a run that has published says so, beside its partials. */
+const publishedKey = (runId: string): string => `${runPrefix(runId)}published.json`;
+
+/**
+ * Records that a run has published, with its outcome: a retried Publish that had in fact
+ * finished (Lambda answered an error after it ended) finds it, its partials gone, and answers
+ * the same outcome instead of failing the run. The lifecycle rule on `runs/` removes it too.
+ */
+export async function markPublished(
+  store: ReportStore,
+  runId: string,
+  outcome: unknown,
+): Promise<void> {
+  await store.put(
+    publishedKey(runId),
+    `${JSON.stringify(outcome)}\n`,
+    "application/json; charset=utf-8",
+  );
+}
+
+/** The outcome a run recorded when it published, as stored (input: the caller parses it). */
+export async function readPublished(store: ReportStore, runId: string): Promise<unknown> {
+  const object = await store.get(publishedKey(runId));
+  if (object === undefined) return undefined;
+  try {
+    return JSON.parse(object.body.toString("utf8"));
+  } catch {
+    return undefined;
+  }
+}

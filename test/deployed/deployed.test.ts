@@ -231,15 +231,17 @@ describe(`the deployed stack (stage ${STAGE}, packaged, each function in its own
 
   it("writes yesterday's report when EventBridge Scheduler starts the run at 00:30", async () => {
     const scheduled = startOfDay(localDate(Date.now(), TIME_ZONE), TIME_ZONE) + 30 * 60_000;
-    const run = await stack.execute({ name: randomUUID(), input: scheduledEvent(scheduled) });
+    const name = randomUUID();
+    const run = await stack.execute({ name, input: scheduledEvent(scheduled) });
     expect(run, logs()).toMatchObject({ status: "SUCCEEDED" });
     expect(run.status === "SUCCEEDED" && run.output).toMatchObject({ dates: [day], latest: day });
     // Plan, one scan (one source), Publish: each once.
     expect(run.calls.map((c) => c.state)).toEqual(["Plan", "ScanSource", "Publish"]);
     // A success matches no rule: RecordFailure is not told.
     expect(run.deliveries).toEqual([]);
-    // Publish deleted the run's partial.
-    expect(await keys("runs/")).toEqual([]);
+    // Publish deleted the run's partial, and left its mark that it published (for a retry of a
+    // Publish that had in fact finished), which the lifecycle rule on runs/ removes.
+    expect(await keys("runs/")).toEqual([`runs/${name}/published.json`]);
     // The day's files, and the digest the scheduled run sent (report.md §11).
     expect(await keys(`daily/${day}/`)).toEqual(
       ["digest.txt", "jobs.csv", "manifest.json", "report.json", "sources.csv", "usage.csv"].map(

@@ -149,3 +149,50 @@ it("publishes the reports and counts NotificationFailures when the topic refuses
   expect(output).not.toContain(signature);
   expect(output).not.toContain("not-a-real-secret-key");
 });
+
+it("answers a retried Publish that had in fact finished with its outcome, publishing and sending nothing again", async () => {
+  // Lambda may answer Step Functions with an error (Lambda.ServiceException) after the
+  // invocation ended; the state machine then retries Publish, whose partials are gone.
+  const storage = join(dir, "retried");
+  const h = await loadHandlers({
+    REPORT_STATE_MACHINE_ARN: undefined,
+    AWS_LAMBDA_FUNCTION_NAME: undefined,
+    REPORT_STORAGE: `file://${storage}`,
+    REPORT_TIMEZONE: "UTC",
+    MODELARTS_ENDPOINT: sim.url,
+    MODELARTS_PROJECT_ID: "p",
+    MODELARTS_TOKEN: UPSTREAM,
+    MODELARTS_PAGE_SIZE: "100",
+    REPORT_TOPIC_ARN: TOPIC,
+    AWS_ENDPOINT_URL_SNS: sns.endpoint,
+    AWS_REGION: REGION,
+    AWS_ACCESS_KEY_ID: "ASIASTANDINTEST00023",
+    AWS_SECRET_ACCESS_KEY: "not-a-real-secret-key",
+  });
+  captureOutput(lines);
+  const event = { source: "schedule", scheduled_time: new Date(NOW).toISOString() };
+  const plan = runPlan.parse(
+    await h.steps.plan({ event, run_id: "run-retried" }, lambdaContext("plan")),
+  );
+  const scan = scanOutput.parse(
+    await h.steps.scanSource({ plan, index: 0 }, lambdaContext("scan", 900_000)),
+  );
+  const input = { ...plan, scans: [scan] };
+  const sent = sns.published.length;
+  const first = await h.steps.publish(input, lambdaContext("publish", 900_000));
+  expect(sns.published.length).toBe(sent + 1);
+  const store = openStore(`file://${storage}`);
+  expect(await store.get(scan.partial.key)).toBeUndefined();
+  const date = plan.dates.at(-1) as string;
+  const before = await store.get(`daily/${date}/report.json`);
+
+  const again = await h.steps.publish(input, lambdaContext("publish", 900_000));
+  expect(again).toEqual(first);
+  expect(sns.published.length).toBe(sent + 1);
+  expect((await store.get(`daily/${date}/report.json`))?.etag).toBe(before?.etag);
+  // A Publish of another run whose partial is missing still fails, for good.
+  const other = { ...input, run_id: "run-other" };
+  await expect(h.steps.publish(other, lambdaContext("publish", 900_000))).rejects.toMatchObject({
+    name: "StepFailedError",
+  });
+});
