@@ -292,6 +292,21 @@ describe("deliverRun", () => {
     expect(sent.map((m) => m.subject)).toEqual([`ModelArts usage ${DATE}`]);
   });
 
+  it("leaves the stack's digest.txt alone when a command line reports the same day on its bucket", async () => {
+    const store = freshStore();
+    const { notifier } = recording();
+    const link: LinkMaker = (path) => `https://api.example.com${path}&signature=x`;
+    await deliverRun(runResult(), { scheduled: true }, { store, notifier, link });
+    const stacks = await digestText(store);
+    const local = await deliverRun(
+      runResult([], { totals: makeMetrics({ gpu_hours: 7 }) }),
+      { scheduled: true },
+      { store, link: noLink },
+    );
+    expect(local).toEqual({ kind: "digest_sent_before", date: DATE, alerts: 0 });
+    expect(await digestText(store)).toBe(stacks);
+  });
+
   it("tells nothing of a run that wrote no day", async () => {
     const store = freshStore();
     const { notifier, sent } = recording();
