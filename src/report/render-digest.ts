@@ -19,6 +19,19 @@ const change = (now: number, before: number | undefined, hours: boolean): string
   return ` (${sign}${abs}${pct})`;
 };
 
+/** The five flavors that burned the most GPU-hours (none that burned none), most first. */
+function topFlavors(report: UsageReport): string[] {
+  const top = report.by_flavor
+    .filter((f) => f.gpu_hours > 0)
+    .sort(
+      (a, b) =>
+        b.gpu_hours - a.gpu_hours || (a.flavor_code ?? "").localeCompare(b.flavor_code ?? ""),
+    )
+    .slice(0, 5);
+  if (top.length === 0) return ["  none"];
+  return top.map((f, i) => `  ${i + 1}. ${f.flavor_code ?? "(none)"}  ${formatHours(f.gpu_hours)}`);
+}
+
 export function renderDigest(
   report: UsageReport,
   alerts: readonly Pick<AlertCandidate, "message">[],
@@ -35,12 +48,11 @@ export function renderDigest(
     ...(t.cost === null ? [] : [`cost ${t.cost.toFixed(2)} ${report.currency ?? ""}`.trimEnd()]),
     "",
     "Top flavors by GPU-hours:",
-    ...report.by_flavor
-      .slice(0, 5)
-      .map((f, i) => `  ${i + 1}. ${f.flavor_code ?? "(none)"}  ${formatHours(f.gpu_hours)}`),
+    ...topFlavors(report),
     "",
     `Failures by status: ${
       Object.entries(t.failures_by_status)
+        .filter(([, n]) => n > 0)
         .map(([code, n]) => `${code} ${statusName(Number(code))}: ${n}`)
         .join(" · ") || "none"
     }`,

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { renderDigest } from "../../src/report/render-digest.js";
+import type { UsageReport } from "../../src/report/types.js";
 import { makeMetrics, makeReport } from "../helpers/report-fixture.js";
 
 /** The digest's text (report.md §11) on hand figures. */
@@ -33,6 +34,7 @@ describe("the digest", () => {
         "cost 99.50 EUR",
         "",
         "Top flavors by GPU-hours:",
+        "  none",
         "",
         "Failures by status: 3 JOBSTAT_IMAGE_FAILED: 1 · 5 JOBSTAT_SUBMIT_FAILED: 2",
         "",
@@ -41,6 +43,39 @@ describe("the digest", () => {
         "No link: no link key is configured.",
         "",
       ].join("\n"),
+    );
+  });
+
+  it("lists the five flavors with the most GPU-hours, most first, and only the statuses that failed", () => {
+    const flavor = (flavor_code: string, gpu_hours: number) =>
+      ({ ...makeMetrics({ gpu_hours }), flavor_code }) as UsageReport["by_flavor"][number];
+    const report = makeReport({
+      totals: makeMetrics({ failures_by_status: { "3": 0, "5": 2, "6": 0, "13": 1 } }),
+      by_flavor: [
+        flavor("npu.only", 0),
+        flavor("b", 10),
+        flavor("a", 10),
+        flavor("big", 99.5),
+        flavor("c", 3),
+        flavor("d", 2),
+        flavor("e", 1),
+      ],
+    });
+    const text = renderDigest(report, [], undefined);
+    expect(text).toContain(
+      [
+        "Top flavors by GPU-hours:",
+        "  1. big  99.5",
+        "  2. a  10",
+        "  3. b  10",
+        "  4. c  3",
+        "  5. d  2",
+        "",
+      ].join("\n"),
+    );
+    expect(text).not.toContain("npu.only");
+    expect(text).toContain(
+      "Failures by status: 5 JOBSTAT_SUBMIT_FAILED: 2 · 13 JOBSTAT_CANCELED: 1\n",
     );
   });
 
