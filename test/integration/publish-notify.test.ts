@@ -64,9 +64,11 @@ const jsonLines = (): Json[] =>
     .filter((line) => line.startsWith("{"))
     .map((line) => JSON.parse(line) as Json);
 
-it("publishes the reports and counts NotificationFailures when the topic refuses the digest", async () => {
-  const storage = join(dir, "store");
-  const missing = `${TOPIC}-deleted`;
+/**
+ * The steps' handlers with the settings the template gives Publish (the topic, the API's URL;
+ * the key as the local stage takes it), and a scheduled run planned on them.
+ */
+async function scheduledRun(storage: string, runId: string, topicArn: string) {
   const h = await loadHandlers({
     REPORT_STATE_MACHINE_ARN: undefined,
     AWS_LAMBDA_FUNCTION_NAME: undefined,
@@ -77,8 +79,7 @@ it("publishes the reports and counts NotificationFailures when the topic refuses
     MODELARTS_TOKEN: UPSTREAM,
     MODELARTS_PAGE_SIZE: "100",
     MODELARTS_MAX_ATTEMPTS: "1",
-    // The digest's settings as the template gives them, the key as the local stage takes it.
-    REPORT_TOPIC_ARN: missing,
+    REPORT_TOPIC_ARN: topicArn,
     REPORT_API_URL: API_URL,
     REPORT_LINK_KEY: LINK_KEY,
     AWS_ENDPOINT_URL_SNS: sns.endpoint,
@@ -89,9 +90,14 @@ it("publishes the reports and counts NotificationFailures when the topic refuses
   });
   captureOutput(lines);
   const event = { source: "schedule", scheduled_time: new Date(NOW).toISOString() };
-  const plan = runPlan.parse(
-    await h.steps.plan({ event, run_id: "run-notify" }, lambdaContext("plan")),
-  );
+  const plan = runPlan.parse(await h.steps.plan({ event, run_id: runId }, lambdaContext("plan")));
+  return { h, plan };
+}
+
+it("publishes the reports and counts NotificationFailures when the topic refuses the digest", async () => {
+  const storage = join(dir, "store");
+  const missing = `${TOPIC}-deleted`;
+  const { h, plan } = await scheduledRun(storage, "run-notify", missing);
   expect(plan.scheduled).toBe(true);
   const date = plan.dates.at(-1) as string;
   const scan = scanOutput.parse(
@@ -154,26 +160,7 @@ it("answers a retried Publish that had in fact finished with its outcome, publis
   // Lambda may answer Step Functions with an error (Lambda.ServiceException) after the
   // invocation ended; the state machine then retries Publish, whose partials are gone.
   const storage = join(dir, "retried");
-  const h = await loadHandlers({
-    REPORT_STATE_MACHINE_ARN: undefined,
-    AWS_LAMBDA_FUNCTION_NAME: undefined,
-    REPORT_STORAGE: `file://${storage}`,
-    REPORT_TIMEZONE: "UTC",
-    MODELARTS_ENDPOINT: sim.url,
-    MODELARTS_PROJECT_ID: "p",
-    MODELARTS_TOKEN: UPSTREAM,
-    MODELARTS_PAGE_SIZE: "100",
-    REPORT_TOPIC_ARN: TOPIC,
-    AWS_ENDPOINT_URL_SNS: sns.endpoint,
-    AWS_REGION: REGION,
-    AWS_ACCESS_KEY_ID: "ASIASTANDINTEST00023",
-    AWS_SECRET_ACCESS_KEY: "not-a-real-secret-key",
-  });
-  captureOutput(lines);
-  const event = { source: "schedule", scheduled_time: new Date(NOW).toISOString() };
-  const plan = runPlan.parse(
-    await h.steps.plan({ event, run_id: "run-retried" }, lambdaContext("plan")),
-  );
+  const { h, plan } = await scheduledRun(storage, "run-retried", TOPIC);
   const scan = scanOutput.parse(
     await h.steps.scanSource({ plan, index: 0 }, lambdaContext("scan", 900_000)),
   );
